@@ -1,0 +1,1 @@
+"""Adapters: one technology per folder, implementing the domain's ports or driving its use cases."""

@@ -1,0 +1,1 @@
+"""The driving HTTP adapter: Litestar controllers, schemas, guards, problems and middleware."""

@@ -1,0 +1,1 @@
+"""HTTP routes of the identity context: /auth and /users."""

@@ -1,0 +1,143 @@
+"""Request and response bodies of /auth and /users (API §6.2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from domain.identity.model import MfaMethod, Role, User
+
+EMAIL_PATTERN = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+
+Email = Annotated[
+    str, Meta(max_length=255, pattern=EMAIL_PATTERN, description="An email address", examples=["ada@example.com"])
+]
+FullName = Annotated[str, Meta(min_length=2, max_length=255, examples=["Ada Lovelace"])]
+Password = Annotated[str, Meta(min_length=8, max_length=128, examples=["correct horse battery"])]
+Code = Annotated[str, Meta(min_length=4, max_length=12, examples=["123456"])]
+
+
+class UserCreate(msgspec.Struct, kw_only=True):
+    email: Email
+    full_name: FullName
+    password: Password
+    role: Role = Role.STUDENT
+
+
+class UserUpdate(msgspec.Struct, kw_only=True):
+    full_name: FullName | None | UnsetType = UNSET
+    role: Role | None | UnsetType = UNSET
+    password: Password | None | UnsetType = UNSET
+    is_active: bool | None | UnsetType = UNSET
+
+
+class ProfileUpdate(msgspec.Struct, kw_only=True):
+    full_name: FullName | None | UnsetType = UNSET
+
+
+class PasswordChangeRequest(msgspec.Struct, kw_only=True):
+    current_password: str
+    new_password: Password
+
+
+class LoginRequest(msgspec.Struct, kw_only=True):
+    email: Email
+    password: str
+
+
+class TokenForm(msgspec.Struct, kw_only=True):
+    username: str
+    password: str
+    grant_type: Literal["password"] | None = None
+
+
+class MfaLoginRequest(msgspec.Struct, kw_only=True):
+    challenge_token: str
+    code: Code
+
+
+class RefreshRequest(msgspec.Struct, kw_only=True):
+    refresh_token: str
+
+
+class EmailRequest(msgspec.Struct, kw_only=True):
+    email: Email
+
+
+class ResetPasswordRequest(msgspec.Struct, kw_only=True):
+    token: str
+    new_password: Password
+
+
+class TokenRequest(msgspec.Struct, kw_only=True):
+    token: str
+
+
+class PasswordRequest(msgspec.Struct, kw_only=True):
+    password: Password
+
+
+class CodeRequest(msgspec.Struct, kw_only=True):
+    code: Code
+
+
+class UserResponse(msgspec.Struct, kw_only=True):
+    id: UUID
+    email: str
+    full_name: str
+    role: Role
+    is_active: bool
+    mfa_enabled: bool
+    mfa_method: MfaMethod | None
+    created_at: datetime
+    email_verified_at: datetime | None
+
+    @classmethod
+    def of(cls, user: User) -> UserResponse:
+        return cls(
+            id=user.id,
+            email=user.email,
+            full_name=user.full_name,
+            role=user.role,
+            is_active=user.is_active,
+            mfa_enabled=user.mfa_enabled,
+            mfa_method=user.mfa_method,
+            created_at=user.created_at,
+            email_verified_at=user.email_verified_at,
+        )
+
+
+class TokenResponse(msgspec.Struct, kw_only=True):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+
+
+class AuthResponse(msgspec.Struct, kw_only=True):
+    user: UserResponse
+    tokens: TokenResponse
+
+
+class MfaChallengeResponse(msgspec.Struct, kw_only=True):
+    challenge_token: str
+    expires_in_seconds: int
+    mfa_method: MfaMethod
+    mfa_required: bool = True
+    message: str = "MFA verification required"
+
+
+class MessageResponse(msgspec.Struct, kw_only=True):
+    message: str
+
+
+class TotpSetupResponse(msgspec.Struct, kw_only=True):
+    secret: str
+    otpauth_uri: str
+
+
+class RecoveryCodesResponse(msgspec.Struct, kw_only=True):
+    recovery_codes: list[str]

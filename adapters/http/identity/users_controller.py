@@ -1,0 +1,112 @@
+"""`/api/v1/users`: the caller's profile and password, and user administration (API §5.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from adapters.http.identity.schemas import PasswordChangeRequest, ProfileUpdate, UserCreate, UserResponse, UserUpdate
+from adapters.http.openapi import errors
+from adapters.http.pagination import PageResponse, page_response
+from adapters.http.security import admin_only, authenticated, parse_uuid
+from domain.identity.model import Principal
+from domain.identity.services import IdentityService, NewUser
+from domain.shared.pagination import PageParams
+from domain.shared.unset import UNSET
+
+
+def _given(value: Any) -> Any:
+    """msgspec's UNSET becomes the domain's."""
+    return UNSET if value is msgspec.UNSET else value
+
+
+class UsersController(Controller):
+    path = "/users"
+    tags = ["users"]
+    guards = [authenticated]
+
+    @get("/me", operation_id="get_my_profile", responses=errors(401, 429))
+    async def get_me(self, principal: NamedDependency[Principal]) -> UserResponse:
+        """The caller's profile."""
+        return UserResponse.of(principal.user)
+
+    @patch("/me", operation_id="update_my_profile", responses=errors(400, 401, 422, 429))
+    async def update_me(
+        self,
+        data: JSONBody[ProfileUpdate],
+        identity: NamedDependency[IdentityService],
+        principal: NamedDependency[Principal],
+    ) -> UserResponse:
+        """Change the caller's `full_name`. Other members (role, email, …) are ignored."""
+        return UserResponse.of(await identity.update_profile(principal, full_name=_given(data.full_name)))
+
+    @post("/me/password", operation_id="change_my_password", status_code=204, responses=errors(401, 422, 429))
+    async def change_password(
+        self,
+        data: JSONBody[PasswordChangeRequest],
+        identity: NamedDependency[IdentityService],
+        principal: NamedDependency[Principal],
+    ) -> None:
+        """Change the caller's password. Other sign-ins lose their refresh tokens; this one keeps working."""
+        await identity.change_password(principal, data.current_password, data.new_password)
+
+    @get("/", operation_id="list_users", guards=[admin_only], responses=errors(401, 403, 422, 429))
+    async def list_users(
+        self,
+        request: Request[Any, Any, Any],
+        identity: NamedDependency[IdentityService],
+        principal: NamedDependency[Principal],
+        paging: NamedDependency[PageParams],
+    ) -> Response[PageResponse[UserResponse]]:
+        """All users, newest first (admin)."""
+        page = await identity.list_users(principal.user, paging)
+        return page_response(request, page, UserResponse.of)
+
+    @post("/", operation_id="create_user", status_code=201, guards=[admin_only], responses=errors(401, 403, 409, 422, 429))
+    async def create_user(
+        self,
+        data: JSONBody[UserCreate],
+        identity: NamedDependency[IdentityService],
+        principal: NamedDependency[Principal],
+    ) -> UserResponse:
+        """Create a user of any role (admin)."""
+        user = await identity.create_user(
+            principal.user, NewUser(email=data.email, full_name=data.full_name, password=data.password, role=data.role)
+        )
+        return UserResponse.of(user)
+
+    @get("/{user_id:str}", operation_id="get_user", guards=[admin_only], responses=errors(401, 403, 404, 422, 429))
+    async def get_user(
+        self,
+        user_id: FromPath[str],
+        identity: NamedDependency[IdentityService],
+        principal: NamedDependency[Principal],
+    ) -> UserResponse:
+        """One user (admin)."""
+        return UserResponse.of(await identity.get_user(principal.user, parse_uuid("user_id", user_id)))
+
+    @patch("/{user_id:str}", operation_id="update_user", guards=[admin_only], responses=errors(400, 401, 403, 404, 422, 429))
+    async def update_user(
+        self,
+        user_id: FromPath[str],
+        data: JSONBody[UserUpdate],
+        identity: NamedDependency[IdentityService],
+        principal: NamedDependency[Principal],
+    ) -> UserResponse:
+        """Change a user's name, role, password or active flag (admin).
+
+        Setting `password` signs the user out everywhere; `is_active=false` refuses their tokens.
+        """
+        user = await identity.update_user(
+            principal.user,
+            parse_uuid("user_id", user_id),
+            full_name=_given(data.full_name),
+            role=_given(data.role),
+            password=_given(data.password),
+            is_active=_given(data.is_active),
+        )
+        return UserResponse.of(user)

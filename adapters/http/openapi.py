@@ -1,0 +1,55 @@
+"""OpenAPI helpers: the documented problem body and per-route error responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar.openapi.datastructures import ResponseSpec
+
+from adapters.http.problems import TITLES
+
+
+class ProblemField(msgspec.Struct):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, kw_only=True):
+    """An RFC 9457 problem (API §2)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemField] | msgspec.UnsetType = msgspec.UNSET
+
+
+_DESCRIPTIONS = {
+    400: "A business rule refused the request",
+    401: "Missing, invalid, expired or revoked credentials",
+    403: "The caller may not do this",
+    404: "The resource does not exist",
+    409: "The change conflicts with existing state",
+    412: "The resource changed since it was read (If-Match)",
+    413: "Request body too large",
+    422: "Request validation failed (see `errors`)",
+    429: "Rate limit exceeded",
+    503: "A dependency is unavailable",
+}
+
+
+def errors(*statuses: int) -> dict[int, ResponseSpec]:
+    """Declared problem responses for a route; 422 and 429 apply nearly everywhere, so callers list them."""
+    specs: dict[int, ResponseSpec] = {}
+    for status in statuses:
+        example: dict[str, Any] = {"type": "about:blank", "title": TITLES[status], "status": status, "detail": _DESCRIPTIONS[status]}
+        specs[status] = ResponseSpec(
+            data_container=Problem,
+            description=_DESCRIPTIONS[status],
+            media_type="application/problem+json",
+            generate_examples=False,
+            examples=None,
+        )
+        _ = example
+    return specs

@@ -1,0 +1,181 @@
+"""RFC 9457 problem details for every error (API §2), and the exception handlers that emit them."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    SerializationException,
+    ValidationException,
+)
+from litestar.types import ExceptionHandlersMap
+
+from domain.shared.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    FieldsInvalid,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
+
+log = logging.getLogger("lms.http")
+
+PROBLEM_JSON = "application/problem+json"
+VALIDATION_TYPE = "urn:lms:problem:validation-error"
+VALIDATION_DETAIL = "Request validation failed"
+
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    428: "Precondition Required",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+_STATUS: list[tuple[type[DomainError], int]] = [
+    (InvalidInput, 400),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (FieldsInvalid, 422),
+    (Unavailable, 503),
+]
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": VALIDATION_TYPE if errors is not None else "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def validation_problem(errors: list[FieldError], detail: str = VALIDATION_DETAIL) -> Response[dict[str, Any]]:
+    return problem(422, detail, errors=errors)
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(exc, DomainError)
+    if isinstance(exc, FieldsInvalid):
+        return validation_problem(exc.errors, exc.detail)
+    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+    headers = None
+    if isinstance(exc, Unauthenticated):
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if exc.token_rejected else "Bearer"}
+    return problem(status, exc.detail, headers=headers)
+
+
+_AT = re.compile(r"\s+-\s+at\s+`\$[^`]*`$")
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def _field(source: str, key: str | None, message: str) -> str:
+    parts = [source]
+    if key and key != "data":
+        parts.append(_INDEX.sub(r".\1", key))
+    missing = _MISSING.search(message)
+    if missing:
+        parts.append(missing.group(1))
+    return ".".join(parts)
+
+
+def _message(raw: str) -> str:
+    message = _AT.sub("", raw).strip()
+    return message[:1].upper() + message[1:] if message else "Invalid value"
+
+
+def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(exc, ValidationException)
+    is_form = request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    )
+    errors: list[FieldError] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        source = str(item.get("source") or "body")
+        if source == "body" and is_form:
+            source = "form"
+        message = str(item.get("message", ""))
+        errors.append(FieldError(_field(source, item.get("key"), message), _message(message)))
+    if not errors:
+        errors.append(FieldError("body", _message(str(exc.detail))))
+    return validation_problem(errors)
+
+
+def serialization_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    return validation_problem([FieldError("body", "Request body is not valid JSON")])
+
+
+def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    if status == 400 and isinstance(exc.__cause__, (msgspec.DecodeError, SerializationException)):
+        return serialization_error_handler(_, exc)
+    if isinstance(exc, NotFoundException):
+        detail = "Not Found"
+    elif isinstance(exc, MethodNotAllowedException):
+        detail = "Method Not Allowed"
+    elif status == 413:
+        detail = "Request body too large"
+    elif status >= 500:
+        log.error("server error: %s", exc.detail)
+        detail = "Internal server error"
+    else:
+        detail = exc.detail or TITLES.get(status, "Error")
+    return problem(status, detail, headers=headers or None)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception(
+        "unhandled error on %s %s (request %s)",
+        request.method,
+        request.scope.get("path_template", request.url.path),
+        request.scope.get("state", {}).get("request_id", "-"),
+        exc_info=exc,
+    )
+    return problem(500, "Internal server error")
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    return {
+        DomainError: domain_error_handler,
+        ValidationException: validation_error_handler,
+        SerializationException: serialization_error_handler,
+        HTTPException: http_error_handler,
+        Exception: internal_error_handler,
+    }

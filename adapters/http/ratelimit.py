@@ -1,0 +1,132 @@
+"""Fixed-window rate limits (API §7.13), counted per (rule, client) in the key-value store.
+
+If the store fails, limiting degrades open with a warning: an outage of Redis must not take the
+API down with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import msgspec
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.shared.ports import KeyValueStore, KeyValueUnavailable
+
+log = logging.getLogger("lms.ratelimit")
+
+AUTH_PATHS = frozenset(
+    {"/api/v1/auth/login", "/api/v1/auth/token", "/api/v1/auth/login/mfa", "/api/v1/auth/mfa/login"}
+)
+UPLOAD_PATH = "/api/v1/files/upload"
+EXEMPT_EXACT = frozenset({"/", "/api/v1/health", "/api/v1/ready", "/metrics"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    count: int
+    seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    global_: Rule
+    auth: Rule
+    upload: Rule
+
+
+# Resolves the user id of a valid Bearer token (upload rule), or None.
+BearerIdentity = Callable[[str], Awaitable[str | None]]
+
+
+def _normal(path: str) -> str:
+    return path.rstrip("/") or "/"
+
+
+def choose_rule(method: str, path: str, rules: Rules) -> Rule | None:
+    path = _normal(path)
+    if path in EXEMPT_EXACT or path == "/schema" or path.startswith("/schema/"):
+        return None
+    if method == "POST" and path in AUTH_PATHS:
+        return rules.auth
+    if method == "POST" and path == UPLOAD_PATH:
+        return rules.upload
+    return rules.global_
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, store: KeyValueStore, rules: Rules, identify: BearerIdentity) -> None:
+        self.app = app
+        self.store = store
+        self.rules = rules
+        self.identify = identify
+
+    async def _client(self, scope: Scope, rule: Rule) -> str:
+        if rule is self.rules.upload:
+            auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
+            scheme, _, token = auth.partition(" ")
+            if scheme.lower() == "bearer" and token:
+                user_id = await self.identify(token.strip())
+                if user_id:
+                    return f"user:{user_id}"
+        client = scope.get("client")
+        return f"ip:{client[0] if client else 'unknown'}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rule = choose_rule(scope["method"], scope["path"], self.rules)
+        if rule is None:
+            await self.app(scope, receive, send)
+            return
+        key = f"rl:{rule.name}:{await self._client(scope, rule)}"
+        try:
+            hit = await self.store.hit(key, rule.seconds)
+        except KeyValueUnavailable:
+            log.warning("rate-limit store unreachable; letting %s through unlimited", scope["path"])
+            await self.app(scope, receive, send)
+            return
+        reset = max(1, math.ceil(hit.reset_after))
+        remaining = max(0, rule.count - hit.count)
+        headers = [
+            ("ratelimit-limit", str(rule.count)),
+            ("ratelimit-remaining", str(remaining)),
+            ("ratelimit-reset", str(reset)),
+            ("x-ratelimit-limit", str(rule.count)),
+            ("x-ratelimit-remaining", str(remaining)),
+            ("x-ratelimit-reset", str(int(time.time()) + reset)),
+        ]
+        if hit.count > rule.count:
+            body = msgspec.json.encode(
+                {
+                    "type": "about:blank",
+                    "title": "Too Many Requests",
+                    "status": 429,
+                    "detail": "Rate limit exceeded. Try again later.",
+                }
+            )
+            raw = [(k.encode(), v.encode()) for k, v in headers]
+            raw += [
+                (b"retry-after", str(reset).encode()),
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            await send({"type": "http.response.start", "status": 429, "headers": raw})
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                mutable = MutableScopeHeaders.from_message(message)
+                for name, value in headers:
+                    mutable[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)

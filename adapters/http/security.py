@@ -1,0 +1,66 @@
+"""Authentication guards and dependencies: the Bearer token is checked before validation (API §1.6)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from domain.identity.model import Principal, Role
+from domain.identity.services import ADMIN_ONLY, IdentityService
+from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated
+
+PRINCIPAL = "principal"
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The Bearer credential, or None when there is no Authorization header or another scheme."""
+    header = connection.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> IdentityService:
+    service: IdentityService = connection.app.state["container"].identity
+    return service
+
+
+async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: a valid access token is required; the current user is loaded from the database."""
+    token = bearer_token(connection)
+    if token is None:
+        raise Unauthenticated("Not authenticated")
+    connection.state[PRINCIPAL] = await identity_of(connection).authenticate(token)
+
+
+def require_roles(*roles: Role, detail: str) -> Any:
+    """Guard factory: after `authenticated`, the caller's role must be one of `roles`."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal: Principal = connection.state[PRINCIPAL]
+        if principal.user.role not in roles:
+            raise Forbidden(detail)
+
+    return guard
+
+
+admin_only = require_roles(Role.ADMIN, detail=ADMIN_ONLY)
+
+
+async def provide_principal(request: Any) -> Principal:
+    principal: Principal = request.state[PRINCIPAL]
+    return principal
+
+
+def parse_uuid(name: str, value: str) -> UUID:
+    """Path ids are declared as strings so a bad UUID gives 422 (not 404), after authentication."""
+    try:
+        return UUID(value)
+    except ValueError:
+        raise FieldsInvalid("Request validation failed", [FieldError(f"path.{name}", "Invalid UUID")]) from None

@@ -1,0 +1,1 @@
+"""Key-value stores: process memory (embedded) and Redis (shared between processes)."""

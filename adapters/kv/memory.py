@@ -1,0 +1,79 @@
+"""An in-process key-value store with expiry; state is lost on restart and not shared."""
+
+from __future__ import annotations
+
+import time
+
+from domain.shared.ports import WindowHit
+
+_PURGE_EVERY = 1024
+
+
+class MemoryKeyValue:
+    """Every method runs without awaiting, so each is atomic on the event loop."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[str, float]] = {}
+        self._ops = 0
+
+    def _live(self, key: str, now: float) -> tuple[str, float] | None:
+        entry = self._data.get(key)
+        if entry is not None and entry[1] <= now:
+            del self._data[key]
+            return None
+        return entry
+
+    def _tick(self, now: float) -> None:
+        self._ops += 1
+        if self._ops % _PURGE_EVERY == 0:
+            for key in [k for k, (_, exp) in self._data.items() if exp <= now]:
+                del self._data[key]
+
+    async def get(self, key: str) -> str | None:
+        entry = self._live(key, time.monotonic())
+        return entry[0] if entry else None
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        now = time.monotonic()
+        self._tick(now)
+        self._data[key] = (value, now + ttl)
+
+    async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        now = time.monotonic()
+        if self._live(key, now) is not None:
+            return False
+        self._tick(now)
+        self._data[key] = (value, now + ttl)
+        return True
+
+    async def pop(self, key: str) -> str | None:
+        entry = self._live(key, time.monotonic())
+        if entry is None:
+            return None
+        del self._data[key]
+        return entry[0]
+
+    async def delete(self, *keys: str) -> None:
+        for key in keys:
+            self._data.pop(key, None)
+
+    async def exists(self, *keys: str) -> int:
+        now = time.monotonic()
+        return sum(1 for key in keys if self._live(key, now) is not None)
+
+    async def hit(self, key: str, window: float) -> WindowHit:
+        now = time.monotonic()
+        entry = self._live(key, now)
+        if entry is None:
+            self._tick(now)
+            self._data[key] = ("1", now + window)
+            return WindowHit(count=1, reset_after=window)
+        count = int(entry[0]) + 1
+        self._data[key] = (str(count), entry[1])
+        return WindowHit(count=count, reset_after=entry[1] - now)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._data.clear()

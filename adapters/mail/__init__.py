@@ -1,0 +1,1 @@
+"""Mailers: console (log), file (one .eml per message) and SMTP."""

@@ -1,0 +1,54 @@
+"""The job queue on SAQ (Redis): the API enqueues, `lms worker` runs the jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from saq import Queue, Worker
+
+from adapters.queue.retry import RetryPolicy
+from domain.shared.jobs import JobHandler, JobHandlers
+from domain.shared.ports import KeyValueUnavailable
+
+QUEUE_NAME = "lms"
+
+
+class SaqQueue:
+    def __init__(self, url: str, *, name: str = QUEUE_NAME, retry: RetryPolicy | None = None) -> None:
+        self.queue = Queue.from_url(url, name=name)
+        self._retry = retry or RetryPolicy()
+
+    async def connect(self) -> None:
+        await self.queue.connect()
+
+    async def enqueue(self, name: str, payload: dict[str, Any]) -> None:
+        await self.queue.enqueue(
+            name,
+            payload=payload,
+            retries=self._retry.attempts,
+            retry_delay=self._retry.first_delay,
+            retry_backoff=self._retry.max_delay,
+            timeout=self._retry.timeout,
+            heartbeat=self._retry.timeout,
+        )
+
+    async def ping(self) -> None:
+        try:
+            await self.queue.redis.ping()  # type: ignore[attr-defined]
+        except Exception as exc:
+            raise KeyValueUnavailable(f"queue Redis unavailable: {type(exc).__name__}") from exc
+
+    async def close(self) -> None:
+        await self.queue.disconnect()
+
+    def worker(self, handlers: JobHandlers, *, concurrency: int = 10) -> Worker:
+        """A SAQ worker running `handlers` on this queue."""
+
+        def adapt(handler: JobHandler) -> Any:
+            async def run(ctx: dict[str, Any], *, payload: dict[str, Any]) -> None:
+                await handler(payload)
+
+            return run
+
+        functions = [(name, adapt(handler)) for name, handler in handlers.items()]
+        return Worker(self.queue, functions=functions, concurrency=concurrency)

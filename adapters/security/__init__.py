@@ -1,0 +1,1 @@
+"""Password hashing (argon2id), JWT signing (pyjwt) and TOTP (pyotp)."""

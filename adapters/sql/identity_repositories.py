@@ -1,0 +1,167 @@
+"""The identity repositories on one AsyncSession."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.sql.mappers import recovery_from_row, session_from_row, user_from_row, user_values
+from adapters.sql.models import ConsumedTokenRow, RecoveryCodeRow, RefreshSessionRow, UserRow
+from domain.identity.model import RecoveryCode, RefreshSession, User
+from domain.identity.services import EMAIL_TAKEN
+from domain.shared.errors import Conflict
+from domain.shared.pagination import Page, PageParams
+
+
+def _rowcount(result: object) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+class SqlUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, user_id: UUID) -> User | None:
+        row = await self._s.get(UserRow, user_id)
+        return user_from_row(row) if row else None
+
+    async def get_by_email(self, email: str) -> User | None:
+        row = (await self._s.execute(select(UserRow).where(UserRow.email == email))).scalar_one_or_none()
+        return user_from_row(row) if row else None
+
+    async def add(self, user: User) -> None:
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(insert(UserRow).values(**user_values(user)))
+        except IntegrityError:
+            raise Conflict(EMAIL_TAKEN) from None
+
+    async def save(self, user: User) -> None:
+        values = user_values(user)
+        del values["id"], values["created_at"]
+        await self._s.execute(update(UserRow).where(UserRow.id == user.id).values(**values))
+
+    async def page(self, params: PageParams) -> Page[User]:
+        total = (await self._s.execute(select(func.count()).select_from(UserRow))).scalar_one()
+        rows = (
+            await self._s.execute(
+                select(UserRow)
+                .order_by(UserRow.created_at.desc(), UserRow.id.desc())
+                .offset(params.offset)
+                .limit(params.page_size)
+            )
+        ).scalars()
+        return Page(items=[user_from_row(r) for r in rows], total=total, page=params.page, page_size=params.page_size)
+
+    async def claim_totp_step(self, user_id: UUID, step: int) -> bool:
+        result = await self._s.execute(
+            update(UserRow)
+            .where(UserRow.id == user_id)
+            .where(or_(UserRow.totp_last_step.is_(None), UserRow.totp_last_step < step))
+            .values(totp_last_step=step)
+        )
+        return _rowcount(result) == 1
+
+
+class SqlRefreshSessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, session: RefreshSession) -> None:
+        await self._s.execute(
+            insert(RefreshSessionRow).values(
+                id=session.jti,
+                user_id=session.user_id,
+                sid=session.sid,
+                expires_at=session.expires_at,
+                revoked_at=session.revoked_at,
+                created_at=session.created_at,
+                updated_at=session.created_at,
+            )
+        )
+
+    async def get(self, jti: UUID) -> RefreshSession | None:
+        row = await self._s.get(RefreshSessionRow, jti)
+        return session_from_row(row) if row else None
+
+    async def revoke(self, jti: UUID, now: datetime) -> bool:
+        result = await self._s.execute(
+            update(RefreshSessionRow)
+            .where(RefreshSessionRow.id == jti)
+            .where(RefreshSessionRow.revoked_at.is_(None))
+            .where(RefreshSessionRow.expires_at > now)
+            .values(revoked_at=now, updated_at=now)
+        )
+        return _rowcount(result) == 1
+
+    async def revoke_all(self, user_id: UUID, now: datetime, *, except_sid: UUID | None = None) -> int:
+        stmt = (
+            update(RefreshSessionRow)
+            .where(RefreshSessionRow.user_id == user_id)
+            .where(RefreshSessionRow.revoked_at.is_(None))
+        )
+        if except_sid is not None:
+            stmt = stmt.where(RefreshSessionRow.sid != except_sid)
+        return _rowcount(await self._s.execute(stmt.values(revoked_at=now, updated_at=now)))
+
+    async def revoke_sign_in(self, sid: UUID, now: datetime) -> int:
+        stmt = (
+            update(RefreshSessionRow)
+            .where(RefreshSessionRow.sid == sid)
+            .where(RefreshSessionRow.revoked_at.is_(None))
+            .values(revoked_at=now, updated_at=now)
+        )
+        return _rowcount(await self._s.execute(stmt))
+
+
+class SqlConsumedTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def consume(self, jti: UUID, expires_at: datetime, now: datetime) -> bool:
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(
+                    insert(ConsumedTokenRow).values(id=jti, consumed_at=now, expires_at=expires_at)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+
+class SqlRecoveryCodeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def replace(self, user_id: UUID, codes: Sequence[RecoveryCode]) -> None:
+        await self.delete_all(user_id)
+        if codes:
+            await self._s.execute(
+                insert(RecoveryCodeRow),
+                [{"id": c.id, "user_id": c.user_id, "code_hash": c.code_hash} for c in codes],
+            )
+
+    async def unused(self, user_id: UUID) -> list[RecoveryCode]:
+        rows = await self._s.execute(
+            select(RecoveryCodeRow).where(RecoveryCodeRow.user_id == user_id).where(RecoveryCodeRow.used_at.is_(None))
+        )
+        return [recovery_from_row(r) for r in rows.scalars()]
+
+    async def mark_used(self, code_id: UUID, now: datetime) -> bool:
+        result = await self._s.execute(
+            update(RecoveryCodeRow)
+            .where(RecoveryCodeRow.id == code_id)
+            .where(RecoveryCodeRow.used_at.is_(None))
+            .values(used_at=now, updated_at=now)
+        )
+        return _rowcount(result) == 1
+
+    async def delete_all(self, user_id: UUID) -> None:
+        await self._s.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.user_id == user_id))

@@ -1,0 +1,58 @@
+"""Explicit mapping between rows and domain entities."""
+
+from __future__ import annotations
+
+from domain.identity.model import MfaMethod, RecoveryCode, RefreshSession, Role, User
+from adapters.sql.models import RecoveryCodeRow, RefreshSessionRow, UserRow
+
+
+def user_from_row(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        full_name=row.full_name,
+        role=Role(row.role),
+        password_hash=row.password_hash,
+        is_active=row.is_active,
+        mfa_method=MfaMethod(row.mfa_method) if row.mfa_method else None,
+        totp_secret=row.totp_secret,
+        totp_last_step=row.totp_last_step,
+        email_verified_at=row.email_verified_at,
+        tokens_valid_after=row.tokens_valid_after,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def user_values(user: User) -> dict[str, object]:
+    """Column values of a user, for INSERT and UPDATE."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role.value,
+        "password_hash": user.password_hash,
+        "is_active": user.is_active,
+        "mfa_method": user.mfa_method.value if user.mfa_method else None,
+        "totp_secret": user.totp_secret,
+        "totp_last_step": user.totp_last_step,
+        "email_verified_at": user.email_verified_at,
+        "tokens_valid_after": user.tokens_valid_after,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    }
+
+
+def session_from_row(row: RefreshSessionRow) -> RefreshSession:
+    return RefreshSession(
+        jti=row.id,
+        user_id=row.user_id,
+        sid=row.sid,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        created_at=row.created_at,
+    )
+
+
+def recovery_from_row(row: RecoveryCodeRow) -> RecoveryCode:
+    return RecoveryCode(id=row.id, user_id=row.user_id, code_hash=row.code_hash, used_at=row.used_at)

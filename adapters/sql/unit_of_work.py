@@ -1,0 +1,51 @@
+"""A unit of work: one session and transaction; leaving without commit rolls back."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.sql.identity_repositories import (
+    SqlConsumedTokenRepository,
+    SqlRecoveryCodeRepository,
+    SqlRefreshSessionRepository,
+    SqlUserRepository,
+)
+
+
+class SqlUnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        self._session = session = self._sessions()
+        self.users = SqlUserRepository(session)
+        self.refresh_sessions = SqlRefreshSessionRepository(session)
+        self.consumed_tokens = SqlConsumedTokenRepository(session)
+        self.recovery_codes = SqlRecoveryCodeRepository(session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._session is not None
+        try:
+            await self._session.rollback()
+        finally:
+            await self._session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        assert self._session is not None
+        await self._session.commit()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions)

@@ -1,0 +1,1 @@
+"""Identity: users, sign-ins, tokens and multi-factor authentication."""

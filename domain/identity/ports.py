@@ -1,0 +1,103 @@
+"""What identity needs from outside: storage, hashing, token signing, TOTP."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+from uuid import UUID
+
+from domain.identity.model import RecoveryCode, RefreshSession, User
+from domain.shared.pagination import Page, PageParams
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: UUID) -> User | None: ...
+    async def get_by_email(self, email: str) -> User | None: ...
+    async def add(self, user: User) -> None:
+        """Insert; raises Conflict("Email is already registered") on a duplicate email."""
+        ...
+
+    async def save(self, user: User) -> None: ...
+    async def page(self, params: PageParams) -> Page[User]:
+        """Users ordered by created_at descending."""
+        ...
+
+    async def claim_totp_step(self, user_id: UUID, step: int) -> bool:
+        """Atomically record `step` as the last accepted TOTP step if it is newer; False otherwise."""
+        ...
+
+
+class RefreshSessionRepository(Protocol):
+    async def add(self, session: RefreshSession) -> None: ...
+    async def get(self, jti: UUID) -> RefreshSession | None: ...
+    async def revoke(self, jti: UUID, now: datetime) -> bool:
+        """Atomically revoke a live (unrevoked, unexpired) row; False when it was not live."""
+        ...
+
+    async def revoke_all(self, user_id: UUID, now: datetime, *, except_sid: UUID | None = None) -> int: ...
+    async def revoke_sign_in(self, sid: UUID, now: datetime) -> int: ...
+
+
+class ConsumedTokenRepository(Protocol):
+    async def consume(self, jti: UUID, expires_at: datetime, now: datetime) -> bool:
+        """Record a single-use token as used; False when it already was."""
+        ...
+
+
+class RecoveryCodeRepository(Protocol):
+    async def replace(self, user_id: UUID, codes: Sequence[RecoveryCode]) -> None: ...
+    async def unused(self, user_id: UUID) -> list[RecoveryCode]: ...
+    async def mark_used(self, code_id: UUID, now: datetime) -> bool:
+        """Atomically mark an unused code used; False when another request used it first."""
+        ...
+
+    async def delete_all(self, user_id: UUID) -> None: ...
+
+
+class IdentityUnitOfWork(Protocol):
+    """One transaction over the identity repositories; leaving without commit rolls back."""
+
+    users: UserRepository
+    refresh_sessions: RefreshSessionRepository
+    consumed_tokens: ConsumedTokenRepository
+    recovery_codes: RecoveryCodeRepository
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> IdentityUnitOfWork: ...
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class TokenExpired(Exception):
+    """The token is correctly signed but past its `exp`."""
+
+
+class TokenInvalid(Exception):
+    """The token is unreadable, forged, or fails issuer/audience checks."""
+
+
+class TokenCodec(Protocol):
+    def encode(self, claims: Mapping[str, Any]) -> str: ...
+    def decode(self, token: str, *, verify_exp: bool = True) -> dict[str, Any]:
+        """Verify signature, issuer and audience (and expiry unless told not to)."""
+        ...
+
+
+class TotpProvider(Protocol):
+    def new_secret(self) -> str: ...
+    def provisioning_uri(self, secret: str, account: str, issuer: str) -> str: ...
+    def matching_step(self, secret: str, code: str, at: datetime) -> int | None:
+        """The time step (within ±1 of `at`) whose code equals `code`, or None."""
+        ...

@@ -1,0 +1,158 @@
+"""The application factory: `create_app(settings=None, container=None) -> Litestar`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.handlers import asgi
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Server
+
+from adapters.http.edge import add_edge_headers
+from adapters.http.envelope import EnvelopeMiddleware
+from adapters.http.identity.auth_controller import AuthController
+from adapters.http.identity.users_controller import UsersController
+from adapters.http.metrics import EdgeMiddleware, Metrics, metrics_app
+from adapters.http.pagination import page_params
+from adapters.http.problems import exception_handlers
+from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
+from adapters.http.security import provide_principal
+from adapters.http.system import banner, health, readiness_of, ready
+from adapters.sql import migrate
+from domain.identity.model import TokenType
+from lms.bootstrap import Container, build_container
+from lms.logs import configure_logging, configure_telemetry
+from lms.settings import SettingsError, Settings, load_settings
+
+log = logging.getLogger("lms")
+
+MAX_JSON_BODY = 1024 * 1024
+RATE_LIMIT_HEADERS = [
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+]
+
+
+async def ensure_schema(container: Container) -> None:
+    """Development and test apply pending migrations; production refuses to start with any."""
+    settings = container.settings
+    if await migrate.is_current(container.engine, settings.database_url):
+        return
+    if settings.is_production:
+        raise SettingsError("the database schema is not current: run `lms db upgrade` first")
+    log.info("applying database migrations")
+    await anyio.to_thread.run_sync(migrate.upgrade, settings.database_url)
+
+
+def _rules(settings: Settings) -> Rules:
+    def rule(name: str, limit: Any) -> Rule:
+        return Rule(name=name, count=limit.count, seconds=limit.seconds)
+
+    return Rules(
+        global_=rule("global", settings.rate_limit_global),
+        auth=rule("auth", settings.rate_limit_auth),
+        upload=rule("upload", settings.rate_limit_upload),
+    )
+
+
+def _openapi(settings: Settings) -> OpenAPIConfig | None:
+    if not settings.docs_enabled:
+        return None
+    return OpenAPIConfig(
+        title="LMS API",
+        version="1.0.0",
+        description=(
+            "HTTP API of the LMS backend. Errors are RFC 9457 problem details "
+            "(`application/problem+json`); lists are pages with RFC 8288 `Link` headers."
+        ),
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+            }
+        ),
+        security=[{"BearerToken": []}],
+        servers=[Server(url="/")],
+        use_handler_docstrings=True,
+    )
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
+    settings = settings or (container.settings if container else load_settings())
+    configure_logging(settings)
+    configure_telemetry(settings)
+    owned = container is None
+    container = container or build_container(settings)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await ensure_schema(container)
+        await container.start()
+        try:
+            yield
+        finally:
+            if owned:
+                await container.close()
+
+    async def bearer_identity(token: str) -> str | None:
+        try:
+            claims = container.codec.decode(token)
+        except Exception:
+            return None
+        return str(claims.get("sub")) if claims.get("typ") == TokenType.ACCESS.value else None
+
+    middleware: list[Any] = [
+        DefineMiddleware(EdgeMiddleware, metrics=metrics, trusted_hosts=settings.trusted_hosts),
+    ]
+    if settings.rate_limit_enabled:
+        middleware.append(
+            DefineMiddleware(RateLimitMiddleware, store=container.kv, rules=_rules(settings), identify=bearer_identity)
+        )
+    if settings.response_envelope:
+        middleware.append(DefineMiddleware(EnvelopeMiddleware))
+
+    metrics_route = asgi("/metrics", is_mount=False, include_in_schema=False)(metrics_app(metrics))
+    readiness = readiness_of(container.ping_database, container.redis_pings())
+
+    api = Router(path="/api/v1", route_handlers=[AuthController, UsersController])
+    origins = list(settings.cors_origins)
+    app = Litestar(
+        route_handlers=[banner, health, ready, metrics_route, api],
+        dependencies={
+            "identity": Provide(lambda: container.identity, sync_to_thread=False),
+            "principal": Provide(provide_principal),
+            "paging": Provide(page_params),
+            "readiness": Provide(lambda: readiness, sync_to_thread=False),
+        },
+        exception_handlers=exception_handlers(),
+        middleware=middleware,
+        before_send=[add_edge_headers],
+        cors_config=CORSConfig(
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["Link", "Retry-After", "Content-Disposition", "X-Request-ID", *RATE_LIMIT_HEADERS],
+            allow_credentials=False,
+        ),
+        openapi_config=_openapi(settings),
+        lifespan=[lifespan],
+        request_max_body_size=MAX_JSON_BODY,
+        state={"container": container, "metrics": metrics},
+        debug=False,
+    )
+    return app

@@ -1,0 +1,154 @@
+"""Builds the container from settings: the only place that chooses adapters."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.kv.memory import MemoryKeyValue
+from adapters.kv.redis_store import RedisKeyValue
+from adapters.mail.console import ConsoleMailer
+from adapters.mail.file import FileMailer
+from adapters.mail.smtp import SmtpConfig, SmtpMailer
+from adapters.queue.inprocess import InProcessQueue
+from adapters.queue.saq_queue import SaqQueue
+from adapters.security.jwt_codec import JwtCodec
+from adapters.security.passwords import Argon2Hasher
+from adapters.security.totp import PyOtpTotp
+from adapters.sql.engine import create_engine, session_factory
+from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from adapters.worker.jobs import job_handlers
+from domain.identity.ports import PasswordHasher
+from domain.identity.services import IdentityPolicy, IdentityService, TokenBlacklist
+from domain.identity.tokens import Tokens
+from domain.shared.clock import Clock, SystemClock
+from domain.shared.jobs import JobHandlers
+from domain.shared.ports import JobQueue, KeyValueStore, Mailer
+from lms.settings import Settings
+
+log = logging.getLogger("lms")
+
+
+@dataclass(slots=True, kw_only=True)
+class Container:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    kv: KeyValueStore
+    kv_fallback: KeyValueStore | None
+    queue: JobQueue
+    mailer: Mailer
+    handlers: JobHandlers
+    clock: Clock
+    codec: JwtCodec
+    identity: IdentityService
+    _closers: list[Any] = field(default_factory=list)
+
+    async def start(self) -> None:
+        if isinstance(self.queue, SaqQueue):
+            await self.queue.connect()
+
+    async def close(self) -> None:
+        for closer in (self.queue, self.kv, self.kv_fallback):
+            close = getattr(closer, "close", None)
+            if close is not None:
+                try:
+                    await close()
+                except Exception:  # closing must not mask the reason we are closing
+                    log.warning("error while closing %s", type(closer).__name__, exc_info=True)
+        await self.engine.dispose()
+
+    async def ping_database(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    def redis_pings(self) -> list[Any] | None:
+        """Ping callables of the configured Redis servers (key-value, and the queue's if separate)."""
+        if not self.settings.redis_url:
+            return None
+        pings = [self.kv.ping]
+        if self.settings.queue_url and self.settings.queue_url != self.settings.redis_url:
+            pings.append(self.queue.ping)
+        return pings
+
+
+def build_mailer(settings: Settings) -> Mailer:
+    if settings.email_backend == "file":
+        return FileMailer(settings.mail_dir, settings.email_from)
+    if settings.email_backend == "smtp":
+        assert settings.smtp_host is not None
+        config = SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            ssl=settings.smtp_ssl,
+        )
+        return SmtpMailer(config, settings.email_from)
+    return ConsoleMailer(settings.email_from)
+
+
+def build_container(
+    settings: Settings,
+    *,
+    hasher: PasswordHasher | None = None,
+    clock: Clock | None = None,
+) -> Container:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    sessions = session_factory(engine)
+    clock = clock or SystemClock()
+
+    kv: KeyValueStore
+    fallback: KeyValueStore | None = None
+    if settings.redis_url:
+        kv = RedisKeyValue(settings.redis_url)
+        # Outside production the blacklist survives a Redis outage in process memory (API §7.1).
+        fallback = None if settings.is_production else MemoryKeyValue()
+    else:
+        kv = MemoryKeyValue()
+
+    mailer = build_mailer(settings)
+    handlers = job_handlers(mailer)
+    queue: JobQueue = SaqQueue(settings.queue_url) if settings.queue_url else InProcessQueue(handlers)
+
+    codec = JwtCodec(settings.secret_key)
+    policy = IdentityPolicy(
+        access_ttl=timedelta(minutes=settings.access_token_expire_minutes),
+        refresh_ttl=timedelta(days=settings.refresh_token_expire_days),
+        allow_public_role_registration=settings.allow_public_role_registration,
+        require_email_verification=settings.require_email_verification,
+        refresh_reuse_revokes_session=settings.refresh_reuse_revokes_session,
+        frontend_url=settings.frontend_url,
+        totp_issuer=settings.totp_issuer,
+    )
+    identity = IdentityService(
+        uow=SqlUnitOfWorkFactory(sessions),
+        hasher=hasher or Argon2Hasher(),
+        tokens=Tokens(codec),
+        totp=PyOtpTotp(),
+        kv=kv,
+        blacklist=TokenBlacklist(kv, fallback),
+        queue=queue,
+        clock=clock,
+        policy=policy,
+    )
+    return Container(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        kv=kv,
+        kv_fallback=fallback,
+        queue=queue,
+        mailer=mailer,
+        handlers=handlers,
+        clock=clock,
+        codec=codec,
+        identity=identity,
+    )

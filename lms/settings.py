@@ -1,0 +1,241 @@
+"""One frozen Settings object read from `LMS_*` environment variables (API §8.1)."""
+
+from __future__ import annotations
+
+import enum
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+
+
+class SettingsError(Exception):
+    """An invalid or unsafe configuration; the CLI prints it on one line and exits 2."""
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class RateLimit(msgspec.Struct, frozen=True):
+    count: int
+    seconds: int
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    environment: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    redis_url: str | None = None
+    queue_url: str | None = None
+    storage_url: str = ""
+    email_backend: str = "console"
+    email_dir: Path | None = None
+    email_from: str = "no-reply@lms.local"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    secret_key: str = ""
+    secret_key_generated: bool = False
+    access_token_expire_minutes: int = 15
+    refresh_token_expire_days: int = 30
+    refresh_reuse_revokes_session: bool = False
+    allow_public_role_registration: bool = False
+    require_email_verification: bool = False
+    response_envelope: bool = False
+    rate_limit_enabled: bool = True
+    rate_limit_global: RateLimit = RateLimit(100, 60)
+    rate_limit_auth: RateLimit = RateLimit(60, 60)
+    rate_limit_upload: RateLimit = RateLimit(100, 3600)
+    max_upload_mb: int = 100
+    allowed_upload_extensions: tuple[str, ...] = ("mp4", "avi", "mov", "pdf", "doc", "docx", "jpg", "jpeg", "png")
+    file_url_expire_seconds: int = 900
+    frontend_url: str = "http://localhost:3000"
+    totp_issuer: str = "LMS"
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = None
+    logfire_token: str | None = None
+    log_level: str = "INFO"
+    cors_origins: tuple[str, ...] = ()
+    trusted_hosts: tuple[str, ...] = ()
+    db_pool_size: int = 10
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def docs_enabled(self) -> bool:
+        return not self.is_production
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.email_dir or self.data_dir / "mail"
+
+    def check_workers(self, workers: int) -> None:
+        """Several processes need shared state: refuse in-memory stores with more than one."""
+        if workers > 1 and not self.redis_url:
+            raise SettingsError(
+                "LMS_REDIS_URL must be set to run more than one worker: the in-process cache, "
+                "rate limiter, token blacklist and MFA codes are not shared between processes"
+            )
+
+
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be one of true/false/1/0/yes/no, got {raw!r}")
+
+
+def _int(name: str, raw: str, minimum: int = 1) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _list(_name: str, raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _limit(name: str, raw: str) -> RateLimit:
+    count, sep, seconds = raw.partition("/")
+    if not sep:
+        raise SettingsError(f"{name} must be written <count>/<seconds>, got {raw!r}")
+    return RateLimit(_int(name, count), _int(name, seconds))
+
+
+def _choice(*allowed: str) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _redis(name: str, raw: str) -> str:
+    if urlsplit(raw).scheme not in {"redis", "rediss", "unix"}:
+        raise SettingsError(f"{name} must be a redis:// or rediss:// URL")
+    return raw.strip()
+
+
+def _str(_name: str, raw: str) -> str:
+    return raw
+
+
+_PARSERS: dict[str, Callable[[str, str], Any]] = {
+    "environment": _choice(*(e.value for e in Environment)),
+    "data_dir": lambda _n, raw: Path(raw),
+    "email_dir": lambda _n, raw: Path(raw),
+    "redis_url": _redis,
+    "queue_url": _redis,
+    "email_backend": _choice("console", "file", "smtp"),
+    "smtp_port": _int,
+    "smtp_starttls": _bool,
+    "smtp_ssl": _bool,
+    "access_token_expire_minutes": _int,
+    "refresh_token_expire_days": _int,
+    "refresh_reuse_revokes_session": _bool,
+    "allow_public_role_registration": _bool,
+    "require_email_verification": _bool,
+    "response_envelope": _bool,
+    "rate_limit_enabled": _bool,
+    "rate_limit_global": _limit,
+    "rate_limit_auth": _limit,
+    "rate_limit_upload": _limit,
+    "max_upload_mb": _int,
+    "allowed_upload_extensions": lambda n, raw: tuple(e.lower().lstrip(".") for e in _list(n, raw)),
+    "file_url_expire_seconds": _int,
+    "webhook_urls": _list,
+    "log_level": _choice("debug", "info", "warning", "error", "critical"),
+    "cors_origins": _list,
+    "trusted_hosts": _list,
+    "db_pool_size": _int,
+}
+_STRINGS = {
+    "database_url",
+    "storage_url",
+    "email_from",
+    "smtp_host",
+    "smtp_username",
+    "smtp_password",
+    "secret_key",
+    "frontend_url",
+    "totp_issuer",
+    "webhook_secret",
+    "logfire_token",
+}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read, validate and complete the settings; raise SettingsError naming the bad variable."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for field in msgspec.structs.fields(Settings):
+        var = f"LMS_{field.name.upper()}"
+        raw = env.get(var)
+        if raw is None or raw == "" or field.name == "secret_key_generated":
+            continue
+        if field.name in _PARSERS:
+            values[field.name] = _PARSERS[field.name](var, raw)
+        elif field.name in _STRINGS:
+            values[field.name] = _str(var, raw)
+    if "log_level" in values:
+        values["log_level"] = values["log_level"].upper()
+    settings = Settings(**values)
+    return _complete(settings)
+
+
+def _complete(s: Settings) -> Settings:
+    changes: dict[str, Any] = {}
+    data_dir = s.data_dir
+    if not s.database_url:
+        changes["database_url"] = f"sqlite+aiosqlite:///{(data_dir / 'lms.db').resolve()}"
+    if not s.storage_url:
+        changes["storage_url"] = f"file://{(data_dir / 'files').resolve()}"
+    if not s.cors_origins:
+        changes["cors_origins"] = (_origin(s.frontend_url),)
+    if s.secret_key:
+        if len(s.secret_key.encode()) < 32:
+            raise SettingsError("LMS_SECRET_KEY must be at least 32 bytes")
+    elif s.environment is Environment.DEVELOPMENT:
+        changes["secret_key"] = secrets.token_urlsafe(32)
+        changes["secret_key_generated"] = True
+    else:
+        raise SettingsError("LMS_SECRET_KEY must be set to at least 32 bytes outside development")
+    if s.is_production and not s.trusted_hosts:
+        raise SettingsError("LMS_TRUSTED_HOSTS must be set in production")
+    if s.email_backend == "smtp" and not s.smtp_host:
+        raise SettingsError("LMS_SMTP_HOST must be set when LMS_EMAIL_BACKEND is smtp")
+    if s.webhook_urls and not s.webhook_secret:
+        raise SettingsError("LMS_WEBHOOK_SECRET must be set when LMS_WEBHOOK_URLS is set")
+    db = changes.get("database_url", s.database_url)
+    if not (db.startswith("sqlite+aiosqlite://") or db.startswith("postgresql+asyncpg://")):
+        raise SettingsError("LMS_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    return msgspec.structs.replace(s, **changes) if changes else s

@@ -1,0 +1,1 @@
+"""Alembic migrations (async env, batch mode for SQLite)."""
