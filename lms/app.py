@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if settings.response_envelope:
         middleware.append(DefineMiddleware(EnvelopeMiddleware))
 
-    metrics_route = asgi("/metrics", is_mount=False, include_in_schema=False)(metrics_app(metrics))
+    metrics_route = asgi("/metrics", is_mount=False, include_in_schema=False, copy_scope=False)(metrics_app(metrics))
     readiness = readiness_of(container.ping_database, container.redis_pings())
 
     api = Router(path="/api/v1", route_handlers=[AuthController, UsersController])

@@ -145,7 +145,7 @@ def _str(_name: str, raw: str) -> str:
 
 
 _PARSERS: dict[str, Callable[[str, str], Any]] = {
-    "environment": _choice(*(e.value for e in Environment)),
+    "environment": lambda n, raw: Environment(_choice(*(e.value for e in Environment))(n, raw)),
     "data_dir": lambda _n, raw: Path(raw),
     "email_dir": lambda _n, raw: Path(raw),
     "redis_url": _redis,

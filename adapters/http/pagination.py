@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from domain.shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageParams
 
@@ -25,9 +25,9 @@ class PageResponse(msgspec.Struct, Generic[T]):
 
 
 async def page_params(
-    page: Annotated[int, Parameter(query="page", ge=1, description="1-based page number")] = 1,
+    page: Annotated[int, QueryParameter(ge=1, description="1-based page number")] = 1,
     page_size: Annotated[
-        int, Parameter(query="page_size", ge=1, le=MAX_PAGE_SIZE, description="Items per page (1..100)")
+        int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Items per page (1..100)")
     ] = DEFAULT_PAGE_SIZE,
 ) -> PageParams:
     return PageParams(page=page, page_size=page_size)

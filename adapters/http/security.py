@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
@@ -53,7 +54,7 @@ def require_roles(*roles: Role, detail: str) -> Any:
 admin_only = require_roles(Role.ADMIN, detail=ADMIN_ONLY)
 
 
-async def provide_principal(request: Any) -> Principal:
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     principal: Principal = request.state[PRINCIPAL]
     return principal
 

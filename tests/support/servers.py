@@ -1,0 +1,185 @@
+"""Throwaway PostgreSQL and Redis servers for the test suite, started from the system binaries.
+
+A missing binary is an error with the install hint, never a skip.
+"""
+
+from __future__ import annotations
+
+import glob
+from concurrent.futures import ThreadPoolExecutor
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_HINT = "PostgreSQL server binaries not found: install them with `apt-get install -y postgresql`"
+REDIS_HINT = "redis-server not found: install it with `apt-get install -y redis-server`"
+
+
+class ServerMissing(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
+
+
+def postgres_bindir() -> Path:
+    """Find initdb/postgres: PATH, then `pg_config --bindir`, then Debian's versioned folders."""
+    found = shutil.which("initdb")
+    if found and shutil.which("postgres"):
+        return Path(found).parent
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
+        if out:
+            candidates.append(Path(out))
+    candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    for candidate in candidates:
+        if (candidate / "initdb").exists() and (candidate / "postgres").exists():
+            return candidate
+    raise ServerMissing(PG_HINT)
+
+
+@dataclass
+class PostgresServer:
+    bindir: Path
+    root: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def url_for(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    @classmethod
+    def start(cls) -> PostgresServer:
+        bindir = postgres_bindir()
+        root = Path(tempfile.mkdtemp(prefix="lms-pg-"))
+        data = root / "data"
+        data.mkdir()
+        run_as: list[str] = []
+        if os.geteuid() == 0:
+            # initdb refuses to run as root: hand the cluster to the postgres system user.
+            try:
+                pwd.getpwnam("postgres")
+            except KeyError:
+                raise ServerMissing(PG_HINT + " (it creates the `postgres` user)") from None
+            shutil.chown(root, "postgres")
+            shutil.chown(data, "postgres")
+            run_as = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(
+            [*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            check=True,
+            capture_output=True,
+        )
+        port = free_port()
+        process = subprocess.Popen(
+            [
+                *run_as,
+                str(bindir / "postgres"),
+                "-D", str(data),
+                "-p", str(port),
+                "-k", str(root),
+                "-c", "listen_addresses=127.0.0.1",
+                "-c", "fsync=off",
+                "-c", "synchronous_commit=off",
+                "-c", "full_page_writes=off",
+                "-c", "max_connections=200",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        server = cls(bindir=bindir, root=root, port=port, process=process)
+        _wait_for_port(port, process, "postgres")
+        server._wait_ready()
+        return server
+
+    def _wait_ready(self) -> None:
+        import asyncio
+
+        import asyncpg
+
+        async def probe() -> None:
+            conn = await asyncpg.connect(host="127.0.0.1", port=self.port, user="postgres", database="postgres")
+            await conn.close()
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                # A thread of its own: this may be called while an event loop runs.
+                with ThreadPoolExecutor(1) as pool:
+                    pool.submit(asyncio.run, probe()).result()
+                return
+            except (OSError, asyncpg.PostgresError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("postgres is not accepting connections") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class RedisServer:
+    root: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @classmethod
+    def start(cls) -> RedisServer:
+        binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+        if binary is None:
+            raise ServerMissing(REDIS_HINT)
+        root = Path(tempfile.mkdtemp(prefix="lms-redis-"))
+        port = free_port()
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(root)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(port, process, "redis-server")
+        return cls(root=root, port=port, process=process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
