@@ -10,6 +10,7 @@ from typing import Any
 import anyio.to_thread
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import asgi
 from litestar.middleware import DefineMiddleware
@@ -31,7 +32,7 @@ from adapters.sql import migrate
 from domain.identity.model import TokenType
 from lms.bootstrap import Container, build_container
 from lms.logs import configure_logging, configure_telemetry
-from lms.settings import SettingsError, Settings, load_settings
+from lms.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("lms")
 
@@ -116,15 +117,20 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             return None
         return str(claims.get("sub")) if claims.get("typ") == TokenType.ACCESS.value else None
 
+    # The hand-written middleware speaks raw ASGI dicts; Litestar's TypedDict signatures are stricter.
+    edge: Any = EdgeMiddleware
+    limiter: Any = RateLimitMiddleware
+    envelope: Any = EnvelopeMiddleware
+    headers_hook: Any = add_edge_headers
     middleware: list[Any] = [
-        DefineMiddleware(EdgeMiddleware, metrics=metrics, trusted_hosts=settings.trusted_hosts),
+        DefineMiddleware(edge, metrics=metrics, trusted_hosts=settings.trusted_hosts),
     ]
     if settings.rate_limit_enabled:
         middleware.append(
-            DefineMiddleware(RateLimitMiddleware, store=container.kv, rules=_rules(settings), identify=bearer_identity)
+            DefineMiddleware(limiter, store=container.kv, rules=_rules(settings), identify=bearer_identity)
         )
     if settings.response_envelope:
-        middleware.append(DefineMiddleware(EnvelopeMiddleware))
+        middleware.append(DefineMiddleware(envelope))
 
     metrics_route = asgi("/metrics", is_mount=False, include_in_schema=False, copy_scope=False)(metrics_app(metrics))
     readiness = readiness_of(container.ping_database, container.redis_pings())
@@ -141,7 +147,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         },
         exception_handlers=exception_handlers(),
         middleware=middleware,
-        before_send=[add_edge_headers],
+        before_send=[headers_hook],
         cors_config=CORSConfig(
             allow_origins=origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
@@ -152,7 +158,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         openapi_config=_openapi(settings),
         lifespan=[lifespan],
         request_max_body_size=MAX_JSON_BODY,
-        state={"container": container, "metrics": metrics},
+        state=State({"container": container, "metrics": metrics}),
         debug=False,
     )
     return app

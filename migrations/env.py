@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+from advanced_alchemy.base import orm_registry
 from alembic import context
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.sql import models  # noqa: F401  (registers the tables)
-from advanced_alchemy.base import orm_registry
 
 config = context.config
 target_metadata = orm_registry.metadata

@@ -4,7 +4,7 @@ LMS_TEST_DATABASE_URL / LMS_TEST_REDIS_URL."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -54,9 +54,9 @@ def sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> SqliteDatabase
 
 
 @pytest.fixture
-async def flushed_redis(redis_url: str) -> AsyncIterator[str]:
+async def flushed_redis(redis_url: str) -> str:
     """The test Redis, emptied before the test."""
     client = aioredis.Redis.from_url(redis_url)
     await client.flushall()
     await client.aclose()
-    yield redis_url
+    return redis_url

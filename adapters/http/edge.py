@@ -9,7 +9,8 @@ import re
 import uuid
 
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import Message, Scope
+
+from adapters.http.asgi import Message, Scope
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 SECURITY_HEADERS = {
@@ -31,7 +32,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 def request_id(scope: Scope) -> str:
     """The request's id: the client's `X-Request-ID` when well-formed, else a new one; memoised."""
-    state = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    state = scope.setdefault("state", {})
     rid = state.get("request_id")
     if rid is None:
         sent = next((v for k, v in scope.get("headers", ()) if k == b"x-request-id"), None)
@@ -44,7 +45,7 @@ def request_id(scope: Scope) -> str:
 async def add_edge_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
+    headers = MutableScopeHeaders.from_message(message)  # type: ignore[arg-type]
     path: str = scope.get("path", "")
     for name, value in SECURITY_HEADERS.items():
         headers[name] = value

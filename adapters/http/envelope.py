@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import msgspec
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapters.http.asgi import App as ASGIApp
+from adapters.http.asgi import Message, Receive, Scope, Send
 
 EXCLUDED = ("/schema", "/metrics", "/api/v1/health", "/api/v1/ready", "/api/v1/auth/token")
 
@@ -26,8 +28,8 @@ class EnvelopeMiddleware:
         async def send_wrapper(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                headers = dict(message.get("headers", []))
-                ctype = headers.get(b"content-type", b"").split(b";")[0].strip()
+                raw_headers: dict[bytes, bytes] = dict(message.get("headers", []))
+                ctype = raw_headers.get(b"content-type", b"").split(b";")[0].strip()
                 status = message["status"]
                 if 200 <= status < 300 and status != 204 and ctype == b"application/json":
                     start = message

@@ -10,8 +10,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from adapters.http.asgi import App as ASGIApp
+from adapters.http.asgi import Message, Receive, Scope, Send
 from adapters.http.edge import request_id
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("lms.access")
 
@@ -36,9 +37,9 @@ class Metrics:
 def host_allowed(host: str, allowed: Sequence[str]) -> bool:
     host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     host = host.lower()
-    for pattern in allowed:
-        pattern = pattern.lower()
-        if pattern == "*" or pattern == host:
+    for allowed_host in allowed:
+        pattern = allowed_host.lower()
+        if pattern in ("*", host):
             return True
         if pattern.startswith("*.") and host.endswith(pattern[1:]):
             return True
@@ -80,7 +81,7 @@ class EdgeMiddleware:
                 await _send_problem(send, 400, "Invalid host header")
                 return
         method = scope["method"]
-        template: str = scope.get("path_template") or scope["path"]  # type: ignore[assignment]
+        template: str = scope.get("path_template") or scope["path"]
         status = 500
         metrics = self.metrics
         start = time.perf_counter()
@@ -119,7 +120,10 @@ def metrics_app(metrics: Metrics) -> Any:
             {
                 "type": "http.response.start",
                 "status": 200,
-                "headers": [(b"content-type", b"text/plain; version=0.0.4; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"text/plain; version=0.0.4; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

@@ -43,7 +43,12 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
     """Declared problem responses for a route; 422 and 429 apply nearly everywhere, so callers list them."""
     specs: dict[int, ResponseSpec] = {}
     for status in statuses:
-        example: dict[str, Any] = {"type": "about:blank", "title": TITLES[status], "status": status, "detail": _DESCRIPTIONS[status]}
+        example: dict[str, Any] = {
+            "type": "about:blank",
+            "title": TITLES[status],
+            "status": status,
+            "detail": _DESCRIPTIONS[status],
+        }
         specs[status] = ResponseSpec(
             data_container=Problem,
             description=_DESCRIPTIONS[status],

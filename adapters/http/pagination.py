@@ -67,7 +67,7 @@ def page_response(
     )
     link = link_header(
         path or request.url.path,
-        request.query_params.multi_items(),
+        [(str(k), str(v)) for k, v in request.query_params.multi_items()],
         page.page,
         page.page_size,
         page.total_pages,

@@ -14,15 +14,14 @@ from dataclasses import dataclass
 
 import msgspec
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.http.asgi import App as ASGIApp
+from adapters.http.asgi import Message, Receive, Scope, Send
 from domain.shared.ports import KeyValueStore, KeyValueUnavailable
 
 log = logging.getLogger("lms.ratelimit")
 
-AUTH_PATHS = frozenset(
-    {"/api/v1/auth/login", "/api/v1/auth/token", "/api/v1/auth/login/mfa", "/api/v1/auth/mfa/login"}
-)
+AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/token", "/api/v1/auth/login/mfa", "/api/v1/auth/mfa/login"})
 UPLOAD_PATH = "/api/v1/files/upload"
 EXEMPT_EXACT = frozenset({"/", "/api/v1/health", "/api/v1/ready", "/metrics"})
 
@@ -124,7 +123,7 @@ class RateLimitMiddleware:
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                mutable = MutableScopeHeaders.from_message(message)
+                mutable = MutableScopeHeaders.from_message(message)  # type: ignore[arg-type]
                 for name, value in headers:
                     mutable[name] = value
             await send(message)

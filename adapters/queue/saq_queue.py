@@ -41,7 +41,7 @@ class SaqQueue:
     async def close(self) -> None:
         await self.queue.disconnect()
 
-    def worker(self, handlers: JobHandlers, *, concurrency: int = 10) -> Worker:
+    def worker(self, handlers: JobHandlers, *, concurrency: int = 10) -> Worker[Any]:
         """A SAQ worker running `handlers` on this queue."""
 
         def adapt(handler: JobHandler) -> Any:

@@ -128,9 +128,7 @@ class SqlConsumedTokenRepository:
     async def consume(self, jti: UUID, expires_at: datetime, now: datetime) -> bool:
         try:
             async with self._s.begin_nested():
-                await self._s.execute(
-                    insert(ConsumedTokenRow).values(id=jti, consumed_at=now, expires_at=expires_at)
-                )
+                await self._s.execute(insert(ConsumedTokenRow).values(id=jti, consumed_at=now, expires_at=expires_at))
         except IntegrityError:
             return False
         return True

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.identity.model import MfaMethod, RecoveryCode, RefreshSession, Role, User
 from adapters.sql.models import RecoveryCodeRow, RefreshSessionRow, UserRow
+from domain.identity.model import MfaMethod, RecoveryCode, RefreshSession, Role, User
 
 
 def user_from_row(row: UserRow) -> User:

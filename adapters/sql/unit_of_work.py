@@ -16,6 +16,11 @@ from adapters.sql.identity_repositories import (
 
 
 class SqlUnitOfWork:
+    users: SqlUserRepository
+    refresh_sessions: SqlRefreshSessionRepository
+    consumed_tokens: SqlConsumedTokenRepository
+    recovery_codes: SqlRecoveryCodeRepository
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None

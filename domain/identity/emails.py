@@ -48,9 +48,5 @@ def sign_in_code(to: str, code: str) -> EmailMessage:
 
 
 def mfa_setup_code(to: str, code: str) -> EmailMessage:
-    body = (
-        "Your code to turn on two-step sign-in is:\n\n"
-        f"{code}\n\n"
-        "It expires in 10 minutes.\n"
-    )
+    body = f"Your code to turn on two-step sign-in is:\n\n{code}\n\nIt expires in 10 minutes.\n"
     return EmailMessage(to=to, subject="Your MFA setup code", body=body)

@@ -59,10 +59,14 @@ class RecoveryCodeRepository(Protocol):
 class IdentityUnitOfWork(Protocol):
     """One transaction over the identity repositories; leaving without commit rolls back."""
 
-    users: UserRepository
-    refresh_sessions: RefreshSessionRepository
-    consumed_tokens: ConsumedTokenRepository
-    recovery_codes: RecoveryCodeRepository
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def refresh_sessions(self) -> RefreshSessionRepository: ...
+    @property
+    def consumed_tokens(self) -> ConsumedTokenRepository: ...
+    @property
+    def recovery_codes(self) -> RecoveryCodeRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -245,9 +245,7 @@ class IdentityService:
         """The OAuth2 password grant (A3): no MFA step is possible there."""
         user = await self._check_credentials(email, password)
         if user.mfa_method is not None:
-            raise InvalidInput(
-                "MFA is enabled for this account. Use /api/v1/auth/login then /api/v1/auth/login/mfa."
-            )
+            raise InvalidInput("MFA is enabled for this account. Use /api/v1/auth/login then /api/v1/auth/login/mfa.")
         return await self._start_sign_in(user)
 
     async def _check_credentials(self, email: str, password: str) -> User:
@@ -401,9 +399,7 @@ class IdentityService:
         await self.blacklist.revoke_sign_in(claims.sid, self.policy.access_ttl.total_seconds())
 
     async def logout(self, principal: Principal, refresh_token: str) -> None:
-        claims = self.tokens.read(
-            refresh_token, TokenType.REFRESH, REFRESH_ERRORS, verify_exp=False, require_sid=True
-        )
+        claims = self.tokens.read(refresh_token, TokenType.REFRESH, REFRESH_ERRORS, verify_exp=False, require_sid=True)
         if claims.sub != principal.user.id:
             raise Unauthenticated("Access token does not match refresh token")
         now = self.clock.now()
@@ -420,7 +416,9 @@ class IdentityService:
         if user is None or not user.is_active:
             return
         token, _ = self.tokens.mint(user, TokenType.PASSWORD_RESET, self.policy.reset_ttl, self.clock.now())
-        await queue_email(self.queue, emails.reset_password(user.email, user.full_name, self.policy.frontend_url, token))
+        await queue_email(
+            self.queue, emails.reset_password(user.email, user.full_name, self.policy.frontend_url, token)
+        )
 
     async def reset_password(self, token: str, new_password: str) -> None:
         claims = self.tokens.read(token, TokenType.PASSWORD_RESET, RESET_ERRORS)
@@ -473,9 +471,7 @@ class IdentityService:
             await self._send_verification(user)
 
     async def _send_verification(self, user: User) -> None:
-        token, _ = self.tokens.mint(
-            user, TokenType.EMAIL_VERIFICATION, self.policy.verification_ttl, self.clock.now()
-        )
+        token, _ = self.tokens.mint(user, TokenType.EMAIL_VERIFICATION, self.policy.verification_ttl, self.clock.now())
         await queue_email(self.queue, emails.verify_email(user.email, user.full_name, self.policy.frontend_url, token))
 
     async def confirm_verification(self, token: str) -> None:
@@ -571,7 +567,7 @@ class IdentityService:
 
     # ----------------------------------------------------------------- profiles and admin
 
-    async def update_profile(self, principal: Principal, *, full_name: str | None | Unset = UNSET) -> User:
+    async def update_profile(self, principal: Principal, *, full_name: str | Unset | None = UNSET) -> User:
         user = principal.user
         if full_name is None:
             raise InvalidInput("'full_name' cannot be null")
@@ -602,10 +598,10 @@ class IdentityService:
         actor: User,
         user_id: UUID,
         *,
-        full_name: str | None | Unset = UNSET,
-        role: Role | None | Unset = UNSET,
-        password: str | None | Unset = UNSET,
-        is_active: bool | None | Unset = UNSET,
+        full_name: str | Unset | None = UNSET,
+        role: Role | Unset | None = UNSET,
+        password: str | Unset | None = UNSET,
+        is_active: bool | Unset | None = UNSET,
     ) -> User:
         _require_admin(actor)
         for name, value in (("full_name", full_name), ("role", role), ("password", password), ("is_active", is_active)):

@@ -41,7 +41,14 @@ class Mailbox:
             msg = email.message_from_bytes(raw, policy=email.policy.default)
             body = msg.get_body(preferencelist=("plain",))
             assert body is not None
-            mails.append(Mail(to=str(msg["To"]), subject=str(msg["Subject"]), body=body.get_content().replace("\r\n", "\n"), raw=raw))
+            mails.append(
+                Mail(
+                    to=str(msg["To"]),
+                    subject=str(msg["Subject"]),
+                    body=body.get_content().replace("\r\n", "\n"),
+                    raw=raw,
+                )
+            )
         return mails
 
     def find(self, to: str, subject: str) -> list[Mail]:
@@ -56,5 +63,7 @@ class Mailbox:
             if len(found) >= count:
                 return found[-1]
             if loop.time() > deadline:
-                raise AssertionError(f"no {subject!r} mail to {to} after {timeout} s; have {[(m.to, m.subject) for m in self.all()]}")
+                raise AssertionError(
+                    f"no {subject!r} mail to {to} after {timeout} s; have {[(m.to, m.subject) for m in self.all()]}"
+                )
             await asyncio.sleep(0.02)

@@ -82,9 +82,7 @@ class AuthController(Controller):
         return auth_response(outcome)
 
     @post("/token", operation_id="token", status_code=200, responses=errors(400, 401, 422, 429))
-    async def token(
-        self, data: URLEncodedBody[TokenForm], identity: NamedDependency[IdentityService]
-    ) -> TokenResponse:
+    async def token(self, data: URLEncodedBody[TokenForm], identity: NamedDependency[IdentityService]) -> TokenResponse:
         """OAuth2 password grant (form: `username` is the email). Refused for accounts with MFA."""
         return tokens_of(await identity.token_login(data.username, data.password))
 
@@ -95,7 +93,9 @@ class AuthController(Controller):
         """Complete an MFA sign-in with the emailed code, a TOTP code or a recovery code."""
         return auth_response(await identity.login_mfa(data.challenge_token, data.code))
 
-    @post("/mfa/login", operation_id="login_mfa_alias", status_code=200, deprecated=True, responses=errors(401, 422, 429))
+    @post(
+        "/mfa/login", operation_id="login_mfa_alias", status_code=200, deprecated=True, responses=errors(401, 422, 429)
+    )
     async def login_mfa_alias(
         self, data: JSONBody[MfaLoginRequest], identity: NamedDependency[IdentityService]
     ) -> AuthResponse:
@@ -141,7 +141,9 @@ class AuthController(Controller):
         await identity.reset_password(data.token, data.new_password)
         return MessageResponse(message="Password has been reset successfully")
 
-    @post("/verify-email/request", operation_id="request_email_verification", status_code=200, responses=errors(422, 429))
+    @post(
+        "/verify-email/request", operation_id="request_email_verification", status_code=200, responses=errors(422, 429)
+    )
     async def request_verification(
         self, data: JSONBody[EmailRequest], identity: NamedDependency[IdentityService]
     ) -> MessageResponse:
@@ -149,7 +151,12 @@ class AuthController(Controller):
         await identity.request_verification(data.email)
         return MessageResponse(message=VERIFY_REQUEST_MESSAGE)
 
-    @post("/verify-email/confirm", operation_id="confirm_email_verification", status_code=200, responses=errors(401, 422, 429))
+    @post(
+        "/verify-email/confirm",
+        operation_id="confirm_email_verification",
+        status_code=200,
+        responses=errors(401, 422, 429),
+    )
     async def confirm_verification(
         self, data: JSONBody[TokenRequest], identity: NamedDependency[IdentityService]
     ) -> MessageResponse:
@@ -157,7 +164,13 @@ class AuthController(Controller):
         await identity.confirm_verification(data.token)
         return MessageResponse(message="Email has been verified successfully")
 
-    @post("/mfa/enable/request", operation_id="request_email_mfa", status_code=200, guards=[authenticated], responses=errors(401, 422, 429))
+    @post(
+        "/mfa/enable/request",
+        operation_id="request_email_mfa",
+        status_code=200,
+        guards=[authenticated],
+        responses=errors(401, 422, 429),
+    )
     async def request_email_mfa(
         self,
         data: JSONBody[PasswordRequest],
@@ -168,7 +181,13 @@ class AuthController(Controller):
         await identity.request_email_mfa(principal, data.password)
         return MessageResponse(message="A verification code has been sent to your email")
 
-    @post("/mfa/enable/confirm", operation_id="confirm_email_mfa", status_code=200, guards=[authenticated], responses=errors(401, 422, 429))
+    @post(
+        "/mfa/enable/confirm",
+        operation_id="confirm_email_mfa",
+        status_code=200,
+        guards=[authenticated],
+        responses=errors(401, 422, 429),
+    )
     async def confirm_email_mfa(
         self,
         data: JSONBody[CodeRequest],
@@ -179,7 +198,13 @@ class AuthController(Controller):
         await identity.confirm_email_mfa(principal, data.code)
         return MessageResponse(message="MFA has been enabled successfully")
 
-    @post("/mfa/disable", operation_id="disable_mfa", status_code=200, guards=[authenticated], responses=errors(401, 422, 429))
+    @post(
+        "/mfa/disable",
+        operation_id="disable_mfa",
+        status_code=200,
+        guards=[authenticated],
+        responses=errors(401, 422, 429),
+    )
     async def disable_mfa(
         self,
         data: JSONBody[PasswordRequest],
@@ -190,7 +215,13 @@ class AuthController(Controller):
         await identity.disable_mfa(principal, data.password)
         return MessageResponse(message="MFA has been disabled successfully")
 
-    @post("/mfa/totp/setup", operation_id="setup_totp", status_code=200, guards=[authenticated], responses=errors(401, 409, 422, 429))
+    @post(
+        "/mfa/totp/setup",
+        operation_id="setup_totp",
+        status_code=200,
+        guards=[authenticated],
+        responses=errors(401, 409, 422, 429),
+    )
     async def setup_totp(
         self,
         data: JSONBody[PasswordRequest],
@@ -201,7 +232,13 @@ class AuthController(Controller):
         setup = await identity.setup_totp(principal, data.password)
         return TotpSetupResponse(secret=setup.secret, otpauth_uri=setup.otpauth_uri)
 
-    @post("/mfa/totp/confirm", operation_id="confirm_totp", status_code=200, guards=[authenticated], responses=errors(400, 401, 422, 429))
+    @post(
+        "/mfa/totp/confirm",
+        operation_id="confirm_totp",
+        status_code=200,
+        guards=[authenticated],
+        responses=errors(400, 401, 422, 429),
+    )
     async def confirm_totp(
         self,
         data: JSONBody[CodeRequest],

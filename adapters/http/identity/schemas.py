@@ -11,7 +11,8 @@ from msgspec import UNSET, Meta, UnsetType
 
 from domain.identity.model import MfaMethod, Role, User
 
-EMAIL_PATTERN = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+$"
 
 Email = Annotated[
     str, Meta(max_length=255, pattern=EMAIL_PATTERN, description="An email address", examples=["ada@example.com"])
@@ -29,14 +30,14 @@ class UserCreate(msgspec.Struct, kw_only=True):
 
 
 class UserUpdate(msgspec.Struct, kw_only=True):
-    full_name: FullName | None | UnsetType = UNSET
-    role: Role | None | UnsetType = UNSET
-    password: Password | None | UnsetType = UNSET
-    is_active: bool | None | UnsetType = UNSET
+    full_name: FullName | UnsetType | None = UNSET
+    role: Role | UnsetType | None = UNSET
+    password: Password | UnsetType | None = UNSET
+    is_active: bool | UnsetType | None = UNSET
 
 
 class ProfileUpdate(msgspec.Struct, kw_only=True):
-    full_name: FullName | None | UnsetType = UNSET
+    full_name: FullName | UnsetType | None = UNSET
 
 
 class PasswordChangeRequest(msgspec.Struct, kw_only=True):

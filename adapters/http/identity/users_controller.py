@@ -66,7 +66,9 @@ class UsersController(Controller):
         page = await identity.list_users(principal.user, paging)
         return page_response(request, page, UserResponse.of)
 
-    @post("/", operation_id="create_user", status_code=201, guards=[admin_only], responses=errors(401, 403, 409, 422, 429))
+    @post(
+        "/", operation_id="create_user", status_code=201, guards=[admin_only], responses=errors(401, 403, 409, 422, 429)
+    )
     async def create_user(
         self,
         data: JSONBody[UserCreate],
@@ -89,7 +91,12 @@ class UsersController(Controller):
         """One user (admin)."""
         return UserResponse.of(await identity.get_user(principal.user, parse_uuid("user_id", user_id)))
 
-    @patch("/{user_id:str}", operation_id="update_user", guards=[admin_only], responses=errors(400, 401, 403, 404, 422, 429))
+    @patch(
+        "/{user_id:str}",
+        operation_id="update_user",
+        guards=[admin_only],
+        responses=errors(400, 401, 403, 404, 422, 429),
+    )
     async def update_user(
         self,
         user_id: FromPath[str],

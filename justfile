@@ -1,0 +1,54 @@
+# Everyday recipes. `uv run just <recipe>`; `uv run just --list` shows them all.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Serve the API (embedded default: SQLite, in-process cache and queue, console email).
+run *ARGS:
+    uv run lms run {{ARGS}}
+
+# Run the SAQ job worker (needs LMS_QUEUE_URL).
+worker:
+    uv run lms worker
+
+# Apply pending database migrations.
+migrate:
+    uv run lms db upgrade
+
+# Install the system servers the test suite starts (PostgreSQL, Redis) when they are missing.
+system-deps:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    missing=()
+    command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+    command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "installing ${missing[*]}"
+        SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+        # The packages start system services; the tests run their own throwaway servers.
+        $SUDO systemctl disable --now redis-server postgresql >/dev/null 2>&1 || true
+    fi
+
+# Lint and format check.
+lint:
+    uv run ruff format --check .
+    uv run ruff check .
+    uv run lint-imports
+
+# Format the code.
+fmt:
+    uv run ruff format .
+    uv run ruff check --fix .
+
+# Type-check (strict on domain/ and lms/).
+typecheck:
+    uv run mypy
+
+# Everything CI runs: system servers, lint, types, layer contract, the whole test suite.
+test *ARGS: system-deps lint typecheck
+    uv run pytest -n 2 {{ARGS}}
+
+# Benchmark with k6 against `lms run` on PostgreSQL + Redis (see bench/README.md).
+bench *ARGS:
+    uv run python -m bench.run {{ARGS}}
