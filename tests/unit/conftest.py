@@ -1,0 +1,49 @@
+"""Fixtures for use-case tests: the identity service on in-memory fakes and a controllable clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from adapters.kv.memory import MemoryKeyValue
+from adapters.security.jwt_codec import JwtCodec
+from adapters.security.totp import PyOtpTotp
+from domain.identity.services import IdentityPolicy, IdentityService, TokenBlacklist
+from domain.identity.tokens import Tokens
+from tests.unit.fakes import FakeClock, FakeHasher, FakeUnitOfWork, RecordingQueue, Store
+
+SECRET = "unit-test-secret-key-0123456789abcdef"
+
+
+class World:
+    def __init__(self, policy: IdentityPolicy) -> None:
+        self.store = Store()
+        self.clock = FakeClock()
+        self.queue = RecordingQueue()
+        self.kv = MemoryKeyValue()
+        self.totp = PyOtpTotp()
+        self.service = IdentityService(
+            uow=lambda: FakeUnitOfWork(self.store),
+            hasher=FakeHasher(),
+            tokens=Tokens(JwtCodec(SECRET)),
+            totp=self.totp,
+            kv=self.kv,
+            blacklist=TokenBlacklist(self.kv, None),
+            queue=self.queue,
+            clock=self.clock,
+            policy=policy,
+        )
+
+
+@pytest.fixture
+def make_world() -> Callable[..., World]:
+    def make(**policy: object) -> World:
+        return World(IdentityPolicy(**policy))  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def world(make_world: Callable[..., World]) -> World:
+    return make_world()
