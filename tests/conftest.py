@@ -7,7 +7,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-import redis.asyncio as aioredis
 
 from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.servers import PostgresServer, RedisServer, ServerMissing
@@ -51,12 +50,3 @@ def postgres_databases(postgres_url: str) -> PostgresDatabases:
 @pytest.fixture(scope="session")
 def sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> SqliteDatabases:
     return SqliteDatabases(tmp_path_factory.mktemp("sqlite"))
-
-
-@pytest.fixture
-async def flushed_redis(redis_url: str) -> str:
-    """The test Redis, emptied before the test."""
-    client = aioredis.Redis.from_url(redis_url)
-    await client.flushall()
-    await client.aclose()
-    return redis_url

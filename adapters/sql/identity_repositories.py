@@ -37,9 +37,9 @@ class SqlUserRepository:
         return user_from_row(row) if row else None
 
     async def add(self, user: User) -> None:
+        # No savepoint: a conflict ends the unit of work, which then rolls back.
         try:
-            async with self._s.begin_nested():
-                await self._s.execute(insert(UserRow).values(**user_values(user)))
+            await self._s.execute(insert(UserRow).values(**user_values(user)))
         except IntegrityError:
             raise Conflict(EMAIL_TAKEN) from None
 

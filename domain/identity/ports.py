@@ -16,7 +16,8 @@ class UserRepository(Protocol):
     async def get(self, user_id: UUID) -> User | None: ...
     async def get_by_email(self, email: str) -> User | None: ...
     async def add(self, user: User) -> None:
-        """Insert; raises Conflict("Email is already registered") on a duplicate email."""
+        """Insert; raises Conflict("Email is already registered") on a duplicate email, after which
+        the unit of work must be left without further use."""
         ...
 
     async def save(self, user: User) -> None: ...
@@ -42,7 +43,7 @@ class RefreshSessionRepository(Protocol):
 
 class ConsumedTokenRepository(Protocol):
     async def consume(self, jti: UUID, expires_at: datetime, now: datetime) -> bool:
-        """Record a single-use token as used; False when it already was."""
+        """Record a single-use token as used; False when it already was (end the unit of work then)."""
         ...
 
 

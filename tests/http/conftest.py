@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.api import Api, running_api, test_env
 from tests.support.databases import PostgresDatabases, SqliteDatabases
+from tests.support.servers import flush
 
 MakeApi = Callable[..., AbstractAsyncContextManager[Api]]
 
@@ -35,11 +36,7 @@ async def make_api(
                 shared["db"] = await pg.create()
                 created.append(shared["db"])
                 shared["redis"] = request.getfixturevalue("redis_url")
-                import redis.asyncio as aioredis
-
-                client = aioredis.Redis.from_url(shared["redis"])
-                await client.flushall()
-                await client.aclose()
+                await flush(shared["redis"])
             else:
                 lite: SqliteDatabases = request.getfixturevalue("sqlite_databases")
                 shared["db"] = await lite.create()

@@ -1,0 +1,70 @@
+"""The key-value port: the same assertions for process memory and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from adapters.kv.redis_store import RedisKeyValue
+from domain.shared.ports import KeyValueStore, KeyValueUnavailable
+from tests.support.servers import free_port
+
+
+async def test_set_get_delete_exists(kv: KeyValueStore) -> None:
+    assert await kv.get("a") is None
+    await kv.set("a", "1", 10)
+    await kv.set("b", "2", 10)
+    assert await kv.get("a") == "1"
+    assert await kv.exists("a", "b", "c") == 2
+    await kv.delete("a", "c")
+    assert await kv.get("a") is None
+    assert await kv.exists("a") == 0
+
+
+async def test_values_expire(kv: KeyValueStore) -> None:
+    await kv.set("short", "x", 0.05)
+    assert await kv.get("short") == "x"
+    await asyncio.sleep(0.12)
+    assert await kv.get("short") is None
+
+
+async def test_set_if_absent_is_first_writer_wins(kv: KeyValueStore) -> None:
+    results = await asyncio.gather(*(kv.set_if_absent("once", str(i), 10) for i in range(10)))
+    assert results.count(True) == 1
+    winner = results.index(True)
+    assert await kv.get("once") == str(winner)
+
+
+async def test_pop_hands_the_value_to_exactly_one_caller(kv: KeyValueStore) -> None:
+    await kv.set("code", "123456", 10)
+    results = await asyncio.gather(*(kv.pop("code") for _ in range(10)))
+    assert results.count("123456") == 1
+    assert results.count(None) == 9
+    assert await kv.get("code") is None
+
+
+async def test_hit_counts_in_a_fixed_window(kv: KeyValueStore) -> None:
+    hits = [await kv.hit("w", 0.3) for _ in range(3)]
+    assert [h.count for h in hits] == [1, 2, 3]
+    assert 0 < hits[-1].reset_after <= 0.3
+    assert hits[2].reset_after <= hits[0].reset_after  # the window does not slide
+    await asyncio.sleep(0.4)
+    assert (await kv.hit("w", 0.3)).count == 1
+
+
+async def test_concurrent_hits_are_all_counted(kv: KeyValueStore) -> None:
+    await asyncio.gather(*(kv.hit("many", 10) for _ in range(50)))
+    assert (await kv.hit("many", 10)).count == 51
+
+
+async def test_ping(kv: KeyValueStore) -> None:
+    await kv.ping()
+
+
+async def test_unreachable_redis_raises_unavailable() -> None:
+    store = RedisKeyValue(f"redis://127.0.0.1:{free_port()}/0", timeout=0.2)
+    for call in (store.ping(), store.get("x"), store.set("x", "1", 1), store.hit("x", 1), store.exists("x")):
+        with pytest.raises(KeyValueUnavailable):
+            await call
+    await store.close()

@@ -1,0 +1,86 @@
+"""The job-queue port: in-process tasks and SAQ on Redis deliver the same jobs, and retry."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from adapters.queue.inprocess import InProcessQueue
+from adapters.queue.retry import RetryPolicy
+from adapters.queue.saq_queue import SaqQueue
+from domain.shared.jobs import JobHandlers
+from tests.support.servers import flush
+
+FAST_RETRY = RetryPolicy(attempts=3, first_delay=0.05, max_delay=0.1, timeout=5)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.failures_left = 0
+        self.event = asyncio.Event()
+
+    def handlers(self) -> JobHandlers:
+        async def record(payload: dict[str, Any]) -> None:
+            if self.failures_left > 0:
+                self.failures_left -= 1
+                raise RuntimeError("transient failure")
+            self.calls.append(payload)
+            self.event.set()
+
+        return {"record": record}
+
+    async def wait(self, count: int, timeout: float = 10.0) -> None:
+        async with asyncio.timeout(timeout):
+            while len(self.calls) < count:
+                self.event.clear()
+                await self.event.wait()
+
+
+@pytest.fixture(params=["inprocess", "saq"])
+async def queue_and_recorder(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Any, Recorder]]:
+    recorder = Recorder()
+    if request.param == "saq":
+        url = request.getfixturevalue("redis_url")
+        await flush(url)
+        queue = SaqQueue(url, retry=FAST_RETRY)
+        await queue.connect()
+        worker = queue.worker(recorder.handlers())
+        task = asyncio.create_task(worker.start())
+        yield queue, recorder
+        await worker.stop()
+        task.cancel()
+        await queue.close()
+    else:
+        inproc = InProcessQueue(recorder.handlers(), retry=FAST_RETRY)
+        yield inproc, recorder
+        await inproc.close()
+
+
+async def test_jobs_run_with_their_payload(queue_and_recorder: tuple[Any, Recorder]) -> None:
+    queue, recorder = queue_and_recorder
+    await queue.ping()
+    for i in range(5):
+        await queue.enqueue("record", {"n": i, "text": "héllo"})
+    await recorder.wait(5)
+    assert sorted(c["n"] for c in recorder.calls) == [0, 1, 2, 3, 4]
+    assert all(c["text"] == "héllo" for c in recorder.calls)
+
+
+async def test_failed_jobs_are_retried(queue_and_recorder: tuple[Any, Recorder]) -> None:
+    queue, recorder = queue_and_recorder
+    recorder.failures_left = 2
+    await queue.enqueue("record", {"n": 1})
+    await recorder.wait(1)
+    assert recorder.calls == [{"n": 1}]
+
+
+def test_backoff_reaches_about_an_hour() -> None:
+    policy = RetryPolicy()
+    total = sum(policy.delay(a) for a in range(1, policy.attempts))
+    assert 3000 <= total <= 4200
+    assert policy.delay(1) == 5
+    assert policy.delay(20) == policy.max_delay
