@@ -12,7 +12,7 @@ from tests.support.api import Api, running_api, test_env
 from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.servers import flush
 
-MakeApi = Callable[..., AbstractAsyncContextManager[Api]]
+MakeApiFn = Callable[..., Awaitable[Api]]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

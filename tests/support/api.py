@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from litestar.testing import AsyncTestClient
 
 from adapters.queue.saq_queue import SaqQueue
 from lms.app import create_app
 from lms.bootstrap import Container, build_container
 from lms.settings import load_settings
+from tests.support.lifespan import Lifespan
 from tests.support.mailbox import Mailbox
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -43,7 +43,7 @@ class Session:
 
 @dataclass
 class Api:
-    client: AsyncTestClient[Any]
+    client: httpx.AsyncClient
     container: Container
     mailbox: Mailbox
     backend: str
@@ -101,7 +101,8 @@ async def running_api(env: dict[str, str], backend: str) -> AsyncIterator[Api]:
     worker_task: asyncio.Task[None] | None = None
     worker = None
     try:
-        async with AsyncTestClient(app=app) as client:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with Lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
             if isinstance(container.queue, SaqQueue):
                 worker = container.queue.worker(container.handlers)
                 worker_task = asyncio.create_task(worker.start())
