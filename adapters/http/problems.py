@@ -126,7 +126,8 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
     for item in extra:
         if not isinstance(item, dict):
             continue
-        source = str(item.get("source") or "body")
+        raw_source = item.get("source") or "body"
+        source = str(getattr(raw_source, "value", raw_source))
         if source == "body" and is_form:
             source = "form"
         message = str(item.get("message", ""))
