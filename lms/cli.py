@@ -73,7 +73,7 @@ def cmd_worker(_: argparse.Namespace) -> int:
     if not settings.queue_url:
         print("LMS_QUEUE_URL is not set; jobs run inside the API process", file=sys.stderr)
         return 2
-    from adapters.queue.saq_queue import SaqQueue
+    from adapters.queue.saq_queue import SaqQueue, stop_worker
     from lms.bootstrap import build_container
     from lms.logs import configure_logging
 
@@ -85,14 +85,16 @@ def cmd_worker(_: argparse.Namespace) -> int:
         assert isinstance(queue, SaqQueue)
         await queue.connect()
         worker = queue.worker(container.handlers)
-        loop = asyncio.get_running_loop()
+        worker.SIGNALS = []  # we stop it ourselves, promptly (see stop_worker)
         stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        task = asyncio.create_task(worker.start())
+        running = asyncio.create_task(worker.start())
+        print(f"worker started on queue {queue.queue.name!r}", flush=True)
         await stop.wait()
-        await worker.stop()
-        task.cancel()
+        await stop_worker(worker)
+        running.cancel()
         await container.close()
 
     asyncio.run(main())

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 
 from adapters.http.problems import TITLES
 
@@ -40,21 +39,24 @@ _DESCRIPTIONS = {
 
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
-    """Declared problem responses for a route; 422 and 429 apply nearly everywhere, so callers list them."""
+    """Declared problem responses for a route.
+
+    400 is always declared: any route may answer `Invalid host header` (API §2.2).
+    """
     specs: dict[int, ResponseSpec] = {}
-    for status in statuses:
-        example: dict[str, Any] = {
-            "type": "about:blank",
-            "title": TITLES[status],
-            "status": status,
-            "detail": _DESCRIPTIONS[status],
-        }
+    for status in sorted({400, *statuses}):
+        description = _DESCRIPTIONS[status]
+        if status == 400 and 400 not in statuses:
+            description = "Invalid host header"
         specs[status] = ResponseSpec(
             data_container=Problem,
-            description=_DESCRIPTIONS[status],
+            description=description,
             media_type="application/problem+json",
-            generate_examples=False,
-            examples=None,
+            examples=[
+                Example(
+                    summary=TITLES[status],
+                    value={"type": "about:blank", "title": TITLES[status], "status": status, "detail": description},
+                )
+            ],
         )
-        _ = example
     return specs

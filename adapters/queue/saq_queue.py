@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from saq import Queue, Worker
@@ -51,4 +52,22 @@ class SaqQueue:
             return run
 
         functions = [(name, adapt(handler)) for name, handler in handlers.items()]
-        return Worker(self.queue, functions=functions, concurrency=concurrency)
+        # A bounded dequeue wait lets the worker notice a stop request promptly.
+        return Worker(self.queue, functions=functions, concurrency=concurrency, dequeue_timeout=1.0)
+
+
+async def stop_worker(worker: Worker[Any], poll: float = 0.05) -> None:
+    """Stop a SAQ worker promptly.
+
+    SAQ's upkeep loops can swallow the first cancellation inside a Redis call and then sleep for
+    their whole timer (up to 60 s) before the worker finishes stopping; cancelling again until the
+    stop completes ends them at once.
+    """
+    tasks = list(worker.tasks)
+    stopping = asyncio.create_task(worker.stop())
+    while not stopping.done():
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.wait({stopping}, timeout=poll)
+    await stopping

@@ -10,7 +10,7 @@ import pytest
 
 from adapters.queue.inprocess import InProcessQueue
 from adapters.queue.retry import RetryPolicy
-from adapters.queue.saq_queue import SaqQueue
+from adapters.queue.saq_queue import SaqQueue, stop_worker
 from domain.shared.jobs import JobHandlers
 from tests.support.servers import flush
 
@@ -51,7 +51,7 @@ async def queue_and_recorder(request: pytest.FixtureRequest) -> AsyncIterator[tu
         worker = queue.worker(recorder.handlers())
         task = asyncio.create_task(worker.start())
         yield queue, recorder
-        await worker.stop()
+        await stop_worker(worker)
         task.cancel()
         await queue.close()
     else:

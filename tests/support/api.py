@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from adapters.queue.saq_queue import SaqQueue
+from adapters.queue.saq_queue import SaqQueue, stop_worker
 from lms.app import create_app
 from lms.bootstrap import Container, build_container
 from lms.settings import load_settings
@@ -26,6 +26,13 @@ _counter = itertools.count()
 
 def unique_email(prefix: str = "user") -> str:
     return f"{prefix}{next(_counter)}@example.com"
+
+
+def unwrap(body: Any) -> Any:
+    """The body without the optional success envelope."""
+    if isinstance(body, dict) and {"success", "data", "message"} <= body.keys():
+        return body["data"]
+    return body
 
 
 @dataclass
@@ -56,13 +63,13 @@ class Api:
             json={"email": email, "full_name": body.pop("full_name", "Test User"), "password": password, **body},
         )
         assert r.status_code == 201, r.text
-        data = r.json()
+        data = unwrap(r.json())
         return Session(data["user"], data["tokens"]["access_token"], data["tokens"]["refresh_token"], email, password)
 
     async def login(self, email: str, password: str = PASSWORD) -> Session:
         r = await self.client.post("/api/v1/auth/login", json={"email": email, "password": password})
         assert r.status_code == 200, r.text
-        data = r.json()
+        data = unwrap(r.json())
         return Session(data["user"], data["tokens"]["access_token"], data["tokens"]["refresh_token"], email, password)
 
     async def admin(self) -> Session:
@@ -112,6 +119,6 @@ async def running_api(env: dict[str, str], backend: str) -> AsyncIterator[Api]:
                 await drain()
     finally:
         if worker is not None and worker_task is not None:
-            await worker.stop()
+            await stop_worker(worker)
             worker_task.cancel()
         await container.close()

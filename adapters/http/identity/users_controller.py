@@ -7,12 +7,12 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from adapters.http.identity.schemas import PasswordChangeRequest, ProfileUpdate, UserCreate, UserResponse, UserUpdate
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_response
-from adapters.http.security import admin_only, authenticated, parse_uuid
+from adapters.http.security import UuidPath, admin_only, authenticated, parse_uuid
 from domain.identity.model import Principal
 from domain.identity.services import IdentityService, NewUser
 from domain.shared.pagination import PageParams
@@ -84,7 +84,7 @@ class UsersController(Controller):
     @get("/{user_id:str}", operation_id="get_user", guards=[admin_only], responses=errors(401, 403, 404, 422, 429))
     async def get_user(
         self,
-        user_id: FromPath[str],
+        user_id: UuidPath,
         identity: NamedDependency[IdentityService],
         principal: NamedDependency[Principal],
     ) -> UserResponse:
@@ -99,7 +99,7 @@ class UsersController(Controller):
     )
     async def update_user(
         self,
-        user_id: FromPath[str],
+        user_id: UuidPath,
         data: JSONBody[UserUpdate],
         identity: NamedDependency[IdentityService],
         principal: NamedDependency[Principal],
