@@ -85,7 +85,6 @@ def cmd_worker(_: argparse.Namespace) -> int:
         assert isinstance(queue, SaqQueue)
         await queue.connect()
         worker = queue.worker(container.handlers)
-        worker.SIGNALS = []  # we stop it ourselves, promptly (see stop_worker)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -53,7 +53,9 @@ class SaqQueue:
 
         functions = [(name, adapt(handler)) for name, handler in handlers.items()]
         # A bounded dequeue wait lets the worker notice a stop request promptly.
-        return Worker(self.queue, functions=functions, concurrency=concurrency, dequeue_timeout=1.0)
+        worker: Worker[Any] = Worker(self.queue, functions=functions, concurrency=concurrency, dequeue_timeout=1.0)
+        worker.SIGNALS = []  # the owner stops it with stop_worker(), not SAQ's own signal handlers
+        return worker
 
 
 async def stop_worker(worker: Worker[Any], poll: float = 0.05) -> None:

@@ -1,0 +1,79 @@
+"""Two API processes on one PostgreSQL and one Redis share sessions and revocations; when
+Redis fails, rate limiting degrades open while the revocation check fails closed in production."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.http.conftest import MakeApiFn
+from tests.http.test_auth import problem
+from tests.support.api import PASSWORD
+
+
+@pytest.fixture
+def backend() -> str:
+    return "postgres"
+
+
+async def test_logout_through_one_process_is_seen_by_the_other(make_api: MakeApiFn) -> None:
+    one = await make_api()
+    two = await make_api()
+    s = await one.register()
+    assert (await two.me(s)).status_code == 200
+    r = await two.client.post("/api/v1/auth/refresh", json={"refresh_token": s.refresh})
+    rotated = r.json()["tokens"]
+    r = await one.client.post("/api/v1/auth/refresh", json={"refresh_token": s.refresh})
+    problem(r, 401, "Refresh token is invalid or revoked")
+    headers = {"Authorization": f"Bearer {rotated['access_token']}"}
+    r = await one.client.post("/api/v1/auth/logout", json={"refresh_token": rotated["refresh_token"]}, headers=headers)
+    assert r.status_code == 204
+    problem(await two.me(rotated["access_token"]), 401, "Token has been revoked")
+
+
+async def test_mfa_codes_are_shared(make_api: MakeApiFn) -> None:
+    one = await make_api()
+    two = await make_api()
+    s = await one.register()
+    await one.client.post("/api/v1/auth/mfa/enable/request", json={"password": PASSWORD}, headers=s.headers)
+    code = (await one.mailbox.wait_for(s.email, "Your MFA setup code")).code()
+    r = await two.client.post("/api/v1/auth/mfa/enable/confirm", json={"code": code}, headers=s.headers)
+    assert r.status_code == 200
+
+
+async def break_redis(api: object) -> None:
+    """Point the running app's Redis clients at a closed port: a real connection failure."""
+    from adapters.kv.redis_store import RedisKeyValue
+    from tests.support.servers import free_port
+
+    container = api.container  # type: ignore[attr-defined]
+    dead = RedisKeyValue(f"redis://127.0.0.1:{free_port()}/0", timeout=0.2)
+    container.kv._redis = dead._redis
+    container.kv._hit = dead._hit
+
+
+async def test_redis_outage_in_production(make_api: MakeApiFn) -> None:
+    api = await make_api(
+        LMS_ENVIRONMENT="production", LMS_TRUSTED_HOSTS="testserver.local", LMS_RATE_LIMIT_ENABLED="true"
+    )
+    s = await api.register()
+    await break_redis(api)
+    r = await api.me(s)
+    problem(r, 503, "Token revocation service unavailable")
+    # Public routes keep working: rate limiting degrades open.
+    r = await api.client.post("/api/v1/auth/forgot-password", json={"email": s.email})
+    assert r.status_code == 200
+    assert "ratelimit-limit" not in r.headers
+    r = await api.client.get("/api/v1/ready")
+    assert r.status_code == 503
+    assert r.json() == {"status": "degraded", "database": "up", "redis": "down"}
+    assert r.headers["content-type"].startswith("application/json")
+
+
+async def test_redis_outage_outside_production_falls_back_to_memory(make_api: MakeApiFn) -> None:
+    api = await make_api(LMS_RATE_LIMIT_ENABLED="true")
+    s = await api.register()
+    await break_redis(api)
+    assert (await api.me(s)).status_code == 200
+    r = await api.client.post("/api/v1/auth/logout", json={"refresh_token": s.refresh}, headers=s.headers)
+    assert r.status_code == 204
+    problem(await api.me(s), 401, "Token has been revoked")
