@@ -73,7 +73,7 @@ def test_cli_commands(tmp_path: Path) -> None:
     )
     assert dup.returncode == 1
     assert "Email is already registered" in dup.stderr
-    short = lms(*create_admin, "x@example.com", env=env, stdin="short\n")
+    short = lms("users", "create-admin", "--email", "x@example.com", "--password-stdin", env=env, stdin="short\n")
     assert short.returncode == 2
     worker = lms("worker", env=env)
     assert worker.returncode == 2
