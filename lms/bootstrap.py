@@ -21,6 +21,7 @@ from adapters.security.jwt_codec import JwtCodec
 from adapters.security.passwords import Argon2Hasher
 from adapters.security.totp import PyOtpTotp
 from adapters.sql.engine import create_engine, session_factory
+from adapters.sql.identity_repositories import SqlUserLookup
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from adapters.worker.jobs import job_handlers
 from domain.identity.ports import PasswordHasher
@@ -130,6 +131,7 @@ def build_container(
     )
     identity = IdentityService(
         uow=SqlUnitOfWorkFactory(sessions),
+        users=SqlUserLookup(engine),
         hasher=hasher or Argon2Hasher(),
         tokens=Tokens(codec),
         totp=PyOtpTotp(),

@@ -67,7 +67,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
     trusted_hosts: tuple[str, ...] = ()
-    db_pool_size: int = 10
+    db_pool_size: int = 20
 
     @property
     def is_production(self) -> bool:

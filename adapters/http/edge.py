@@ -5,14 +5,13 @@ Applied with Litestar's `before_send`, so it also reaches responses no route pro
 
 from __future__ import annotations
 
+import random
 import re
-import uuid
-
-from litestar.datastructures import MutableScopeHeaders
 
 from adapters.http.asgi import Message, Scope
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_random = random.Random()  # noqa: S311 (request ids are not secrets)
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -37,22 +36,27 @@ def request_id(scope: Scope) -> str:
     if rid is None:
         sent = next((v for k, v in scope.get("headers", ()) if k == b"x-request-id"), None)
         candidate = sent.decode("latin-1") if sent else ""
-        rid = candidate if _REQUEST_ID.fullmatch(candidate) else uuid.uuid4().hex
+        # Request ids need to be unique, not secret: a PRNG avoids a urandom syscall per request.
+        rid = candidate if _REQUEST_ID.fullmatch(candidate) else f"{_random.getrandbits(128):032x}"
         state["request_id"] = rid
     return str(rid)
 
 
+_SECURITY_RAW = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+_DOCS_RAW = [(k, DOCS_CSP.encode() if k == b"content-security-policy" else v) for k, v in _SECURITY_RAW]
+_OWN = {k for k, _ in _SECURITY_RAW} | {b"cache-control", b"strict-transport-security", b"x-request-id"}
+
+
 async def add_edge_headers(message: Message, scope: Scope) -> None:
+    """Append the edge headers as raw bytes: this runs on every response, so it avoids re-parsing."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)  # type: ignore[arg-type]
     path: str = scope.get("path", "")
-    for name, value in SECURITY_HEADERS.items():
-        headers[name] = value
-    if path.startswith("/schema"):
-        headers["content-security-policy"] = DOCS_CSP
+    headers = [h for h in message.get("headers", ()) if h[0] not in _OWN]
+    headers.extend(_DOCS_RAW if path.startswith("/schema") else _SECURITY_RAW)
     if scope.get("scheme") == "https":
-        headers["strict-transport-security"] = HSTS
+        headers.append((b"strict-transport-security", HSTS.encode()))
     if path.startswith("/api/v1/auth/"):
-        headers["cache-control"] = "no-store"
-    headers["x-request-id"] = request_id(scope)
+        headers.append((b"cache-control", b"no-store"))
+    headers.append((b"x-request-id", request_id(scope).encode()))
+    message["headers"] = headers

@@ -29,6 +29,17 @@ class Metrics:
             "http_request_duration_seconds", "HTTP request duration", ["method", "path"], registry=self.registry
         )
         self.in_progress = Gauge("http_requests_in_progress", "HTTP requests in progress", registry=self.registry)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def record(self, method: str, path: str, status: int, seconds: float) -> None:
+        """Count one request; label children are cached because `labels()` takes a lock each call."""
+        key = (method, path, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(method, path, str(status)), self.duration.labels(method, path))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -98,8 +109,7 @@ class EdgeMiddleware:
         finally:
             elapsed = time.perf_counter() - start
             metrics.in_progress.dec()
-            metrics.requests.labels(method, template, str(status)).inc()
-            metrics.duration.labels(method, template).observe(elapsed)
+            metrics.record(method, template, status, elapsed)
             if log.isEnabledFor(logging.INFO):
                 log.info(
                     "%s %s %d %.1fms",

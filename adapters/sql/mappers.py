@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from adapters.sql.models import RecoveryCodeRow, RefreshSessionRow, UserRow
 from domain.identity.model import MfaMethod, RecoveryCode, RefreshSession, Role, User
 
 
-def user_from_row(row: UserRow) -> User:
+def user_from_row(row: UserRow | Any) -> User:
+    """From an ORM row or a Core row of the users table (same attribute names)."""
     return User(
         id=row.id,
         email=row.email,

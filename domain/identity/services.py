@@ -29,6 +29,7 @@ from domain.identity.ports import (
     PasswordHasher,
     TotpProvider,
     UnitOfWorkFactory,
+    UserLookup,
 )
 from domain.identity.tokens import (
     ACCESS_ERRORS,
@@ -166,6 +167,7 @@ class NewUser:
 @dataclass(slots=True, kw_only=True)
 class IdentityService:
     uow: UnitOfWorkFactory
+    users: UserLookup
     hasher: PasswordHasher
     tokens: Tokens
     totp: TotpProvider
@@ -183,8 +185,7 @@ class IdentityService:
         claims = self.tokens.read(access_token, TokenType.ACCESS, ACCESS_ERRORS)
         if await self.blacklist.is_revoked(claims):
             raise Unauthenticated("Token has been revoked", token_rejected=True)
-        async with self.uow() as uow:
-            user = await uow.users.get(claims.sub)
+        user = await self.users.get(claims.sub)
         if user is None or not user.is_active:
             raise Unauthenticated(INVALID_CREDENTIALS, token_rejected=True)
         if user.issued_before_cutoff(issued_at_us(claims)):

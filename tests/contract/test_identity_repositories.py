@@ -182,3 +182,21 @@ async def test_recovery_codes(uow_factory: SqlUnitOfWorkFactory) -> None:
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.recovery_codes.unused(user.id) == []
+
+
+async def test_user_lookup_sees_committed_state(uow_factory: SqlUnitOfWorkFactory) -> None:
+    from adapters.sql.identity_repositories import SqlUserLookup
+
+    engine = uow_factory.engine
+    lookup = SqlUserLookup(engine)
+    user = make_user()
+    assert await lookup.get(user.id) is None
+    await add(uow_factory, user)
+    assert await lookup.get(user.id) == user
+    user.is_active = False
+    async with uow_factory() as uow:
+        await uow.users.save(user)
+        await uow.commit()
+    found = await lookup.get(user.id)
+    assert found is not None
+    assert found.is_active is False

@@ -11,7 +11,7 @@ from adapters.security.jwt_codec import JwtCodec
 from adapters.security.totp import PyOtpTotp
 from domain.identity.services import IdentityPolicy, IdentityService, TokenBlacklist
 from domain.identity.tokens import Tokens
-from tests.unit.fakes import FakeClock, FakeHasher, FakeUnitOfWork, RecordingQueue, Store
+from tests.unit.fakes import FakeClock, FakeHasher, FakeUnitOfWork, FakeUsers, RecordingQueue, Store
 
 SECRET = "unit-test-secret-key-0123456789abcdef"
 
@@ -25,6 +25,7 @@ class World:
         self.totp = PyOtpTotp()
         self.service = IdentityService(
             uow=lambda: FakeUnitOfWork(self.store),
+            users=FakeUsers(self.store),
             hasher=FakeHasher(),
             tokens=Tokens(JwtCodec(SECRET)),
             totp=self.totp,

@@ -1,0 +1,187 @@
+"""Benchmark: k6 against `lms run` (2 workers, PostgreSQL + Redis) and, in the same run, a bare
+Litestar hello-world on granian as the ceiling. Prints requests/s, p95 and p99 per endpoint and
+the ratio to the ceiling.
+
+    uv run just bench                 # 10 s per endpoint, 32 virtual users
+    uv run just bench --duration 30s --vus 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.support.databases import PostgresDatabases
+from tests.support.servers import PostgresServer, RedisServer, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-secret-key-that-is-long-enough-0123456789"
+PASSWORD = "bench-password-1"
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p95: float
+    p99: float
+    failed: float
+
+
+def k6_binary() -> str:
+    found = shutil.which("k6") or str(Path(sys.executable).parent / "k6")
+    if not Path(found).exists():
+        raise SystemExit("k6 not found: it comes with the dev dependencies (`uv sync`)")
+    return found
+
+
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until_up(probe, proc)
+    return proc
+
+
+def k6(name: str, base: str, path: str, *, vus: int, duration: str, method: str = "GET", body: str | None = None,
+       token: str = "", expect: int = 200) -> Result:  # fmt: skip
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        summary = fh.name
+    env = {
+        **os.environ,
+        "BASE": base,
+        "PATH_UNDER_TEST": path,
+        "METHOD": method,
+        "TOKEN": token,
+        "EXPECT": str(expect),
+        "VUS": str(vus),
+        "DURATION": duration,
+        "K6_NO_USAGE_REPORT": "true",
+    }
+    if body is not None:
+        env["BODY"] = body
+    subprocess.run(
+        [k6_binary(), "run", "--quiet", "--summary-export", summary, str(Path(__file__).with_name("load.js"))],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    data = json.loads(Path(summary).read_text())
+    Path(summary).unlink()
+    metrics = data["metrics"]
+    duration_ms = metrics["http_req_duration"]
+    checks = metrics.get("checks", {})
+    total = checks.get("passes", 0) + checks.get("fails", 0)
+    return Result(
+        name=name,
+        rps=metrics["http_reqs"]["rate"],
+        p95=duration_ms["p(95)"],
+        p99=duration_ms["p(99)"],
+        failed=(checks.get("fails", 0) / total) if total else 0.0,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", default="10s")
+    parser.add_argument("--vus", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    opts = parser.parse_args()
+
+    pg = PostgresServer.start()
+    redis = RedisServer.start()
+    procs: list[subprocess.Popen[bytes]] = []
+    tmp = Path(tempfile.mkdtemp(prefix="lms-bench-"))
+    try:
+        database = asyncio.run(PostgresDatabases(pg.url).create())
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+        env.update(
+            {
+                "LMS_ENVIRONMENT": "production",
+                "LMS_SECRET_KEY": SECRET,
+                "LMS_TRUSTED_HOSTS": "127.0.0.1,localhost",
+                "LMS_DATA_DIR": str(tmp),
+                "LMS_DATABASE_URL": database,
+                "LMS_REDIS_URL": redis.url,
+                "LMS_QUEUE_URL": redis.url,
+                "LMS_EMAIL_BACKEND": "file",
+                "LMS_LOG_LEVEL": "WARNING",
+                # Limits stay on (their Redis round trip is part of the cost) but never refuse.
+                "LMS_RATE_LIMIT_GLOBAL": "1000000000/60",
+                "LMS_RATE_LIMIT_AUTH": "1000000000/60",
+                "UV_COMPILE_BYTECODE": "1",
+            }
+        )
+        lms_port, hello_port = free_port(), free_port()
+        workers = str(opts.workers)
+        procs.append(
+            serve([sys.executable, "-m", "lms.cli", "run", "--port", str(lms_port), "--workers", workers],
+                  env, f"http://127.0.0.1:{lms_port}/api/v1/health")
+        )  # fmt: skip
+        procs.append(
+            serve([sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", workers,
+                   "--port", str(hello_port), "--no-access-log", "bench.hello:create_app"],
+                  env, f"http://127.0.0.1:{hello_port}/")
+        )  # fmt: skip
+        api = f"http://127.0.0.1:{lms_port}"
+        email = "bench@example.com"
+        r = httpx.post(f"{api}/api/v1/auth/register", json={"email": email, "full_name": "Bench", "password": PASSWORD})
+        r.raise_for_status()
+        token = r.json()["tokens"]["access_token"]
+        login = json.dumps({"email": email, "password": PASSWORD})
+
+        run = {"vus": opts.vus, "duration": opts.duration}
+        ceiling = k6("hello-world ceiling", f"http://127.0.0.1:{hello_port}", "/", **run)
+        results = [
+            ceiling,
+            k6("GET /api/v1/health", api, "/api/v1/health", **run),
+            k6("GET /api/v1/users/me", api, "/api/v1/users/me", token=token, **run),
+            k6("POST /api/v1/auth/login", api, "/api/v1/auth/login", method="POST", body=login, **run),
+        ]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        pg.stop()
+        redis.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"\n{opts.workers} granian workers each, {opts.vus} k6 virtual users, {opts.duration} per endpoint\n")
+    print("| endpoint | requests/s | p95 (ms) | p99 (ms) | ratio to ceiling | failed checks |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for res in results:
+        print(
+            f"| {res.name} | {res.rps:,.0f} | {res.p95:.1f} | {res.p99:.1f} | {res.rps / ceiling.rps:.2f} | "
+            f"{res.failed:.1%} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
