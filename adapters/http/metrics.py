@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from adapters.http.asgi import App as ASGIApp
 from adapters.http.asgi import Message, Receive, Scope, Send
@@ -17,29 +19,58 @@ from adapters.http.edge import request_id
 log = logging.getLogger("lms.access")
 
 
+class _Histogram:
+    __slots__ = ("buckets", "count", "sum")
+
+    def __init__(self, size: int) -> None:
+        self.buckets = [0] * size
+        self.count = 0
+        self.sum = 0.0
+
+
 class Metrics:
-    """One registry per application instance, so several apps in one process never collide."""
+    """Request metrics kept in plain dicts and rendered by a collector at scrape time.
+
+    Requests are recorded on the event loop thread, so no locks are needed; this keeps the
+    per-request cost to a few dict updates (prometheus_client's own metrics take a lock per update).
+    One registry per application instance, so several apps in one process never collide.
+    """
+
+    BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 
     def __init__(self) -> None:
+        self.requests: dict[tuple[str, str, int], int] = {}
+        self.durations: dict[tuple[str, str], _Histogram] = {}
+        self.in_progress = 0
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "http_requests_total", "HTTP requests", ["method", "path", "status"], registry=self.registry
-        )
-        self.duration = Histogram(
-            "http_request_duration_seconds", "HTTP request duration", ["method", "path"], registry=self.registry
-        )
-        self.in_progress = Gauge("http_requests_in_progress", "HTTP requests in progress", registry=self.registry)
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self.registry.register(self)
 
     def record(self, method: str, path: str, status: int, seconds: float) -> None:
-        """Count one request; label children are cached because `labels()` takes a lock each call."""
         key = (method, path, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (self.requests.labels(method, path, str(status)), self.duration.labels(method, path))
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        self.requests[key] = self.requests.get(key, 0) + 1
+        hist = self.durations.get((method, path))
+        if hist is None:
+            hist = self.durations[(method, path)] = _Histogram(len(self.BUCKETS) + 1)
+        hist.buckets[bisect_left(self.BUCKETS, seconds)] += 1
+        hist.count += 1
+        hist.sum += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        total = CounterMetricFamily("http_requests", "HTTP requests", labels=["method", "path", "status"])
+        for (method, path, status), count in list(self.requests.items()):
+            total.add_metric([method, path, str(status)], count)
+        yield total
+        duration = HistogramMetricFamily(
+            "http_request_duration_seconds", "HTTP request duration", labels=["method", "path"]
+        )
+        for (method, path), hist in list(self.durations.items()):
+            cumulative, buckets = 0, []
+            for bound, n in zip((*map(str, self.BUCKETS), "+Inf"), hist.buckets, strict=True):
+                cumulative += n
+                buckets.append((bound, cumulative))
+            duration.add_metric([method, path], buckets, hist.sum)
+        yield duration
+        yield GaugeMetricFamily("http_requests_in_progress", "HTTP requests in progress", value=self.in_progress)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -96,7 +127,7 @@ class EdgeMiddleware:
         status = 500
         metrics = self.metrics
         start = time.perf_counter()
-        metrics.in_progress.inc()
+        metrics.in_progress += 1
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -108,7 +139,7 @@ class EdgeMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - start
-            metrics.in_progress.dec()
+            metrics.in_progress -= 1
             metrics.record(method, template, status, elapsed)
             if log.isEnabledFor(logging.INFO):
                 log.info(
