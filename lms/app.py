@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import anyio.to_thread
 from litestar import Litestar, Router
@@ -28,6 +28,7 @@ from adapters.http.problems import exception_handlers
 from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
 from adapters.http.security import provide_principal
 from adapters.http.system import banner, health, readiness_of, ready
+from adapters.http.telemetry import TracingMiddleware
 from adapters.sql import migrate
 from domain.identity.model import TokenType
 from lms.bootstrap import Container, build_container
@@ -56,6 +57,15 @@ async def ensure_schema(container: Container) -> None:
         raise SettingsError("the database schema is not current: run `lms db upgrade` first")
     log.info("applying database migrations")
     await anyio.to_thread.run_sync(migrate.upgrade, settings.database_url)
+
+
+def instrument(container: Container) -> None:
+    """Trace database and Redis calls (only when traces are exported: a token is set)."""
+    import logfire
+
+    logfire.instrument_sqlalchemy(engine=container.engine, skip_dep_check=True)
+    if container.settings.redis_url or container.settings.queue_url:
+        logfire.instrument_redis()
 
 
 def _rules(settings: Settings) -> Rules:
@@ -95,9 +105,11 @@ def _openapi(settings: Settings) -> OpenAPIConfig | None:
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
     settings = settings or (container.settings if container else load_settings())
     configure_logging(settings)
-    configure_telemetry(settings)
+    tracing = configure_telemetry(settings)
     owned = container is None
     container = container or build_container(settings)
+    if tracing:
+        instrument(container)
     metrics = Metrics()
 
     @asynccontextmanager
@@ -131,6 +143,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         )
     if settings.response_envelope:
         middleware.append(DefineMiddleware(envelope))
+    if tracing:
+        middleware.insert(0, DefineMiddleware(cast(Any, TracingMiddleware)))
 
     metrics_route = asgi("/metrics", is_mount=False, include_in_schema=False, copy_scope=False)(metrics_app(metrics))
     readiness = readiness_of(container.ping_database, container.redis_pings())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.api import Api, running_api, test_env
+from tests.support.api import Api, app_env, running_api
 from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.servers import flush
 
@@ -47,7 +47,7 @@ async def make_api(
 
     async def factory(**overrides: str) -> Api:
         db, redis = await get_database()
-        env = test_env(tmp_path / f"app{len(stack)}", db, redis, **overrides)
+        env = app_env(tmp_path / f"app{len(stack)}", db, redis, **overrides)
         ctx = running_api(env, backend)
         api = await ctx.__aenter__()
         stack.append(ctx)

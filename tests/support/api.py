@@ -82,7 +82,7 @@ class Api:
         return await self.client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
 
 
-def test_env(data_dir: Path, database_url: str, redis_url: str | None, **overrides: str) -> dict[str, str]:
+def app_env(data_dir: Path, database_url: str, redis_url: str | None, **overrides: str) -> dict[str, str]:
     env = {
         "LMS_ENVIRONMENT": "test",
         "LMS_SECRET_KEY": SECRET,
