@@ -52,3 +52,7 @@ test *ARGS: system-deps lint typecheck
 # Benchmark with k6 against `lms run` on PostgreSQL + Redis (see bench/README.md).
 bench *ARGS:
     uv run python -m bench.run {{ARGS}}
+
+# Autogenerate a migration from the models (review it before committing).
+revision MESSAGE:
+    uv run python -c 'import sys; from adapters.sql.migrate import new_revision; new_revision(sys.argv[1])' "{{MESSAGE}}"

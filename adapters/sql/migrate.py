@@ -42,3 +42,13 @@ async def current_revisions(engine: AsyncEngine) -> set[str]:
 
 async def is_current(engine: AsyncEngine, url: str) -> bool:
     return await current_revisions(engine) == head_revisions(url)
+
+
+def new_revision(message: str) -> None:
+    """Autogenerate a revision from the models against a scratch SQLite database at head."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/scratch.db"
+        upgrade(url)
+        command.revision(alembic_config(url), message=message, autogenerate=True)
