@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -48,7 +48,6 @@ class Container:
     clock: Clock
     codec: JwtCodec
     identity: IdentityService
-    _closers: list[Any] = field(default_factory=list)
 
     async def start(self) -> None:
         if isinstance(self.queue, SaqQueue):

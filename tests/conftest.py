@@ -4,7 +4,7 @@ LMS_TEST_DATABASE_URL / LMS_TEST_REDIS_URL."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -12,34 +12,29 @@ from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.servers import PostgresServer, RedisServer, ServerMissing
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    if url := os.environ.get("LMS_TEST_DATABASE_URL"):
+def _server(variable: str, start: Callable[[], PostgresServer | RedisServer]) -> Iterator[str]:
+    """The server named by `variable`, or a throwaway one for this session."""
+    if url := os.environ.get(variable):
         yield url
         return
     try:
-        server = PostgresServer.start()
+        server = start()
     except ServerMissing as exc:
         pytest.fail(str(exc), pytrace=False)
     try:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    yield from _server("LMS_TEST_DATABASE_URL", PostgresServer.start)
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    if url := os.environ.get("LMS_TEST_REDIS_URL"):
-        yield url
-        return
-    try:
-        server = RedisServer.start()
-    except ServerMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    yield from _server("LMS_TEST_REDIS_URL", RedisServer.start)
 
 
 @pytest.fixture(scope="session")

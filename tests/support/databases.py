@@ -6,6 +6,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+import anyio.to_thread
 import asyncpg
 from sqlalchemy.engine import make_url
 
@@ -26,47 +27,35 @@ class PostgresDatabases:
         self.server_url = server_url
         self._template_ready = False
 
-    async def _admin(self) -> asyncpg.Connection:
-        return await asyncpg.connect(_dsn(self.server_url))
+    async def _admin(self, *statements: str) -> None:
+        """Run statements on the maintenance database (CREATE/DROP DATABASE cannot run in a transaction)."""
+        conn = await asyncpg.connect(_dsn(self.server_url))
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    def _url(self, name: str) -> str:
+        return str(make_url(self.server_url).set(database=name).render_as_string(hide_password=False))
 
     async def create_empty(self) -> str:
         name = f"t_{uuid.uuid4().hex[:16]}"
-        conn = await self._admin()
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        return str(make_url(self.server_url).set(database=name).render_as_string(hide_password=False))
+        await self._admin(f'CREATE DATABASE "{name}"')
+        return self._url(name)
 
     async def create(self) -> str:
-        """A new database holding the current schema."""
+        """A new database holding the current schema, copied from a template migrated once."""
         if not self._template_ready:
-            conn = await self._admin()
-            try:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{self.TEMPLATE}"')
-                await conn.execute(f'CREATE DATABASE "{self.TEMPLATE}"')
-            finally:
-                await conn.close()
-            url = make_url(self.server_url).set(database=self.TEMPLATE).render_as_string(hide_password=False)
-            import anyio.to_thread
-
-            await anyio.to_thread.run_sync(migrate.upgrade, url)
+            await self._admin(f'DROP DATABASE IF EXISTS "{self.TEMPLATE}"', f'CREATE DATABASE "{self.TEMPLATE}"')
+            await anyio.to_thread.run_sync(migrate.upgrade, self._url(self.TEMPLATE))
             self._template_ready = True
         name = f"t_{uuid.uuid4().hex[:16]}"
-        conn = await self._admin()
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.TEMPLATE}"')
-        finally:
-            await conn.close()
-        return str(make_url(self.server_url).set(database=name).render_as_string(hide_password=False))
+        await self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.TEMPLATE}"')
+        return self._url(name)
 
     async def drop(self, url: str) -> None:
-        name = make_url(url).database
-        conn = await self._admin()
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await self._admin(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 class SqliteDatabases:
@@ -77,8 +66,6 @@ class SqliteDatabases:
     async def create(self) -> str:
         if self._template is None:
             template = self.root / "template.db"
-            import anyio.to_thread
-
             await anyio.to_thread.run_sync(migrate.upgrade, f"sqlite+aiosqlite:///{template}")
             self._template = template
         path = self.root / f"{uuid.uuid4().hex}.db"

@@ -44,6 +44,16 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeo
     raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
 
 
+def _terminate(process: subprocess.Popen[bytes] | None, root: Path) -> None:
+    if process is not None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def postgres_bindir() -> Path:
     """Find initdb/postgres: PATH, then `pg_config --bindir`, then Debian's versioned folders."""
     found = shutil.which("initdb")
@@ -152,13 +162,7 @@ class PostgresServer:
                 time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        shutil.rmtree(self.root, ignore_errors=True)
+        _terminate(self.process, self.root)
 
 
 @dataclass
@@ -201,13 +205,7 @@ class RedisServer:
         return cls(root=root, port=port, process=process)
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        shutil.rmtree(self.root, ignore_errors=True)
+        _terminate(self.process, self.root)
 
 
 async def flush(redis_url: str) -> None:

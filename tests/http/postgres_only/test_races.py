@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from domain.shared.pagination import PageParams
 from tests.http.conftest import MakeApiFn
 from tests.support.api import PASSWORD, unique_email
-
-
-@pytest.fixture
-def backend() -> str:
-    return "postgres"
 
 
 async def test_same_refresh_token_twice_at_once(make_api: MakeApiFn) -> None:

@@ -3,16 +3,9 @@ Redis fails, rate limiting degrades open while the revocation check fails closed
 
 from __future__ import annotations
 
-import pytest
-
 from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import problem
 from tests.support.api import PASSWORD
-
-
-@pytest.fixture
-def backend() -> str:
-    return "postgres"
 
 
 async def test_logout_through_one_process_is_seen_by_the_other(make_api: MakeApiFn) -> None:
