@@ -17,6 +17,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.http.edge import add_edge_headers
 from adapters.http.envelope import EnvelopeMiddleware
@@ -33,7 +34,7 @@ from adapters.sql import migrate
 from domain.identity.model import TokenType
 from lms.bootstrap import Container, build_container
 from lms.logs import configure_logging, configure_telemetry
-from lms.settings import Settings, SettingsError, load_settings
+from lms.settings import RateLimit, Settings, SettingsError, load_settings
 
 log = logging.getLogger("lms")
 
@@ -48,10 +49,9 @@ RATE_LIMIT_HEADERS = [
 ]
 
 
-async def ensure_schema(container: Container) -> None:
+async def ensure_schema(settings: Settings, engine: AsyncEngine) -> None:
     """Development and test apply pending migrations; production refuses to start with any."""
-    settings = container.settings
-    if await migrate.is_current(container.engine, settings.database_url):
+    if await migrate.is_current(engine, settings.database_url):
         return
     if settings.is_production:
         raise SettingsError("the database schema is not current: run `lms db upgrade` first")
@@ -69,7 +69,7 @@ def instrument(container: Container) -> None:
 
 
 def _rules(settings: Settings) -> Rules:
-    def rule(name: str, limit: Any) -> Rule:
+    def rule(name: str, limit: RateLimit) -> Rule:
         return Rule(name=name, count=limit.count, seconds=limit.seconds)
 
     return Rules(
@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        await ensure_schema(container)
+        await ensure_schema(settings, container.engine)
         await container.start()
         try:
             yield

@@ -23,24 +23,23 @@ def _settings() -> Settings:
 
 
 def _prepare_schema(settings: Settings) -> None:
-    """Migrate once in the parent, before any server process starts (dev and test)."""
-    from adapters.sql import migrate
+    """Migrate once in the parent, before any server process starts (refused in production)."""
     from adapters.sql.engine import create_engine
+    from lms.app import ensure_schema
 
-    async def current() -> bool:
+    async def prepare() -> None:
         engine = create_engine(settings.database_url)
         try:
-            return await migrate.is_current(engine, settings.database_url)
+            await ensure_schema(settings, engine)
         finally:
             await engine.dispose()
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if asyncio.run(current()):
-        return
-    if settings.is_production:
-        print("the database schema is not current: run `lms db upgrade` first", file=sys.stderr)
-        raise SystemExit(2)
-    migrate.upgrade(settings.database_url)
+    try:
+        asyncio.run(prepare())
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
