@@ -174,5 +174,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         request_max_body_size=MAX_JSON_BODY,
         state=State({"container": container, "metrics": metrics}),
         debug=False,
+        logging_config=None,  # configure_logging owns logging
     )
     return app

@@ -40,12 +40,15 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("lms")
+    # One handler on the root logger, so third-party lines (granian, SAQ, alembic) share the format;
+    # our own loggers follow LMS_LOG_LEVEL, libraries speak from WARNING up.
+    root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level)
-    root.propagate = False
+    root.setLevel(logging.WARNING)
+    ours = logging.getLogger("lms")
+    ours.setLevel(settings.log_level)
     if settings.secret_key_generated:
-        root.warning("LMS_SECRET_KEY is not set: using a random key; tokens will not survive a restart")
+        ours.warning("LMS_SECRET_KEY is not set: using a random key; tokens will not survive a restart")
 
 
 def configure_telemetry(settings: Settings) -> bool:
