@@ -96,7 +96,6 @@ def _openapi(settings: Settings) -> OpenAPIConfig | None:
                 "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
             }
         ),
-        security=[{"BearerToken": []}],
         servers=[Server(url="/")],
         use_handler_docstrings=True,
     )

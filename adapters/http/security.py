@@ -16,6 +16,9 @@ from domain.identity.services import ADMIN_ONLY, IdentityService
 from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated
 
 PRINCIPAL = "principal"
+# OpenAPI security requirements: a Bearer token is required, or optional (the empty alternative).
+BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
+OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"BearerToken": []}]
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:

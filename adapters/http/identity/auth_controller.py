@@ -28,7 +28,7 @@ from adapters.http.identity.schemas import (
     UserResponse,
 )
 from adapters.http.openapi import errors
-from adapters.http.security import authenticated, bearer_token
+from adapters.http.security import BEARER, OPTIONAL_BEARER, authenticated, bearer_token
 from domain.identity.model import AuthResult, MfaChallenge, Principal, TokenPair
 from domain.identity.services import IdentityService, NewUser
 
@@ -102,7 +102,9 @@ class AuthController(Controller):
         """Alias of `POST /api/v1/auth/login/mfa`."""
         return auth_response(await identity.login_mfa(data.challenge_token, data.code))
 
-    @post("/refresh", operation_id="refresh", status_code=200, responses=errors(401, 422, 429))
+    @post(
+        "/refresh", operation_id="refresh", status_code=200, security=OPTIONAL_BEARER, responses=errors(401, 422, 429)
+    )
     async def refresh(
         self,
         request: Request[Any, Any, Any],
@@ -115,7 +117,14 @@ class AuthController(Controller):
         """
         return auth_response(await identity.refresh(data.refresh_token, bearer_token(request)))
 
-    @post("/logout", operation_id="logout", status_code=204, guards=[authenticated], responses=errors(401, 422, 429))
+    @post(
+        "/logout",
+        operation_id="logout",
+        status_code=204,
+        guards=[authenticated],
+        security=BEARER,
+        responses=errors(401, 422, 429),
+    )
     async def logout(
         self,
         data: JSONBody[RefreshRequest],
@@ -169,6 +178,7 @@ class AuthController(Controller):
         operation_id="request_email_mfa",
         status_code=200,
         guards=[authenticated],
+        security=BEARER,
         responses=errors(401, 422, 429),
     )
     async def request_email_mfa(
@@ -186,6 +196,7 @@ class AuthController(Controller):
         operation_id="confirm_email_mfa",
         status_code=200,
         guards=[authenticated],
+        security=BEARER,
         responses=errors(401, 422, 429),
     )
     async def confirm_email_mfa(
@@ -203,6 +214,7 @@ class AuthController(Controller):
         operation_id="disable_mfa",
         status_code=200,
         guards=[authenticated],
+        security=BEARER,
         responses=errors(401, 422, 429),
     )
     async def disable_mfa(
@@ -220,6 +232,7 @@ class AuthController(Controller):
         operation_id="setup_totp",
         status_code=200,
         guards=[authenticated],
+        security=BEARER,
         responses=errors(401, 409, 422, 429),
     )
     async def setup_totp(
@@ -237,6 +250,7 @@ class AuthController(Controller):
         operation_id="confirm_totp",
         status_code=200,
         guards=[authenticated],
+        security=BEARER,
         responses=errors(400, 401, 422, 429),
     )
     async def confirm_totp(
@@ -248,7 +262,7 @@ class AuthController(Controller):
         """Turn on TOTP MFA with a current code; returns 10 single-use recovery codes, shown once."""
         return RecoveryCodesResponse(recovery_codes=await identity.confirm_totp(principal, data.code))
 
-    @get("/me", operation_id="auth_me", guards=[authenticated], responses=errors(401, 429))
+    @get("/me", operation_id="auth_me", guards=[authenticated], security=BEARER, responses=errors(401, 429))
     async def me(self, principal: NamedDependency[Principal]) -> UserResponse:
         """The signed-in user."""
         return UserResponse.of(principal.user)

@@ -12,7 +12,7 @@ from litestar.params import JSONBody
 from adapters.http.identity.schemas import PasswordChangeRequest, ProfileUpdate, UserCreate, UserResponse, UserUpdate
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_response
-from adapters.http.security import UuidPath, admin_only, authenticated, parse_uuid
+from adapters.http.security import BEARER, UuidPath, admin_only, authenticated, parse_uuid
 from domain.identity.model import Principal
 from domain.identity.services import IdentityService, NewUser
 from domain.shared.pagination import PageParams
@@ -28,6 +28,7 @@ class UsersController(Controller):
     path = "/users"
     tags = ["users"]
     guards = [authenticated]
+    security = BEARER
 
     @get("/me", operation_id="get_my_profile", responses=errors(401, 429))
     async def get_me(self, principal: NamedDependency[Principal]) -> UserResponse:
