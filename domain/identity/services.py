@@ -176,7 +176,7 @@ class IdentityService:
     queue: JobQueue
     clock: Clock
     policy: IdentityPolicy = field(default_factory=IdentityPolicy)
-    _dummy_hash: str | None = None
+    _dummy_hash: str | None = field(default=None, init=False, repr=False)
 
     # ----------------------------------------------------------------- authentication
 
