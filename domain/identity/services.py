@@ -269,24 +269,22 @@ class IdentityService:
             self._dummy_hash = await self.hasher.hash(secrets.token_urlsafe(16))
         return self._dummy_hash
 
-    async def _start_sign_in(self, user: User, sid: UUID | None = None) -> TokenPair:
-        """Mint an access/refresh pair for a new sign-in (or, with `sid`, a rotation of one)."""
-        now = self.clock.now()
-        sid = sid or new_id()
+    def _issue_pair(self, user: User, sid: UUID, now: datetime) -> tuple[TokenPair, RefreshSession]:
+        """An access/refresh pair of sign-in `sid`, and the refresh token's server-side row."""
         access, _ = self.tokens.mint(user, TokenType.ACCESS, self.policy.access_ttl, now, sid=sid)
         refresh, claims = self.tokens.mint(user, TokenType.REFRESH, self.policy.refresh_ttl, now, sid=sid)
+        row = RefreshSession(
+            jti=claims.jti, user_id=user.id, sid=sid, expires_at=now + self.policy.refresh_ttl, created_at=now
+        )
+        return TokenPair(access_token=access, refresh_token=refresh), row
+
+    async def _start_sign_in(self, user: User) -> TokenPair:
+        """A new sign-in: a fresh `sid` and its first token pair."""
+        pair, row = self._issue_pair(user, new_id(), self.clock.now())
         async with self.uow() as uow:
-            await uow.refresh_sessions.add(
-                RefreshSession(
-                    jti=claims.jti,
-                    user_id=user.id,
-                    sid=sid,
-                    expires_at=now + self.policy.refresh_ttl,
-                    created_at=now,
-                )
-            )
+            await uow.refresh_sessions.add(row)
             await uow.commit()
-        return TokenPair(access_token=access, refresh_token=refresh)
+        return pair
 
     # ----------------------------------------------------------------- MFA sign-in
 
@@ -379,15 +377,19 @@ class IdentityService:
         if user.issued_before_cutoff(issued_at_us(claims)):
             raise Unauthenticated("Token has been revoked")
         now = self.clock.now()
+        assert claims.sid is not None
+        # Revoking the old row and storing the new one is one transaction: a rotation either
+        # happens whole or not at all.
         async with self.uow() as uow:
             rotated = await uow.refresh_sessions.revoke(claims.jti, now)
-            if not rotated and self.policy.refresh_reuse_revokes_session:
+            if rotated:
+                tokens, row = self._issue_pair(user, claims.sid, now)
+                await uow.refresh_sessions.add(row)
+            elif self.policy.refresh_reuse_revokes_session:
                 await self._revoke_sign_in(uow, claims, now)
             await uow.commit()
         if not rotated:
             raise Unauthenticated("Refresh token is invalid or revoked")
-        assert claims.sid is not None
-        tokens = await self._start_sign_in(user, sid=claims.sid)
         if access is not None:
             await self.blacklist.revoke_token(access.jti, access.exp - now.timestamp())
         return AuthResult(user=user, tokens=tokens)
