@@ -15,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from adapters.http.asgi import App as ASGIApp
 from adapters.http.asgi import Message, Receive, Scope, Send
 from adapters.http.edge import request_id
+from adapters.http.problems import send_problem
 
 log = logging.getLogger("lms.access")
 
@@ -88,23 +89,6 @@ def host_allowed(host: str, allowed: Sequence[str]) -> bool:
     return False
 
 
-async def _send_problem(send: Send, status: int, detail: str) -> None:
-    import msgspec
-
-    titles = {400: "Bad Request"}
-    body = msgspec.json.encode(
-        {"type": "about:blank", "title": titles.get(status, "Error"), "status": status, "detail": detail}
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 class EdgeMiddleware:
     """Host check → metrics and access log → the rest of the stack."""
 
@@ -120,7 +104,7 @@ class EdgeMiddleware:
         if self.trusted_hosts:
             host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
             if not host_allowed(host, self.trusted_hosts):
-                await _send_problem(send, 400, "Invalid host header")
+                await send_problem(send, 400, "Invalid host header")
                 return
         method = scope["method"]
         template: str = scope.get("path_template") or scope["path"]

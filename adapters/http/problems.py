@@ -17,6 +17,7 @@ from litestar.exceptions import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from adapters.http.asgi import Send
 from domain.shared.errors import (
     Conflict,
     DomainError,
@@ -63,13 +64,8 @@ _STATUS: list[tuple[type[DomainError], int]] = [
 ]
 
 
-def problem(
-    status: int,
-    detail: str,
-    *,
-    errors: list[FieldError] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response[dict[str, Any]]:
+def problem_document(status: int, detail: str, errors: list[FieldError] | None = None) -> dict[str, Any]:
+    """The RFC 9457 body every error response carries (API §2.1)."""
     body: dict[str, Any] = {
         "type": VALIDATION_TYPE if errors is not None else "about:blank",
         "title": TITLES.get(status, "Error"),
@@ -78,7 +74,31 @@ def problem(
     }
     if errors is not None:
         body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
-    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return body
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    return Response(
+        problem_document(status, detail, errors), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+async def send_problem(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """The same problem, sent straight over ASGI by middleware that answers before any route runs."""
+    body = msgspec.json.encode(problem_document(status, detail))
+    raw = [
+        *(headers or []),
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
 
 
 def validation_problem(errors: list[FieldError], detail: str = VALIDATION_DETAIL) -> Response[dict[str, Any]]:

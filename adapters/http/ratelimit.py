@@ -12,11 +12,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import msgspec
-from litestar.datastructures import MutableScopeHeaders
-
 from adapters.http.asgi import App as ASGIApp
 from adapters.http.asgi import Message, Receive, Scope, Send
+from adapters.http.problems import send_problem
 from domain.shared.ports import KeyValueStore, KeyValueUnavailable
 
 log = logging.getLogger("lms.ratelimit")
@@ -94,38 +92,25 @@ class RateLimitMiddleware:
             return
         reset = max(1, math.ceil(hit.reset_after))
         remaining = max(0, rule.count - hit.count)
+        limit = str(rule.count).encode()
+        left = str(remaining).encode()
         headers = [
-            ("ratelimit-limit", str(rule.count)),
-            ("ratelimit-remaining", str(remaining)),
-            ("ratelimit-reset", str(reset)),
-            ("x-ratelimit-limit", str(rule.count)),
-            ("x-ratelimit-remaining", str(remaining)),
-            ("x-ratelimit-reset", str(int(time.time()) + reset)),
+            (b"ratelimit-limit", limit),
+            (b"ratelimit-remaining", left),
+            (b"ratelimit-reset", str(reset).encode()),
+            (b"x-ratelimit-limit", limit),
+            (b"x-ratelimit-remaining", left),
+            (b"x-ratelimit-reset", str(int(time.time()) + reset).encode()),
         ]
         if hit.count > rule.count:
-            body = msgspec.json.encode(
-                {
-                    "type": "about:blank",
-                    "title": "Too Many Requests",
-                    "status": 429,
-                    "detail": "Rate limit exceeded. Try again later.",
-                }
-            )
-            raw = [(k.encode(), v.encode()) for k, v in headers]
-            raw += [
-                (b"retry-after", str(reset).encode()),
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ]
-            await send({"type": "http.response.start", "status": 429, "headers": raw})
-            await send({"type": "http.response.body", "body": body})
+            retry = [(b"retry-after", str(reset).encode())]
+            await send_problem(send, 429, "Rate limit exceeded. Try again later.", headers + retry)
             return
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                mutable = MutableScopeHeaders.from_message(message)  # type: ignore[arg-type]
-                for name, value in headers:
-                    mutable[name] = value
+                # Appended as bytes: no handler sets these names, so there is nothing to replace.
+                message["headers"] = [*message.get("headers", ()), *headers]
             await send(message)
 
         await self.app(scope, receive, send_wrapper)

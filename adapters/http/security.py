@@ -11,6 +11,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 
+from adapters.http.problems import VALIDATION_DETAIL
 from domain.identity.model import Principal, Role
 from domain.identity.services import ADMIN_ONLY, IdentityService
 from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated
@@ -75,4 +76,4 @@ def parse_uuid(name: str, value: str) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        raise FieldsInvalid("Request validation failed", [FieldError(f"path.{name}", "Invalid UUID")]) from None
+        raise FieldsInvalid(VALIDATION_DETAIL, [FieldError(f"path.{name}", "Invalid UUID")]) from None
