@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -35,8 +35,14 @@ class SqlUserLookup:
         self._table = UserRow.__table__
 
     async def get(self, user_id: UUID) -> User | None:
+        return await self._one(self._table.c.id == user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self._one(self._table.c.email == email)
+
+    async def _one(self, condition: ColumnElement[bool]) -> User | None:
         async with self._engine.connect() as conn:
-            row = (await conn.execute(select(self._table).where(self._table.c.id == user_id))).first()
+            row = (await conn.execute(select(self._table).where(condition))).first()
         return user_from_row(row) if row else None
 
 
@@ -46,10 +52,6 @@ class SqlUserRepository:
 
     async def get(self, user_id: UUID) -> User | None:
         row = await self._s.get(UserRow, user_id)
-        return user_from_row(row) if row else None
-
-    async def get_by_email(self, email: str) -> User | None:
-        row = (await self._s.execute(select(UserRow).where(UserRow.email == email))).scalar_one_or_none()
         return user_from_row(row) if row else None
 
     async def add(self, user: User) -> None:

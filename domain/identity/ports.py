@@ -14,7 +14,6 @@ from domain.shared.pagination import Page, PageParams
 
 class UserRepository(Protocol):
     async def get(self, user_id: UUID) -> User | None: ...
-    async def get_by_email(self, email: str) -> User | None: ...
     async def add(self, user: User) -> None:
         """Insert; raises Conflict("Email is already registered") on a duplicate email, after which
         the unit of work must be left without further use."""
@@ -31,9 +30,11 @@ class UserRepository(Protocol):
 
 
 class UserLookup(Protocol):
-    """One user by id outside any unit of work: the read every authenticated request makes."""
+    """Single-user reads outside any unit of work (one round trip): every authenticated request,
+    and the read-only steps of sign-in, token and mail flows."""
 
     async def get(self, user_id: UUID) -> User | None: ...
+    async def get_by_email(self, email: str) -> User | None: ...
 
 
 class RefreshSessionRepository(Protocol):

@@ -217,9 +217,8 @@ class IdentityService:
 
     async def _create(self, data: NewUser, *, verified: bool) -> User:
         email = normalize_email(data.email)
-        async with self.uow() as uow:
-            if await uow.users.get_by_email(email) is not None:
-                raise Conflict(EMAIL_TAKEN)
+        if await self.users.get_by_email(email) is not None:  # fast path; the unique index decides races
+            raise Conflict(EMAIL_TAKEN)
         now = self.clock.now()
         user = User(
             id=new_id(),
@@ -250,8 +249,7 @@ class IdentityService:
         return await self._start_sign_in(user)
 
     async def _check_credentials(self, email: str, password: str) -> User:
-        async with self.uow() as uow:
-            user = await uow.users.get_by_email(normalize_email(email))
+        user = await self.users.get_by_email(normalize_email(email))
         if user is None:
             # Hash anyway so an unknown email takes as long as a wrong password.
             await self.hasher.verify(await self._dummy(), password)
@@ -309,8 +307,7 @@ class IdentityService:
         done_key, fail_key, code_key = (f"mfa:{kind}:{claims.jti}" for kind in ("done", "fail", "login"))
         if await self.kv.exists(done_key) or int(await self.kv.get(fail_key) or 0) >= MAX_MFA_FAILURES:
             raise Unauthenticated(CHALLENGE_DEAD)
-        async with self.uow() as uow:
-            user = await uow.users.get(claims.sub)
+        user = await self.users.get(claims.sub)
         if user is None:
             raise Unauthenticated("MFA challenge is invalid")
         if not user.is_active:
@@ -368,8 +365,7 @@ class IdentityService:
             access = self.tokens.read(bearer, TokenType.ACCESS, ACCESS_ERRORS, verify_exp=False)
             if access.sub != claims.sub:
                 raise Unauthenticated("Access token does not match refresh token")
-        async with self.uow() as uow:
-            user = await uow.users.get(claims.sub)
+        user = await self.users.get(claims.sub)
         if user is None:
             raise Unauthenticated(INVALID_CREDENTIALS)
         if not user.is_active:
@@ -414,8 +410,7 @@ class IdentityService:
     # ----------------------------------------------------------------- passwords
 
     async def forgot_password(self, email: str) -> None:
-        async with self.uow() as uow:
-            user = await uow.users.get_by_email(normalize_email(email))
+        user = await self.users.get_by_email(normalize_email(email))
         if user is None or not user.is_active:
             return
         token, _ = self.tokens.mint(user, TokenType.PASSWORD_RESET, self.policy.reset_ttl, self.clock.now())
@@ -455,8 +450,7 @@ class IdentityService:
 
     async def _token_user(self, claims: TokenClaims) -> User:
         """The active user a body token (reset, verification) speaks for."""
-        async with self.uow() as uow:
-            user = await uow.users.get(claims.sub)
+        user = await self.users.get(claims.sub)
         if user is None:
             raise Unauthenticated(INVALID_CREDENTIALS)
         if not user.is_active:
@@ -468,8 +462,7 @@ class IdentityService:
     # ----------------------------------------------------------------- email verification
 
     async def request_verification(self, email: str) -> None:
-        async with self.uow() as uow:
-            user = await uow.users.get_by_email(normalize_email(email))
+        user = await self.users.get_by_email(normalize_email(email))
         if user is not None and user.is_active and user.email_verified_at is None:
             await self._send_verification(user)
 
@@ -590,8 +583,7 @@ class IdentityService:
 
     async def get_user(self, actor: User, user_id: UUID) -> User:
         _require_admin(actor)
-        async with self.uow() as uow:
-            user = await uow.users.get(user_id)
+        user = await self.users.get(user_id)
         if user is None:
             raise NotFound("User not found")
         return user

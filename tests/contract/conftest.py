@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.kv.memory import MemoryKeyValue
 from adapters.kv.redis_store import RedisKeyValue
 from adapters.sql.engine import create_engine, session_factory
+from adapters.sql.identity_repositories import SqlUserLookup
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.shared.ports import KeyValueStore
 from tests.support.databases import PostgresDatabases, SqliteDatabases
@@ -29,7 +31,8 @@ async def kv(request: pytest.FixtureRequest) -> AsyncIterator[KeyValueStore]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[SqlUnitOfWorkFactory]:
+async def sql_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    """An engine on a fresh, migrated database of each backend."""
     if request.param == "postgres":
         pg: PostgresDatabases = request.getfixturevalue("postgres_databases")
         url = await pg.create()
@@ -37,7 +40,17 @@ async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[SqlUnitOf
         lite: SqliteDatabases = request.getfixturevalue("sqlite_databases")
         url = await lite.create()
     engine = create_engine(url)
-    yield SqlUnitOfWorkFactory(session_factory(engine))
+    yield engine
     await engine.dispose()
     if request.param == "postgres":
         await pg.drop(url)
+
+
+@pytest.fixture
+def uow_factory(sql_engine: AsyncEngine) -> SqlUnitOfWorkFactory:
+    return SqlUnitOfWorkFactory(session_factory(sql_engine))
+
+
+@pytest.fixture
+def user_lookup(sql_engine: AsyncEngine) -> SqlUserLookup:
+    return SqlUserLookup(sql_engine)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.sql.identity_repositories import SqlUserLookup
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.identity.model import MfaMethod, RecoveryCode, RefreshSession, Role, User
 from domain.shared.errors import Conflict
@@ -33,12 +34,12 @@ async def add(uow_factory: SqlUnitOfWorkFactory, user: User) -> None:
         await uow.commit()
 
 
-async def test_user_round_trip(uow_factory: SqlUnitOfWorkFactory) -> None:
+async def test_user_round_trip(uow_factory: SqlUnitOfWorkFactory, user_lookup: SqlUserLookup) -> None:
     user = make_user()
     await add(uow_factory, user)
     async with uow_factory() as uow:
         loaded = await uow.users.get(user.id)
-        by_email = await uow.users.get_by_email("ada@example.com")
+    by_email = await user_lookup.get_by_email("ada@example.com")
     assert loaded == user
     assert by_email == user
     assert loaded is not None
@@ -184,11 +185,8 @@ async def test_recovery_codes(uow_factory: SqlUnitOfWorkFactory) -> None:
         assert await uow.recovery_codes.unused(user.id) == []
 
 
-async def test_user_lookup_sees_committed_state(uow_factory: SqlUnitOfWorkFactory) -> None:
-    from adapters.sql.identity_repositories import SqlUserLookup
-
-    engine = uow_factory.engine
-    lookup = SqlUserLookup(engine)
+async def test_user_lookup_sees_committed_state(uow_factory: SqlUnitOfWorkFactory, user_lookup: SqlUserLookup) -> None:
+    lookup = user_lookup
     user = make_user()
     assert await lookup.get(user.id) is None
     await add(uow_factory, user)

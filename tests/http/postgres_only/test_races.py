@@ -21,9 +21,8 @@ async def test_same_refresh_token_twice_at_once(make_api: MakeApiFn) -> None:
         assert sorted(r.status_code for r in results) == [200, 401]
         loser = next(r for r in results if r.status_code == 401)
         assert loser.json()["detail"] == "Refresh token is invalid or revoked"
-        async with one.container.identity.uow() as uow:
-            user = await uow.users.get_by_email(s.email)
-            assert user is not None
+        user = await one.container.identity.users.get_by_email(s.email)
+        assert user is not None
         # Exactly one live refresh row remains for the sign-in: the winner's.
         from sqlalchemy import func, select
 
