@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql.identity_repositories import (
     SqlConsumedTokenRepository,
@@ -51,12 +51,6 @@ class SqlUnitOfWork:
 class SqlUnitOfWorkFactory:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-
-    @property
-    def engine(self) -> AsyncEngine:
-        bind = self._sessions.kw["bind"]
-        assert isinstance(bind, AsyncEngine)
-        return bind
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._sessions)
