@@ -43,9 +43,7 @@ class Container:
     kv: KeyValueStore
     kv_fallback: KeyValueStore | None
     queue: JobQueue
-    mailer: Mailer
     handlers: JobHandlers
-    clock: Clock
     codec: JwtCodec
     identity: IdentityService
 
@@ -147,9 +145,7 @@ def build_container(
         kv=kv,
         kv_fallback=fallback,
         queue=queue,
-        mailer=mailer,
         handlers=handlers,
-        clock=clock,
         codec=codec,
         identity=identity,
     )
