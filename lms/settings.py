@@ -140,10 +140,6 @@ def _redis(name: str, raw: str) -> str:
     return raw.strip()
 
 
-def _str(_name: str, raw: str) -> str:
-    return raw
-
-
 _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "environment": lambda n, raw: Environment(_choice(*(e.value for e in Environment))(n, raw)),
     "data_dir": lambda _n, raw: Path(raw),
@@ -205,7 +201,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if field.name in _PARSERS:
             values[field.name] = _PARSERS[field.name](var, raw)
         elif field.name in _STRINGS:
-            values[field.name] = _str(var, raw)
+            values[field.name] = raw
     if "log_level" in values:
         values["log_level"] = values["log_level"].upper()
     settings = Settings(**values)
