@@ -16,14 +16,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from tests.support.databases import PostgresDatabases
-from tests.support.servers import PostgresServer, RedisServer, free_port
+from tests.support.servers import PostgresServer, RedisServer, free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
@@ -44,20 +43,6 @@ def k6_binary() -> str:
     if not Path(found).exists():
         raise SystemExit("k6 not found: it comes with the dev dependencies (`uv sync`)")
     return found
-
-
-def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
 
 
 def serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[bytes]:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
-from tests.support.servers import free_port
+from tests.support.servers import free_port, wait_until_up
 
 SECRET = "e2e-secret-key-that-is-long-enough-0123456789"
 
@@ -52,19 +49,7 @@ def serving(env: dict[str, str], *extra: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                raise AssertionError(f"lms run exited with {proc.returncode}: {out}")
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("lms run did not answer within 60 s")
-            time.sleep(0.2)
+        wait_until_up(f"{base}/api/v1/health", proc)
         yield base
     finally:
         proc.terminate()

@@ -217,3 +217,22 @@ async def flush(redis_url: str) -> None:
         await client.flushall()
     finally:
         await client.aclose()
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Poll `url` until it answers 200; fail with the process's output if it exits first."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            out = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            raise RuntimeError(f"server exited with {process.returncode} before answering {url}: {out}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+        time.sleep(0.2)
