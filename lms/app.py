@@ -19,6 +19,8 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.http.catalog.courses_controller import CoursesController
+from adapters.http.catalog.lessons_controller import LessonsController
 from adapters.http.edge import add_edge_headers
 from adapters.http.envelope import EnvelopeMiddleware
 from adapters.http.identity.auth_controller import AuthController
@@ -148,12 +150,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     metrics_route = asgi("/metrics", is_mount=False, include_in_schema=False, copy_scope=False)(metrics_app(metrics))
     readiness = readiness_of(container.ping_database, container.redis_pings())
 
-    api = Router(path="/api/v1", route_handlers=[AuthController, UsersController])
+    api = Router(path="/api/v1", route_handlers=[AuthController, UsersController, CoursesController, LessonsController])
     origins = list(settings.cors_origins)
     app = Litestar(
         route_handlers=[banner, health, ready, metrics_route, api],
         dependencies={
             "identity": Provide(lambda: container.identity, sync_to_thread=False),
+            "catalog": Provide(lambda: container.catalog, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "paging": Provide(page_params),
             "readiness": Provide(lambda: readiness, sync_to_thread=False),
@@ -164,8 +167,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         cors_config=CORSConfig(
             allow_origins=origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["Link", "Retry-After", "Content-Disposition", "X-Request-ID", *RATE_LIMIT_HEADERS],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "If-Match", "If-None-Match"],
+            expose_headers=[
+                "Link",
+                "ETag",
+                "Location",
+                "Retry-After",
+                "Content-Disposition",
+                "X-Request-ID",
+                *RATE_LIMIT_HEADERS,
+            ],
             allow_credentials=False,
         ),
         openapi_config=_openapi(settings),

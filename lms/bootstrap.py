@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters.kv.memory import MemoryKeyValue
-from adapters.kv.redis_store import RedisKeyValue
+from adapters.kv.memory import MemoryCache, MemoryKeyValue
+from adapters.kv.redis_store import RedisCache, RedisKeyValue
 from adapters.mail.console import ConsoleMailer
 from adapters.mail.file import FileMailer
 from adapters.mail.smtp import SmtpConfig, SmtpMailer
@@ -20,16 +20,18 @@ from adapters.queue.saq_queue import SaqQueue
 from adapters.security.jwt_codec import JwtCodec
 from adapters.security.passwords import Argon2Hasher
 from adapters.security.totp import PyOtpTotp
+from adapters.sql.catalog_repositories import SqlCatalogReader
 from adapters.sql.engine import create_engine, session_factory
 from adapters.sql.identity_repositories import SqlUserLookup
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from adapters.worker.jobs import job_handlers
+from domain.catalog.services import CatalogService
 from domain.identity.ports import PasswordHasher
 from domain.identity.services import IdentityPolicy, IdentityService, TokenBlacklist
 from domain.identity.tokens import Tokens
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.jobs import JobHandlers
-from domain.shared.ports import JobQueue, KeyValueStore, Mailer
+from domain.shared.ports import Cache, JobQueue, KeyValueStore, Mailer
 from lms.settings import Settings
 
 log = logging.getLogger("lms")
@@ -42,17 +44,19 @@ class Container:
     sessions: async_sessionmaker[AsyncSession]
     kv: KeyValueStore
     kv_fallback: KeyValueStore | None
+    cache: Cache
     queue: JobQueue
     handlers: JobHandlers
     codec: JwtCodec
     identity: IdentityService
+    catalog: CatalogService
 
     async def start(self) -> None:
         if isinstance(self.queue, SaqQueue):
             await self.queue.connect()
 
     async def close(self) -> None:
-        for closer in (self.queue, self.kv, self.kv_fallback):
+        for closer in (self.queue, self.kv, self.kv_fallback, self.cache):
             close = getattr(closer, "close", None)
             if close is not None:
                 try:
@@ -105,12 +109,15 @@ def build_container(
 
     kv: KeyValueStore
     fallback: KeyValueStore | None = None
+    cache: Cache
     if settings.redis_url:
         kv = RedisKeyValue(settings.redis_url)
+        cache = RedisCache(settings.redis_url)
         # Outside production the blacklist survives a Redis outage in process memory (API §7.1).
         fallback = None if settings.is_production else MemoryKeyValue()
     else:
         kv = MemoryKeyValue()
+        cache = MemoryCache()
 
     mailer = build_mailer(settings)
     handlers = job_handlers(mailer)
@@ -126,8 +133,9 @@ def build_container(
         frontend_url=settings.frontend_url,
         totp_issuer=settings.totp_issuer,
     )
+    uow = SqlUnitOfWorkFactory(sessions)
     identity = IdentityService(
-        uow=SqlUnitOfWorkFactory(sessions),
+        uow=uow,
         users=SqlUserLookup(engine),
         hasher=hasher or Argon2Hasher(),
         tokens=Tokens(codec),
@@ -138,14 +146,17 @@ def build_container(
         clock=clock,
         policy=policy,
     )
+    catalog = CatalogService(uow=uow, reader=SqlCatalogReader(engine), cache=cache, clock=clock)
     return Container(
         settings=settings,
         engine=engine,
         sessions=sessions,
         kv=kv,
         kv_fallback=fallback,
+        cache=cache,
         queue=queue,
         handlers=handlers,
         codec=codec,
         identity=identity,
+        catalog=catalog,
     )

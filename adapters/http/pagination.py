@@ -51,6 +51,27 @@ def link_header(path: str, query: Sequence[tuple[str, str]], page: int, page_siz
     return ", ".join(links)
 
 
+def page_of(page: Page[E], convert: Callable[[E], T]) -> PageResponse[T]:
+    return PageResponse(
+        items=[convert(item) for item in page.items],
+        total=page.total,
+        page=page.page,
+        page_size=page.page_size,
+        total_pages=page.total_pages,
+    )
+
+
+def page_link(request: Request[Any, Any, Any], page: Page[Any], *, path: str | None = None) -> str | None:
+    """The `Link` header of a page of the list at `path` (default: the request's own path)."""
+    return link_header(
+        path or request.url.path,
+        [(str(k), str(v)) for k, v in request.query_params.multi_items()],
+        page.page,
+        page.page_size,
+        page.total_pages,
+    )
+
+
 def page_response(
     request: Request[Any, Any, Any],
     page: Page[E],
@@ -58,18 +79,5 @@ def page_response(
     *,
     path: str | None = None,
 ) -> Response[PageResponse[T]]:
-    body = PageResponse(
-        items=[convert(item) for item in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-        total_pages=page.total_pages,
-    )
-    link = link_header(
-        path or request.url.path,
-        [(str(k), str(v)) for k, v in request.query_params.multi_items()],
-        page.page,
-        page.page_size,
-        page.total_pages,
-    )
-    return Response(body, headers={"Link": link} if link else None)
+    link = page_link(request, page, path=path)
+    return Response(page_of(page, convert), headers={"Link": link} if link else None)

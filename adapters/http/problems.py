@@ -26,6 +26,7 @@ from domain.shared.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    PreconditionFailed,
     Unauthenticated,
     Unavailable,
 )
@@ -59,6 +60,7 @@ _STATUS: list[tuple[type[DomainError], int]] = [
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (PreconditionFailed, 412),
     (FieldsInvalid, 422),
     (Unavailable, 503),
 ]
@@ -174,7 +176,7 @@ def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[di
     elif status == 413:
         detail = "Request body too large"
     elif status >= 500:
-        log.error("server error: %s", exc.detail)
+        log.error("server error: %s", exc.detail, exc_info=exc)
         detail = "Internal server error"
     else:
         detail = exc.detail or TITLES.get(status, "Error")

@@ -12,9 +12,9 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 
 from adapters.http.problems import VALIDATION_DETAIL
-from domain.identity.model import Principal, Role
+from domain.identity.model import Principal, Role, User
 from domain.identity.services import ADMIN_ONLY, IdentityService
-from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated
+from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated, Unavailable
 
 PRINCIPAL = "principal"
 # OpenAPI security requirements: a Bearer token is required, or optional (the empty alternative).
@@ -44,6 +44,18 @@ async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
     if token is None:
         raise Unauthenticated("Not authenticated")
     connection.state[PRINCIPAL] = await identity_of(connection).authenticate(token)
+
+
+async def optional_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
+    """The caller on an `optional` route: a token that is missing, invalid, expired or revoked
+    counts as anonymous (API §1.4), and so does one that cannot be checked right now."""
+    token = bearer_token(connection)
+    if token is None:
+        return None
+    try:
+        return (await identity_of(connection).authenticate(token)).user
+    except (Unauthenticated, Unavailable):
+        return None
 
 
 def require_roles(*roles: Role, detail: str) -> Any:

@@ -1,10 +1,11 @@
-"""An in-process key-value store with expiry; state is lost on restart and not shared."""
+"""In-process key-value store and cache; state is lost on restart and not shared."""
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 
-from domain.shared.ports import WindowHit
+from domain.shared.ports import Cached, WindowHit
 
 _PURGE_EVERY = 1024
 
@@ -77,3 +78,39 @@ class MemoryKeyValue:
 
     async def close(self) -> None:
         self._data.clear()
+
+
+class MemoryCache:
+    """The cache port in process memory: generations per namespace, least recently used eviction.
+
+    Every method runs without awaiting, so each is atomic on the event loop.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._generations: dict[str, int] = {}
+        self._entries: OrderedDict[tuple[str, str], tuple[int, float, bytes]] = OrderedDict()
+        self._max_entries = max_entries
+
+    async def get(self, namespace: str, key: str) -> Cached:
+        generation = self._generations.get(namespace, 0)
+        entry = self._entries.get((namespace, key))
+        if entry is not None and entry[0] == generation and entry[1] > time.monotonic():
+            self._entries.move_to_end((namespace, key))
+            return Cached(entry[2], generation)
+        return Cached(None, generation)
+
+    async def put(self, namespace: str, key: str, value: bytes, *, stamp: int, ttl: float) -> bool:
+        if self._generations.get(namespace, 0) != stamp:
+            return False  # invalidated since the read that produced `value`
+        self._entries[(namespace, key)] = (stamp, time.monotonic() + ttl, value)
+        self._entries.move_to_end((namespace, key))
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+        return True
+
+    async def invalidate(self, *namespaces: str) -> None:
+        for namespace in namespaces:
+            self._generations[namespace] = self._generations.get(namespace, 0) + 1
+
+    async def close(self) -> None:
+        self._entries.clear()

@@ -3,13 +3,14 @@ KeyValueUnavailable so callers decide whether to fail open or closed."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from domain.shared.ports import KeyValueUnavailable, WindowHit
+from domain.shared.ports import Cached, KeyValueUnavailable, WindowHit
 
 # INCR, start the window on the first hit, and report the time left, in one round trip.
 _HIT = """
@@ -80,6 +81,87 @@ class RedisKeyValue:
     async def ping(self) -> None:
         async with self._guard():
             await self._redis.ping()
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+# Entries live under their namespace's current generation; invalidating bumps the generation, so
+# every older entry becomes unreachable at once (and expires on its own). Keys share a hash tag
+# per namespace, so a cluster keeps a namespace's keys in one slot.
+_CACHE_GET = """
+local generation = redis.call('GET', KEYS[1]) or '0'
+local value = redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])
+if value then return {generation, value} end
+return {generation}
+"""
+# Store only if the namespace is still at the generation the reader saw before loading.
+_CACHE_PUT = """
+local generation = redis.call('GET', KEYS[1]) or '0'
+if generation ~= ARGV[1] then return 0 end
+redis.call('SET', ARGV[2] .. generation .. ':' .. ARGV[3], ARGV[4], 'PX', ARGV[5])
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+return 1
+"""
+# Generations outlive every entry by far, so one that expires comes back as 0 with no entry left.
+_GENERATION_TTL = 86_400
+_MAX_ENTRY_TTL = 3_600.0
+
+log = logging.getLogger("lms.cache")
+
+
+class RedisCache:
+    """The cache port on Redis, shared by every API process. Reads and fills fail soft (a miss);
+    invalidation raises KeyValueUnavailable so the writer knows."""
+
+    def __init__(self, url: str, *, prefix: str = "lms:cache:", timeout: float = 1.0) -> None:
+        self._redis: aioredis.Redis = aioredis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+        )
+        self._prefix = prefix
+        self._get = self._redis.register_script(_CACHE_GET)
+        self._put = self._redis.register_script(_CACHE_PUT)
+
+    def _generation_key(self, namespace: str) -> str:
+        return f"{self._prefix}{{{namespace}}}:generation"
+
+    def _entry_prefix(self, namespace: str) -> str:
+        return f"{self._prefix}{{{namespace}}}:g"
+
+    async def get(self, namespace: str, key: str) -> Cached:
+        try:
+            reply = await self._get(keys=[self._generation_key(namespace)], args=[self._entry_prefix(namespace), key])
+        except (RedisError, OSError) as exc:
+            log.warning("cache read failed: %s", type(exc).__name__)
+            return Cached(None, None)
+        return Cached(bytes(reply[1]) if len(reply) > 1 else None, int(reply[0]))
+
+    async def put(self, namespace: str, key: str, value: bytes, *, stamp: int, ttl: float) -> bool:
+        ttl_ms = max(1, int(min(ttl, _MAX_ENTRY_TTL) * 1000))
+        args: list[bytes | str | int] = [str(stamp), self._entry_prefix(namespace), key, value, ttl_ms, _GENERATION_TTL]
+        try:
+            return bool(await self._put(keys=[self._generation_key(namespace)], args=args))
+        except (RedisError, OSError) as exc:
+            log.warning("cache fill failed: %s", type(exc).__name__)
+            return False
+
+    async def invalidate(self, *namespaces: str) -> None:
+        if not namespaces:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for namespace in namespaces:
+                    pipe.incr(self._generation_key(namespace))
+                    pipe.expire(self._generation_key(namespace), _GENERATION_TTL)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise KeyValueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
+
+    async def ping(self) -> None:
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError) as exc:
+            raise KeyValueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.sql.models import RecoveryCodeRow, RefreshSessionRow, UserRow
+from domain.catalog.model import Course, DifficultyLevel, Lesson, LessonType
 from domain.identity.model import MfaMethod, RecoveryCode, RefreshSession, Role, User
 
 
@@ -59,3 +60,81 @@ def session_from_row(row: RefreshSessionRow) -> RefreshSession:
 
 def recovery_from_row(row: RecoveryCodeRow) -> RecoveryCode:
     return RecoveryCode(id=row.id, user_id=row.user_id, code_hash=row.code_hash, used_at=row.used_at)
+
+
+def course_from_row(row: Any) -> Course:
+    """From a Core row of the courses table."""
+    return Course(
+        id=row.id,
+        title=row.title,
+        slug=row.slug,
+        description=row.description,
+        instructor_id=row.instructor_id,
+        category=row.category,
+        difficulty_level=DifficultyLevel(row.difficulty_level) if row.difficulty_level else None,
+        is_published=row.is_published,
+        thumbnail_url=row.thumbnail_url,
+        estimated_duration_minutes=row.estimated_duration_minutes,
+        metadata=row.custom_metadata,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def course_values(course: Course) -> dict[str, object]:
+    return {
+        "id": course.id,
+        "title": course.title,
+        "slug": course.slug,
+        "description": course.description,
+        "instructor_id": course.instructor_id,
+        "category": course.category,
+        "difficulty_level": course.difficulty_level.value if course.difficulty_level else None,
+        "is_published": course.is_published,
+        "thumbnail_url": course.thumbnail_url,
+        "estimated_duration_minutes": course.estimated_duration_minutes,
+        "custom_metadata": course.metadata,
+        "created_at": course.created_at,
+        "updated_at": course.updated_at,
+    }
+
+
+def lesson_from_row(row: Any) -> Lesson:
+    """From a Core row of the lessons table."""
+    return Lesson(
+        id=row.id,
+        course_id=row.course_id,
+        title=row.title,
+        slug=row.slug,
+        description=row.description,
+        content=row.content,
+        lesson_type=LessonType(row.lesson_type),
+        order_index=row.order_index,
+        parent_lesson_id=row.parent_lesson_id,
+        duration_minutes=row.duration_minutes,
+        video_url=row.video_url,
+        is_preview=row.is_preview,
+        metadata=row.custom_metadata,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def lesson_values(lesson: Lesson) -> dict[str, object]:
+    return {
+        "id": lesson.id,
+        "course_id": lesson.course_id,
+        "title": lesson.title,
+        "slug": lesson.slug,
+        "description": lesson.description,
+        "content": lesson.content,
+        "lesson_type": lesson.lesson_type.value,
+        "order_index": lesson.order_index,
+        "parent_lesson_id": lesson.parent_lesson_id,
+        "duration_minutes": lesson.duration_minutes,
+        "video_url": lesson.video_url,
+        "is_preview": lesson.is_preview,
+        "custom_metadata": lesson.metadata,
+        "created_at": lesson.created_at,
+        "updated_at": lesson.updated_at,
+    }

@@ -1,4 +1,4 @@
-"""A unit of work: one session and transaction; leaving without commit rolls back."""
+"""A unit of work: one session and transaction over every repository; leaving without commit rolls back."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.sql.catalog_repositories import SqlCourseRepository, SqlLessonRepository
 from adapters.sql.identity_repositories import (
     SqlConsumedTokenRepository,
     SqlRecoveryCodeRepository,
@@ -20,6 +21,8 @@ class SqlUnitOfWork:
     refresh_sessions: SqlRefreshSessionRepository
     consumed_tokens: SqlConsumedTokenRepository
     recovery_codes: SqlRecoveryCodeRepository
+    courses: SqlCourseRepository
+    lessons: SqlLessonRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -31,6 +34,8 @@ class SqlUnitOfWork:
         self.refresh_sessions = SqlRefreshSessionRepository(session)
         self.consumed_tokens = SqlConsumedTokenRepository(session)
         self.recovery_codes = SqlRecoveryCodeRepository(session)
+        self.courses = SqlCourseRepository(session)
+        self.lessons = SqlLessonRepository(session)
         return self
 
     async def __aexit__(

@@ -1,4 +1,4 @@
-"""Ports every context may use: key-value store, job queue, mailer."""
+"""Ports every context may use: key-value store, cache, job queue, mailer."""
 
 from __future__ import annotations
 
@@ -43,6 +43,32 @@ class KeyValueStore(Protocol):
         ...
 
     async def ping(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Cached:
+    """A cache read: the value, or None on a miss, and the namespace's generation at read time."""
+
+    value: bytes | None
+    stamp: int | None  # None: the cache could not be read, so do not fill it either
+
+
+class Cache(Protocol):
+    """Read-through cache of derived values, grouped in namespaces that writers invalidate.
+
+    Filling is conditional: `put` stores only if the namespace has not been invalidated since the
+    `get` that returned `stamp`. A reader that loaded old data before a write committed therefore
+    cannot store it after the writer's invalidation. Failures are not raised: a broken cache
+    reads as a miss and skips filling.
+    """
+
+    async def get(self, namespace: str, key: str) -> Cached: ...
+    async def put(self, namespace: str, key: str, value: bytes, *, stamp: int, ttl: float) -> bool: ...
+    async def invalidate(self, *namespaces: str) -> None:
+        """Make every entry of `namespaces` unreachable; raises KeyValueUnavailable when it could not."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from adapters.http.bodies import given
 from adapters.http.identity.schemas import PasswordChangeRequest, ProfileUpdate, UserCreate, UserResponse, UserUpdate
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_response
@@ -16,12 +16,6 @@ from adapters.http.security import BEARER, UuidPath, admin_only, authenticated, 
 from domain.identity.model import Principal
 from domain.identity.services import IdentityService, NewUser
 from domain.shared.pagination import PageParams
-from domain.shared.unset import UNSET
-
-
-def _given(value: Any) -> Any:
-    """msgspec's UNSET becomes the domain's."""
-    return UNSET if value is msgspec.UNSET else value
 
 
 class UsersController(Controller):
@@ -43,7 +37,7 @@ class UsersController(Controller):
         principal: NamedDependency[Principal],
     ) -> UserResponse:
         """Change the caller's `full_name`. Other members (role, email, …) are ignored."""
-        return UserResponse.of(await identity.update_profile(principal, full_name=_given(data.full_name)))
+        return UserResponse.of(await identity.update_profile(principal, full_name=given(data.full_name)))
 
     @post("/me/password", operation_id="change_my_password", status_code=204, responses=errors(401, 422, 429))
     async def change_password(
@@ -112,9 +106,9 @@ class UsersController(Controller):
         user = await identity.update_user(
             principal.user,
             parse_uuid("user_id", user_id),
-            full_name=_given(data.full_name),
-            role=_given(data.role),
-            password=_given(data.password),
-            is_active=_given(data.is_active),
+            full_name=given(data.full_name),
+            role=given(data.role),
+            password=given(data.password),
+            is_active=given(data.is_active),
         )
         return UserResponse.of(user)

@@ -1,0 +1,342 @@
+"""`/api/v1/courses`: the catalog, a course's lessons, and their management (API §5.4, §5.5)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, QueryParameter
+
+from adapters.http.bodies import given
+from adapters.http.catalog.schemas import (
+    CourseCreate,
+    CourseResponse,
+    CourseUpdate,
+    LessonCreate,
+    LessonReorderRequest,
+    LessonResponse,
+)
+from adapters.http.openapi import errors
+from adapters.http.pagination import PageResponse, page_link, page_of
+from adapters.http.representation import NOT_MODIFIED, Representation, if_match, read_through, respond
+from adapters.http.security import (
+    BEARER,
+    OPTIONAL_BEARER,
+    UuidPath,
+    authenticated,
+    optional_viewer,
+    parse_uuid,
+    require_roles,
+)
+from domain.catalog import rules
+from domain.catalog.model import DifficultyLevel
+from domain.catalog.services import (
+    COURSE_LIST,
+    INSUFFICIENT_PERMISSIONS,
+    CatalogService,
+    CourseChanges,
+    NewCourse,
+    NewLesson,
+    course_key,
+    lessons_key,
+)
+from domain.identity.model import Principal, Role
+from domain.shared.pagination import Page, PageParams
+
+# Catalog reads may be cached this long (API §7.12); writes invalidate them at once.
+CATALOG_TTL = 120.0
+# Entries hold what an anonymous visitor may see; that is all a shared entry may ever hold.
+PUBLIC = "public"
+
+instructor_or_admin = require_roles(Role.INSTRUCTOR, Role.ADMIN, detail=INSUFFICIENT_PERMISSIONS)
+
+
+def list_key(request: Request[Any, Any, Any]) -> str:
+    """Everything besides the scope that shapes a list response: the path and the whole query
+    (the `Link` header repeats the other parameters in their order)."""
+    return f"{PUBLIC}:{request.url.path}?{request.scope['query_string'].decode('latin-1')}"
+
+
+class CoursesController(Controller):
+    path = "/courses"
+    tags = ["courses"]
+
+    @get(
+        "/",
+        operation_id="list_courses",
+        security=OPTIONAL_BEARER,
+        responses={**errors(422, 429), **NOT_MODIFIED},
+    )
+    async def list_courses(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        catalog: NamedDependency[CatalogService],
+        paging: NamedDependency[PageParams],
+        category: Annotated[
+            str | None, QueryParameter(max_length=100, description="Exact, case-sensitive category")
+        ] = None,
+        difficulty_level: Annotated[DifficultyLevel | None, QueryParameter(description="Difficulty level")] = None,
+        mine: Annotated[
+            bool, QueryParameter(description="Instructors and admins: only their own courses, drafts included")
+        ] = False,
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=200,
+                description="Text search over title and description (every word must match)",
+                examples=[],
+            ),
+        ] = None,
+    ) -> Response[PageResponse[CourseResponse]]:
+        """The catalog, newest first. Anonymous visitors and students see published courses;
+        instructors add `mine=true` for their own (drafts included); admins see every course."""
+        viewer = await optional_viewer(request)
+        scope = rules.course_filter(
+            viewer,
+            mine=mine,
+            category=category,
+            difficulty_level=difficulty_level,
+            text=(q.strip() or None) if q else None,
+        )
+
+        async def load() -> tuple[Representation, bool]:
+            page = await catalog.list_courses(scope, paging)
+            return Representation.of(page_of(page, CourseResponse.of), page_link(request, page)), True
+
+        if rules.is_public(scope):
+            return respond(
+                request, await read_through(catalog.cache, COURSE_LIST, list_key(request), CATALOG_TTL, load)
+            )
+        representation, _ = await load()
+        return respond(request, representation)
+
+    @post(
+        "/",
+        operation_id="create_course",
+        status_code=201,
+        guards=[authenticated, instructor_or_admin],
+        security=BEARER,
+        responses=errors(401, 403, 409, 422, 429),
+    )
+    async def create_course(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[CourseCreate],
+        catalog: NamedDependency[CatalogService],
+        principal: NamedDependency[Principal],
+    ) -> Response[CourseResponse]:
+        """Create a draft course owned by the caller. The slug is derived from the title when absent
+        (transliterated to ASCII; `-2`, `-3`, … appended if taken); a given slug that is taken is a 409."""
+        course = await catalog.create_course(
+            principal.user,
+            NewCourse(
+                title=data.title,
+                slug=data.slug,
+                description=data.description,
+                category=data.category,
+                difficulty_level=data.difficulty_level,
+                thumbnail_url=data.thumbnail_url,
+                estimated_duration_minutes=data.estimated_duration_minutes,
+                metadata=data.metadata,
+            ),
+        )
+        response = respond(request, Representation.of(CourseResponse.of(course)), 201)
+        response.headers["Location"] = f"/api/v1/courses/{course.id}"
+        return response
+
+    @get(
+        "/{course_id:str}",
+        operation_id="get_course",
+        security=OPTIONAL_BEARER,
+        responses={**errors(403, 404, 422, 429), **NOT_MODIFIED},
+    )
+    async def get_course(
+        self,
+        request: Request[Any, Any, Any],
+        course_id: UuidPath,
+        catalog: NamedDependency[CatalogService],
+    ) -> Response[CourseResponse]:
+        """One course. A draft is visible only to its managers (owner and admins)."""
+        cid = parse_uuid("course_id", course_id)
+
+        async def load() -> tuple[Representation, bool]:
+            course = await catalog.get_course(await optional_viewer(request), cid)
+            # Only a published course is shared: it is visible to everyone, so an entry found in
+            # this namespace (which unpublishing invalidates) passes every viewer's check.
+            return Representation.of(CourseResponse.of(course)), course.is_published
+
+        return respond(request, await read_through(catalog.cache, course_key(cid), PUBLIC, CATALOG_TTL, load))
+
+    @patch(
+        "/{course_id:str}",
+        operation_id="update_course",
+        guards=[authenticated],
+        security=BEARER,
+        responses=errors(400, 401, 403, 404, 412, 422, 429),
+    )
+    async def update_course(
+        self,
+        request: Request[Any, Any, Any],
+        course_id: UuidPath,
+        data: JSONBody[CourseUpdate],
+        catalog: NamedDependency[CatalogService],
+        principal: NamedDependency[Principal],
+    ) -> Response[CourseResponse]:
+        """Change a course (managers). `is_published` publishes or unpublishes it. Send
+        `If-Match` with the ETag you read to refuse the change if someone else changed it first."""
+        changes = CourseChanges(
+            title=given(data.title),
+            description=given(data.description),
+            category=given(data.category),
+            difficulty_level=given(data.difficulty_level),
+            thumbnail_url=given(data.thumbnail_url),
+            estimated_duration_minutes=given(data.estimated_duration_minutes),
+            metadata=given(data.metadata),
+            is_published=given(data.is_published),
+        )
+        course = await catalog.update_course(
+            principal.user,
+            parse_uuid("course_id", course_id),
+            changes,
+            if_match(request, CourseResponse.of),
+        )
+        return respond(request, Representation.of(CourseResponse.of(course)))
+
+    @post(
+        "/{course_id:str}/publish",
+        operation_id="publish_course",
+        status_code=200,
+        guards=[authenticated],
+        security=BEARER,
+        responses=errors(401, 403, 404, 422, 429),
+    )
+    async def publish_course(
+        self,
+        request: Request[Any, Any, Any],
+        course_id: UuidPath,
+        catalog: NamedDependency[CatalogService],
+        principal: NamedDependency[Principal],
+    ) -> Response[CourseResponse]:
+        """Publish a course (managers). Publishing a published course changes nothing."""
+        course = await catalog.publish_course(principal.user, parse_uuid("course_id", course_id))
+        return respond(request, Representation.of(CourseResponse.of(course)))
+
+    @delete(
+        "/{course_id:str}",
+        operation_id="delete_course",
+        guards=[authenticated],
+        security=BEARER,
+        responses=errors(401, 403, 404, 409, 412, 422, 429),
+    )
+    async def delete_course(
+        self,
+        request: Request[Any, Any, Any],
+        course_id: UuidPath,
+        catalog: NamedDependency[CatalogService],
+        principal: NamedDependency[Principal],
+        force: Annotated[bool, QueryParameter(description="Admins: delete even when students are enrolled")] = False,
+    ) -> None:
+        """Delete a course and everything under it (managers). A course with enrollments is refused
+        with 409 (unpublish it instead) unless an admin sends `force=true`."""
+        await catalog.delete_course(
+            principal.user,
+            parse_uuid("course_id", course_id),
+            force=force,
+            precondition=if_match(request, CourseResponse.of),
+        )
+
+    @get(
+        "/{course_id:str}/lessons",
+        operation_id="list_course_lessons",
+        security=OPTIONAL_BEARER,
+        responses={**errors(403, 404, 422, 429), **NOT_MODIFIED},
+    )
+    async def list_lessons(
+        self,
+        request: Request[Any, Any, Any],
+        course_id: UuidPath,
+        catalog: NamedDependency[CatalogService],
+        paging: NamedDependency[PageParams],
+    ) -> Response[PageResponse[LessonResponse]]:
+        """A course's lessons by position. A draft's lessons are visible only to its managers."""
+        cid = parse_uuid("course_id", course_id)
+
+        async def load() -> tuple[Representation, bool]:
+            course, page = await catalog.list_lessons(await optional_viewer(request), cid, paging)
+            representation = Representation.of(page_of(page, LessonResponse.of), page_link(request, page))
+            return representation, course.is_published
+
+        return respond(
+            request, await read_through(catalog.cache, lessons_key(cid), list_key(request), CATALOG_TTL, load)
+        )
+
+    @post(
+        "/{course_id:str}/lessons",
+        operation_id="create_lesson",
+        status_code=201,
+        guards=[authenticated],
+        security=BEARER,
+        responses=errors(400, 401, 403, 404, 409, 422, 429),
+    )
+    async def create_lesson(
+        self,
+        request: Request[Any, Any, Any],
+        course_id: UuidPath,
+        data: JSONBody[LessonCreate],
+        catalog: NamedDependency[CatalogService],
+        principal: NamedDependency[Principal],
+    ) -> Response[LessonResponse]:
+        """Add a lesson (managers). Without `order_index` it goes after the last one."""
+        lesson = await catalog.create_lesson(
+            principal.user,
+            parse_uuid("course_id", course_id),
+            NewLesson(
+                title=data.title,
+                lesson_type=data.lesson_type,
+                slug=data.slug,
+                description=data.description,
+                content=data.content,
+                order_index=data.order_index,
+                parent_lesson_id=data.parent_lesson_id,
+                duration_minutes=data.duration_minutes,
+                video_url=data.video_url if data.video_url is not None else data.video_link,
+                is_preview=data.is_preview,
+                metadata=data.metadata,
+            ),
+        )
+        response = respond(request, Representation.of(LessonResponse.of(lesson)), 201)
+        response.headers["Location"] = f"/api/v1/lessons/{lesson.id}"
+        return response
+
+    @patch(
+        "/{course_id:str}/lessons/reorder",
+        operation_id="reorder_lessons",
+        guards=[authenticated],
+        security=BEARER,
+        responses=errors(401, 403, 404, 422, 429),
+    )
+    async def reorder_lessons(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        course_id: UuidPath,
+        data: JSONBody[LessonReorderRequest],
+        catalog: NamedDependency[CatalogService],
+        principal: NamedDependency[Principal],
+        paging: NamedDependency[PageParams],
+    ) -> Response[PageResponse[LessonResponse]]:
+        """Give every lesson of the course its position, in one transaction (managers). Answers the
+        requested page of the new order; its links point at the lesson list."""
+        ordered = await catalog.reorder_lessons(principal.user, parse_uuid("course_id", course_id), data.lesson_ids)
+        page = Page(
+            items=ordered[paging.offset : paging.offset + paging.page_size],
+            total=len(ordered),
+            page=paging.page,
+            page_size=paging.page_size,
+        )
+        list_path = request.url.path.rstrip("/").removesuffix("/reorder")
+        return respond(
+            request, Representation.of(page_of(page, LessonResponse.of), page_link(request, page, path=list_path))
+        )

@@ -1,0 +1,95 @@
+"""`/api/v1/lessons/{lesson_id}`: one lesson, read and managed (API §5.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from adapters.http.bodies import given
+from adapters.http.catalog.schemas import LessonResponse, LessonUpdate
+from adapters.http.openapi import errors
+from adapters.http.representation import NOT_MODIFIED, Representation, if_match, respond
+from adapters.http.security import BEARER, OPTIONAL_BEARER, UuidPath, authenticated, optional_viewer, parse_uuid
+from domain.catalog.services import CatalogService, LessonChanges
+from domain.identity.model import Principal
+
+
+class LessonsController(Controller):
+    path = "/lessons"
+    tags = ["lessons"]
+
+    @get(
+        "/{lesson_id:str}",
+        operation_id="get_lesson",
+        security=OPTIONAL_BEARER,
+        responses={**errors(403, 404, 422, 429), **NOT_MODIFIED},
+    )
+    async def get_lesson(
+        self,
+        request: Request[Any, Any, Any],
+        lesson_id: UuidPath,
+        catalog: NamedDependency[CatalogService],
+    ) -> Response[LessonResponse]:
+        """One lesson. Lessons of a published course are open to everyone (`is_preview` does not open
+        a draft's lessons)."""
+        lesson = await catalog.get_lesson(await optional_viewer(request), parse_uuid("lesson_id", lesson_id))
+        return respond(request, Representation.of(LessonResponse.of(lesson)))
+
+    @patch(
+        "/{lesson_id:str}",
+        operation_id="update_lesson",
+        guards=[authenticated],
+        security=BEARER,
+        responses=errors(400, 401, 403, 404, 409, 412, 422, 429),
+    )
+    async def update_lesson(
+        self,
+        request: Request[Any, Any, Any],
+        lesson_id: UuidPath,
+        data: JSONBody[LessonUpdate],
+        catalog: NamedDependency[CatalogService],
+        principal: NamedDependency[Principal],
+    ) -> Response[LessonResponse]:
+        """Change a lesson (managers of its course). Changing `lesson_type` away from `video` without
+        sending `video_url` clears the URL. Send `If-Match` to refuse the change if the lesson changed."""
+        video_url = data.video_url if data.video_url is not msgspec.UNSET else data.video_link
+        changes = LessonChanges(
+            title=given(data.title),
+            description=given(data.description),
+            content=given(data.content),
+            lesson_type=given(data.lesson_type),
+            order_index=given(data.order_index),
+            parent_lesson_id=given(data.parent_lesson_id),
+            duration_minutes=given(data.duration_minutes),
+            video_url=given(video_url),
+            is_preview=given(data.is_preview),
+            metadata=given(data.metadata),
+        )
+        lesson = await catalog.update_lesson(
+            principal.user, parse_uuid("lesson_id", lesson_id), changes, if_match(request, LessonResponse.of)
+        )
+        return respond(request, Representation.of(LessonResponse.of(lesson)))
+
+    @delete(
+        "/{lesson_id:str}",
+        operation_id="delete_lesson",
+        guards=[authenticated],
+        security=BEARER,
+        responses=errors(401, 403, 404, 412, 422, 429),
+    )
+    async def delete_lesson(
+        self,
+        request: Request[Any, Any, Any],
+        lesson_id: UuidPath,
+        catalog: NamedDependency[CatalogService],
+        principal: NamedDependency[Principal],
+    ) -> None:
+        """Delete a lesson (managers of its course). Its children lose their parent and the lessons
+        after it move up one position."""
+        await catalog.delete_lesson(
+            principal.user, parse_uuid("lesson_id", lesson_id), if_match(request, LessonResponse.of)
+        )

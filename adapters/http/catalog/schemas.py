@@ -1,0 +1,164 @@
+"""Request and response bodies of the course and lesson routes (API §6.3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from domain.catalog.model import Course, DifficultyLevel, Lesson, LessonType
+from domain.catalog.rules import SLUG_PATTERN
+
+INT32_MAX = 2_147_483_647
+
+Title = Annotated[str, Meta(min_length=3, max_length=255, examples=["Intro to Python"])]
+Slug = Annotated[
+    str,
+    Meta(
+        min_length=3,
+        max_length=255,
+        pattern=SLUG_PATTERN,
+        description="Lower-case letters, digits and single hyphens. Derived from the title when absent.",
+        examples=["intro-to-python"],
+    ),
+]
+Category = Annotated[str, Meta(max_length=100, examples=["Backend"])]
+Url = Annotated[str, Meta(max_length=2048, examples=["https://cdn.example.com/python.png"])]
+VideoUrl = Annotated[
+    str, Meta(max_length=2048, description="An absolute http(s) URL", examples=["https://videos.example.com/intro"])
+]
+Minutes = Annotated[int, Meta(ge=1, le=INT32_MAX, examples=[120])]
+Position = Annotated[int, Meta(ge=1, le=INT32_MAX, description="1-based position in the course", examples=[1])]
+Metadata = Annotated[dict[str, Any], Meta(description="Free-form JSON object; stored, not echoed")]
+
+
+class CourseCreate(msgspec.Struct, kw_only=True):
+    title: Title
+    slug: Slug | None = None
+    description: str | None = None
+    category: Category | None = None
+    difficulty_level: DifficultyLevel | None = None
+    thumbnail_url: Url | None = None
+    estimated_duration_minutes: Minutes | None = None
+    metadata: Metadata | None = None
+
+
+class CourseUpdate(msgspec.Struct, kw_only=True):
+    """Absent members are left alone; `null` clears a nullable one. Slugs never change."""
+
+    title: Title | UnsetType | None = UNSET
+    description: str | UnsetType | None = UNSET
+    category: Category | UnsetType | None = UNSET
+    difficulty_level: DifficultyLevel | UnsetType | None = UNSET
+    thumbnail_url: Url | UnsetType | None = UNSET
+    estimated_duration_minutes: Minutes | UnsetType | None = UNSET
+    metadata: Metadata | UnsetType | None = UNSET
+    is_published: bool | UnsetType | None = UNSET
+
+
+class CourseResponse(msgspec.Struct, kw_only=True):
+    id: UUID
+    title: str
+    slug: str
+    description: str | None
+    instructor_id: UUID
+    category: str | None
+    difficulty_level: DifficultyLevel | None
+    is_published: bool
+    thumbnail_url: str | None
+    estimated_duration_minutes: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, course: Course) -> CourseResponse:
+        return cls(
+            id=course.id,
+            title=course.title,
+            slug=course.slug,
+            description=course.description,
+            instructor_id=course.instructor_id,
+            category=course.category,
+            difficulty_level=course.difficulty_level,
+            is_published=course.is_published,
+            thumbnail_url=course.thumbnail_url,
+            estimated_duration_minutes=course.estimated_duration_minutes,
+            created_at=course.created_at,
+            updated_at=course.updated_at,
+        )
+
+
+class LessonCreate(msgspec.Struct, kw_only=True):
+    title: Title
+    lesson_type: LessonType
+    slug: Slug | None = None
+    description: str | None = None
+    content: str | None = None
+    order_index: Position | None = None
+    parent_lesson_id: UUID | None = None
+    duration_minutes: Minutes | None = None
+    video_url: VideoUrl | None = None
+    video_link: Annotated[VideoUrl | None, Meta(description="Alias of `video_url`")] = None
+    is_preview: bool = False
+    metadata: Metadata | None = None
+
+
+class LessonUpdate(msgspec.Struct, kw_only=True):
+    """Absent members are left alone; `null` clears a nullable one. Slugs never change."""
+
+    title: Title | UnsetType | None = UNSET
+    description: str | UnsetType | None = UNSET
+    content: str | UnsetType | None = UNSET
+    lesson_type: LessonType | UnsetType | None = UNSET
+    order_index: Position | UnsetType | None = UNSET
+    parent_lesson_id: UUID | UnsetType | None = UNSET
+    duration_minutes: Minutes | UnsetType | None = UNSET
+    video_url: VideoUrl | UnsetType | None = UNSET
+    video_link: Annotated[VideoUrl | UnsetType | None, Meta(description="Alias of `video_url`")] = UNSET
+    is_preview: bool | UnsetType | None = UNSET
+    metadata: Metadata | UnsetType | None = UNSET
+
+
+class LessonReorderRequest(msgspec.Struct, kw_only=True):
+    lesson_ids: Annotated[
+        list[UUID], Meta(max_length=10_000, description="Every lesson of the course exactly once, in the new order")
+    ]
+
+
+class LessonResponse(msgspec.Struct, kw_only=True):
+    id: UUID
+    course_id: UUID
+    title: str
+    slug: str
+    description: str | None
+    content: str | None
+    lesson_type: LessonType
+    order_index: int
+    parent_lesson_id: UUID | None
+    duration_minutes: int | None
+    video_url: str | None
+    is_preview: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, lesson: Lesson) -> LessonResponse:
+        return cls(
+            id=lesson.id,
+            course_id=lesson.course_id,
+            title=lesson.title,
+            slug=lesson.slug,
+            description=lesson.description,
+            content=lesson.content,
+            lesson_type=lesson.lesson_type,
+            order_index=lesson.order_index,
+            parent_lesson_id=lesson.parent_lesson_id,
+            duration_minutes=lesson.duration_minutes,
+            video_url=lesson.video_url,
+            is_preview=lesson.is_preview,
+            created_at=lesson.created_at,
+            updated_at=lesson.updated_at,
+        )

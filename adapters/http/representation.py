@@ -1,0 +1,124 @@
+"""Encoded representations with strong ETags, conditional requests (RFC 9110 §13), and the
+read-through cache of representations."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request, Response
+from litestar.openapi.datastructures import ResponseSpec
+
+from domain.shared.errors import PreconditionFailed
+from domain.shared.ports import Cache
+
+T = TypeVar("T")
+
+JSON = "application/json"
+STALE = "The resource has changed since it was read (If-Match)"
+_ENCODER = msgspec.json.Encoder()
+_ENTITY_TAG = re.compile(r'\s*(W/)?("[^"]*")\s*(?:,|$)')
+
+NOT_MODIFIED: dict[int, ResponseSpec] = {
+    304: ResponseSpec(data_container=None, description="Not modified: the `If-None-Match` tag is current")
+}
+
+
+def etag_of(body: bytes) -> str:
+    """A strong entity tag: a 128-bit digest of the exact bytes sent."""
+    digest = hashlib.blake2b(body, digest_size=16).digest()
+    return '"' + base64.urlsafe_b64encode(digest).rstrip(b"=").decode() + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class Representation:
+    """A response body as sent, its ETag, and (for pages) its `Link` header."""
+
+    body: bytes
+    etag: str
+    link: str | None = None
+
+    @classmethod
+    def of(cls, value: Any, link: str | None = None) -> Representation:
+        body = _ENCODER.encode(value)
+        return cls(body=body, etag=etag_of(body), link=link)
+
+    def pack(self) -> bytes:
+        # Neither an ETag nor a Link header holds a newline; compact JSON escapes them.
+        return b"\n".join((self.etag.encode(), (self.link or "").encode(), self.body))
+
+    @classmethod
+    def unpack(cls, packed: bytes) -> Representation:
+        etag, link, body = packed.split(b"\n", 2)
+        return cls(body=body, etag=etag.decode(), link=link.decode() or None)
+
+
+def _tags(header: str) -> list[tuple[bool, str]] | None:
+    """The (weak, opaque-tag) pairs of an If-Match / If-None-Match list; None for `*`."""
+    if header.strip() == "*":
+        return None
+    return [(bool(weak), tag) for weak, tag in _ENTITY_TAG.findall(header)]
+
+
+def none_match(header: str | None, etag: str) -> bool:
+    """True when `If-None-Match` names the current representation (weak comparison)."""
+    if header is None:
+        return False
+    tags = _tags(header)
+    return tags is None or any(tag == etag for _, tag in tags)
+
+
+def respond(request: Request[Any, Any, Any], representation: Representation, status: int = 200) -> Response[Any]:
+    """The representation with its ETag (and Link); 304 without a body when the client has it."""
+    headers = {"ETag": representation.etag}
+    if request.method == "GET" and none_match(request.headers.get("if-none-match"), representation.etag):
+        return Response(content=b"", status_code=304, headers=headers)
+    if representation.link:
+        headers["Link"] = representation.link
+    return Response(content=representation.body, status_code=status, media_type=JSON, headers=headers)
+
+
+def if_match(request: Request[Any, Any, Any], represent: Callable[[T], Any]) -> Callable[[T], None] | None:
+    """The `If-Match` precondition as a check of the current entity, or None when not sent.
+
+    Strong comparison: a weak tag never matches; `*` matches any current representation.
+    """
+    header = request.headers.get("if-match")
+    if header is None:
+        return None
+    tags = _tags(header)
+
+    def check(current: T) -> None:
+        if tags is None:
+            return
+        etag = Representation.of(represent(current)).etag
+        if not any(not weak and tag == etag for weak, tag in tags):
+            raise PreconditionFailed(STALE)
+
+    return check
+
+
+async def read_through(
+    cache: Cache,
+    namespace: str,
+    key: str,
+    ttl: float,
+    load: Callable[[], Awaitable[tuple[Representation, bool]]],
+) -> Representation:
+    """The cached representation, or `load()`'s, stored when it says it may be shared.
+
+    The cache's stamp is taken before loading, so a write that commits meanwhile (and
+    invalidates the namespace) makes the fill a no-op instead of storing what it replaced.
+    """
+    cached = await cache.get(namespace, key)
+    if cached.value is not None:
+        return Representation.unpack(cached.value)
+    representation, shareable = await load()
+    if shareable and cached.stamp is not None:
+        await cache.put(namespace, key, representation.pack(), stamp=cached.stamp, ttl=ttl)
+    return representation

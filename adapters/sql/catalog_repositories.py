@@ -1,0 +1,237 @@
+"""The catalog repositories on one AsyncSession, and the catalog's single-statement reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+from uuid import UUID
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    TextClause,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from adapters.sql.mappers import course_from_row, course_values, lesson_from_row, lesson_values
+from adapters.sql.models import COURSE_SEARCH_CONFIG, COURSE_SEARCH_DOCUMENT, CourseRow, EnrollmentRow, LessonRow
+from domain.catalog.model import Course, CourseFilter, Lesson
+from domain.catalog.services import ORDER_CONFLICT, SLUG_TAKEN
+from domain.shared.errors import Conflict
+from domain.shared.pagination import Page, PageParams
+
+COURSES = cast(Table, CourseRow.__table__)
+LESSONS = cast(Table, LessonRow.__table__)
+ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SqlCourseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, course_id: UUID, *, lock: bool = False) -> Course | None:
+        query = select(COURSES).where(COURSES.c.id == course_id)
+        if lock:
+            if self._s.get_bind().dialect.name == "sqlite":
+                # SQLite has no row locks: a no-op write takes the database's write lock instead,
+                # which later writers wait for (busy timeout), so the unit of work is serialised.
+                await self._s.execute(update(COURSES).where(COURSES.c.id == course_id).values(id=COURSES.c.id))
+            else:
+                query = query.with_for_update()
+        row = (await self._s.execute(query)).first()
+        return course_from_row(row) if row else None
+
+    async def add(self, course: Course) -> None:
+        try:
+            await self._s.execute(insert(COURSES).values(**course_values(course)))
+        except IntegrityError:
+            raise Conflict(SLUG_TAKEN) from None
+
+    async def slugs_like(self, base: str) -> set[str]:
+        pattern = _escape_like(base) + "-%"
+        rows = await self._s.execute(
+            select(COURSES.c.slug).where(or_(COURSES.c.slug == base, COURSES.c.slug.like(pattern, escape="\\")))
+        )
+        return set(rows.scalars())
+
+    async def save(self, course: Course) -> None:
+        values = course_values(course)
+        del values["id"], values["created_at"], values["slug"], values["instructor_id"]
+        await self._s.execute(update(COURSES).where(COURSES.c.id == course.id).values(**values))
+
+    async def delete(self, course_id: UUID) -> None:
+        # Lessons, enrollments and everything below them go with the course (ON DELETE CASCADE).
+        await self._s.execute(delete(COURSES).where(COURSES.c.id == course_id))
+
+    async def has_enrollments(self, course_id: UUID) -> bool:
+        query = select(exists().where(ENROLLMENTS.c.course_id == course_id))
+        return bool((await self._s.execute(query)).scalar())
+
+
+class SqlLessonRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, lesson_id: UUID) -> Lesson | None:
+        row = (await self._s.execute(select(LESSONS).where(LESSONS.c.id == lesson_id))).first()
+        return lesson_from_row(row) if row else None
+
+    async def of_course(self, course_id: UUID) -> list[Lesson]:
+        rows = await self._s.execute(
+            select(LESSONS).where(LESSONS.c.course_id == course_id).order_by(LESSONS.c.order_index)
+        )
+        return [lesson_from_row(row) for row in rows]
+
+    async def max_position(self, course_id: UUID) -> int | None:
+        query = select(func.max(LESSONS.c.order_index)).where(LESSONS.c.course_id == course_id)
+        value = (await self._s.execute(query)).scalar()
+        return int(value) if value is not None else None
+
+    async def add(self, lesson: Lesson) -> None:
+        try:
+            await self._s.execute(insert(LESSONS).values(**lesson_values(lesson)))
+        except IntegrityError:
+            raise Conflict(ORDER_CONFLICT) from None
+
+    async def save(self, lesson: Lesson) -> None:
+        values = lesson_values(lesson)
+        del values["id"], values["created_at"], values["course_id"], values["slug"]
+        try:
+            await self._s.execute(update(LESSONS).where(LESSONS.c.id == lesson.id).values(**values))
+        except IntegrityError:
+            raise Conflict(ORDER_CONFLICT) from None
+
+    async def remove(self, lesson: Lesson) -> None:
+        in_course = LESSONS.c.course_id == lesson.course_id
+        await self._s.execute(
+            update(LESSONS).where(in_course, LESSONS.c.parent_lesson_id == lesson.id).values(parent_lesson_id=None)
+        )
+        await self._s.execute(delete(LESSONS).where(LESSONS.c.id == lesson.id))
+        # Close the gap in two steps: the unique (course, position) constraint is checked row by
+        # row, so moving n+1 → n directly could collide with a row not yet moved.
+        after = and_(in_course, LESSONS.c.order_index > lesson.order_index)
+        await self._s.execute(update(LESSONS).where(after).values(order_index=1 - LESSONS.c.order_index))
+        await self._s.execute(
+            update(LESSONS).where(in_course, LESSONS.c.order_index <= 0).values(order_index=-LESSONS.c.order_index)
+        )
+
+    async def set_positions(self, course_id: UUID, ordered: Sequence[UUID], now: datetime) -> None:
+        rows = await self._s.execute(
+            select(LESSONS.c.id, LESSONS.c.order_index).where(LESSONS.c.course_id == course_id)
+        )
+        current = {lesson_id: position for lesson_id, position in rows}
+        moves = [
+            {"lesson_id": lesson_id, "position": n, "now": now}
+            for n, lesson_id in enumerate(ordered, 1)
+            if current.get(lesson_id) != n
+        ]
+        if not moves:
+            return
+        # Out of the way first (negative positions), then to their places: the unique
+        # (course, position) constraint is checked row by row, so no step may collide.
+        moved = [move["lesson_id"] for move in moves]
+        await self._s.execute(update(LESSONS).where(LESSONS.c.id.in_(moved)).values(order_index=-LESSONS.c.order_index))
+        await self._s.execute(
+            update(LESSONS)
+            .where(LESSONS.c.id == bindparam("lesson_id"))
+            .values(order_index=bindparam("position"), updated_at=bindparam("now")),
+            moves,
+        )
+
+
+def _course_conditions(scope: CourseFilter, dialect: str) -> list[ColumnElement[bool] | TextClause]:
+    conditions: list[ColumnElement[bool] | TextClause] = []
+    if scope.published_only:
+        conditions.append(COURSES.c.is_published.is_(True))
+    if scope.instructor_id is not None:
+        conditions.append(COURSES.c.instructor_id == scope.instructor_id)
+    if scope.category is not None:
+        conditions.append(COURSES.c.category == scope.category)
+    if scope.difficulty_level is not None:
+        conditions.append(COURSES.c.difficulty_level == scope.difficulty_level.value)
+    if scope.text:
+        if dialect == "postgresql":
+            conditions.append(
+                text(f"{COURSE_SEARCH_DOCUMENT} @@ websearch_to_tsquery('{COURSE_SEARCH_CONFIG}', :q)").bindparams(
+                    q=scope.text
+                )
+            )
+        else:  # every word, case-insensitively, somewhere in the title or description
+            for word in scope.text.split():
+                pattern = f"%{_escape_like(word)}%"
+                conditions.append(
+                    or_(
+                        COURSES.c.title.ilike(pattern, escape="\\"),
+                        func.coalesce(COURSES.c.description, "").ilike(pattern, escape="\\"),
+                    )
+                )
+    return conditions
+
+
+class _Columns:
+    """One table's columns of a joined row, by name (both tables have `id`, `title`, …)."""
+
+    def __init__(self, row: Any, table: Any) -> None:
+        self._mapping = row._mapping
+        self._table = table
+
+    def __getattr__(self, name: str) -> Any:
+        return self._mapping[self._table.c[name]]
+
+
+class SqlCatalogReader:
+    """Reads on an autocommit connection: one statement for a page in the common case."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._dialect = engine.dialect.name
+
+    async def course(self, course_id: UUID) -> Course | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(COURSES).where(COURSES.c.id == course_id))).first()
+        return course_from_row(row) if row else None
+
+    async def courses(self, scope: CourseFilter, params: PageParams) -> Page[Course]:
+        query = select(COURSES).where(*_course_conditions(scope, self._dialect))
+        ordered = query.order_by(COURSES.c.created_at.desc(), COURSES.c.id.desc())
+        return await self._page(ordered, params, course_from_row)
+
+    async def lesson(self, lesson_id: UUID) -> tuple[Lesson, Course] | None:
+        query = select(LESSONS, COURSES).join(COURSES, COURSES.c.id == LESSONS.c.course_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query.where(LESSONS.c.id == lesson_id))).first()
+        if row is None:
+            return None
+        return lesson_from_row(_Columns(row, LESSONS)), course_from_row(_Columns(row, COURSES))
+
+    async def lessons(self, course_id: UUID, params: PageParams) -> Page[Lesson]:
+        query = select(LESSONS).where(LESSONS.c.course_id == course_id).order_by(LESSONS.c.order_index)
+        return await self._page(query, params, lesson_from_row)
+
+    async def _page(self, query: Select[Any], params: PageParams, convert: Any) -> Page[Any]:
+        """The page and the total in one statement (a window count); a second one only past the end."""
+        counted = query.add_columns(func.count().over().label("_total")).offset(params.offset).limit(params.page_size)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(counted)).all()
+            if rows:
+                total = int(rows[0]._total)
+            else:
+                total = int((await conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
+        return Page(items=[convert(row) for row in rows], total=total, page=params.page, page_size=params.page_size)

@@ -1,0 +1,92 @@
+"""What the catalog needs from outside: transactional repositories and single-statement reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from domain.catalog.model import Course, CourseFilter, Lesson
+from domain.shared.pagination import Page, PageParams
+
+
+class CourseRepository(Protocol):
+    async def get(self, course_id: UUID, *, lock: bool = False) -> Course | None:
+        """`lock=True` holds the row until the unit of work ends, serialising writes to the course
+        and its lessons."""
+        ...
+
+    async def add(self, course: Course) -> None:
+        """Insert; raises Conflict(SLUG_TAKEN) when the slug is taken (end the unit of work then)."""
+        ...
+
+    async def slugs_like(self, base: str) -> set[str]:
+        """The taken slugs that are `base` or `base-<suffix>`."""
+        ...
+
+    async def save(self, course: Course) -> None: ...
+    async def delete(self, course_id: UUID) -> None:
+        """Delete the course and everything under it."""
+        ...
+
+    async def has_enrollments(self, course_id: UUID) -> bool: ...
+
+
+class LessonRepository(Protocol):
+    async def get(self, lesson_id: UUID) -> Lesson | None: ...
+    async def of_course(self, course_id: UUID) -> list[Lesson]:
+        """Every lesson of the course, by position."""
+        ...
+
+    async def max_position(self, course_id: UUID) -> int | None: ...
+    async def add(self, lesson: Lesson) -> None:
+        """Insert; raises Conflict(ORDER_CONFLICT) when the position is taken (end the unit of work then)."""
+        ...
+
+    async def save(self, lesson: Lesson) -> None:
+        """Update; raises Conflict(ORDER_CONFLICT) when the new position is taken."""
+        ...
+
+    async def remove(self, lesson: Lesson) -> None:
+        """Delete; its children lose their parent and the positions after it close up by one."""
+        ...
+
+    async def set_positions(self, course_id: UUID, ordered: Sequence[UUID], now: datetime) -> None:
+        """Give the listed lessons positions 1..n in list order (every lesson of the course)."""
+        ...
+
+
+class CatalogUnitOfWork(Protocol):
+    @property
+    def courses(self) -> CourseRepository: ...
+    @property
+    def lessons(self) -> LessonRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class CatalogUnitOfWorkFactory(Protocol):
+    def __call__(self) -> CatalogUnitOfWork: ...
+
+
+class CatalogReader(Protocol):
+    """Reads outside any unit of work, each one or two statements (the hot, uncached paths)."""
+
+    async def course(self, course_id: UUID) -> Course | None: ...
+    async def courses(self, scope: CourseFilter, params: PageParams) -> Page[Course]:
+        """Courses in the scope, newest first."""
+        ...
+
+    async def lesson(self, lesson_id: UUID) -> tuple[Lesson, Course] | None:
+        """The lesson with its course."""
+        ...
+
+    async def lessons(self, course_id: UUID, params: PageParams) -> Page[Lesson]:
+        """The course's lessons by position."""
+        ...

@@ -1,0 +1,421 @@
+"""Catalog use cases: courses and lessons, their visibility, and what each write invalidates."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
+from uuid import UUID
+
+from domain.catalog import rules
+from domain.catalog.model import Course, CourseFilter, DifficultyLevel, Lesson, LessonType
+from domain.catalog.ports import CatalogReader, CatalogUnitOfWork, CatalogUnitOfWorkFactory
+from domain.identity.model import Role, User
+from domain.shared.clock import Clock
+from domain.shared.errors import Conflict, FieldError, FieldsInvalid, Forbidden, InvalidInput, NotFound
+from domain.shared.ids import new_id
+from domain.shared.pagination import Page, PageParams
+from domain.shared.ports import Cache
+from domain.shared.unset import UNSET, Unset
+
+log = logging.getLogger("lms.catalog")
+
+COURSE_NOT_FOUND = "Course not found"
+LESSON_NOT_FOUND = "Lesson not found"
+PARENT_NOT_FOUND = "Parent lesson not found"
+INSUFFICIENT_PERMISSIONS = "Insufficient permissions"
+NOT_AUTHORIZED_COURSE = "Not authorized to access this course"
+NOT_AUTHORIZED_MANAGE_COURSE = "Not authorized to manage this course"
+NOT_AUTHORIZED_VIEW_LESSONS = "Not authorized to view lessons for this course"
+NOT_AUTHORIZED_VIEW_LESSON = "Not authorized to view this lesson"
+NOT_AUTHORIZED_MANAGE_LESSONS = "Not authorized to manage lessons for this course"
+ONLY_ADMINS_FORCE = "Only admins can force the deletion of a course"
+SLUG_TAKEN = "Course slug already exists"
+SLUG_TOO_SHORT = "The slug derived from the title is shorter than 3 characters; send a slug"
+HAS_ENROLLMENTS = "Course has enrollments; unpublish it instead (admins may delete it with force=true)"
+ORDER_CONFLICT = "Lesson already exists or order index conflicts"
+PARENT_OTHER_COURSE = "Parent lesson must belong to the same course"
+PARENT_SELF = "Lesson cannot be its own parent"
+PARENT_CYCLE = "Parent lesson creates a cycle"
+REORDER_MISMATCH = "lesson_ids must list every lesson of the course exactly once"
+
+# Attempts at a free derived slug when other requests keep taking the chosen one first.
+_SLUG_ATTEMPTS = 5
+
+# Cache namespaces. Each write invalidates exactly the namespaces whose content it changes.
+COURSE_LIST = "courses"
+
+
+def course_key(course_id: UUID) -> str:
+    return f"course:{course_id}"
+
+
+def lessons_key(course_id: UUID) -> str:
+    return f"lessons:{course_id}"
+
+
+CoursePrecondition = Callable[[Course], None]
+LessonPrecondition = Callable[[Lesson], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewCourse:
+    title: str
+    slug: str | None = None
+    description: str | None = None
+    category: str | None = None
+    difficulty_level: DifficultyLevel | None = None
+    thumbnail_url: str | None = None
+    estimated_duration_minutes: int | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CourseChanges:
+    """A partial update: UNSET leaves a field alone, None clears it (where allowed)."""
+
+    title: str | Unset | None = UNSET
+    description: str | Unset | None = UNSET
+    category: str | Unset | None = UNSET
+    difficulty_level: DifficultyLevel | Unset | None = UNSET
+    thumbnail_url: str | Unset | None = UNSET
+    estimated_duration_minutes: int | Unset | None = UNSET
+    metadata: dict[str, Any] | Unset | None = UNSET
+    is_published: bool | Unset | None = UNSET
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewLesson:
+    title: str
+    lesson_type: LessonType
+    slug: str | None = None
+    description: str | None = None
+    content: str | None = None
+    order_index: int | None = None
+    parent_lesson_id: UUID | None = None
+    duration_minutes: int | None = None
+    video_url: str | None = None
+    is_preview: bool = False
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LessonChanges:
+    title: str | Unset | None = UNSET
+    description: str | Unset | None = UNSET
+    content: str | Unset | None = UNSET
+    lesson_type: LessonType | Unset | None = UNSET
+    order_index: int | Unset | None = UNSET
+    parent_lesson_id: UUID | Unset | None = UNSET
+    duration_minutes: int | Unset | None = UNSET
+    video_url: str | Unset | None = UNSET
+    is_preview: bool | Unset | None = UNSET
+    metadata: dict[str, Any] | Unset | None = UNSET
+
+
+_COURSE_NOT_NULL = ("title", "is_published")
+_LESSON_NOT_NULL = ("title", "lesson_type", "order_index", "is_preview")
+
+
+def _refuse_nulls(changes: CourseChanges | LessonChanges, names: tuple[str, ...]) -> None:
+    for name in names:
+        if getattr(changes, name) is None:
+            raise InvalidInput(f"'{name}' cannot be null")
+
+
+def _given(changes: CourseChanges | LessonChanges) -> dict[str, Any]:
+    return {f.name: v for f in fields(changes) if (v := getattr(changes, f.name)) is not UNSET}
+
+
+@dataclass(slots=True)
+class CatalogService:
+    uow: CatalogUnitOfWorkFactory
+    reader: CatalogReader
+    cache: Cache
+    clock: Clock
+    _log: logging.Logger = field(default=log, repr=False)
+
+    # ----- courses -----
+
+    async def list_courses(self, scope: CourseFilter, params: PageParams) -> Page[Course]:
+        return await self.reader.courses(scope, params)
+
+    async def get_course(self, viewer: User | None, course_id: UUID) -> Course:
+        course = await self.reader.course(course_id)
+        if course is None:
+            raise NotFound(COURSE_NOT_FOUND)
+        if not rules.can_view(viewer, course):
+            raise Forbidden(NOT_AUTHORIZED_COURSE)
+        return course
+
+    async def create_course(self, actor: User, new: NewCourse) -> Course:
+        if actor.role not in (Role.INSTRUCTOR, Role.ADMIN):
+            raise Forbidden(INSUFFICIENT_PERMISSIONS)
+        derived = new.slug is None
+        base = new.slug if new.slug is not None else rules.slugify(new.title)
+        if len(base) < rules.SLUG_MIN:
+            raise FieldsInvalid("Request validation failed", [FieldError("body.slug", SLUG_TOO_SHORT)])
+        for attempt in range(_SLUG_ATTEMPTS):
+            now = self.clock.now()
+            async with self.uow() as uow:
+                slug = rules.unique_slug(base, await uow.courses.slugs_like(base)) if derived else base
+                course = Course(
+                    id=new_id(),
+                    title=new.title,
+                    slug=slug,
+                    description=new.description,
+                    instructor_id=actor.id,
+                    category=new.category,
+                    difficulty_level=new.difficulty_level,
+                    is_published=False,
+                    thumbnail_url=new.thumbnail_url,
+                    estimated_duration_minutes=new.estimated_duration_minutes,
+                    metadata=new.metadata,
+                    created_at=now,
+                    updated_at=now,
+                )
+                try:
+                    await uow.courses.add(course)
+                except Conflict:
+                    if not derived or attempt == _SLUG_ATTEMPTS - 1:
+                        raise
+                    continue  # another request took the derived slug first: choose again
+                await uow.commit()
+            # A draft is in no shared (public) cache entry: nothing to invalidate.
+            return course
+        raise Conflict(SLUG_TAKEN)  # pragma: no cover - the loop returns or raises
+
+    async def update_course(
+        self,
+        actor: User,
+        course_id: UUID,
+        changes: CourseChanges,
+        precondition: CoursePrecondition | None = None,
+    ) -> Course:
+        async with self.uow() as uow:
+            course = await self._managed_course(uow, actor, course_id, NOT_AUTHORIZED_MANAGE_COURSE)
+            _refuse_nulls(changes, _COURSE_NOT_NULL)
+            if precondition is not None:
+                precondition(course)
+            was_published = course.is_published
+            given = _given(changes)
+            changed = {name: value for name, value in given.items() if getattr(course, name) != value}
+            if changed:
+                for name, value in changed.items():
+                    setattr(course, name, value)
+                course.updated_at = self.clock.now()
+                await uow.courses.save(course)
+                await uow.commit()
+        if changed:
+            await self._course_changed(course, was_published)
+        return course
+
+    async def publish_course(self, actor: User, course_id: UUID) -> Course:
+        """Idempotent: publishing a published course changes nothing."""
+        return await self.update_course(actor, course_id, CourseChanges(is_published=True))
+
+    async def delete_course(
+        self,
+        actor: User,
+        course_id: UUID,
+        *,
+        force: bool = False,
+        precondition: CoursePrecondition | None = None,
+    ) -> None:
+        async with self.uow() as uow:
+            course = await self._managed_course(uow, actor, course_id, NOT_AUTHORIZED_MANAGE_COURSE)
+            if force and actor.role is not Role.ADMIN:
+                raise Forbidden(ONLY_ADMINS_FORCE)
+            if precondition is not None:
+                precondition(course)
+            if not force and await uow.courses.has_enrollments(course_id):
+                raise Conflict(HAS_ENROLLMENTS)
+            await uow.courses.delete(course_id)
+            await uow.commit()
+        await self._invalidate(
+            course_key(course_id), lessons_key(course_id), *((COURSE_LIST,) if course.is_published else ())
+        )
+
+    # ----- lessons -----
+
+    async def list_lessons(
+        self, viewer: User | None, course_id: UUID, params: PageParams
+    ) -> tuple[Course, Page[Lesson]]:
+        course = await self.visible_course(viewer, course_id, NOT_AUTHORIZED_VIEW_LESSONS)
+        return course, await self.reader.lessons(course_id, params)
+
+    async def visible_course(self, viewer: User | None, course_id: UUID, forbidden: str) -> Course:
+        course = await self.reader.course(course_id)
+        if course is None:
+            raise NotFound(COURSE_NOT_FOUND)
+        if not rules.can_view(viewer, course):
+            raise Forbidden(forbidden)
+        return course
+
+    async def get_lesson(self, viewer: User | None, lesson_id: UUID) -> Lesson:
+        found = await self.reader.lesson(lesson_id)
+        if found is None:
+            raise NotFound(LESSON_NOT_FOUND)
+        lesson, course = found
+        if not rules.can_view(viewer, course):
+            raise Forbidden(NOT_AUTHORIZED_VIEW_LESSON)
+        return lesson
+
+    async def create_lesson(self, actor: User, course_id: UUID, new: NewLesson) -> Lesson:
+        async with self.uow() as uow:
+            await self._managed_course(uow, actor, course_id, NOT_AUTHORIZED_MANAGE_LESSONS)
+            if new.parent_lesson_id is not None:
+                await self._parent_in_course(uow, new.parent_lesson_id, course_id)
+            video_url = rules.clean_video_url(new.video_url)
+            if video_url is not None and new.lesson_type is not LessonType.VIDEO:
+                raise InvalidInput(rules.VIDEO_URL_NOT_ALLOWED)
+            order_index = new.order_index
+            if order_index is None:
+                order_index = rules.next_position(await uow.lessons.max_position(course_id))
+            now = self.clock.now()
+            lesson = Lesson(
+                id=new_id(),
+                course_id=course_id,
+                title=new.title,
+                slug=new.slug if new.slug is not None else rules.lesson_slug(new.title),
+                description=new.description,
+                content=new.content,
+                lesson_type=new.lesson_type,
+                order_index=order_index,
+                parent_lesson_id=new.parent_lesson_id,
+                duration_minutes=new.duration_minutes,
+                video_url=video_url,
+                is_preview=new.is_preview,
+                metadata=new.metadata,
+                created_at=now,
+                updated_at=now,
+            )
+            await uow.lessons.add(lesson)
+            await uow.commit()
+        await self._invalidate(lessons_key(course_id))
+        return lesson
+
+    async def update_lesson(
+        self,
+        actor: User,
+        lesson_id: UUID,
+        changes: LessonChanges,
+        precondition: LessonPrecondition | None = None,
+    ) -> Lesson:
+        async with self.uow() as uow:
+            lesson = await self._managed_lesson(uow, actor, lesson_id)
+            _refuse_nulls(changes, _LESSON_NOT_NULL)
+            if precondition is not None:
+                precondition(lesson)
+            given = _given(changes)
+            parent_id = given.get("parent_lesson_id")
+            if parent_id is not None:
+                await self._check_new_parent(uow, lesson, parent_id)
+            lesson_type = given.get("lesson_type", lesson.lesson_type)
+            if "video_url" in given:
+                given["video_url"] = rules.clean_video_url(given["video_url"])
+            elif lesson_type is not LessonType.VIDEO:
+                given["video_url"] = None  # moving away from video clears the URL
+            if given.get("video_url", lesson.video_url) is not None and lesson_type is not LessonType.VIDEO:
+                raise InvalidInput(rules.VIDEO_URL_NOT_ALLOWED)
+            changed = {name: value for name, value in given.items() if getattr(lesson, name) != value}
+            if changed:
+                for name, value in changed.items():
+                    setattr(lesson, name, value)
+                lesson.updated_at = self.clock.now()
+                await uow.lessons.save(lesson)
+                await uow.commit()
+        if changed:
+            await self._invalidate(lessons_key(lesson.course_id))
+        return lesson
+
+    async def delete_lesson(self, actor: User, lesson_id: UUID, precondition: LessonPrecondition | None = None) -> None:
+        async with self.uow() as uow:
+            lesson = await self._managed_lesson(uow, actor, lesson_id)
+            if precondition is not None:
+                precondition(lesson)
+            await uow.lessons.remove(lesson)
+            await uow.commit()
+        await self._invalidate(lessons_key(lesson.course_id))
+
+    async def reorder_lessons(self, actor: User, course_id: UUID, lesson_ids: list[UUID]) -> list[Lesson]:
+        """Positions 1..n in the order given, atomically; returns every lesson in the new order."""
+        async with self.uow() as uow:
+            await self._managed_course(uow, actor, course_id, NOT_AUTHORIZED_MANAGE_LESSONS)
+            lessons = {lesson.id: lesson for lesson in await uow.lessons.of_course(course_id)}
+            if not rules.is_permutation(lesson_ids, lessons):
+                raise FieldsInvalid(REORDER_MISMATCH, [FieldError("body.lesson_ids", REORDER_MISMATCH)])
+            now = self.clock.now()
+            ordered = [lessons[lesson_id] for lesson_id in lesson_ids]
+            moved = [lesson for position, lesson in enumerate(ordered, 1) if lesson.order_index != position]
+            if moved:
+                await uow.lessons.set_positions(course_id, lesson_ids, now)
+                await uow.commit()
+                for position, lesson in enumerate(ordered, 1):
+                    if lesson.order_index != position:
+                        lesson.order_index = position
+                        lesson.updated_at = now
+        if moved:
+            await self._invalidate(lessons_key(course_id))
+        return ordered
+
+    # ----- helpers -----
+
+    async def _managed_course(self, uow: CatalogUnitOfWork, actor: User, course_id: UUID, forbidden: str) -> Course:
+        """The course, locked for this unit of work, after the 404 and the manager check."""
+        course = await uow.courses.get(course_id, lock=True)
+        if course is None:
+            raise NotFound(COURSE_NOT_FOUND)
+        if not rules.can_manage(actor, course):
+            raise Forbidden(forbidden)
+        return course
+
+    async def _managed_lesson(self, uow: CatalogUnitOfWork, actor: User, lesson_id: UUID) -> Lesson:
+        lesson = await uow.lessons.get(lesson_id)
+        if lesson is None:
+            raise NotFound(LESSON_NOT_FOUND)
+        course = await uow.courses.get(lesson.course_id, lock=True)
+        if course is None:  # deleted with its course since the first read
+            raise NotFound(LESSON_NOT_FOUND)
+        if not rules.can_manage(actor, course):
+            raise Forbidden(NOT_AUTHORIZED_MANAGE_LESSONS)
+        # Re-read under the course lock: another writer may have moved it meanwhile.
+        current = await uow.lessons.get(lesson_id)
+        if current is None:
+            raise NotFound(LESSON_NOT_FOUND)
+        return current
+
+    async def _parent_in_course(self, uow: CatalogUnitOfWork, parent_id: UUID, course_id: UUID) -> Lesson:
+        parent = await uow.lessons.get(parent_id)
+        if parent is None:
+            raise NotFound(PARENT_NOT_FOUND)
+        if parent.course_id != course_id:
+            raise InvalidInput(PARENT_OTHER_COURSE)
+        return parent
+
+    async def _check_new_parent(self, uow: CatalogUnitOfWork, lesson: Lesson, parent_id: UUID) -> None:
+        if parent_id == lesson.id:
+            raise InvalidInput(PARENT_SELF)
+        await self._parent_in_course(uow, parent_id, lesson.course_id)
+        parent_of = {other.id: other.parent_lesson_id for other in await uow.lessons.of_course(lesson.course_id)}
+        if rules.creates_cycle(lesson.id, parent_id, parent_of):
+            raise InvalidInput(PARENT_CYCLE)
+
+    async def _course_changed(self, course: Course, was_published: bool) -> None:
+        namespaces = [course_key(course.id)]
+        if was_published or course.is_published:
+            namespaces.append(COURSE_LIST)  # it is, or was, in the public list
+        if was_published != course.is_published:
+            namespaces.append(lessons_key(course.id))  # its lessons opened or closed
+        await self._invalidate(*namespaces)
+
+    async def _invalidate(self, *namespaces: str) -> None:
+        """After commit. One retry; if the cache stays unreachable its entries expire within their TTL."""
+        for attempt in (1, 2):
+            try:
+                await self.cache.invalidate(*namespaces)
+                return
+            except Exception:
+                if attempt == 2:
+                    self._log.exception("cache invalidation failed for %s", ", ".join(namespaces))
