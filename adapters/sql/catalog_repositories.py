@@ -52,7 +52,12 @@ class SqlCourseRepository:
             if self._s.get_bind().dialect.name == "sqlite":
                 # SQLite has no row locks: a no-op write takes the database's write lock instead,
                 # which later writers wait for (busy timeout), so the unit of work is serialised.
-                await self._s.execute(update(COURSES).where(COURSES.c.id == course_id).values(id=COURSES.c.id))
+                # (updated_at is named so its on-update default does not fire.)
+                await self._s.execute(
+                    update(COURSES)
+                    .where(COURSES.c.id == course_id)
+                    .values(id=COURSES.c.id, updated_at=COURSES.c.updated_at)
+                )
             else:
                 query = query.with_for_update()
         row = (await self._s.execute(query)).first()
