@@ -233,7 +233,8 @@ async def test_delete_closes_positions_and_orphans_children(api: Api, cast: Cast
     child = await create_lesson(api, cast.owner, draft["id"], title="Lesson 6", parent_lesson_id=lessons[1]["id"])
     r = await api.client.delete(f"/api/v1/lessons/{lessons[1]['id']}", headers=cast.admin.headers)
     assert r.status_code == 204
-    assert await positions(api, cast, draft) == [("Lesson 1", 1), ("Lesson 3", 2), ("Lesson 4", 3), ("Lesson 5", 4), ("Lesson 6", 5)]
+    expected = [("Lesson 1", 1), ("Lesson 3", 2), ("Lesson 4", 3), ("Lesson 5", 4), ("Lesson 6", 5)]
+    assert await positions(api, cast, draft) == expected
     r = await api.client.get(f"/api/v1/lessons/{child['id']}", headers=cast.owner.headers)
     assert r.json()["parent_lesson_id"] is None
     problem(
