@@ -57,6 +57,33 @@ def test_two_processes_share_sessions_revocations_and_limits(
         assert statuses == [401, 401, 401, 401, 429]
 
 
+def test_two_processes_never_serve_stale_catalog_reads(
+    tmp_path: Path, postgres_databases: PostgresDatabases, redis_url: str
+) -> None:
+    database = asyncio.run(postgres_databases.create())
+    env = lms_env(tmp_path, LMS_DATABASE_URL=database, LMS_REDIS_URL=redis_url, LMS_QUEUE_URL=redis_url)
+    assert lms("db", "upgrade", env=env).returncode == 0
+    created = lms(
+        "users", "create-admin", "--email", "owner@example.com", "--password-stdin", env=env, stdin="pass-word-1\n"
+    )
+    assert created.returncode == 0, created.stderr
+    with serving(env) as one, serving(env) as two, httpx.Client() as client:
+        r = client.post(f"{one}/api/v1/auth/login", json={"email": "owner@example.com", "password": "pass-word-1"})
+        headers = {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
+        r = client.post(f"{one}/api/v1/courses", json={"title": "Across processes"}, headers=headers)
+        course_id = r.json()["id"]
+        assert client.post(f"{one}/api/v1/courses/{course_id}/publish", headers=headers).status_code == 200
+        for n in range(1, 6):
+            for base in (one, two):  # both processes have read (and cached) the current state
+                assert client.get(f"{base}/api/v1/courses/{course_id}").status_code == 200
+                assert client.get(f"{base}/api/v1/courses").status_code == 200
+            writer, reader = (one, two) if n % 2 else (two, one)
+            r = client.patch(f"{writer}/api/v1/courses/{course_id}", json={"title": f"Version {n}"}, headers=headers)
+            assert r.status_code == 200
+            assert client.get(f"{reader}/api/v1/courses/{course_id}").json()["title"] == f"Version {n}"
+            assert client.get(f"{reader}/api/v1/courses").json()["items"][0]["title"] == f"Version {n}"
+
+
 def test_cli_commands(tmp_path: Path) -> None:
     env = lms_env(tmp_path)
     first = lms("db", "upgrade", env=env)

@@ -52,3 +52,97 @@ async def test_same_email_registered_twice_at_once(make_api: MakeApiFn) -> None:
         assert conflict.json()["detail"] == "Email is already registered"
     async with one.container.identity.uow() as uow:
         assert (await uow.users.page(PageParams())).total == 5
+
+
+async def test_two_lessons_at_the_same_position_at_once(make_api: MakeApiFn) -> None:
+    from tests.support.catalog import create_course, user_with_role
+
+    one = await make_api()
+    two = await make_api()
+    owner = await user_with_role(one, "instructor")
+    for attempt in range(5):
+        course = await create_course(one, owner)
+        url = f"/api/v1/courses/{course['id']}/lessons"
+        results = await asyncio.gather(
+            one.client.post(
+                url, json={"title": "From one", "lesson_type": "text", "order_index": 1}, headers=owner.headers
+            ),
+            two.client.post(
+                url, json={"title": "From two", "lesson_type": "text", "order_index": 1}, headers=owner.headers
+            ),
+        )
+        assert sorted(r.status_code for r in results) == [201, 409], (attempt, [r.text for r in results])
+        loser = next(r for r in results if r.status_code == 409)
+        assert loser.json()["detail"] == "Lesson already exists or order index conflicts"
+        listed = (await one.client.get(url, headers=owner.headers)).json()
+        assert listed["total"] == 1
+
+
+async def test_lessons_added_at_once_get_distinct_default_positions(make_api: MakeApiFn) -> None:
+    from tests.support.catalog import create_course, user_with_role
+
+    one = await make_api()
+    two = await make_api()
+    owner = await user_with_role(one, "instructor")
+    course = await create_course(one, owner)
+    url = f"/api/v1/courses/{course['id']}/lessons"
+    results = await asyncio.gather(
+        *(
+            (one if n % 2 else two).client.post(
+                url, json={"title": f"Lesson {n}", "lesson_type": "text"}, headers=owner.headers
+            )
+            for n in range(8)
+        )
+    )
+    assert [r.status_code for r in results] == [201] * 8
+    positions = sorted(r.json()["order_index"] for r in results)
+    assert positions == list(range(1, 9))
+
+
+async def test_same_course_slug_at_once(make_api: MakeApiFn) -> None:
+    from tests.support.catalog import user_with_role
+
+    one = await make_api()
+    two = await make_api()
+    owner = await user_with_role(one, "instructor")
+    for n in range(4):
+        body = {"title": "Racing course", "slug": f"racing-course-{n}"}
+        results = await asyncio.gather(
+            one.client.post("/api/v1/courses", json=body, headers=owner.headers),
+            two.client.post("/api/v1/courses", json=body, headers=owner.headers),
+        )
+        assert sorted(r.status_code for r in results) == [201, 409]
+        assert next(r for r in results if r.status_code == 409).json()["detail"] == "Course slug already exists"
+    # derived slugs never collide: each racer gets its own
+    results = await asyncio.gather(
+        *(
+            (one if n % 2 else two).client.post("/api/v1/courses", json={"title": "Same Title"}, headers=owner.headers)
+            for n in range(6)
+        )
+    )
+    assert [r.status_code for r in results] == [201] * 6
+    assert sorted(r.json()["slug"] for r in results) == sorted(
+        ["same-title", *(f"same-title-{k}" for k in range(2, 7))]
+    )
+
+
+async def test_reorder_racing_a_new_lesson_keeps_positions_unique(make_api: MakeApiFn) -> None:
+    from tests.support.catalog import create_course, create_lesson, user_with_role
+
+    one = await make_api()
+    two = await make_api()
+    owner = await user_with_role(one, "instructor")
+    course = await create_course(one, owner)
+    lessons = [await create_lesson(one, owner, course["id"], title=f"Lesson {n}") for n in range(4)]
+    url = f"/api/v1/courses/{course['id']}/lessons"
+    reorder, create = await asyncio.gather(
+        one.client.patch(
+            f"{url}/reorder", json={"lesson_ids": [x["id"] for x in reversed(lessons)]}, headers=owner.headers
+        ),
+        two.client.post(url, json={"title": "Newcomer", "lesson_type": "text"}, headers=owner.headers),
+    )
+    assert create.status_code == 201
+    # the reorder either ran first (complete list) or saw the newcomer and refused the stale list
+    assert reorder.status_code in (200, 422)
+    listed = (await one.client.get(url, headers=owner.headers)).json()["items"]
+    assert sorted(x["order_index"] for x in listed) == list(range(1, 6))

@@ -70,3 +70,32 @@ async def test_redis_outage_outside_production_falls_back_to_memory(make_api: Ma
     r = await api.client.post("/api/v1/auth/logout", json={"refresh_token": s.refresh}, headers=s.headers)
     assert r.status_code == 204
     problem(await api.me(s), 401, "Token has been revoked")
+
+
+async def test_the_catalog_cache_is_shared_and_invalidated_across_processes(make_api: MakeApiFn) -> None:
+    from tests.http.test_catalog_cache import public_state, sneak_title
+    from tests.support.catalog import create_course, create_lesson, publish, user_with_role
+
+    one = await make_api()
+    two = await make_api()
+    owner = await user_with_role(one, "instructor")
+    course = await publish(one, owner, (await create_course(one, owner, title="Shared course"))["id"])
+    await create_lesson(one, owner, course["id"], title="Shared lesson")
+    filled = await public_state(one, course)
+    # the entries live in Redis: the second process reads them even after a change behind the API
+    from adapters.sql.models import CourseRow
+
+    await sneak_title(one, CourseRow, course["id"], "Behind the API")
+    assert await public_state(two, course) == filled
+    # a write through one process is seen by the next read through the other
+    r = await one.client.patch(f"/api/v1/courses/{course['id']}", json={"title": "Renamed"}, headers=owner.headers)
+    assert r.status_code == 200
+    after = await public_state(two, course)
+    assert after["detail"] == (200, "Renamed")
+    assert after["list"] == ["Renamed"]
+    await create_lesson(two, owner, course["id"], title="Second lesson")
+    assert (await public_state(one, course))["lessons"] == (200, [("Shared lesson", 1), ("Second lesson", 2)])
+    r = await two.client.patch(f"/api/v1/courses/{course['id']}", json={"is_published": False}, headers=owner.headers)
+    assert r.status_code == 200
+    hidden = await public_state(one, course)
+    assert hidden == {"detail": (403, None), "list": [], "lessons": (403, None)}
