@@ -146,7 +146,13 @@ def build_container(
         clock=clock,
         policy=policy,
     )
-    catalog = CatalogService(uow=uow, reader=SqlCatalogReader(engine), cache=cache, clock=clock)
+    catalog = CatalogService(
+        uow=uow,
+        reader=SqlCatalogReader(engine),
+        cache=cache,
+        clock=clock,
+        cache_ttl=float(settings.cache_ttl_seconds),
+    )
     return Container(
         settings=settings,
         engine=engine,

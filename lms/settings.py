@@ -68,6 +68,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cors_origins: tuple[str, ...] = ()
     trusted_hosts: tuple[str, ...] = ()
     db_pool_size: int = 20
+    # Seconds a catalog read may be cached (API §7.12 allows up to 120); 0 turns the cache off.
+    cache_ttl_seconds: int = 120
 
     @property
     def is_production(self) -> bool:
@@ -168,6 +170,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "cors_origins": _list,
     "trusted_hosts": _list,
     "db_pool_size": _int,
+    "cache_ttl_seconds": lambda n, raw: _int(n, raw, minimum=0),
 }
 _STRINGS = {
     "database_url",

@@ -114,7 +114,11 @@ async def read_through(
 
     The cache's stamp is taken before loading, so a write that commits meanwhile (and
     invalidates the namespace) makes the fill a no-op instead of storing what it replaced.
+    A `ttl` of 0 turns caching off.
     """
+    if ttl <= 0:
+        representation, _ = await load()
+        return representation
     cached = await cache.get(namespace, key)
     if cached.value is not None:
         return Representation.unpack(cached.value)

@@ -134,6 +134,7 @@ class CatalogService:
     reader: CatalogReader
     cache: Cache
     clock: Clock
+    cache_ttl: float = 120.0  # how long a shared read may be served from the cache; 0: never
     _log: logging.Logger = field(default=log, repr=False)
 
     # ----- courses -----

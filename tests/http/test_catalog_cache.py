@@ -14,7 +14,8 @@ from sqlalchemy import update
 from adapters.sql.models import CourseRow, LessonRow
 from tests.http.test_auth import problem
 from tests.support.api import Api
-from tests.support.catalog import Cast, cast_of, create_course, create_lesson, publish
+from tests.http.conftest import MakeApiFn
+from tests.support.catalog import Cast, cast_of, create_course, create_lesson, publish, user_with_role
 
 
 @pytest.fixture
@@ -189,3 +190,13 @@ async def test_reads_racing_a_write_never_outlive_it(api: Api, cast: Cast) -> No
         await asyncio.gather(*readers)
         assert (await api.client.get(url)).json()["title"] == f"Title {n}"
         assert (await api.client.get("/api/v1/courses")).json()["items"][0]["title"] == f"Title {n}"
+
+
+async def test_a_zero_ttl_turns_the_cache_off(make_api: MakeApiFn) -> None:
+    api = await make_api(LMS_CACHE_TTL_SECONDS="0")
+    owner = await user_with_role(api, "instructor")
+    course = await publish(api, owner, (await create_course(api, owner, title="Never cached"))["id"])
+    assert (await api.client.get(f"/api/v1/courses/{course['id']}")).json()["title"] == "Never cached"
+    await sneak_title(api, CourseRow, course["id"], "Seen at once")
+    assert (await api.client.get(f"/api/v1/courses/{course['id']}")).json()["title"] == "Seen at once"
+    assert (await api.client.get("/api/v1/courses")).json()["items"][0]["title"] == "Seen at once"

@@ -35,6 +35,7 @@ def test_values_are_parsed() -> None:
             "LMS_TRUSTED_HOSTS": "api.example.com, *.example.org",
             "LMS_FRONTEND_URL": "https://app.example.com/path",
             "LMS_LOG_LEVEL": "debug",
+            "LMS_CACHE_TTL_SECONDS": "0",
         }
     )
     assert s.environment is Environment.TEST
@@ -44,6 +45,7 @@ def test_values_are_parsed() -> None:
     assert s.trusted_hosts == ("api.example.com", "*.example.org")
     assert s.cors_origins == ("https://app.example.com",)
     assert s.log_level == "DEBUG"
+    assert s.cache_ttl_seconds == 0
 
 
 @pytest.mark.parametrize(
@@ -61,6 +63,8 @@ def test_values_are_parsed() -> None:
         ({"LMS_EMAIL_BACKEND": "smtp"}, "LMS_SMTP_HOST"),
         ({"LMS_WEBHOOK_URLS": "https://hook.example.com"}, "LMS_WEBHOOK_SECRET"),
         ({"LMS_DATABASE_URL": "mysql://x"}, "LMS_DATABASE_URL"),
+        ({"LMS_CACHE_TTL_SECONDS": "-5"}, "LMS_CACHE_TTL_SECONDS"),
+        ({"LMS_CACHE_TTL_SECONDS": "soon"}, "LMS_CACHE_TTL_SECONDS"),
     ],
 )
 def test_invalid_values_name_the_variable(env: dict[str, str], message: str) -> None:

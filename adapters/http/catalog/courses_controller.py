@@ -44,8 +44,6 @@ from domain.catalog.services import (
 from domain.identity.model import Principal, Role
 from domain.shared.pagination import Page, PageParams
 
-# Catalog reads may be cached this long (API §7.12); writes invalidate them at once.
-CATALOG_TTL = 120.0
 # Entries hold what an anonymous visitor may see; that is all a shared entry may ever hold.
 PUBLIC = "public"
 
@@ -107,7 +105,7 @@ class CoursesController(Controller):
 
         if rules.is_public(scope):
             return respond(
-                request, await read_through(catalog.cache, COURSE_LIST, list_key(request), CATALOG_TTL, load)
+                request, await read_through(catalog.cache, COURSE_LIST, list_key(request), catalog.cache_ttl, load)
             )
         representation, _ = await load()
         return respond(request, representation)
@@ -167,7 +165,7 @@ class CoursesController(Controller):
             # this namespace (which unpublishing invalidates) passes every viewer's check.
             return Representation.of(CourseResponse.of(course)), course.is_published
 
-        return respond(request, await read_through(catalog.cache, course_key(cid), PUBLIC, CATALOG_TTL, load))
+        return respond(request, await read_through(catalog.cache, course_key(cid), PUBLIC, catalog.cache_ttl, load))
 
     @patch(
         "/{course_id:str}",
@@ -269,7 +267,7 @@ class CoursesController(Controller):
             return representation, course.is_published
 
         return respond(
-            request, await read_through(catalog.cache, lessons_key(cid), list_key(request), CATALOG_TTL, load)
+            request, await read_through(catalog.cache, lessons_key(cid), list_key(request), catalog.cache_ttl, load)
         )
 
     @post(
