@@ -27,6 +27,30 @@ from tests.support.servers import PostgresServer, RedisServer, free_port, wait_u
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "bench-password-1"
+ADMIN = "bench-admin@example.com"
+CATALOG_SIZE = 30  # published courses; a default page shows 20 of them
+
+
+def seed_catalog(api: str) -> str:
+    """Published courses with realistic text, as an admin; returns one course id."""
+    r = httpx.post(f"{api}/api/v1/auth/login", json={"email": ADMIN, "password": PASSWORD})
+    r.raise_for_status()
+    headers = {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
+    course_id = ""
+    for n in range(CATALOG_SIZE):
+        body = {
+            "title": f"Course {n}: building reliable backend services",
+            "description": "Queues, caches, databases and the failure modes between them. " * 4,
+            "category": "Backend",
+            "difficulty_level": ("beginner", "intermediate", "advanced")[n % 3],
+            "thumbnail_url": f"https://cdn.example.com/courses/{n}.png",
+            "estimated_duration_minutes": 60 + n,
+        }
+        r = httpx.post(f"{api}/api/v1/courses", json=body, headers=headers)
+        r.raise_for_status()
+        course_id = r.json()["id"]
+        httpx.post(f"{api}/api/v1/courses/{course_id}/publish", headers=headers).raise_for_status()
+    return course_id
 
 
 @dataclass
@@ -120,11 +144,23 @@ def main() -> None:
                 "UV_COMPILE_BYTECODE": "1",
             }
         )
-        lms_port, hello_port = free_port(), free_port()
+        lms_port, uncached_port, hello_port = free_port(), free_port(), free_port()
         workers = str(opts.workers)
+        subprocess.run(
+            [sys.executable, "-m", "lms.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
+        )
+        subprocess.run(
+            [sys.executable, "-m", "lms.cli", "users", "create-admin", "--email", ADMIN, "--password-stdin"],
+            env=env, cwd=ROOT, check=True, capture_output=True, input=f"{PASSWORD}\n".encode(),
+        )  # fmt: skip
         procs.append(
             serve([sys.executable, "-m", "lms.cli", "run", "--port", str(lms_port), "--workers", workers],
                   env, f"http://127.0.0.1:{lms_port}/api/v1/health")
+        )  # fmt: skip
+        # The same API on the same database with the catalog cache off: the uncached numbers.
+        procs.append(
+            serve([sys.executable, "-m", "lms.cli", "run", "--port", str(uncached_port), "--workers", workers],
+                  {**env, "LMS_CACHE_TTL_SECONDS": "0"}, f"http://127.0.0.1:{uncached_port}/api/v1/health")
         )  # fmt: skip
         procs.append(
             serve([sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", workers,
@@ -137,6 +173,8 @@ def main() -> None:
         r.raise_for_status()
         token = r.json()["tokens"]["access_token"]
         login = json.dumps({"email": email, "password": PASSWORD})
+        course_id = seed_catalog(api)
+        uncached = f"http://127.0.0.1:{uncached_port}"
 
         run = {"vus": opts.vus, "duration": opts.duration}
         ceiling = k6("hello-world ceiling", f"http://127.0.0.1:{hello_port}", "/", **run)
@@ -144,6 +182,10 @@ def main() -> None:
             ceiling,
             k6("GET /api/v1/health", api, "/api/v1/health", **run),
             k6("GET /api/v1/users/me", api, "/api/v1/users/me", token=token, **run),
+            k6("GET /api/v1/courses (cached)", api, "/api/v1/courses", **run),
+            k6("GET /api/v1/courses (uncached)", uncached, "/api/v1/courses", **run),
+            k6("GET /api/v1/courses/{id} (cached)", api, f"/api/v1/courses/{course_id}", **run),
+            k6("GET /api/v1/courses/{id} (uncached)", uncached, f"/api/v1/courses/{course_id}", **run),
             k6("POST /api/v1/auth/login", api, "/api/v1/auth/login", method="POST", body=login, **run),
         ]
     finally:
