@@ -156,7 +156,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         route_handlers=[banner, health, ready, metrics_route, api],
         dependencies={
             "identity": Provide(lambda: container.identity, sync_to_thread=False),
-            "catalog": Provide(lambda: container.catalog, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "paging": Provide(page_params),
             "readiness": Provide(lambda: readiness, sync_to_thread=False),

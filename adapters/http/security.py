@@ -12,6 +12,7 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 
 from adapters.http.problems import VALIDATION_DETAIL
+from domain.catalog.services import CatalogService
 from domain.identity.model import Principal, Role, User
 from domain.identity.services import ADMIN_ONLY, IdentityService
 from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated, Unavailable
@@ -31,6 +32,13 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def catalog_of(connection: ASGIConnection[Any, Any, Any, Any]) -> CatalogService:
+    """The catalog service, read from the app rather than injected: a second injected dependency
+    makes Litestar resolve them in a task group, which measured as half of a cached read's cost."""
+    service: CatalogService = connection.app.state["container"].catalog
+    return service
 
 
 def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> IdentityService:

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import update
 
 from adapters.sql.models import CourseRow, LessonRow
+from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import problem
 from tests.support.api import Api
-from tests.http.conftest import MakeApiFn
 from tests.support.catalog import Cast, cast_of, create_course, create_lesson, publish, user_with_role
 
 

@@ -25,6 +25,7 @@ from adapters.http.security import (
     OPTIONAL_BEARER,
     UuidPath,
     authenticated,
+    catalog_of,
     optional_viewer,
     parse_uuid,
     require_roles,
@@ -34,7 +35,6 @@ from domain.catalog.model import DifficultyLevel
 from domain.catalog.services import (
     COURSE_LIST,
     INSUFFICIENT_PERMISSIONS,
-    CatalogService,
     CourseChanges,
     NewCourse,
     NewLesson,
@@ -70,7 +70,6 @@ class CoursesController(Controller):
         self,
         *,
         request: Request[Any, Any, Any],
-        catalog: NamedDependency[CatalogService],
         paging: NamedDependency[PageParams],
         category: Annotated[
             str | None, QueryParameter(max_length=100, description="Exact, case-sensitive category")
@@ -90,6 +89,7 @@ class CoursesController(Controller):
     ) -> Response[PageResponse[CourseResponse]]:
         """The catalog, newest first. Anonymous visitors and students see published courses;
         instructors add `mine=true` for their own (drafts included); admins see every course."""
+        catalog = catalog_of(request)
         viewer = await optional_viewer(request)
         scope = rules.course_filter(
             viewer,
@@ -122,11 +122,11 @@ class CoursesController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[CourseCreate],
-        catalog: NamedDependency[CatalogService],
         principal: NamedDependency[Principal],
     ) -> Response[CourseResponse]:
         """Create a draft course owned by the caller. The slug is derived from the title when absent
         (transliterated to ASCII; `-2`, `-3`, … appended if taken); a given slug that is taken is a 409."""
+        catalog = catalog_of(request)
         course = await catalog.create_course(
             principal.user,
             NewCourse(
@@ -154,9 +154,9 @@ class CoursesController(Controller):
         self,
         request: Request[Any, Any, Any],
         course_id: UuidPath,
-        catalog: NamedDependency[CatalogService],
     ) -> Response[CourseResponse]:
         """One course. A draft is visible only to its managers (owner and admins)."""
+        catalog = catalog_of(request)
         cid = parse_uuid("course_id", course_id)
 
         async def load() -> tuple[Representation, bool]:
@@ -179,11 +179,11 @@ class CoursesController(Controller):
         request: Request[Any, Any, Any],
         course_id: UuidPath,
         data: JSONBody[CourseUpdate],
-        catalog: NamedDependency[CatalogService],
         principal: NamedDependency[Principal],
     ) -> Response[CourseResponse]:
         """Change a course (managers). `is_published` publishes or unpublishes it. Send
         `If-Match` with the ETag you read to refuse the change if someone else changed it first."""
+        catalog = catalog_of(request)
         changes = CourseChanges(
             title=given(data.title),
             description=given(data.description),
@@ -214,10 +214,10 @@ class CoursesController(Controller):
         self,
         request: Request[Any, Any, Any],
         course_id: UuidPath,
-        catalog: NamedDependency[CatalogService],
         principal: NamedDependency[Principal],
     ) -> Response[CourseResponse]:
         """Publish a course (managers). Publishing a published course changes nothing."""
+        catalog = catalog_of(request)
         course = await catalog.publish_course(principal.user, parse_uuid("course_id", course_id))
         return respond(request, Representation.of(CourseResponse.of(course)))
 
@@ -232,12 +232,12 @@ class CoursesController(Controller):
         self,
         request: Request[Any, Any, Any],
         course_id: UuidPath,
-        catalog: NamedDependency[CatalogService],
         principal: NamedDependency[Principal],
         force: Annotated[bool, QueryParameter(description="Admins: delete even when students are enrolled")] = False,
     ) -> None:
         """Delete a course and everything under it (managers). A course with enrollments is refused
         with 409 (unpublish it instead) unless an admin sends `force=true`."""
+        catalog = catalog_of(request)
         await catalog.delete_course(
             principal.user,
             parse_uuid("course_id", course_id),
@@ -255,10 +255,10 @@ class CoursesController(Controller):
         self,
         request: Request[Any, Any, Any],
         course_id: UuidPath,
-        catalog: NamedDependency[CatalogService],
         paging: NamedDependency[PageParams],
     ) -> Response[PageResponse[LessonResponse]]:
         """A course's lessons by position. A draft's lessons are visible only to its managers."""
+        catalog = catalog_of(request)
         cid = parse_uuid("course_id", course_id)
 
         async def load() -> tuple[Representation, bool]:
@@ -283,10 +283,10 @@ class CoursesController(Controller):
         request: Request[Any, Any, Any],
         course_id: UuidPath,
         data: JSONBody[LessonCreate],
-        catalog: NamedDependency[CatalogService],
         principal: NamedDependency[Principal],
     ) -> Response[LessonResponse]:
         """Add a lesson (managers). Without `order_index` it goes after the last one."""
+        catalog = catalog_of(request)
         lesson = await catalog.create_lesson(
             principal.user,
             parse_uuid("course_id", course_id),
@@ -321,12 +321,12 @@ class CoursesController(Controller):
         request: Request[Any, Any, Any],
         course_id: UuidPath,
         data: JSONBody[LessonReorderRequest],
-        catalog: NamedDependency[CatalogService],
         principal: NamedDependency[Principal],
         paging: NamedDependency[PageParams],
     ) -> Response[PageResponse[LessonResponse]]:
         """Give every lesson of the course its position, in one transaction (managers). Answers the
         requested page of the new order; its links point at the lesson list."""
+        catalog = catalog_of(request)
         ordered = await catalog.reorder_lessons(principal.user, parse_uuid("course_id", course_id), data.lesson_ids)
         page = Page(
             items=ordered[paging.offset : paging.offset + paging.page_size],

@@ -13,8 +13,16 @@ from adapters.http.bodies import given
 from adapters.http.catalog.schemas import LessonResponse, LessonUpdate
 from adapters.http.openapi import errors
 from adapters.http.representation import NOT_MODIFIED, Representation, if_match, respond
-from adapters.http.security import BEARER, OPTIONAL_BEARER, UuidPath, authenticated, optional_viewer, parse_uuid
-from domain.catalog.services import CatalogService, LessonChanges
+from adapters.http.security import (
+    BEARER,
+    OPTIONAL_BEARER,
+    UuidPath,
+    authenticated,
+    catalog_of,
+    optional_viewer,
+    parse_uuid,
+)
+from domain.catalog.services import LessonChanges
 from domain.identity.model import Principal
 
 
@@ -32,10 +40,10 @@ class LessonsController(Controller):
         self,
         request: Request[Any, Any, Any],
         lesson_id: UuidPath,
-        catalog: NamedDependency[CatalogService],
     ) -> Response[LessonResponse]:
         """One lesson. Lessons of a published course are open to everyone (`is_preview` does not open
         a draft's lessons)."""
+        catalog = catalog_of(request)
         lesson = await catalog.get_lesson(await optional_viewer(request), parse_uuid("lesson_id", lesson_id))
         return respond(request, Representation.of(LessonResponse.of(lesson)))
 
@@ -51,11 +59,11 @@ class LessonsController(Controller):
         request: Request[Any, Any, Any],
         lesson_id: UuidPath,
         data: JSONBody[LessonUpdate],
-        catalog: NamedDependency[CatalogService],
         principal: NamedDependency[Principal],
     ) -> Response[LessonResponse]:
         """Change a lesson (managers of its course). Changing `lesson_type` away from `video` without
         sending `video_url` clears the URL. Send `If-Match` to refuse the change if the lesson changed."""
+        catalog = catalog_of(request)
         video_url = data.video_url if data.video_url is not msgspec.UNSET else data.video_link
         changes = LessonChanges(
             title=given(data.title),
@@ -85,11 +93,11 @@ class LessonsController(Controller):
         self,
         request: Request[Any, Any, Any],
         lesson_id: UuidPath,
-        catalog: NamedDependency[CatalogService],
         principal: NamedDependency[Principal],
     ) -> None:
         """Delete a lesson (managers of its course). Its children lose their parent and the lessons
         after it move up one position."""
+        catalog = catalog_of(request)
         await catalog.delete_lesson(
             principal.user, parse_uuid("lesson_id", lesson_id), if_match(request, LessonResponse.of)
         )
