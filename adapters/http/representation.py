@@ -8,11 +8,13 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
-from litestar import Request, Response
+from litestar import Response
+from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import HeaderParameter
 
 from domain.shared.errors import PreconditionFailed
 from domain.shared.ports import Cache
@@ -23,6 +25,24 @@ JSON = "application/json"
 STALE = "The resource has changed since it was read (If-Match)"
 _ENCODER = msgspec.json.Encoder()
 _ENTITY_TAG = re.compile(r'\s*(W/)?("[^"]*")\s*(?:,|$)')
+
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        required=False,
+        description="Apply the change only if the resource still has this ETag (else 412)",
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-None-Match",
+        required=False,
+        description="ETag(s) the client holds: 304 without a body when one is current",
+    ),
+]
+ETAG = [ResponseHeader(name="ETag", description="Strong entity tag of this representation", documentation_only=True)]
 
 NOT_MODIFIED: dict[int, ResponseSpec] = {
     304: ResponseSpec(data_container=None, description="Not modified: the `If-None-Match` tag is current")
@@ -73,22 +93,21 @@ def none_match(header: str | None, etag: str) -> bool:
     return tags is None or any(tag == etag for _, tag in tags)
 
 
-def respond(request: Request[Any, Any, Any], representation: Representation, status: int = 200) -> Response[Any]:
+def respond(representation: Representation, status: int = 200, *, if_none_match: str | None = None) -> Response[Any]:
     """The representation with its ETag (and Link); 304 without a body when the client has it."""
     headers = {"ETag": representation.etag}
-    if request.method == "GET" and none_match(request.headers.get("if-none-match"), representation.etag):
+    if none_match(if_none_match, representation.etag):
         return Response(content=b"", status_code=304, headers=headers)
     if representation.link:
         headers["Link"] = representation.link
     return Response(content=representation.body, status_code=status, media_type=JSON, headers=headers)
 
 
-def if_match(request: Request[Any, Any, Any], represent: Callable[[T], Any]) -> Callable[[T], None] | None:
+def if_match(header: str | None, represent: Callable[[T], Any]) -> Callable[[T], None] | None:
     """The `If-Match` precondition as a check of the current entity, or None when not sent.
 
     Strong comparison: a weak tag never matches; `*` matches any current representation.
     """
-    header = request.headers.get("if-match")
     if header is None:
         return None
     tags = _tags(header)

@@ -19,7 +19,16 @@ from adapters.http.catalog.schemas import (
 )
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_link, page_of
-from adapters.http.representation import NOT_MODIFIED, Representation, if_match, read_through, respond
+from adapters.http.representation import (
+    ETAG,
+    NOT_MODIFIED,
+    IfMatch,
+    IfNoneMatch,
+    Representation,
+    if_match,
+    read_through,
+    respond,
+)
 from adapters.http.security import (
     BEARER,
     OPTIONAL_BEARER,
@@ -62,6 +71,7 @@ class CoursesController(Controller):
 
     @get(
         "/",
+        response_headers=ETAG,
         operation_id="list_courses",
         security=OPTIONAL_BEARER,
         responses={**errors(422, 429), **NOT_MODIFIED},
@@ -70,6 +80,7 @@ class CoursesController(Controller):
         self,
         *,
         request: Request[Any, Any, Any],
+        if_none_match: IfNoneMatch = None,
         paging: NamedDependency[PageParams],
         category: Annotated[
             str | None, QueryParameter(max_length=100, description="Exact, case-sensitive category")
@@ -83,7 +94,6 @@ class CoursesController(Controller):
             QueryParameter(
                 max_length=200,
                 description="Text search over title and description (every word must match)",
-                examples=[],
             ),
         ] = None,
     ) -> Response[PageResponse[CourseResponse]]:
@@ -105,13 +115,15 @@ class CoursesController(Controller):
 
         if rules.is_public(scope):
             return respond(
-                request, await read_through(catalog.cache, COURSE_LIST, list_key(request), catalog.cache_ttl, load)
+                await read_through(catalog.cache, COURSE_LIST, list_key(request), catalog.cache_ttl, load),
+                if_none_match=if_none_match,
             )
         representation, _ = await load()
-        return respond(request, representation)
+        return respond(representation, if_none_match=if_none_match)
 
     @post(
         "/",
+        response_headers=ETAG,
         operation_id="create_course",
         status_code=201,
         guards=[authenticated, instructor_or_admin],
@@ -120,6 +132,7 @@ class CoursesController(Controller):
     )
     async def create_course(
         self,
+        *,
         request: Request[Any, Any, Any],
         data: JSONBody[CourseCreate],
         principal: NamedDependency[Principal],
@@ -140,19 +153,22 @@ class CoursesController(Controller):
                 metadata=data.metadata,
             ),
         )
-        response = respond(request, Representation.of(CourseResponse.of(course)), 201)
+        response = respond(Representation.of(CourseResponse.of(course)), 201)
         response.headers["Location"] = f"/api/v1/courses/{course.id}"
         return response
 
     @get(
         "/{course_id:str}",
+        response_headers=ETAG,
         operation_id="get_course",
         security=OPTIONAL_BEARER,
         responses={**errors(403, 404, 422, 429), **NOT_MODIFIED},
     )
     async def get_course(
         self,
+        *,
         request: Request[Any, Any, Any],
+        if_none_match: IfNoneMatch = None,
         course_id: UuidPath,
     ) -> Response[CourseResponse]:
         """One course. A draft is visible only to its managers (owner and admins)."""
@@ -165,10 +181,14 @@ class CoursesController(Controller):
             # this namespace (which unpublishing invalidates) passes every viewer's check.
             return Representation.of(CourseResponse.of(course)), course.is_published
 
-        return respond(request, await read_through(catalog.cache, course_key(cid), PUBLIC, catalog.cache_ttl, load))
+        return respond(
+            await read_through(catalog.cache, course_key(cid), PUBLIC, catalog.cache_ttl, load),
+            if_none_match=if_none_match,
+        )
 
     @patch(
         "/{course_id:str}",
+        response_headers=ETAG,
         operation_id="update_course",
         guards=[authenticated],
         security=BEARER,
@@ -176,7 +196,9 @@ class CoursesController(Controller):
     )
     async def update_course(
         self,
+        *,
         request: Request[Any, Any, Any],
+        if_match_tag: IfMatch = None,
         course_id: UuidPath,
         data: JSONBody[CourseUpdate],
         principal: NamedDependency[Principal],
@@ -198,12 +220,13 @@ class CoursesController(Controller):
             principal.user,
             parse_uuid("course_id", course_id),
             changes,
-            if_match(request, CourseResponse.of),
+            if_match(if_match_tag, CourseResponse.of),
         )
-        return respond(request, Representation.of(CourseResponse.of(course)))
+        return respond(Representation.of(CourseResponse.of(course)))
 
     @post(
         "/{course_id:str}/publish",
+        response_headers=ETAG,
         operation_id="publish_course",
         status_code=200,
         guards=[authenticated],
@@ -212,6 +235,7 @@ class CoursesController(Controller):
     )
     async def publish_course(
         self,
+        *,
         request: Request[Any, Any, Any],
         course_id: UuidPath,
         principal: NamedDependency[Principal],
@@ -219,7 +243,7 @@ class CoursesController(Controller):
         """Publish a course (managers). Publishing a published course changes nothing."""
         catalog = catalog_of(request)
         course = await catalog.publish_course(principal.user, parse_uuid("course_id", course_id))
-        return respond(request, Representation.of(CourseResponse.of(course)))
+        return respond(Representation.of(CourseResponse.of(course)))
 
     @delete(
         "/{course_id:str}",
@@ -230,7 +254,9 @@ class CoursesController(Controller):
     )
     async def delete_course(
         self,
+        *,
         request: Request[Any, Any, Any],
+        if_match_tag: IfMatch = None,
         course_id: UuidPath,
         principal: NamedDependency[Principal],
         force: Annotated[bool, QueryParameter(description="Admins: delete even when students are enrolled")] = False,
@@ -242,18 +268,21 @@ class CoursesController(Controller):
             principal.user,
             parse_uuid("course_id", course_id),
             force=force,
-            precondition=if_match(request, CourseResponse.of),
+            precondition=if_match(if_match_tag, CourseResponse.of),
         )
 
     @get(
         "/{course_id:str}/lessons",
+        response_headers=ETAG,
         operation_id="list_course_lessons",
         security=OPTIONAL_BEARER,
         responses={**errors(403, 404, 422, 429), **NOT_MODIFIED},
     )
     async def list_lessons(
         self,
+        *,
         request: Request[Any, Any, Any],
+        if_none_match: IfNoneMatch = None,
         course_id: UuidPath,
         paging: NamedDependency[PageParams],
     ) -> Response[PageResponse[LessonResponse]]:
@@ -267,11 +296,13 @@ class CoursesController(Controller):
             return representation, course.is_published
 
         return respond(
-            request, await read_through(catalog.cache, lessons_key(cid), list_key(request), catalog.cache_ttl, load)
+            await read_through(catalog.cache, lessons_key(cid), list_key(request), catalog.cache_ttl, load),
+            if_none_match=if_none_match,
         )
 
     @post(
         "/{course_id:str}/lessons",
+        response_headers=ETAG,
         operation_id="create_lesson",
         status_code=201,
         guards=[authenticated],
@@ -280,6 +311,7 @@ class CoursesController(Controller):
     )
     async def create_lesson(
         self,
+        *,
         request: Request[Any, Any, Any],
         course_id: UuidPath,
         data: JSONBody[LessonCreate],
@@ -304,12 +336,13 @@ class CoursesController(Controller):
                 metadata=data.metadata,
             ),
         )
-        response = respond(request, Representation.of(LessonResponse.of(lesson)), 201)
+        response = respond(Representation.of(LessonResponse.of(lesson)), 201)
         response.headers["Location"] = f"/api/v1/lessons/{lesson.id}"
         return response
 
     @patch(
         "/{course_id:str}/lessons/reorder",
+        response_headers=ETAG,
         operation_id="reorder_lessons",
         guards=[authenticated],
         security=BEARER,
@@ -335,6 +368,4 @@ class CoursesController(Controller):
             page_size=paging.page_size,
         )
         list_path = request.url.path.rstrip("/").removesuffix("/reorder")
-        return respond(
-            request, Representation.of(page_of(page, LessonResponse.of), page_link(request, page, path=list_path))
-        )
+        return respond(Representation.of(page_of(page, LessonResponse.of), page_link(request, page, path=list_path)))

@@ -12,7 +12,7 @@ from litestar.params import JSONBody
 from adapters.http.bodies import given
 from adapters.http.catalog.schemas import LessonResponse, LessonUpdate
 from adapters.http.openapi import errors
-from adapters.http.representation import NOT_MODIFIED, Representation, if_match, respond
+from adapters.http.representation import ETAG, NOT_MODIFIED, IfMatch, IfNoneMatch, Representation, if_match, respond
 from adapters.http.security import (
     BEARER,
     OPTIONAL_BEARER,
@@ -32,23 +32,27 @@ class LessonsController(Controller):
 
     @get(
         "/{lesson_id:str}",
+        response_headers=ETAG,
         operation_id="get_lesson",
         security=OPTIONAL_BEARER,
         responses={**errors(403, 404, 422, 429), **NOT_MODIFIED},
     )
     async def get_lesson(
         self,
+        *,
         request: Request[Any, Any, Any],
+        if_none_match: IfNoneMatch = None,
         lesson_id: UuidPath,
     ) -> Response[LessonResponse]:
         """One lesson. Lessons of a published course are open to everyone (`is_preview` does not open
         a draft's lessons)."""
         catalog = catalog_of(request)
         lesson = await catalog.get_lesson(await optional_viewer(request), parse_uuid("lesson_id", lesson_id))
-        return respond(request, Representation.of(LessonResponse.of(lesson)))
+        return respond(Representation.of(LessonResponse.of(lesson)), if_none_match=if_none_match)
 
     @patch(
         "/{lesson_id:str}",
+        response_headers=ETAG,
         operation_id="update_lesson",
         guards=[authenticated],
         security=BEARER,
@@ -56,7 +60,9 @@ class LessonsController(Controller):
     )
     async def update_lesson(
         self,
+        *,
         request: Request[Any, Any, Any],
+        if_match_tag: IfMatch = None,
         lesson_id: UuidPath,
         data: JSONBody[LessonUpdate],
         principal: NamedDependency[Principal],
@@ -78,9 +84,9 @@ class LessonsController(Controller):
             metadata=given(data.metadata),
         )
         lesson = await catalog.update_lesson(
-            principal.user, parse_uuid("lesson_id", lesson_id), changes, if_match(request, LessonResponse.of)
+            principal.user, parse_uuid("lesson_id", lesson_id), changes, if_match(if_match_tag, LessonResponse.of)
         )
-        return respond(request, Representation.of(LessonResponse.of(lesson)))
+        return respond(Representation.of(LessonResponse.of(lesson)))
 
     @delete(
         "/{lesson_id:str}",
@@ -91,7 +97,9 @@ class LessonsController(Controller):
     )
     async def delete_lesson(
         self,
+        *,
         request: Request[Any, Any, Any],
+        if_match_tag: IfMatch = None,
         lesson_id: UuidPath,
         principal: NamedDependency[Principal],
     ) -> None:
@@ -99,5 +107,5 @@ class LessonsController(Controller):
         after it move up one position."""
         catalog = catalog_of(request)
         await catalog.delete_lesson(
-            principal.user, parse_uuid("lesson_id", lesson_id), if_match(request, LessonResponse.of)
+            principal.user, parse_uuid("lesson_id", lesson_id), if_match(if_match_tag, LessonResponse.of)
         )
