@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from adapters.sql.mappers import course_from_row, course_values, lesson_from_row, lesson_values
+from adapters.sql.mappers import catalog_values, course_from_row, lesson_from_row
 from adapters.sql.models import COURSE_SEARCH_CONFIG, COURSE_SEARCH_DOCUMENT, CourseRow, EnrollmentRow, LessonRow
 from domain.catalog.model import Course, CourseFilter, Lesson
 from domain.catalog.services import ORDER_CONFLICT, SLUG_TAKEN
@@ -65,7 +65,7 @@ class SqlCourseRepository:
 
     async def add(self, course: Course) -> None:
         try:
-            await self._s.execute(insert(COURSES).values(**course_values(course)))
+            await self._s.execute(insert(COURSES).values(**catalog_values(course)))
         except IntegrityError:
             raise Conflict(SLUG_TAKEN) from None
 
@@ -77,7 +77,7 @@ class SqlCourseRepository:
         return set(rows.scalars())
 
     async def save(self, course: Course) -> None:
-        values = course_values(course)
+        values = catalog_values(course)
         del values["id"], values["created_at"], values["slug"], values["instructor_id"]
         await self._s.execute(update(COURSES).where(COURSES.c.id == course.id).values(**values))
 
@@ -111,12 +111,12 @@ class SqlLessonRepository:
 
     async def add(self, lesson: Lesson) -> None:
         try:
-            await self._s.execute(insert(LESSONS).values(**lesson_values(lesson)))
+            await self._s.execute(insert(LESSONS).values(**catalog_values(lesson)))
         except IntegrityError:
             raise Conflict(ORDER_CONFLICT) from None
 
     async def save(self, lesson: Lesson) -> None:
-        values = lesson_values(lesson)
+        values = catalog_values(lesson)
         del values["id"], values["created_at"], values["course_id"], values["slug"]
         try:
             await self._s.execute(update(LESSONS).where(LESSONS.c.id == lesson.id).values(**values))

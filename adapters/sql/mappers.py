@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from adapters.sql.models import RecoveryCodeRow, RefreshSessionRow, UserRow
@@ -81,22 +82,12 @@ def course_from_row(row: Any) -> Course:
     )
 
 
-def course_values(course: Course) -> dict[str, object]:
-    return {
-        "id": course.id,
-        "title": course.title,
-        "slug": course.slug,
-        "description": course.description,
-        "instructor_id": course.instructor_id,
-        "category": course.category,
-        "difficulty_level": course.difficulty_level.value if course.difficulty_level else None,
-        "is_published": course.is_published,
-        "thumbnail_url": course.thumbnail_url,
-        "estimated_duration_minutes": course.estimated_duration_minutes,
-        "custom_metadata": course.metadata,
-        "created_at": course.created_at,
-        "updated_at": course.updated_at,
-    }
+def catalog_values(entity: Course | Lesson) -> dict[str, object]:
+    """Column values of a course or lesson, for INSERT and UPDATE: the fields by name (enums are
+    strings), with `metadata` stored in `custom_metadata` (the ORM reserves the name)."""
+    values = {f.name: getattr(entity, f.name) for f in dataclasses.fields(entity)}
+    values["custom_metadata"] = values.pop("metadata")
+    return values
 
 
 def lesson_from_row(row: Any) -> Lesson:
@@ -118,23 +109,3 @@ def lesson_from_row(row: Any) -> Lesson:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
-
-
-def lesson_values(lesson: Lesson) -> dict[str, object]:
-    return {
-        "id": lesson.id,
-        "course_id": lesson.course_id,
-        "title": lesson.title,
-        "slug": lesson.slug,
-        "description": lesson.description,
-        "content": lesson.content,
-        "lesson_type": lesson.lesson_type.value,
-        "order_index": lesson.order_index,
-        "parent_lesson_id": lesson.parent_lesson_id,
-        "duration_minutes": lesson.duration_minutes,
-        "video_url": lesson.video_url,
-        "is_preview": lesson.is_preview,
-        "custom_metadata": lesson.metadata,
-        "created_at": lesson.created_at,
-        "updated_at": lesson.updated_at,
-    }
