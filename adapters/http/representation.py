@@ -125,7 +125,7 @@ def if_match(header: str | None, represent: Callable[[T], Any]) -> Callable[[T],
 async def read_through(
     cache: Cache,
     namespace: str,
-    key: str,
+    key: str | None,
     ttl: float,
     load: Callable[[], Awaitable[tuple[Representation, bool]]],
 ) -> Representation:
@@ -133,9 +133,9 @@ async def read_through(
 
     The cache's stamp is taken before loading, so a write that commits meanwhile (and
     invalidates the namespace) makes the fill a no-op instead of storing what it replaced.
-    A `ttl` of 0 turns caching off.
+    A `ttl` of 0, or no key, reads around the cache.
     """
-    if ttl <= 0:
+    if ttl <= 0 or key is None:
         representation, _ = await load()
         return representation
     cached = await cache.get(namespace, key)

@@ -59,9 +59,16 @@ PUBLIC = "public"
 instructor_or_admin = require_roles(Role.INSTRUCTOR, Role.ADMIN, detail=INSUFFICIENT_PERMISSIONS)
 
 
-def list_key(request: Request[Any, Any, Any]) -> str:
+# Query parameters the catalog lists understand. A request with any other one is answered
+# uncached: its `Link` header would repeat it, so every invented parameter would be a new entry.
+LIST_PARAMETERS = frozenset({"page", "page_size", "category", "difficulty_level", "mine", "q"})
+
+
+def list_key(request: Request[Any, Any, Any]) -> str | None:
     """Everything besides the scope that shapes a list response: the path and the whole query
-    (the `Link` header repeats the other parameters in their order)."""
+    (the `Link` header repeats the other parameters in their order); None when not cacheable."""
+    if not LIST_PARAMETERS.issuperset(request.query_params.keys()):
+        return None
     return f"{PUBLIC}:{request.url.path}?{request.scope['query_string'].decode('latin-1')}"
 
 
