@@ -11,9 +11,10 @@ from sqlalchemy import insert
 from adapters.sql.models import EnrollmentRow
 from domain.shared.clock import SystemClock
 from domain.shared.ids import new_id
+from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import invalid, problem
-from tests.support.api import Api
-from tests.support.catalog import Cast, cast_of, create_course, publish, unique_title
+from tests.support.api import Api, unwrap
+from tests.support.catalog import Cast, cast_of, create_course, publish, unique_title, user_with_role
 
 ROLES = ["owner", "other", "admin", "student", "anonymous"]
 
@@ -418,3 +419,28 @@ async def test_list_etag_changes_with_the_list(api: Api, cast: Cast) -> None:
     r = await api.client.get("/api/v1/courses", headers={"If-None-Match": etag})
     assert r.status_code == 200
     assert r.json()["total"] == 1
+
+
+async def test_catalog_responses_in_the_envelope(make_api: MakeApiFn) -> None:
+    api = await make_api(LMS_RESPONSE_ENVELOPE="true")
+    owner = await user_with_role(api, "instructor")
+    r = await api.client.post("/api/v1/courses", json={"title": "Wrapped course"}, headers=owner.headers)
+    assert r.status_code == 201
+    course = unwrap(r.json())
+    assert r.json()["success"] is True
+    await api.client.post(f"/api/v1/courses/{course['id']}/publish", headers=owner.headers)
+    r = await api.client.get("/api/v1/courses")
+    assert unwrap(r.json())["total"] == 1
+    assert r.headers["link"]
+    etag = r.headers["etag"]
+    r = await api.client.get("/api/v1/courses", headers={"If-None-Match": etag})
+    assert r.status_code == 304
+    assert r.content == b""
+    r = await api.client.get(f"/api/v1/courses/{course['id']}")
+    assert unwrap(r.json())["title"] == "Wrapped course"
+    r = await api.client.patch(
+        f"/api/v1/courses/{course['id']}",
+        json={"title": "Still wrapped"},
+        headers={**owner.headers, "If-Match": r.headers["etag"]},
+    )
+    assert unwrap(r.json())["title"] == "Still wrapped"
