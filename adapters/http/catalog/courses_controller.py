@@ -181,9 +181,10 @@ class CoursesController(Controller):
         """One course. A draft is visible only to its managers (owner and admins)."""
         catalog = catalog_of(request)
         cid = parse_uuid("course_id", course_id)
+        viewer = await optional_viewer(request)  # who asks is settled before the cache is read
 
         async def load() -> tuple[Representation, bool]:
-            course = await catalog.get_course(await optional_viewer(request), cid)
+            course = await catalog.get_course(viewer, cid)
             # Only a published course is shared: it is visible to everyone, so an entry found in
             # this namespace (which unpublishing invalidates) passes every viewer's check.
             return Representation.of(CourseResponse.of(course)), course.is_published
@@ -296,9 +297,11 @@ class CoursesController(Controller):
         """A course's lessons by position. A draft's lessons are visible only to its managers."""
         catalog = catalog_of(request)
         cid = parse_uuid("course_id", course_id)
+        viewer = await optional_viewer(request)  # who asks is settled before the cache is read
 
         async def load() -> tuple[Representation, bool]:
-            course, page = await catalog.list_lessons(await optional_viewer(request), cid, paging)
+            # Shared only for a published course, whose lessons everyone may read (see get_course).
+            course, page = await catalog.list_lessons(viewer, cid, paging)
             representation = Representation.of(page_of(page, LessonResponse.of), page_link(request, page))
             return representation, course.is_published
 
