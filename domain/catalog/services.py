@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 from uuid import UUID
 
@@ -135,7 +135,6 @@ class CatalogService:
     cache: Cache
     clock: Clock
     cache_ttl: float = 120.0  # how long a shared read may be served from the cache; 0: never
-    _log: logging.Logger = field(default=log, repr=False)
 
     # ----- courses -----
 
@@ -143,12 +142,7 @@ class CatalogService:
         return await self.reader.courses(scope, params)
 
     async def get_course(self, viewer: User | None, course_id: UUID) -> Course:
-        course = await self.reader.course(course_id)
-        if course is None:
-            raise NotFound(COURSE_NOT_FOUND)
-        if not rules.can_view(viewer, course):
-            raise Forbidden(NOT_AUTHORIZED_COURSE)
-        return course
+        return await self._visible_course(viewer, course_id, NOT_AUTHORIZED_COURSE)
 
     async def create_course(self, actor: User, new: NewCourse) -> Course:
         if actor.role not in (Role.INSTRUCTOR, Role.ADMIN):
@@ -243,10 +237,10 @@ class CatalogService:
     async def list_lessons(
         self, viewer: User | None, course_id: UUID, params: PageParams
     ) -> tuple[Course, Page[Lesson]]:
-        course = await self.visible_course(viewer, course_id, NOT_AUTHORIZED_VIEW_LESSONS)
+        course = await self._visible_course(viewer, course_id, NOT_AUTHORIZED_VIEW_LESSONS)
         return course, await self.reader.lessons(course_id, params)
 
-    async def visible_course(self, viewer: User | None, course_id: UUID, forbidden: str) -> Course:
+    async def _visible_course(self, viewer: User | None, course_id: UUID, forbidden: str) -> Course:
         course = await self.reader.course(course_id)
         if course is None:
             raise NotFound(COURSE_NOT_FOUND)
@@ -419,4 +413,4 @@ class CatalogService:
                 return
             except Exception:
                 if attempt == 2:
-                    self._log.exception("cache invalidation failed for %s", ", ".join(namespaces))
+                    log.exception("cache invalidation failed for %s", ", ".join(namespaces))
