@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -317,3 +318,17 @@ async def test_reorder_of_an_empty_course(api: Api, cast: Cast, draft: dict[str,
     r = await api.client.patch(f"{lessons_url(draft)}/reorder", json={"lesson_ids": []}, headers=cast.owner.headers)
     assert r.status_code == 200
     assert r.json() == {"items": [], "total": 0, "page": 1, "page_size": 20, "total_pages": 0}
+
+
+async def test_lessons_added_at_once_get_distinct_positions(api: Api, cast: Cast, draft: dict[str, Any]) -> None:
+    """Lesson writes to one course are serialised (a row lock, or SQLite's write lock)."""
+    results = await asyncio.gather(
+        *(
+            api.client.post(
+                lessons_url(draft), json={"title": f"Lesson {n}", "lesson_type": "text"}, headers=cast.owner.headers
+            )
+            for n in range(6)
+        )
+    )
+    assert [r.status_code for r in results] == [201] * 6
+    assert sorted(r.json()["order_index"] for r in results) == [1, 2, 3, 4, 5, 6]
