@@ -76,17 +76,14 @@ def course_filter(
     text: str | None = None,
 ) -> CourseFilter:
     """The list-visibility table: who sees which courses in the catalog list."""
-    role = viewer.role if viewer is not None else None
-    if role in (Role.INSTRUCTOR, Role.ADMIN) and mine:
-        assert viewer is not None
-        scope = CourseFilter(published_only=False, instructor_id=viewer.id)
-    elif role is Role.ADMIN:
-        scope = CourseFilter(published_only=False)
-    else:  # anonymous, students (for whom `mine` means nothing), instructors browsing
-        scope = CourseFilter(published_only=True)
+    published_only, owner = True, None  # anonymous, students (`mine` means nothing), instructors browsing
+    if viewer is not None and viewer.role in (Role.INSTRUCTOR, Role.ADMIN) and mine:
+        published_only, owner = False, viewer.id
+    elif viewer is not None and viewer.role is Role.ADMIN:
+        published_only = False
     return CourseFilter(
-        published_only=scope.published_only,
-        instructor_id=scope.instructor_id,
+        published_only=published_only,
+        instructor_id=owner,
         category=category,
         difficulty_level=difficulty_level,
         text=text,
