@@ -69,7 +69,7 @@ def list_key(request: Request[Any, Any, Any]) -> str | None:
     (the `Link` header repeats the other parameters in their order); None when not cacheable."""
     if not LIST_PARAMETERS.issuperset(request.query_params.keys()):
         return None
-    return f"{PUBLIC}:{request.url.path}?{request.scope['query_string'].decode('latin-1')}"
+    return f"{PUBLIC}:{request.scope['path']}?{request.scope['query_string'].decode('latin-1')}"
 
 
 class CoursesController(Controller):
