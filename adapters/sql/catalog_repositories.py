@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
@@ -47,16 +47,21 @@ class SqlCourseRepository:
         self._s = session
 
     async def get(self, course_id: UUID, *, lock: bool = False) -> Course | None:
-        query = select(COURSES).where(COURSES.c.id == course_id)
+        return await self._one(COURSES.c.id == course_id, lock=lock)
+
+    async def of_lesson(self, lesson_id: UUID, *, lock: bool = False) -> Course | None:
+        lesson_course = select(LESSONS.c.course_id).where(LESSONS.c.id == lesson_id).scalar_subquery()
+        return await self._one(COURSES.c.id == lesson_course, lock=lock)
+
+    async def _one(self, condition: ColumnElement[bool], *, lock: bool) -> Course | None:
+        query = select(COURSES).where(condition)
         if lock:
             if self._s.get_bind().dialect.name == "sqlite":
                 # SQLite has no row locks: a no-op write takes the database's write lock instead,
                 # which later writers wait for (busy timeout), so the unit of work is serialised.
                 # (updated_at is named so its on-update default does not fire.)
                 await self._s.execute(
-                    update(COURSES)
-                    .where(COURSES.c.id == course_id)
-                    .values(id=COURSES.c.id, updated_at=COURSES.c.updated_at)
+                    update(COURSES).where(condition).values(id=COURSES.c.id, updated_at=COURSES.c.updated_at)
                 )
             else:
                 query = query.with_for_update()
@@ -137,27 +142,19 @@ class SqlLessonRepository:
             update(LESSONS).where(in_course, LESSONS.c.order_index <= 0).values(order_index=-LESSONS.c.order_index)
         )
 
-    async def set_positions(self, course_id: UUID, ordered: Sequence[UUID], now: datetime) -> None:
-        rows = await self._s.execute(
-            select(LESSONS.c.id, LESSONS.c.order_index).where(LESSONS.c.course_id == course_id)
-        )
-        current = {lesson_id: position for lesson_id, position in rows}
-        moves = [
-            {"lesson_id": lesson_id, "position": n, "now": now}
-            for n, lesson_id in enumerate(ordered, 1)
-            if current.get(lesson_id) != n
-        ]
+    async def set_positions(self, moves: Mapping[UUID, int], now: datetime) -> None:
         if not moves:
             return
         # Out of the way first (negative positions), then to their places: the unique
         # (course, position) constraint is checked row by row, so no step may collide.
-        moved = [move["lesson_id"] for move in moves]
-        await self._s.execute(update(LESSONS).where(LESSONS.c.id.in_(moved)).values(order_index=-LESSONS.c.order_index))
+        await self._s.execute(
+            update(LESSONS).where(LESSONS.c.id.in_(list(moves))).values(order_index=-LESSONS.c.order_index)
+        )
         await self._s.execute(
             update(LESSONS)
             .where(LESSONS.c.id == bindparam("lesson_id"))
             .values(order_index=bindparam("position"), updated_at=bindparam("now")),
-            moves,
+            [{"lesson_id": lesson_id, "position": position, "now": now} for lesson_id, position in moves.items()],
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -16,6 +16,10 @@ class CourseRepository(Protocol):
     async def get(self, course_id: UUID, *, lock: bool = False) -> Course | None:
         """`lock=True` holds the row until the unit of work ends, serialising writes to the course
         and its lessons."""
+        ...
+
+    async def of_lesson(self, lesson_id: UUID, *, lock: bool = False) -> Course | None:
+        """The course the lesson belongs to (None when there is no such lesson), as `get`."""
         ...
 
     async def add(self, course: Course) -> None:
@@ -53,8 +57,8 @@ class LessonRepository(Protocol):
         """Delete; its children lose their parent and the positions after it close up by one."""
         ...
 
-    async def set_positions(self, course_id: UUID, ordered: Sequence[UUID], now: datetime) -> None:
-        """Give the listed lessons positions 1..n in list order (every lesson of the course)."""
+    async def set_positions(self, moves: Mapping[UUID, int], now: datetime) -> None:
+        """Move each lesson to its new position (the moves together free every position they take)."""
         ...
 
 

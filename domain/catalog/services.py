@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -128,6 +129,16 @@ def _given(changes: CourseChanges | LessonChanges) -> dict[str, Any]:
     return {f.name: v for f in fields(changes) if (v := getattr(changes, f.name)) is not UNSET}
 
 
+def _apply(entity: Course | Lesson, values: dict[str, Any], now: datetime) -> bool:
+    """Set the values that differ and stamp `updated_at`; False when nothing differs."""
+    changed = {name: value for name, value in values.items() if getattr(entity, name) != value}
+    for name, value in changed.items():
+        setattr(entity, name, value)
+    if changed:
+        entity.updated_at = now
+    return bool(changed)
+
+
 @dataclass(slots=True)
 class CatalogService:
     uow: CatalogUnitOfWorkFactory
@@ -151,7 +162,8 @@ class CatalogService:
         base = new.slug if new.slug is not None else rules.slugify(new.title)
         if len(base) < rules.SLUG_MIN:
             raise FieldsInvalid("Request validation failed", [FieldError("body.slug", SLUG_TOO_SHORT)])
-        for attempt in range(_SLUG_ATTEMPTS):
+        attempts = 0
+        while True:
             now = self.clock.now()
             async with self.uow() as uow:
                 slug = rules.unique_slug(base, await uow.courses.slugs_like(base)) if derived else base
@@ -173,13 +185,13 @@ class CatalogService:
                 try:
                     await uow.courses.add(course)
                 except Conflict:
-                    if not derived or attempt == _SLUG_ATTEMPTS - 1:
+                    attempts += 1
+                    if not derived or attempts == _SLUG_ATTEMPTS:
                         raise
                     continue  # another request took the derived slug first: choose again
                 await uow.commit()
             # A draft is in no shared (public) cache entry: nothing to invalidate.
             return course
-        raise Conflict(SLUG_TAKEN)  # pragma: no cover - the loop returns or raises
 
     async def update_course(
         self,
@@ -194,12 +206,8 @@ class CatalogService:
             if precondition is not None:
                 precondition(course)
             was_published = course.is_published
-            given = _given(changes)
-            changed = {name: value for name, value in given.items() if getattr(course, name) != value}
+            changed = _apply(course, _given(changes), self.clock.now())
             if changed:
-                for name, value in changed.items():
-                    setattr(course, name, value)
-                course.updated_at = self.clock.now()
                 await uow.courses.save(course)
                 await uow.commit()
         if changed:
@@ -314,11 +322,8 @@ class CatalogService:
                 given["video_url"] = None  # moving away from video clears the URL
             if given.get("video_url", lesson.video_url) is not None and lesson_type is not LessonType.VIDEO:
                 raise InvalidInput(rules.VIDEO_URL_NOT_ALLOWED)
-            changed = {name: value for name, value in given.items() if getattr(lesson, name) != value}
+            changed = _apply(lesson, given, self.clock.now())
             if changed:
-                for name, value in changed.items():
-                    setattr(lesson, name, value)
-                lesson.updated_at = self.clock.now()
                 await uow.lessons.save(lesson)
                 await uow.commit()
         if changed:
@@ -341,17 +346,15 @@ class CatalogService:
             lessons = {lesson.id: lesson for lesson in await uow.lessons.of_course(course_id)}
             if not rules.is_permutation(lesson_ids, lessons):
                 raise FieldsInvalid(REORDER_MISMATCH, [FieldError("body.lesson_ids", REORDER_MISMATCH)])
-            now = self.clock.now()
             ordered = [lessons[lesson_id] for lesson_id in lesson_ids]
-            moved = [lesson for position, lesson in enumerate(ordered, 1) if lesson.order_index != position]
-            if moved:
-                await uow.lessons.set_positions(course_id, lesson_ids, now)
+            moves = {lesson.id: n for n, lesson in enumerate(ordered, 1) if lesson.order_index != n}
+            if moves:
+                now = self.clock.now()
+                await uow.lessons.set_positions(moves, now)
                 await uow.commit()
-                for position, lesson in enumerate(ordered, 1):
-                    if lesson.order_index != position:
-                        lesson.order_index = position
-                        lesson.updated_at = now
-        if moved:
+                for lesson in ordered:
+                    _apply(lesson, {"order_index": moves.get(lesson.id, lesson.order_index)}, now)
+        if moves:
             await self._invalidate(lessons_key(course_id))
         return ordered
 
@@ -367,19 +370,16 @@ class CatalogService:
         return course
 
     async def _managed_lesson(self, uow: CatalogUnitOfWork, actor: User, lesson_id: UUID) -> Lesson:
-        lesson = await uow.lessons.get(lesson_id)
-        if lesson is None:
-            raise NotFound(LESSON_NOT_FOUND)
-        course = await uow.courses.get(lesson.course_id, lock=True)
-        if course is None:  # deleted with its course since the first read
+        """The lesson, read under its course's lock, after the 404 and the manager check."""
+        course = await uow.courses.of_lesson(lesson_id, lock=True)
+        if course is None:
             raise NotFound(LESSON_NOT_FOUND)
         if not rules.can_manage(actor, course):
             raise Forbidden(NOT_AUTHORIZED_MANAGE_LESSONS)
-        # Re-read under the course lock: another writer may have moved it meanwhile.
-        current = await uow.lessons.get(lesson_id)
-        if current is None:
+        lesson = await uow.lessons.get(lesson_id)
+        if lesson is None:  # deleted by a writer that held the lock before us
             raise NotFound(LESSON_NOT_FOUND)
-        return current
+        return lesson
 
     async def _parent_in_course(self, uow: CatalogUnitOfWork, parent_id: UUID, course_id: UUID) -> Lesson:
         parent = await uow.lessons.get(parent_id)

@@ -101,7 +101,9 @@ async def test_positions_are_unique_and_close_up(uow_factory: SqlUnitOfWorkFacto
         ]  # fmt: skip
         assert remaining[-1].parent_lesson_id is None
         order = [x.id for x in reversed(remaining)]
-        await uow.lessons.set_positions(course.id, order, NOW + timedelta(hours=1))
+        await uow.lessons.set_positions(
+            {lesson_id: n for n, lesson_id in enumerate(order, 1)}, NOW + timedelta(hours=1)
+        )
         await uow.commit()
     async with uow_factory() as uow:
         assert [x.id for x in await uow.lessons.of_course(course.id)] == order
