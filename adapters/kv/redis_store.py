@@ -24,6 +24,15 @@ return {count, ttl}
 """
 
 
+@asynccontextmanager
+async def _guard() -> AsyncIterator[None]:
+    """Connection and protocol failures become KeyValueUnavailable."""
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise KeyValueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
+
+
 class RedisKeyValue:
     def __init__(self, url: str, *, prefix: str = "lms:", timeout: float = 1.0) -> None:
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
@@ -39,47 +48,40 @@ class RedisKeyValue:
     def _k(self, key: str) -> str:
         return self._prefix + key
 
-    @asynccontextmanager
-    async def _guard(self) -> AsyncIterator[None]:
-        try:
-            yield
-        except (RedisError, OSError) as exc:
-            raise KeyValueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
-
     async def get(self, key: str) -> str | None:
-        async with self._guard():
+        async with _guard():
             value = await self._redis.get(self._k(key))
         return None if value is None else str(value)
 
     async def set(self, key: str, value: str, ttl: float) -> None:
-        async with self._guard():
+        async with _guard():
             await self._redis.set(self._k(key), value, px=max(1, int(ttl * 1000)))
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
-        async with self._guard():
+        async with _guard():
             return bool(await self._redis.set(self._k(key), value, px=max(1, int(ttl * 1000)), nx=True))
 
     async def pop(self, key: str) -> str | None:
-        async with self._guard():
+        async with _guard():
             value = await self._redis.getdel(self._k(key))
         return None if value is None else str(value)
 
     async def delete(self, *keys: str) -> None:
         if keys:
-            async with self._guard():
+            async with _guard():
                 await self._redis.delete(*(self._k(k) for k in keys))
 
     async def exists(self, *keys: str) -> int:
-        async with self._guard():
+        async with _guard():
             return int(await self._redis.exists(*(self._k(k) for k in keys)))
 
     async def hit(self, key: str, window: float) -> WindowHit:
-        async with self._guard():
+        async with _guard():
             count, ttl_ms = await self._hit(keys=[self._k(key)], args=[max(1, int(window * 1000))])
         return WindowHit(count=int(count), reset_after=int(ttl_ms) / 1000)
 
     async def ping(self) -> None:
-        async with self._guard():
+        async with _guard():
             await self._redis.ping()
 
     async def close(self) -> None:
@@ -148,20 +150,11 @@ class RedisCache:
     async def invalidate(self, *namespaces: str) -> None:
         if not namespaces:
             return
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for namespace in namespaces:
-                    pipe.incr(self._generation_key(namespace))
-                    pipe.expire(self._generation_key(namespace), _GENERATION_TTL)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise KeyValueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
-
-    async def ping(self) -> None:
-        try:
-            await self._redis.ping()
-        except (RedisError, OSError) as exc:
-            raise KeyValueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
+        async with _guard(), self._redis.pipeline(transaction=False) as pipe:
+            for namespace in namespaces:
+                pipe.incr(self._generation_key(namespace))
+                pipe.expire(self._generation_key(namespace), _GENERATION_TTL)
+            await pipe.execute()
 
     async def close(self) -> None:
         await self._redis.aclose()
