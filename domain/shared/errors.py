@@ -44,9 +44,6 @@ class Conflict(DomainError):
 class PreconditionFailed(DomainError):
     """The caller's precondition (such as `If-Match`) does not hold for the current state (HTTP 412)."""
 
-    def __init__(self, detail: str = "The resource has changed since it was read") -> None:
-        super().__init__(detail)
-
 
 class Unavailable(DomainError):
     """A dependency needed to answer safely is down (HTTP 503)."""
