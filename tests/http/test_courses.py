@@ -444,3 +444,28 @@ async def test_catalog_responses_in_the_envelope(make_api: MakeApiFn) -> None:
         headers={**owner.headers, "If-Match": r.headers["etag"]},
     )
     assert unwrap(r.json())["title"] == "Still wrapped"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [
+        ("GET", "/api/v1/courses/{bad}", "path.course_id"),
+        ("PATCH", "/api/v1/courses/{bad}", "path.course_id"),
+        ("DELETE", "/api/v1/courses/{bad}", "path.course_id"),
+        ("POST", "/api/v1/courses/{bad}/publish", "path.course_id"),
+        ("GET", "/api/v1/courses/{bad}/lessons", "path.course_id"),
+        ("POST", "/api/v1/courses/{bad}/lessons", "path.course_id"),
+        ("PATCH", "/api/v1/courses/{bad}/lessons/reorder", "path.course_id"),
+        ("GET", "/api/v1/lessons/{bad}", "path.lesson_id"),
+        ("PATCH", "/api/v1/lessons/{bad}", "path.lesson_id"),
+        ("DELETE", "/api/v1/lessons/{bad}", "path.lesson_id"),
+    ],
+)
+async def test_every_id_route_refuses_a_malformed_uuid(
+    api: Api, cast: Cast, method: str, path: str, field: str
+) -> None:
+    bodies = {"PATCH": {"lesson_ids": []}, "POST": {"title": "Valid title", "lesson_type": "text"}}
+    r = await api.client.request(
+        method, path.format(bad="12345-not-a-uuid"), json=bodies.get(method), headers=cast.admin.headers
+    )
+    invalid(r, field)
