@@ -25,12 +25,15 @@ from adapters.http.edge import add_edge_headers
 from adapters.http.envelope import EnvelopeMiddleware
 from adapters.http.identity.auth_controller import AuthController
 from adapters.http.identity.users_controller import UsersController
+from adapters.http.integrations.controller import WebhookDeliveriesController
+from adapters.http.learning.controller import EnrollmentsController
 from adapters.http.metrics import EdgeMiddleware, Metrics, metrics_app
 from adapters.http.pagination import page_params
 from adapters.http.problems import exception_handlers
 from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
+from adapters.http.routing import answer_options_with_every_method
 from adapters.http.security import provide_principal
-from adapters.http.system import banner, health, readiness_of, ready
+from adapters.http.system import banner, docs, health, readiness_of, ready
 from adapters.http.telemetry import TracingMiddleware
 from adapters.sql import migrate
 from domain.identity.model import TokenType
@@ -150,10 +153,20 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     metrics_route = asgi("/metrics", is_mount=False, include_in_schema=False, copy_scope=False)(metrics_app(metrics))
     readiness = readiness_of(container.ping_database, container.redis_pings())
 
-    api = Router(path="/api/v1", route_handlers=[AuthController, UsersController, CoursesController, LessonsController])
+    api = Router(
+        path="/api/v1",
+        route_handlers=[
+            AuthController,
+            UsersController,
+            CoursesController,
+            LessonsController,
+            EnrollmentsController,
+            WebhookDeliveriesController,
+        ],
+    )
     origins = list(settings.cors_origins)
     app = Litestar(
-        route_handlers=[banner, health, ready, metrics_route, api],
+        route_handlers=[banner, health, ready, metrics_route, api, *([docs] if settings.docs_enabled else [])],
         dependencies={
             "identity": Provide(lambda: container.identity, sync_to_thread=False),
             "principal": Provide(provide_principal),
@@ -185,4 +198,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         debug=False,
         logging_config=None,  # configure_logging owns logging
     )
+    answer_options_with_every_method(app)
     return app

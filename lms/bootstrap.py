@@ -23,14 +23,21 @@ from adapters.security.totp import PyOtpTotp
 from adapters.sql.catalog_repositories import SqlCatalogReader
 from adapters.sql.engine import create_engine, session_factory
 from adapters.sql.identity_repositories import SqlUserLookup
+from adapters.sql.integrations import SqlDeliveryStore
+from adapters.sql.learning_repositories import SqlLearningReader
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from adapters.webhooks.sender import HttpxWebhookSender
 from adapters.worker.jobs import job_handlers
+from adapters.worker.relay import RelayLoop
 from domain.catalog.services import CatalogService
 from domain.identity.ports import PasswordHasher
 from domain.identity.services import IdentityPolicy, IdentityService, TokenBlacklist
 from domain.identity.tokens import Tokens
+from domain.integrations.ports import WebhookSender
+from domain.integrations.webhooks import WebhookService
+from domain.learning.services import LearningService
 from domain.shared.clock import Clock, SystemClock
-from domain.shared.jobs import JobHandlers
+from domain.shared.jobs import JobHandler, JobHandlers
 from domain.shared.ports import Cache, JobQueue, KeyValueStore, Mailer
 from lms.settings import Settings
 
@@ -50,13 +57,21 @@ class Container:
     codec: JwtCodec
     identity: IdentityService
     catalog: CatalogService
+    learning: LearningService
+    webhooks: WebhookService
+    relay: RelayLoop
+    sender: WebhookSender
 
     async def start(self) -> None:
+        """What an API process starts; with the in-process queue it is also the webhook relay."""
         if isinstance(self.queue, SaqQueue):
             await self.queue.connect()
+        elif self.webhooks.enabled:
+            self.relay.start()
 
     async def close(self) -> None:
-        for closer in (self.queue, self.kv, self.kv_fallback, self.cache):
+        await self.relay.stop()
+        for closer in (self.queue, self.kv, self.kv_fallback, self.cache, self.sender):
             close = getattr(closer, "close", None)
             if close is not None:
                 try:
@@ -101,6 +116,7 @@ def build_container(
     *,
     hasher: PasswordHasher | None = None,
     clock: Clock | None = None,
+    webhook_sender: WebhookSender | None = None,
 ) -> Container:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -120,7 +136,7 @@ def build_container(
         cache = MemoryCache()
 
     mailer = build_mailer(settings)
-    handlers = job_handlers(mailer)
+    handlers: dict[str, JobHandler] = {}  # filled below: the webhook job needs the queue it runs on
     queue: JobQueue = SaqQueue(settings.queue_url) if settings.queue_url else InProcessQueue(handlers)
 
     codec = JwtCodec(settings.secret_key)
@@ -133,10 +149,22 @@ def build_container(
         frontend_url=settings.frontend_url,
         totp_issuer=settings.totp_issuer,
     )
-    uow = SqlUnitOfWorkFactory(sessions)
+    webhook_targets = tuple(dict.fromkeys(settings.webhook_urls))
+    uow = SqlUnitOfWorkFactory(sessions, record_events=bool(webhook_targets))
+    sender = webhook_sender or HttpxWebhookSender()
+    webhooks = WebhookService(
+        store=SqlDeliveryStore(engine, sessions),
+        sender=sender,
+        queue=queue,
+        clock=clock,
+        targets=webhook_targets,
+        secret=settings.webhook_secret or "",
+    )
+    handlers.update(job_handlers(mailer, webhooks))
+    users = SqlUserLookup(engine)
     identity = IdentityService(
         uow=uow,
-        users=SqlUserLookup(engine),
+        users=users,
         hasher=hasher or Argon2Hasher(),
         tokens=Tokens(codec),
         totp=PyOtpTotp(),
@@ -146,12 +174,21 @@ def build_container(
         clock=clock,
         policy=policy,
     )
+    learning = LearningService(
+        uow=uow,
+        reader=SqlLearningReader(engine),
+        users=users,
+        queue=queue,
+        clock=clock,
+        frontend_url=settings.frontend_url,
+    )
     catalog = CatalogService(
         uow=uow,
         reader=SqlCatalogReader(engine),
         cache=cache,
         clock=clock,
         cache_ttl=float(settings.cache_ttl_seconds),
+        content=learning,
     )
     return Container(
         settings=settings,
@@ -165,4 +202,8 @@ def build_container(
         codec=codec,
         identity=identity,
         catalog=catalog,
+        learning=learning,
+        webhooks=webhooks,
+        relay=RelayLoop(webhooks),
+        sender=sender,
     )

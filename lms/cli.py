@@ -89,6 +89,8 @@ def cmd_worker(_: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         running = asyncio.create_task(worker.start())
+        if container.webhooks.enabled:
+            container.relay.start()  # with a SAQ queue the outbox relay runs here, not in `lms run`
         print(f"worker started on queue {queue.queue.name!r}", flush=True)
         await stop.wait()
         await stop_worker(worker)

@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from domain.shared.unset import UNSET
 
+T = TypeVar("T")
+S = TypeVar("S", bound=msgspec.Struct)
+
 
 def given(value: Any) -> Any:
     """A PATCH member: msgspec's UNSET (absent) becomes the domain's; `None` and values pass."""
     return UNSET if value is msgspec.UNSET else value
+
+
+def changes_of(data: msgspec.Struct, changes: type[T], **renamed: Any) -> T:
+    """A PATCH body as the use case's partial update: absent members stay UNSET, `null` and values
+    pass through. `renamed` supplies members the body spells differently (or drops: `name=UNSET`)."""
+    values = {name: given(value) for name, value in msgspec.structs.asdict(data).items()}
+    values.update({name: given(value) for name, value in renamed.items()})
+    return changes(**{name: value for name, value in values.items() if value is not UNSET})
+
+
+def input_of(data: msgspec.Struct, target: type[T], **overrides: Any) -> T:
+    """A create body as the use case's input: the members by name, with `overrides` replacing
+    (or, as `name=UNSET`, dropping) some."""
+    values = {**msgspec.structs.asdict(data), **overrides}
+    return target(**{name: value for name, value in values.items() if value is not UNSET})
+
+
+def response_of(response: type[S], entity: object, **overrides: Any) -> S:
+    """A response Struct from an entity: each member is the entity's attribute of that name, unless
+    `overrides` gives it (a value the wire spells differently, such as a decimal string)."""
+    return response(
+        **{name: overrides[name] if name in overrides else getattr(entity, name) for name in response.__struct_fields__}
+    )

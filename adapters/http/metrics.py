@@ -16,6 +16,7 @@ from adapters.http.asgi import App as ASGIApp
 from adapters.http.asgi import Message, Receive, Scope, Send
 from adapters.http.edge import request_id
 from adapters.http.problems import send_problem
+from domain.integrations.context import current_request_id
 
 log = logging.getLogger("lms.access")
 
@@ -108,6 +109,7 @@ class EdgeMiddleware:
                 return
         method = scope["method"]
         template: str = scope.get("path_template") or scope["path"]
+        context = current_request_id.set(request_id(scope))  # for the audit log and error lines
         status = 500
         metrics = self.metrics
         start = time.perf_counter()
@@ -122,6 +124,7 @@ class EdgeMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            current_request_id.reset(context)
             elapsed = time.perf_counter() - start
             metrics.in_progress -= 1
             metrics.record(method, template, status, elapsed)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 from litestar import Request, Response
 from litestar.params import QueryParameter
 
-from domain.shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageParams
+from domain.shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, Page, PageParams
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -25,7 +25,7 @@ class PageResponse(msgspec.Struct, Generic[T]):
 
 
 async def page_params(
-    page: Annotated[int, QueryParameter(ge=1, description="1-based page number")] = 1,
+    page: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
     page_size: Annotated[
         int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Items per page (1..100)")
     ] = DEFAULT_PAGE_SIZE,
@@ -51,6 +51,12 @@ def link_header(path: str, query: Sequence[tuple[str, str]], page: int, page_siz
     return ", ".join(links)
 
 
+def request_query(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
+    """The query parameters in the client's order, from the raw query string, so that one request
+    gets the same `Link` bytes (and ETag) from every process."""
+    return parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+
+
 def page_of(page: Page[E], convert: Callable[[E], T]) -> PageResponse[T]:
     return PageResponse(
         items=[convert(item) for item in page.items],
@@ -65,7 +71,7 @@ def page_link(request: Request[Any, Any, Any], page: Page[Any], *, path: str | N
     """The `Link` header of a page of the list at `path` (default: the request's own path)."""
     return link_header(
         path or request.url.path,
-        [(str(k), str(v)) for k, v in request.query_params.multi_items()],
+        request_query(request),
         page.page,
         page.page_size,
         page.total_pages,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from litestar import Request, Response
@@ -18,6 +18,8 @@ from litestar.exceptions import (
 from litestar.types import ExceptionHandlersMap
 
 from adapters.http.asgi import Send
+from adapters.http.edge import request_id
+from domain.integrations.context import current_request_id
 from domain.shared.errors import (
     Conflict,
     DomainError,
@@ -118,6 +120,7 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[
     return problem(status, exc.detail, headers=headers)
 
 
+_NULL = re.compile(r"got `null`")
 _AT = re.compile(r"\s+-\s+at\s+`\$[^`]*`$")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 _INDEX = re.compile(r"\[(\d+)\]")
@@ -145,6 +148,10 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
     )
     errors: list[FieldError] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
+    if request.method == "PATCH" and (null := _null_member(extra)):
+        # PATCH semantics (API §1.2): `null` for a member that cannot be cleared is a 400; the schema
+        # documents such members as non-nullable, which is what a generated client should send.
+        return problem(400, f"'{null}' cannot be null")
     for item in extra:
         if not isinstance(item, dict):
             continue
@@ -157,6 +164,23 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
     if not errors:
         errors.append(FieldError("body", _message(str(exc.detail))))
     return validation_problem(errors)
+
+
+def _null_member(extra: list[Any]) -> str | None:
+    """The top-level body member a decoding error refused because it was `null`, if that was the error."""
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        source = str(getattr(item.get("source"), "value", item.get("source") or "body"))
+        key = item.get("key")
+        if source == "body" and isinstance(key, str) and key.isidentifier() and _NULL.search(str(item.get("message"))):
+            return key
+    return None
+
+
+def nesting_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """A body nested deeper than the decoder allows is a body that cannot be decoded (API §2.3)."""
+    return validation_problem([FieldError("body", "Request body is nested too deeply")])
 
 
 def serialization_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -188,7 +212,7 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         "unhandled error on %s %s (request %s)",
         request.method,
         request.scope.get("path_template", request.url.path),
-        request.scope.get("state", {}).get("request_id", "-"),
+        current_request_id.get() or request_id(cast(Any, request.scope)),
         exc_info=exc,
     )
     return problem(500, "Internal server error")
@@ -199,6 +223,7 @@ def exception_handlers() -> ExceptionHandlersMap:
         DomainError: domain_error_handler,
         ValidationException: validation_error_handler,
         SerializationException: serialization_error_handler,
+        RecursionError: nesting_error_handler,
         HTTPException: http_error_handler,
         Exception: internal_error_handler,
     }

@@ -15,6 +15,8 @@ from adapters.http.problems import VALIDATION_DETAIL
 from domain.catalog.services import CatalogService
 from domain.identity.model import Principal, Role, User
 from domain.identity.services import ADMIN_ONLY, IdentityService
+from domain.integrations.webhooks import WebhookService
+from domain.learning.services import LearningService
 from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated, Unavailable
 
 PRINCIPAL = "principal"
@@ -38,6 +40,16 @@ def catalog_of(connection: ASGIConnection[Any, Any, Any, Any]) -> CatalogService
     """The catalog service, read from the app rather than injected: a second injected dependency
     makes Litestar resolve them in a task group, which measured as half of a cached read's cost."""
     service: CatalogService = connection.app.state["container"].catalog
+    return service
+
+
+def learning_of(connection: ASGIConnection[Any, Any, Any, Any]) -> LearningService:
+    service: LearningService = connection.app.state["container"].learning
+    return service
+
+
+def webhooks_of(connection: ASGIConnection[Any, Any, Any, Any]) -> WebhookService:
+    service: WebhookService = connection.app.state["container"].webhooks
     return service
 
 

@@ -9,6 +9,7 @@ import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.response import Redirect
 
 
 class Banner(msgspec.Struct):
@@ -35,6 +36,12 @@ _OK = Health(status="ok")
 async def banner() -> Banner:
     """Service banner."""
     return _BANNER
+
+
+@get("/docs", include_in_schema=False)
+async def docs() -> Redirect:
+    """Where people coming from other frameworks look first: the interactive docs (outside production)."""
+    return Redirect("/schema", status_code=307)
 
 
 @get("/api/v1/health", operation_id="health", tags=["system"])

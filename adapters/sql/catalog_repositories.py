@@ -9,7 +9,6 @@ from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     Table,
     TextClause,
     and_,
@@ -28,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from adapters.sql.mappers import catalog_values, course_from_row, lesson_from_row
 from adapters.sql.models import COURSE_SEARCH_CONFIG, COURSE_SEARCH_DOCUMENT, CourseRow, EnrollmentRow, LessonRow
+from adapters.sql.paging import page_of_rows
+from adapters.sql.statements import locked
 from domain.catalog.model import Course, CourseFilter, Lesson
 from domain.catalog.services import ORDER_CONFLICT, SLUG_TAKEN
 from domain.shared.errors import Conflict
@@ -54,18 +55,10 @@ class SqlCourseRepository:
         return await self._one(COURSES.c.id == lesson_course, lock=lock)
 
     async def _one(self, condition: ColumnElement[bool], *, lock: bool) -> Course | None:
-        query = select(COURSES).where(condition)
         if lock:
-            if self._s.get_bind().dialect.name == "sqlite":
-                # SQLite has no row locks: a no-op write takes the database's write lock instead,
-                # which later writers wait for (busy timeout), so the unit of work is serialised.
-                # (updated_at is named so its on-update default does not fire.)
-                await self._s.execute(
-                    update(COURSES).where(condition).values(id=COURSES.c.id, updated_at=COURSES.c.updated_at)
-                )
-            else:
-                query = query.with_for_update()
-        row = (await self._s.execute(query)).first()
+            row = (await locked(self._s, COURSES, condition)).first()
+        else:
+            row = (await self._s.execute(select(COURSES).where(condition))).first()
         return course_from_row(row) if row else None
 
     async def add(self, course: Course) -> None:
@@ -213,7 +206,7 @@ class SqlCatalogReader:
     async def courses(self, scope: CourseFilter, params: PageParams) -> Page[Course]:
         query = select(COURSES).where(*_course_conditions(scope, self._dialect))
         ordered = query.order_by(COURSES.c.created_at.desc(), COURSES.c.id.desc())
-        return await self._page(ordered, params, course_from_row)
+        return await page_of_rows(self._engine, ordered, params, course_from_row)
 
     async def lesson(self, lesson_id: UUID) -> tuple[Lesson, Course] | None:
         query = select(LESSONS, COURSES).join(COURSES, COURSES.c.id == LESSONS.c.course_id)
@@ -225,15 +218,4 @@ class SqlCatalogReader:
 
     async def lessons(self, course_id: UUID, params: PageParams) -> Page[Lesson]:
         query = select(LESSONS).where(LESSONS.c.course_id == course_id).order_by(LESSONS.c.order_index)
-        return await self._page(query, params, lesson_from_row)
-
-    async def _page(self, query: Select[Any], params: PageParams, convert: Any) -> Page[Any]:
-        """The page and the total in one statement (a window count); a second one only past the end."""
-        counted = query.add_columns(func.count().over().label("_total")).offset(params.offset).limit(params.page_size)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(counted)).all()
-            if rows:
-                total = int(rows[0]._total)
-            else:
-                total = int((await conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
-        return Page(items=[convert(row) for row in rows], total=total, page=params.page, page_size=params.page_size)
+        return await page_of_rows(self._engine, query, params, lesson_from_row)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.sql.models import RecoveryCodeRow, RefreshSessionRow, UserRow
 from domain.catalog.model import Course, DifficultyLevel, Lesson, LessonType
 from domain.identity.model import MfaMethod, RecoveryCode, RefreshSession, Role, User
+from domain.integrations.model import Delivery, DeliveryStatus
+from domain.learning.model import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
+
+E = TypeVar("E")
 
 
 def user_from_row(row: UserRow | Any) -> User:
@@ -85,7 +89,7 @@ def course_from_row(row: Any) -> Course:
 def catalog_values(entity: Course | Lesson) -> dict[str, object]:
     """Column values of a course or lesson, for INSERT and UPDATE: the fields by name (enums are
     strings), with `metadata` stored in `custom_metadata` (the ORM reserves the name)."""
-    values = {f.name: getattr(entity, f.name) for f in dataclasses.fields(entity)}
+    values = row_values(entity)
     values["custom_metadata"] = values.pop("metadata")
     return values
 
@@ -109,3 +113,28 @@ def lesson_from_row(row: Any) -> Lesson:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def row_values(entity: Any) -> dict[str, object]:
+    """Column values of an entity whose fields are named as its table's columns (enums are strings)."""
+    return {f.name: getattr(entity, f.name) for f in dataclasses.fields(entity)}
+
+
+def entity_from_row(cls: type[E], row: Any, **convert: Any) -> E:
+    """An entity from a row with its fields' names; `convert` turns some columns into field values."""
+    values = {f.name: getattr(row, f.name) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for name, to_value in convert.items():
+        values[name] = to_value(values[name])
+    return cls(**values)
+
+
+def enrollment_from_row(row: Any) -> Enrollment:
+    return entity_from_row(Enrollment, row, status=EnrollmentStatus)
+
+
+def progress_from_row(row: Any) -> LessonProgress:
+    return entity_from_row(LessonProgress, row, status=ProgressStatus)
+
+
+def delivery_from_row(row: Any) -> Delivery:
+    return entity_from_row(Delivery, row, status=DeliveryStatus)

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -113,13 +126,120 @@ class LessonRow(UUIDv7AuditBase):
 
 
 class EnrollmentRow(UUIDv7AuditBase):
-    """A student's place in a course. The pair is unique; the catalog reads it to refuse deleting a
-    course that has students."""
+    """A student's place in a course, with the progress figures recomputed after every change."""
 
     __tablename__ = "enrollments"
 
     student_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    course_id: Mapped[UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(20), default="active")
+    enrolled_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    started_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    completed_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    progress_percentage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0.00"))
+    completed_lessons_count: Mapped[int] = mapped_column(Integer, default=0)
+    total_lessons_count: Mapped[int] = mapped_column(Integer, default=0)
+    total_time_spent_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_accessed_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    certificate_issued_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    review: Mapped[str | None] = mapped_column(Text, nullable=True)
 
-    __table_args__ = (UniqueConstraint("student_id", "course_id", name="uq_enrollments_student_course"),)
+    __table_args__ = (
+        UniqueConstraint("student_id", "course_id", name="uq_enrollments_student_course"),
+        # "My courses" and a course's enrollments, newest first.
+        Index("ix_enrollments_student_enrolled", "student_id", "enrolled_at"),
+        Index("ix_enrollments_course_enrolled", "course_id", "enrolled_at"),
+    )
+
+
+class LessonProgressRow(UUIDv7AuditBase):
+    """One student's progress through one lesson; goes with the lesson and with the enrollment."""
+
+    __tablename__ = "lesson_progress"
+
+    enrollment_id: Mapped[UUID] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    lesson_id: Mapped[UUID] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    completed_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    time_spent_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_position_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    completion_percentage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0.00"))
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (UniqueConstraint("enrollment_id", "lesson_id", name="uq_lesson_progress_enrollment_lesson"),)
+
+
+class OutboxEventRow(UUIDv7Base):
+    """A domain event, written in the transaction of the change that caused it; `id` is the event id.
+
+    `relayed_at` is set when the relay has turned it into one delivery per webhook target.
+    """
+
+    __tablename__ = "outbox_events"
+
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonObject)
+    relayed_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_events_unrelayed",
+            "id",
+            postgresql_where=text("relayed_at IS NULL"),
+            sqlite_where=text("relayed_at IS NULL"),
+        ),
+    )
+
+
+class WebhookDeliveryRow(UUIDv7AuditBase):
+    """One event on its way to one target: the retry schedule's state, readable by operators.
+
+    A sender claims a due delivery by writing a fresh `claim_id` and a lease (`claimed_until`);
+    only the holder of the current claim may record the attempt's outcome.
+    """
+
+    __tablename__ = "webhook_deliveries"
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("outbox_events.id", ondelete="CASCADE"))
+    event_type: Mapped[str] = mapped_column(String(64))
+    target_url: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    last_attempt_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    delivered_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    claim_id: Mapped[UUID | None] = mapped_column(nullable=True)
+    claimed_until: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "target_url", name="uq_webhook_deliveries_event_target"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_created", "created_at"),
+    )
+
+
+class AuditLogRow(UUIDv7Base):
+    """An append-only record of who changed what, written in the transaction of the change.
+
+    Ids are plain columns, not foreign keys: the record outlives what it names.
+    """
+
+    __tablename__ = "audit_log"
+
+    occurred_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    actor_id: Mapped[UUID | None] = mapped_column(nullable=True)
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[UUID] = mapped_column()
+    details: Mapped[dict[str, Any]] = mapped_column(JsonObject)
+    request_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+    __table_args__ = (
+        Index("ix_audit_log_subject", "subject_id", "occurred_at"),
+        Index("ix_audit_log_occurred", "occurred_at"),
+    )

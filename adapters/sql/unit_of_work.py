@@ -14,6 +14,8 @@ from adapters.sql.identity_repositories import (
     SqlRefreshSessionRepository,
     SqlUserRepository,
 )
+from adapters.sql.integrations import SqlAuditLog, SqlOutbox
+from adapters.sql.learning_repositories import SqlEnrollmentRepository, SqlProgressRepository
 
 
 class SqlUnitOfWork:
@@ -23,9 +25,14 @@ class SqlUnitOfWork:
     recovery_codes: SqlRecoveryCodeRepository
     courses: SqlCourseRepository
     lessons: SqlLessonRepository
+    enrollments: SqlEnrollmentRepository
+    progress: SqlProgressRepository
+    outbox: SqlOutbox
+    audit: SqlAuditLog
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, record_events: bool) -> None:
         self._sessions = sessions
+        self._record_events = record_events
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -36,6 +43,10 @@ class SqlUnitOfWork:
         self.recovery_codes = SqlRecoveryCodeRepository(session)
         self.courses = SqlCourseRepository(session)
         self.lessons = SqlLessonRepository(session)
+        self.enrollments = SqlEnrollmentRepository(session)
+        self.progress = SqlProgressRepository(session)
+        self.outbox = SqlOutbox(session, enabled=self._record_events)
+        self.audit = SqlAuditLog(session)
         return self
 
     async def __aexit__(
@@ -54,8 +65,11 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """`record_events`: whether the outbox keeps events (only when someone receives them: webhooks)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, record_events: bool = False) -> None:
         self._sessions = sessions
+        self._record_events = record_events
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self._sessions, record_events=self._record_events)

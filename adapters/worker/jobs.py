@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
+from domain.integrations.webhooks import DELIVER_WEBHOOK, WebhookService
 from domain.shared.jobs import SEND_EMAIL, JobHandlers, email_from_payload
 from domain.shared.ports import Mailer
 
 
-def job_handlers(mailer: Mailer) -> JobHandlers:
+def job_handlers(mailer: Mailer, webhooks: WebhookService) -> JobHandlers:
     async def send_email(payload: dict[str, Any]) -> None:
         await mailer.send(email_from_payload(payload))
 
-    return {SEND_EMAIL: send_email}
+    async def deliver_webhook(payload: dict[str, Any]) -> None:
+        await webhooks.deliver(UUID(payload["delivery_id"]), UUID(payload["claim_id"]))
+
+    return {SEND_EMAIL: send_email, DELIVER_WEBHOOK: deliver_webhook}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 from uuid import UUID
 
 from domain.catalog.model import Course, CourseFilter, Lesson
+from domain.integrations.ports import AuditLog, Outbox
 from domain.shared.pagination import Page, PageParams
 
 
@@ -67,6 +68,10 @@ class CatalogUnitOfWork(Protocol):
     def courses(self) -> CourseRepository: ...
     @property
     def lessons(self) -> LessonRepository: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def audit(self) -> AuditLog: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -93,4 +98,21 @@ class CatalogReader(Protocol):
 
     async def lessons(self, course_id: UUID, params: PageParams) -> Page[Lesson]:
         """The course's lessons by position."""
+        ...
+
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+class CourseContentListener(Protocol):
+    """A context above the catalog that keeps figures about a course's lessons (learning's
+    enrollment counts). Both calls run inside the lesson change's unit of work, which is passed on
+    as it is (the listener's own unit-of-work type: one unit of work spans every context)."""
+
+    async def lessons_changing(self, uow: Any, course_id: UUID) -> None:
+        """Before a lesson is added or removed (after the course is locked)."""
+        ...
+
+    async def lessons_changed(self, uow: Any, course: Course, now: datetime) -> AfterCommit:
+        """After it, before commit; returns what to do once the change has committed."""
         ...

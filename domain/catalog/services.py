@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -11,8 +11,17 @@ from uuid import UUID
 
 from domain.catalog import rules
 from domain.catalog.model import Course, CourseFilter, DifficultyLevel, Lesson, LessonType
-from domain.catalog.ports import CatalogReader, CatalogUnitOfWork, CatalogUnitOfWorkFactory
+from domain.catalog.ports import (
+    AfterCommit,
+    CatalogReader,
+    CatalogUnitOfWork,
+    CatalogUnitOfWorkFactory,
+    CourseContentListener,
+)
 from domain.identity.model import Role, User
+from domain.integrations.audit import audit_entry
+from domain.integrations.model import COURSE_PUBLISHED, DomainEvent
+from domain.integrations.webhooks import iso
 from domain.shared.clock import Clock
 from domain.shared.errors import Conflict, FieldError, FieldsInvalid, Forbidden, InvalidInput, NotFound
 from domain.shared.ids import new_id
@@ -54,6 +63,13 @@ def course_key(course_id: UUID) -> str:
 
 def lessons_key(course_id: UUID) -> str:
     return f"lessons:{course_id}"
+
+
+COURSE = "course"  # the audit log's subject type
+
+
+async def _nothing() -> None:
+    return None
 
 
 CoursePrecondition = Callable[[Course], None]
@@ -146,6 +162,7 @@ class CatalogService:
     cache: Cache
     clock: Clock
     cache_ttl: float = 120.0  # how long a shared read may be served from the cache; 0: never
+    content: CourseContentListener | None = None  # who recomputes figures when lessons come and go
 
     # ----- courses -----
 
@@ -206,9 +223,12 @@ class CatalogService:
             if precondition is not None:
                 precondition(course)
             was_published = course.is_published
-            changed = _apply(course, _given(changes), self.clock.now())
+            now = self.clock.now()
+            changed = _apply(course, _given(changes), now)
             if changed:
                 await uow.courses.save(course)
+                if was_published != course.is_published:
+                    await self._record_publication(uow, actor, course, now)
                 await uow.commit()
         if changed:
             await self._course_changed(course, was_published)
@@ -235,6 +255,10 @@ class CatalogService:
             if not force and await uow.courses.has_enrollments(course_id):
                 raise Conflict(HAS_ENROLLMENTS)
             await uow.courses.delete(course_id)
+            now = self.clock.now()
+            await uow.audit.add(
+                audit_entry("course_deleted", COURSE, course_id, actor, now, force="true" if force else None)
+            )
             await uow.commit()
         await self._invalidate(
             course_key(course_id), lessons_key(course_id), *((COURSE_LIST,) if course.is_published else ())
@@ -267,7 +291,7 @@ class CatalogService:
 
     async def create_lesson(self, actor: User, course_id: UUID, new: NewLesson) -> Lesson:
         async with self.uow() as uow:
-            await self._managed_course(uow, actor, course_id, NOT_AUTHORIZED_MANAGE_LESSONS)
+            course = await self._managed_course(uow, actor, course_id, NOT_AUTHORIZED_MANAGE_LESSONS)
             if new.parent_lesson_id is not None:
                 await self._parent_in_course(uow, new.parent_lesson_id, course_id)
             video_url = rules.clean_video_url(new.video_url)
@@ -294,9 +318,10 @@ class CatalogService:
                 created_at=now,
                 updated_at=now,
             )
-            await uow.lessons.add(lesson)
+            after_commit = await self._lessons_change(uow, course, lambda: uow.lessons.add(lesson), now)
             await uow.commit()
         await self._invalidate(lessons_key(course_id))
+        await after_commit()
         return lesson
 
     async def update_lesson(
@@ -307,7 +332,7 @@ class CatalogService:
         precondition: LessonPrecondition | None = None,
     ) -> Lesson:
         async with self.uow() as uow:
-            lesson = await self._managed_lesson(uow, actor, lesson_id)
+            _, lesson = await self._managed_lesson(uow, actor, lesson_id)
             _refuse_nulls(changes, _LESSON_NOT_NULL)
             if precondition is not None:
                 precondition(lesson)
@@ -332,12 +357,13 @@ class CatalogService:
 
     async def delete_lesson(self, actor: User, lesson_id: UUID, precondition: LessonPrecondition | None = None) -> None:
         async with self.uow() as uow:
-            lesson = await self._managed_lesson(uow, actor, lesson_id)
+            course, lesson = await self._managed_lesson(uow, actor, lesson_id)
             if precondition is not None:
                 precondition(lesson)
-            await uow.lessons.remove(lesson)
+            after_commit = await self._lessons_change(uow, course, lambda: uow.lessons.remove(lesson), self.clock.now())
             await uow.commit()
         await self._invalidate(lessons_key(lesson.course_id))
+        await after_commit()
 
     async def reorder_lessons(self, actor: User, course_id: UUID, lesson_ids: list[UUID]) -> list[Lesson]:
         """Positions 1..n in the order given, atomically; returns every lesson in the new order."""
@@ -369,8 +395,8 @@ class CatalogService:
             raise Forbidden(forbidden)
         return course
 
-    async def _managed_lesson(self, uow: CatalogUnitOfWork, actor: User, lesson_id: UUID) -> Lesson:
-        """The lesson, read under its course's lock, after the 404 and the manager check."""
+    async def _managed_lesson(self, uow: CatalogUnitOfWork, actor: User, lesson_id: UUID) -> tuple[Course, Lesson]:
+        """The lesson and its course, read under the course's lock, after the 404 and the manager check."""
         course = await uow.courses.of_lesson(lesson_id, lock=True)
         if course is None:
             raise NotFound(LESSON_NOT_FOUND)
@@ -379,7 +405,37 @@ class CatalogService:
         lesson = await uow.lessons.get(lesson_id)
         if lesson is None:  # deleted by a writer that held the lock before us
             raise NotFound(LESSON_NOT_FOUND)
-        return lesson
+        return course, lesson
+
+    async def _lessons_change(
+        self, uow: CatalogUnitOfWork, course: Course, change: Callable[[], Awaitable[None]], now: datetime
+    ) -> AfterCommit:
+        """Add or remove a lesson between the content listener's two calls."""
+        if self.content is None:
+            await change()
+            return _nothing
+        await self.content.lessons_changing(uow, course.id)
+        await change()
+        return await self.content.lessons_changed(uow, course, now)
+
+    async def _record_publication(self, uow: CatalogUnitOfWork, actor: User, course: Course, now: datetime) -> None:
+        if course.is_published:
+            await uow.outbox.add(
+                DomainEvent(
+                    type=COURSE_PUBLISHED,
+                    occurred_at=now,
+                    data={
+                        "course_id": str(course.id),
+                        "instructor_id": str(course.instructor_id),
+                        "published_at": iso(now),
+                    },
+                )
+            )
+        await uow.audit.add(
+            audit_entry(
+                "course_published" if course.is_published else "course_unpublished", COURSE, course.id, actor, now
+            )
+        )
 
     async def _parent_in_course(self, uow: CatalogUnitOfWork, parent_id: UUID, course_id: UUID) -> Lesson:
         parent = await uow.lessons.get(parent_id)

@@ -9,6 +9,7 @@ from typing import Any, Protocol, Self
 from uuid import UUID
 
 from domain.identity.model import RecoveryCode, RefreshSession, User
+from domain.integrations.ports import AuditLog
 from domain.shared.pagination import Page, PageParams
 
 
@@ -75,6 +76,8 @@ class IdentityUnitOfWork(Protocol):
     def consumed_tokens(self) -> ConsumedTokenRepository: ...
     @property
     def recovery_codes(self) -> RecoveryCodeRepository: ...
+    @property
+    def audit(self) -> AuditLog: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

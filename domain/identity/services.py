@@ -38,6 +38,7 @@ from domain.identity.tokens import (
     Tokens,
     issued_at_us,
 )
+from domain.integrations.audit import audit_entry
 from domain.shared.clock import Clock
 from domain.shared.errors import (
     Conflict,
@@ -73,6 +74,7 @@ INVALID_CODE = "Invalid MFA code"
 INVALID_PASSWORD = "Invalid password"
 ADMIN_ONLY = "Not authorized to perform this action"
 EMAIL_TAKEN = "Email is already registered"
+USER = "user"  # the audit log's subject type
 
 
 def normalize_email(email: str) -> str:
@@ -610,9 +612,16 @@ class IdentityService:
                 raise NotFound("User not found")
             if isinstance(full_name, str):
                 user.full_name = full_name
-            if isinstance(role, Role):
+            if isinstance(role, Role) and role is not user.role:
+                await uow.audit.add(
+                    audit_entry(
+                        "user_role_changed", USER, user.id, actor, now, previous=user.role.value, role=role.value
+                    )
+                )
                 user.role = role
-            if isinstance(is_active, bool):
+            if isinstance(is_active, bool) and is_active != user.is_active:
+                action = "user_activated" if is_active else "user_deactivated"
+                await uow.audit.add(audit_entry(action, USER, user.id, actor, now))
                 user.is_active = is_active
             if password_hash is not None:
                 user.password_hash = password_hash

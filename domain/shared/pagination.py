@@ -8,6 +8,9 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
+# The largest page number: its offset ((page - 1) * page_size) always fits a 64-bit integer, and the
+# bound itself fits the 32-bit integers generated clients use.
+MAX_PAGE = 2_147_483_647
 DEFAULT_PAGE_SIZE = 20
 
 

@@ -113,6 +113,8 @@ async def running_api(env: dict[str, str], backend: str) -> AsyncIterator[Api]:
             if isinstance(container.queue, SaqQueue):
                 worker = container.queue.worker(container.handlers)
                 worker_task = asyncio.create_task(worker.start())
+                if container.webhooks.enabled:
+                    container.relay.start()  # as `lms worker` does
             yield Api(client=client, container=container, mailbox=Mailbox(settings.mail_dir), backend=backend)
             drain = getattr(container.queue, "drain", None)
             if drain is not None:

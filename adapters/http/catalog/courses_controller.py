@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
-from adapters.http.bodies import given
+from adapters.http.bodies import changes_of, input_of
 from adapters.http.catalog.schemas import (
     CourseCreate,
     CourseResponse,
@@ -52,6 +52,7 @@ from domain.catalog.services import (
 )
 from domain.identity.model import Principal, Role
 from domain.shared.pagination import Page, PageParams
+from domain.shared.unset import UNSET
 
 # Entries hold what an anonymous visitor may see; that is all a shared entry may ever hold.
 PUBLIC = "public"
@@ -149,16 +150,7 @@ class CoursesController(Controller):
         catalog = catalog_of(request)
         course = await catalog.create_course(
             principal.user,
-            NewCourse(
-                title=data.title,
-                slug=data.slug,
-                description=data.description,
-                category=data.category,
-                difficulty_level=data.difficulty_level,
-                thumbnail_url=data.thumbnail_url,
-                estimated_duration_minutes=data.estimated_duration_minutes,
-                metadata=data.metadata,
-            ),
+            input_of(data, NewCourse),
         )
         response = respond(Representation.of(CourseResponse.of(course)), 201)
         response.headers["Location"] = f"/api/v1/courses/{course.id}"
@@ -214,16 +206,7 @@ class CoursesController(Controller):
         """Change a course (managers). `is_published` publishes or unpublishes it. Send
         `If-Match` with the ETag you read to refuse the change if someone else changed it first."""
         catalog = catalog_of(request)
-        changes = CourseChanges(
-            title=given(data.title),
-            description=given(data.description),
-            category=given(data.category),
-            difficulty_level=given(data.difficulty_level),
-            thumbnail_url=given(data.thumbnail_url),
-            estimated_duration_minutes=given(data.estimated_duration_minutes),
-            metadata=given(data.metadata),
-            is_published=given(data.is_published),
-        )
+        changes = changes_of(data, CourseChanges)
         course = await catalog.update_course(
             principal.user,
             parse_uuid("course_id", course_id),
@@ -332,18 +315,11 @@ class CoursesController(Controller):
         lesson = await catalog.create_lesson(
             principal.user,
             parse_uuid("course_id", course_id),
-            NewLesson(
-                title=data.title,
-                lesson_type=data.lesson_type,
-                slug=data.slug,
-                description=data.description,
-                content=data.content,
-                order_index=data.order_index,
-                parent_lesson_id=data.parent_lesson_id,
-                duration_minutes=data.duration_minutes,
+            input_of(
+                data,
+                NewLesson,
                 video_url=data.video_url if data.video_url is not None else data.video_link,
-                is_preview=data.is_preview,
-                metadata=data.metadata,
+                video_link=UNSET,
             ),
         )
         response = respond(Representation.of(LessonResponse.of(lesson)), 201)

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, patch
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from adapters.http.bodies import given
+from adapters.http.bodies import changes_of
 from adapters.http.catalog.schemas import LessonResponse, LessonUpdate
 from adapters.http.openapi import errors
 from adapters.http.representation import ETAG, NOT_MODIFIED, IfMatch, IfNoneMatch, Representation, if_match, respond
@@ -24,6 +24,7 @@ from adapters.http.security import (
 )
 from domain.catalog.services import LessonChanges
 from domain.identity.model import Principal
+from domain.shared.unset import UNSET
 
 
 class LessonsController(Controller):
@@ -71,18 +72,7 @@ class LessonsController(Controller):
         sending `video_url` clears the URL. Send `If-Match` to refuse the change if the lesson changed."""
         catalog = catalog_of(request)
         video_url = data.video_url if data.video_url is not msgspec.UNSET else data.video_link
-        changes = LessonChanges(
-            title=given(data.title),
-            description=given(data.description),
-            content=given(data.content),
-            lesson_type=given(data.lesson_type),
-            order_index=given(data.order_index),
-            parent_lesson_id=given(data.parent_lesson_id),
-            duration_minutes=given(data.duration_minutes),
-            video_url=given(video_url),
-            is_preview=given(data.is_preview),
-            metadata=given(data.metadata),
-        )
+        changes = changes_of(data, LessonChanges, video_url=video_url, video_link=UNSET)
         lesson = await catalog.update_lesson(
             principal.user, parse_uuid("lesson_id", lesson_id), changes, if_match(if_match_tag, LessonResponse.of)
         )

@@ -47,16 +47,17 @@ class CourseCreate(msgspec.Struct, kw_only=True):
 
 
 class CourseUpdate(msgspec.Struct, kw_only=True):
-    """Absent members are left alone; `null` clears a nullable one. Slugs never change."""
+    """Absent members are left alone; `null` clears a nullable one (a non-nullable one answers 400).
+    Slugs never change."""
 
-    title: Title | UnsetType | None = UNSET
+    title: Title | UnsetType = UNSET
     description: str | UnsetType | None = UNSET
     category: Category | UnsetType | None = UNSET
     difficulty_level: DifficultyLevel | UnsetType | None = UNSET
     thumbnail_url: Url | UnsetType | None = UNSET
     estimated_duration_minutes: Minutes | UnsetType | None = UNSET
     metadata: Metadata | UnsetType | None = UNSET
-    is_published: bool | UnsetType | None = UNSET
+    is_published: bool | UnsetType = UNSET
 
 
 class CourseResponse(msgspec.Struct, kw_only=True):
@@ -107,18 +108,19 @@ class LessonCreate(msgspec.Struct, kw_only=True):
 
 
 class LessonUpdate(msgspec.Struct, kw_only=True):
-    """Absent members are left alone; `null` clears a nullable one. Slugs never change."""
+    """Absent members are left alone; `null` clears a nullable one (a non-nullable one answers 400).
+    Slugs never change."""
 
-    title: Title | UnsetType | None = UNSET
+    title: Title | UnsetType = UNSET
     description: str | UnsetType | None = UNSET
     content: str | UnsetType | None = UNSET
-    lesson_type: LessonType | UnsetType | None = UNSET
-    order_index: Position | UnsetType | None = UNSET
+    lesson_type: LessonType | UnsetType = UNSET
+    order_index: Position | UnsetType = UNSET
     parent_lesson_id: UUID | UnsetType | None = UNSET
     duration_minutes: Minutes | UnsetType | None = UNSET
     video_url: VideoUrl | UnsetType | None = UNSET
     video_link: Annotated[VideoUrl | UnsetType | None, Meta(description="Alias of `video_url`")] = UNSET
-    is_preview: bool | UnsetType | None = UNSET
+    is_preview: bool | UnsetType = UNSET
     metadata: Metadata | UnsetType | None = UNSET
 
 

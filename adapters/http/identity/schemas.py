@@ -30,14 +30,14 @@ class UserCreate(msgspec.Struct, kw_only=True):
 
 
 class UserUpdate(msgspec.Struct, kw_only=True):
-    full_name: FullName | UnsetType | None = UNSET
-    role: Role | UnsetType | None = UNSET
-    password: Password | UnsetType | None = UNSET
-    is_active: bool | UnsetType | None = UNSET
+    full_name: FullName | UnsetType = UNSET
+    role: Role | UnsetType = UNSET
+    password: Password | UnsetType = UNSET
+    is_active: bool | UnsetType = UNSET
 
 
 class ProfileUpdate(msgspec.Struct, kw_only=True):
-    full_name: FullName | UnsetType | None = UNSET
+    full_name: FullName | UnsetType = UNSET
 
 
 class PasswordChangeRequest(msgspec.Struct, kw_only=True):

@@ -1,0 +1,1 @@
+"""HTTP adapter of the integrations context: webhook deliveries for operators."""

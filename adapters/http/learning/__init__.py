@@ -1,0 +1,1 @@
+"""HTTP adapter of the learning context: enrollments and progress."""

@@ -1,0 +1,111 @@
+"""Request and response bodies of the enrollment and progress routes (API §6.4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from adapters.http.bodies import response_of
+from domain.learning.model import CourseStats, Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
+from domain.shared.errors import FieldError, FieldsInvalid
+
+INT63_MAX = 9_223_372_036_854_775_807
+DecimalString = Annotated[
+    str, Meta(pattern=r"^\d{1,3}\.\d{2}$", description="A decimal with 2 places", examples=["42.50"])
+]
+Seconds = Annotated[int, Meta(ge=0, le=INT63_MAX, examples=[120])]
+Percentage = Annotated[
+    Decimal,
+    Meta(description="0..100, a JSON number or a numeric string; rounded to 2 places", examples=["75.00"]),
+]
+
+
+Notes = Annotated[str, Meta(max_length=10_000, description="Stored with the progress row, not echoed")]
+
+
+def decimal_string(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+class EnrollmentCreate(msgspec.Struct, kw_only=True):
+    course_id: UUID
+
+
+class EnrollmentResponse(msgspec.Struct, kw_only=True):
+    id: UUID
+    student_id: UUID
+    course_id: UUID
+    enrolled_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    status: EnrollmentStatus
+    progress_percentage: DecimalString
+    completed_lessons_count: int
+    total_lessons_count: int
+    total_time_spent_seconds: int
+    last_accessed_at: datetime | None
+    certificate_issued_at: datetime | None
+    rating: int | None
+    review: str | None
+
+    @classmethod
+    def of(cls, enrollment: Enrollment) -> EnrollmentResponse:
+        return response_of(cls, enrollment, progress_percentage=decimal_string(enrollment.progress_percentage))
+
+
+class LessonProgressUpdate(msgspec.Struct, kw_only=True):
+    """Every member is optional (API §7.6 says how they merge with what is stored)."""
+
+    status: ProgressStatus | UnsetType = UNSET
+    time_spent_seconds: Seconds | UnsetType = UNSET
+    last_position_seconds: Seconds | UnsetType = UNSET
+    completion_percentage: Percentage | UnsetType = UNSET
+    notes: Notes | UnsetType | None = UNSET
+
+    def checked(self) -> LessonProgressUpdate:
+        """msgspec has no range constraints for decimals: 0..100 is checked here, as a 422."""
+        value = self.completion_percentage
+        if isinstance(value, Decimal) and not (value.is_finite() and 0 <= value <= 100):
+            raise FieldsInvalid(
+                "Request validation failed",
+                [FieldError("body.completion_percentage", "Must be a number from 0 to 100")],
+            )
+        return self
+
+
+class LessonProgressResponse(msgspec.Struct, kw_only=True):
+    id: UUID
+    enrollment_id: UUID
+    lesson_id: UUID
+    status: ProgressStatus
+    started_at: datetime | None
+    completed_at: datetime | None
+    time_spent_seconds: int
+    last_position_seconds: int
+    completion_percentage: DecimalString
+
+    @classmethod
+    def of(cls, progress: LessonProgress) -> LessonProgressResponse:
+        return response_of(cls, progress, completion_percentage=decimal_string(progress.completion_percentage))
+
+
+class ReviewCreate(msgspec.Struct, kw_only=True):
+    rating: Annotated[int, Meta(ge=1, le=5, examples=[5])]
+    review: Annotated[str, Meta(min_length=10, max_length=2000, examples=["Clear, practical and well paced."])]
+
+
+class CourseEnrollmentStats(msgspec.Struct, kw_only=True):
+    course_id: UUID
+    total_enrollments: int
+    active_enrollments: int
+    completed_enrollments: int
+    average_progress: DecimalString
+
+    @classmethod
+    def of(cls, stats: CourseStats) -> CourseEnrollmentStats:
+        return response_of(cls, stats, average_progress=decimal_string(stats.average_progress))

@@ -1,0 +1,163 @@
+"""The learning repositories on one AsyncSession, and the learning reads of single statements."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, cast
+from uuid import UUID
+
+from sqlalchemy import Table, and_, case, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from adapters.sql.catalog_repositories import COURSES, LESSONS
+from adapters.sql.mappers import enrollment_from_row, progress_from_row, row_values
+from adapters.sql.models import EnrollmentRow, LessonProgressRow
+from adapters.sql.paging import page_of_rows
+from adapters.sql.statements import insert_ignoring_conflicts, locked
+from domain.learning.model import (
+    CourseStats,
+    Enrollment,
+    EnrollmentStatus,
+    LessonProgress,
+    ProgressStatus,
+    ProgressTotals,
+    two_places,
+)
+from domain.shared.pagination import Page, PageParams
+
+ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
+PROGRESS = cast(Table, LessonProgressRow.__table__)
+
+_NEWEST_FIRST = (ENROLLMENTS.c.enrolled_at.desc(), ENROLLMENTS.c.id.desc())
+
+
+def _lesson_count(course_id: UUID) -> Any:
+    return select(func.count()).select_from(LESSONS).where(LESSONS.c.course_id == course_id).scalar_subquery()
+
+
+class SqlEnrollmentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, enrollment_id: UUID, *, lock: bool = False) -> Enrollment | None:
+        condition = ENROLLMENTS.c.id == enrollment_id
+        if lock:
+            row = (await locked(self._s, ENROLLMENTS, condition)).first()
+        else:
+            row = (await self._s.execute(select(ENROLLMENTS).where(condition))).first()
+        return enrollment_from_row(row) if row else None
+
+    async def add_if_absent(self, enrollment: Enrollment) -> bool:
+        statement = insert_ignoring_conflicts(self._s, ENROLLMENTS).values(**row_values(enrollment))
+        result = await self._s.execute(statement.returning(ENROLLMENTS.c.id))
+        return result.first() is not None
+
+    async def of_student(self, student_id: UUID, course_id: UUID) -> Enrollment | None:
+        query = select(ENROLLMENTS).where(ENROLLMENTS.c.student_id == student_id, ENROLLMENTS.c.course_id == course_id)
+        row = (await self._s.execute(query)).first()
+        return enrollment_from_row(row) if row else None
+
+    async def of_course(self, course_id: UUID, *, lock: bool = False) -> list[Enrollment]:
+        condition = ENROLLMENTS.c.course_id == course_id
+        query = select(ENROLLMENTS).where(condition).order_by(ENROLLMENTS.c.id)  # one lock order for all
+        if lock:
+            rows = await locked(self._s, ENROLLMENTS, condition, query)
+        else:
+            rows = await self._s.execute(query)
+        return [enrollment_from_row(row) for row in rows]
+
+    async def save(self, enrollment: Enrollment) -> None:
+        values = row_values(enrollment)
+        del values["id"], values["student_id"], values["course_id"], values["created_at"]
+        await self._s.execute(update(ENROLLMENTS).where(ENROLLMENTS.c.id == enrollment.id).values(**values))
+
+    async def totals(self, enrollment_id: UUID, course_id: UUID) -> ProgressTotals:
+        completed = func.count().filter(PROGRESS.c.status == ProgressStatus.COMPLETED.value)
+        query = select(
+            completed, func.coalesce(func.sum(PROGRESS.c.time_spent_seconds), 0), _lesson_count(course_id)
+        ).where(PROGRESS.c.enrollment_id == enrollment_id)
+        done, seconds, lessons = (await self._s.execute(query)).one()
+        return ProgressTotals(completed_lessons=int(done), total_lessons=int(lessons), time_spent_seconds=int(seconds))
+
+    async def course_totals(self, course_id: UUID) -> dict[UUID, ProgressTotals]:
+        completed = func.count(PROGRESS.c.id).filter(PROGRESS.c.status == ProgressStatus.COMPLETED.value)
+        query = (
+            select(
+                ENROLLMENTS.c.id,
+                completed,
+                func.coalesce(func.sum(PROGRESS.c.time_spent_seconds), 0),
+                _lesson_count(course_id),
+            )
+            .select_from(ENROLLMENTS.outerjoin(PROGRESS, PROGRESS.c.enrollment_id == ENROLLMENTS.c.id))
+            .where(ENROLLMENTS.c.course_id == course_id)
+            .group_by(ENROLLMENTS.c.id)
+        )
+        return {
+            enrollment_id: ProgressTotals(
+                completed_lessons=int(done), total_lessons=int(lessons), time_spent_seconds=int(seconds)
+            )
+            for enrollment_id, done, seconds, lessons in await self._s.execute(query)
+        }
+
+
+class SqlProgressRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, enrollment_id: UUID, lesson_id: UUID) -> LessonProgress | None:
+        query = select(PROGRESS).where(PROGRESS.c.enrollment_id == enrollment_id, PROGRESS.c.lesson_id == lesson_id)
+        row = (await self._s.execute(query)).first()
+        return progress_from_row(row) if row else None
+
+    async def save(self, progress: LessonProgress, *, is_new: bool) -> None:
+        values = row_values(progress)
+        if is_new:
+            await self._s.execute(insert(PROGRESS).values(**values))
+            return
+        del values["id"], values["enrollment_id"], values["lesson_id"], values["created_at"]
+        await self._s.execute(update(PROGRESS).where(PROGRESS.c.id == progress.id).values(**values))
+
+
+class SqlLearningReader:
+    """Reads on an autocommit connection, one statement each in the common case."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def enrollment(self, enrollment_id: UUID) -> tuple[Enrollment, UUID] | None:
+        query = (
+            select(ENROLLMENTS, COURSES.c.instructor_id.label("course_instructor_id"))
+            .join(COURSES, COURSES.c.id == ENROLLMENTS.c.course_id)
+            .where(ENROLLMENTS.c.id == enrollment_id)
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return (enrollment_from_row(row), row.course_instructor_id) if row else None
+
+    async def of_student(self, student_id: UUID, params: PageParams) -> Page[Enrollment]:
+        query = select(ENROLLMENTS).where(ENROLLMENTS.c.student_id == student_id).order_by(*_NEWEST_FIRST)
+        return await page_of_rows(self._engine, query, params, enrollment_from_row)
+
+    async def of_course(self, course_id: UUID, params: PageParams) -> Page[Enrollment]:
+        query = select(ENROLLMENTS).where(ENROLLMENTS.c.course_id == course_id).order_by(*_NEWEST_FIRST)
+        return await page_of_rows(self._engine, query, params, enrollment_from_row)
+
+    async def stats(self, course_id: UUID) -> CourseStats:
+        def count_of(status: EnrollmentStatus) -> Any:
+            return func.count(case((ENROLLMENTS.c.status == status.value, 1)))
+
+        query = select(
+            func.count(),
+            count_of(EnrollmentStatus.ACTIVE),
+            count_of(EnrollmentStatus.COMPLETED),
+            func.avg(ENROLLMENTS.c.progress_percentage),
+        ).where(and_(ENROLLMENTS.c.course_id == course_id))
+        async with self._engine.connect() as conn:
+            total, active, completed, average = (await conn.execute(query)).one()
+        return CourseStats(
+            course_id=course_id,
+            total_enrollments=int(total),
+            active_enrollments=int(active),
+            completed_enrollments=int(completed),
+            average_progress=two_places(Decimal(str(average))) if average is not None else two_places(Decimal(0)),
+        )

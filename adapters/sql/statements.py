@@ -1,0 +1,34 @@
+"""Statements that each backend spells its own way: row locks and conflict-free inserts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def locked(
+    session: AsyncSession, table: Table, condition: ColumnElement[bool], query: Select[Any] | None = None
+) -> Any:
+    """`query` (default: the rows of `table` matching `condition`), with those rows locked until the
+    transaction ends. SQLite has no row locks: a no-op write takes the database's write lock instead,
+    which later writers wait for (busy timeout), so the unit of work is serialised all the same."""
+    query = query if query is not None else select(table).where(condition)
+    if dialect_of(session) == "sqlite":
+        # updated_at is named so its on-update default does not fire.
+        await session.execute(update(table).where(condition).values(id=table.c.id, updated_at=table.c.updated_at))
+        return await session.execute(query)
+    return await session.execute(query.with_for_update(of=table))
+
+
+def insert_ignoring_conflicts(session: AsyncSession, table: Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING: a row that would break a unique constraint is skipped, even
+    when another transaction inserts it concurrently (PostgreSQL waits for that one to finish)."""
+    dialect = postgresql if dialect_of(session) == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

@@ -1,0 +1,1 @@
+"""Outgoing webhook requests over HTTP."""

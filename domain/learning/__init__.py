@@ -1,0 +1,1 @@
+"""Learning: enrollments, lesson progress, reviews and course stats."""

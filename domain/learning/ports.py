@@ -1,0 +1,93 @@
+"""What learning needs from outside: the enrollment and progress tables, and the quiz gate."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from domain.catalog.ports import CourseRepository, LessonRepository
+from domain.integrations.ports import AuditLog, Outbox
+from domain.learning.model import CourseStats, Enrollment, LessonProgress, ProgressTotals
+from domain.shared.pagination import Page, PageParams
+
+
+class EnrollmentRepository(Protocol):
+    async def get(self, enrollment_id: UUID, *, lock: bool = False) -> Enrollment | None:
+        """`lock=True` holds the row until the unit of work ends: progress changes to one
+        enrollment are serialised, so each recomputation sees every row before it."""
+        ...
+
+    async def add_if_absent(self, enrollment: Enrollment) -> bool:
+        """Insert unless the (student, course) pair is enrolled already, racing requests included;
+        True when this call created it."""
+        ...
+
+    async def of_student(self, student_id: UUID, course_id: UUID) -> Enrollment | None: ...
+    async def of_course(self, course_id: UUID, *, lock: bool = False) -> list[Enrollment]:
+        """Every enrollment of the course (locked with `lock=True`)."""
+        ...
+
+    async def save(self, enrollment: Enrollment) -> None: ...
+    async def totals(self, enrollment_id: UUID, course_id: UUID) -> ProgressTotals:
+        """The enrollment's completed rows and time spent, and the course's current lesson count."""
+        ...
+
+    async def course_totals(self, course_id: UUID) -> dict[UUID, ProgressTotals]:
+        """`totals` of every enrollment of the course, in one statement."""
+        ...
+
+
+class ProgressRepository(Protocol):
+    async def get(self, enrollment_id: UUID, lesson_id: UUID) -> LessonProgress | None: ...
+    async def save(self, progress: LessonProgress, *, is_new: bool) -> None: ...
+
+
+class LearningUnitOfWork(Protocol):
+    @property
+    def courses(self) -> CourseRepository: ...
+    @property
+    def lessons(self) -> LessonRepository: ...
+    @property
+    def enrollments(self) -> EnrollmentRepository: ...
+    @property
+    def progress(self) -> ProgressRepository: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class LearningUnitOfWorkFactory(Protocol):
+    def __call__(self) -> LearningUnitOfWork: ...
+
+
+class LearningReader(Protocol):
+    """Reads outside any unit of work, one statement each."""
+
+    async def enrollment(self, enrollment_id: UUID) -> tuple[Enrollment, UUID] | None:
+        """The enrollment with its course's owner (instructor) id."""
+        ...
+
+    async def of_student(self, student_id: UUID, params: PageParams) -> Page[Enrollment]:
+        """The student's enrollments, newest first."""
+        ...
+
+    async def of_course(self, course_id: UUID, params: PageParams) -> Page[Enrollment]:
+        """The course's enrollments, newest first."""
+        ...
+
+    async def stats(self, course_id: UUID) -> CourseStats: ...
+
+
+class QuizGate(Protocol):
+    """The assessment context's answer to "does this lesson complete only by passing its quiz?"
+    (API §7.6: a lesson whose quiz is published). Asked inside the progress change's unit of work."""
+
+    async def is_gated(self, uow: LearningUnitOfWork, lesson_id: UUID) -> bool: ...

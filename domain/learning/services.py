@@ -1,0 +1,288 @@
+"""Learning use cases: enrolling, recording progress, reviews, and what managers read (API §5.6, §7.6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.catalog import rules as catalog_rules
+from domain.catalog.model import Course
+from domain.catalog.ports import AfterCommit
+from domain.catalog.services import COURSE_NOT_FOUND
+from domain.identity.model import Role, User
+from domain.identity.ports import UserLookup
+from domain.integrations.audit import audit_entry
+from domain.integrations.model import ENROLLMENT_COMPLETED, ENROLLMENT_CREATED, DomainEvent
+from domain.integrations.webhooks import iso
+from domain.learning import emails
+from domain.learning.model import COMPLETE, CourseStats, Enrollment, LessonProgress, ProgressUpdate
+from domain.learning.ports import LearningReader, LearningUnitOfWork, LearningUnitOfWorkFactory, QuizGate
+from domain.shared.clock import Clock
+from domain.shared.errors import Conflict, Forbidden, NotFound
+from domain.shared.ids import new_id
+from domain.shared.jobs import queue_email
+from domain.shared.pagination import Page, PageParams
+from domain.shared.ports import JobQueue
+
+ONLY_STUDENTS = "Only students can enroll"
+UNPUBLISHED = "Cannot enroll in unpublished course"
+ENROLLMENT_NOT_FOUND = "Enrollment not found"
+NOT_AUTHORIZED_ACCESS = "Not authorized to access this enrollment"
+NOT_AUTHORIZED_UPDATE = "Not authorized to update this enrollment progress"
+LESSON_NOT_IN_COURSE = "Lesson not found in this enrollment's course"
+QUIZ_GATED = "Lesson is completed by passing its quiz"
+OWN_REVIEWS = "You can only review your own enrollments"
+REVIEW_TOO_EARLY = "Complete at least 20% before reviewing"
+NOT_AUTHORIZED_COURSE_ENROLLMENTS = "Not authorized to view course enrollments"
+NOT_AUTHORIZED_COURSE_STATS = "Not authorized to view course stats"
+
+ENROLLMENT = "enrollment"
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    enrollment: Enrollment
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """An enrollment that a change completed, and its course's title, for the message after commit."""
+
+    enrollment: Enrollment
+    course_title: str
+
+
+def _is_student_or_admin(actor: User, enrollment: Enrollment) -> bool:
+    return actor.id == enrollment.student_id or actor.role is Role.ADMIN
+
+
+@dataclass(slots=True)
+class LearningService:
+    uow: LearningUnitOfWorkFactory
+    reader: LearningReader
+    users: UserLookup
+    queue: JobQueue
+    clock: Clock
+    frontend_url: str = "http://localhost:3000"
+    quiz_gate: QuizGate | None = None  # the assessment context plugs in here; no quizzes, no gate
+
+    # ----- enrolling -----
+
+    async def enroll(self, actor: User, course_id: UUID) -> Enrolled:
+        """Students and admins (for themselves), in a published course; a second call returns the
+        existing enrollment, and so does a request that loses a race to create it."""
+        if actor.role not in (Role.STUDENT, Role.ADMIN):
+            raise Forbidden(ONLY_STUDENTS)
+        now = self.clock.now()
+        async with self.uow() as uow:
+            course = await uow.courses.get(course_id)
+            if course is None:
+                raise NotFound(COURSE_NOT_FOUND)
+            existing = await uow.enrollments.of_student(actor.id, course_id)
+            if existing is not None:
+                return Enrolled(existing, created=False)
+            if not course.is_published:
+                raise Forbidden(UNPUBLISHED)
+            total = len(await uow.lessons.of_course(course_id))
+            enrollment = Enrollment.new(
+                id=new_id(), student_id=actor.id, course_id=course_id, total_lessons=total, now=now
+            )
+            if not await uow.enrollments.add_if_absent(enrollment):
+                winner = await uow.enrollments.of_student(actor.id, course_id)
+                assert winner is not None  # the row that won the race is committed
+                return Enrolled(winner, created=False)
+            await uow.outbox.add(
+                DomainEvent(
+                    type=ENROLLMENT_CREATED,
+                    occurred_at=now,
+                    data={
+                        "enrollment_id": str(enrollment.id),
+                        "student_id": str(enrollment.student_id),
+                        "course_id": str(course_id),
+                        "status": enrollment.status.value,
+                        "enrolled_at": iso(enrollment.enrolled_at),
+                    },
+                )
+            )
+            await uow.audit.add(
+                audit_entry("enrollment_created", ENROLLMENT, enrollment.id, actor, now, course_id=course_id)
+            )
+            await uow.commit()
+        await queue_email(
+            self.queue, emails.enrolled(actor.email, actor.full_name, course.title, self.frontend_url, str(course_id))
+        )
+        return Enrolled(enrollment, created=True)
+
+    # ----- reading -----
+
+    async def my_courses(self, actor: User, params: PageParams) -> Page[Enrollment]:
+        return await self.reader.of_student(actor.id, params)
+
+    async def get_enrollment(self, actor: User, enrollment_id: UUID) -> Enrollment:
+        found = await self.reader.enrollment(enrollment_id)
+        if found is None:
+            raise NotFound(ENROLLMENT_NOT_FOUND)
+        enrollment, owner_id = found
+        if not (_is_student_or_admin(actor, enrollment) or actor.id == owner_id):
+            raise Forbidden(NOT_AUTHORIZED_ACCESS)
+        return enrollment
+
+    async def course_enrollments(self, actor: User, course_id: UUID, params: PageParams) -> Page[Enrollment]:
+        await self._managed_course(actor, course_id, NOT_AUTHORIZED_COURSE_ENROLLMENTS)
+        return await self.reader.of_course(course_id, params)
+
+    async def course_stats(self, actor: User, course_id: UUID) -> CourseStats:
+        await self._managed_course(actor, course_id, NOT_AUTHORIZED_COURSE_STATS)
+        return await self.reader.stats(course_id)
+
+    async def _managed_course(self, actor: User, course_id: UUID, forbidden: str) -> None:
+        async with self.uow() as uow:
+            course = await uow.courses.get(course_id)
+        if course is None:
+            raise NotFound(COURSE_NOT_FOUND)
+        if not catalog_rules.can_manage(actor, course):
+            raise Forbidden(forbidden)
+
+    # ----- progress -----
+
+    async def update_progress(
+        self, actor: User, enrollment_id: UUID, lesson_id: UUID, update: ProgressUpdate
+    ) -> LessonProgress:
+        """Merge a progress report and recompute the enrollment, in one transaction (API §7.6)."""
+        async with self.uow() as uow:
+            enrollment = await self._updatable(uow, actor, enrollment_id)
+            lesson = await uow.lessons.get(lesson_id)
+            if lesson is None or lesson.course_id != enrollment.course_id:
+                raise NotFound(LESSON_NOT_IN_COURSE)
+            stored = await uow.progress.get(enrollment_id, lesson_id)
+            already_completed = stored is not None and stored.is_completed
+            if (
+                update.completes()
+                and not already_completed
+                and self.quiz_gate is not None
+                and await self.quiz_gate.is_gated(uow, lesson_id)
+            ):
+                raise Conflict(QUIZ_GATED)
+            now = self.clock.now()
+            progress = enrollment.record_progress(stored, lesson_id, update, now, new_id())
+            await uow.progress.save(progress, is_new=stored is None)
+            completion = await self._recompute(uow, enrollment, actor, now)
+            await uow.commit()
+        if completion is not None:
+            await self._send_completion(completion)
+        return progress
+
+    async def complete_lesson(self, actor: User, enrollment_id: UUID, lesson_id: UUID) -> LessonProgress:
+        """E5: the progress report `{status: completed, completion_percentage: 100}`."""
+        return await self.update_progress(actor, enrollment_id, lesson_id, COMPLETE)
+
+    async def _updatable(self, uow: LearningUnitOfWork, actor: User, enrollment_id: UUID) -> Enrollment:
+        """The enrollment, locked, after the 404 and the checks of who may change its progress."""
+        enrollment = await uow.enrollments.get(enrollment_id, lock=True)
+        if enrollment is None:
+            raise NotFound(ENROLLMENT_NOT_FOUND)
+        if not _is_student_or_admin(actor, enrollment):
+            course = await uow.courses.get(enrollment.course_id)
+            if course is not None and course.instructor_id == actor.id:
+                raise Forbidden(NOT_AUTHORIZED_UPDATE)
+            raise Forbidden(NOT_AUTHORIZED_ACCESS)
+        return enrollment
+
+    async def _recompute(
+        self, uow: LearningUnitOfWork, enrollment: Enrollment, actor: User | None, now: datetime
+    ) -> Completion | None:
+        totals = await uow.enrollments.totals(enrollment.id, enrollment.course_id)
+        completed = enrollment.recompute(totals, now)
+        await uow.enrollments.save(enrollment)
+        if not completed:
+            return None
+        course = await uow.courses.get(enrollment.course_id)
+        return await self._record_completion(uow, enrollment, course.title if course else "", actor, now)
+
+    async def _record_completion(
+        self, uow: LearningUnitOfWork, enrollment: Enrollment, course_title: str, actor: User | None, now: datetime
+    ) -> Completion:
+        assert enrollment.completed_at is not None
+        await uow.outbox.add(
+            DomainEvent(
+                type=ENROLLMENT_COMPLETED,
+                occurred_at=now,
+                data={
+                    "enrollment_id": str(enrollment.id),
+                    "student_id": str(enrollment.student_id),
+                    "course_id": str(enrollment.course_id),
+                    "completed_at": iso(enrollment.completed_at),
+                },
+            )
+        )
+        await uow.audit.add(
+            audit_entry("enrollment_completed", ENROLLMENT, enrollment.id, actor, now, course_id=enrollment.course_id)
+        )
+        return Completion(enrollment, course_title)
+
+    async def _send_completion(self, completion: Completion) -> None:
+        student = await self.users.get(completion.enrollment.student_id)
+        if student is not None:
+            await queue_email(self.queue, emails.completed(student.email, student.full_name, completion.course_title))
+
+    # ----- reviews -----
+
+    async def review(self, actor: User, enrollment_id: UUID, rating: int, text: str) -> Enrollment:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            enrollment = await uow.enrollments.get(enrollment_id, lock=True)
+            if enrollment is None:
+                raise NotFound(ENROLLMENT_NOT_FOUND)
+            if not _is_student_or_admin(actor, enrollment):
+                course = await uow.courses.get(enrollment.course_id)
+                if course is not None and course.instructor_id == actor.id:
+                    raise Forbidden(OWN_REVIEWS)
+                raise Forbidden(NOT_AUTHORIZED_ACCESS)
+            if not enrollment.can_review():
+                raise Forbidden(REVIEW_TOO_EARLY)
+            enrollment.set_review(rating, text, now)
+            await uow.enrollments.save(enrollment)
+            await uow.audit.add(
+                audit_entry(
+                    "enrollment_reviewed",
+                    ENROLLMENT,
+                    enrollment.id,
+                    actor,
+                    now,
+                    course_id=enrollment.course_id,
+                    rating=str(rating),
+                )
+            )
+            await uow.commit()
+        return enrollment
+
+    # ----- the catalog's lessons changed (the catalog's CourseContentListener) -----
+
+    async def lessons_changing(self, uow: Any, course_id: UUID) -> None:
+        """Before a lesson is added or removed: lock the course's enrollments first, so a progress
+        change (which locks its enrollment, then the lesson) never waits on us in the other order."""
+        learning: LearningUnitOfWork = uow
+        await learning.enrollments.of_course(course_id, lock=True)
+
+    async def lessons_changed(self, uow: Any, course: Course, now: datetime) -> AfterCommit:
+        """After a lesson is added or removed, in the same transaction: recompute every enrollment
+        of the course, so counts never include a deleted lesson or miss a new one. Returns what to
+        do once the change has committed (the completion messages)."""
+        learning: LearningUnitOfWork = uow
+        completions: list[Completion] = []
+        totals = await learning.enrollments.course_totals(course.id)
+        for enrollment in await learning.enrollments.of_course(course.id):
+            before = (enrollment.status, enrollment.completed_lessons_count, enrollment.total_lessons_count)
+            if enrollment.recompute(totals[enrollment.id], now):
+                completions.append(await self._record_completion(learning, enrollment, course.title, None, now))
+            if before != (enrollment.status, enrollment.completed_lessons_count, enrollment.total_lessons_count):
+                await learning.enrollments.save(enrollment)
+
+        async def after_commit() -> None:
+            for completion in completions:
+                await self._send_completion(completion)
+
+        return after_commit

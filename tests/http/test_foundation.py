@@ -1,0 +1,118 @@
+"""Regressions found by fuzzing the API: each answered 500, or disagreed with its own document."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.http.conftest import MakeApiFn
+from tests.http.test_auth import invalid, problem
+from tests.support.api import Api
+from tests.support.catalog import create_course, publish, user_with_role
+
+HUGE_PAGE = "9223372036854775809"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/courses", "/api/v1/users", "/api/v1/enrollments/my-courses"])
+async def test_a_page_whose_offset_cannot_fit_is_a_validation_problem(api: Api, path: str) -> None:
+    admin = await api.admin()
+    for page in (HUGE_PAGE, "2147483648"):
+        invalid(await api.client.get(path, params={"page": page}, headers=admin.headers), "query.page")
+    r = await api.client.get(path, params={"page": "2147483647", "page_size": "100"}, headers=admin.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["items"] == []
+
+
+async def test_deeply_nested_json_is_a_validation_problem(api: Api) -> None:
+    for path in ("/api/v1/auth/register", "/api/v1/courses"):
+        r = await api.client.post(path, content=b"[" * 100_000, headers={"content-type": "application/json"})
+        invalid(r, "body")
+
+
+async def test_options_lists_every_method_of_the_path(api: Api) -> None:
+    expected = {
+        "/api/v1/courses": "GET, OPTIONS, POST",
+        "/api/v1/users/me": "GET, OPTIONS, PATCH",
+        "/api/v1/courses/00000000-0000-0000-0000-000000000001": "DELETE, GET, OPTIONS, PATCH",
+        "/api/v1/enrollments": "OPTIONS, POST",
+    }
+    for path, allow in expected.items():
+        r = await api.client.options(path)
+        assert r.status_code == 204, (path, r.text)
+        assert r.headers["allow"] == allow, path
+
+
+async def test_null_for_a_member_that_cannot_be_cleared_is_400(api: Api) -> None:
+    instructor = await user_with_role(api, "instructor")
+    course = await create_course(api, instructor)
+    url = f"/api/v1/courses/{course['id']}"
+    for member in ("title", "is_published"):
+        problem(
+            await api.client.patch(url, json={member: None}, headers=instructor.headers),
+            400,
+            f"'{member}' cannot be null",
+        )
+    r = await api.client.patch(url, json={"description": None}, headers=instructor.headers)
+    assert r.status_code == 200
+    problem(
+        await api.client.patch("/api/v1/users/me", json={"full_name": None}, headers=instructor.headers),
+        400,
+        "'full_name' cannot be null",
+    )
+    # A create body is no PATCH: a null there is the wrong type.
+    invalid(await api.client.post("/api/v1/courses", json={"title": None}, headers=instructor.headers), "body.title")
+
+
+async def test_the_document_says_which_patch_members_are_nullable(api: Api) -> None:
+    schemas = (await api.client.get("/schema/openapi.json")).json()["components"]["schemas"]
+
+    def nullable(schema: str, member: str) -> bool:
+        spec = schemas[schema]["properties"][member]
+        return any(option.get("type") == "null" for option in spec.get("oneOf", [spec]))
+
+    for schema, member in (
+        ("CourseUpdate", "title"),
+        ("CourseUpdate", "is_published"),
+        ("LessonUpdate", "lesson_type"),
+        ("LessonUpdate", "order_index"),
+        ("LessonUpdate", "is_preview"),
+        ("ProfileUpdate", "full_name"),
+        ("UserUpdate", "is_active"),
+        ("UserUpdate", "role"),
+    ):
+        assert not nullable(schema, member), (schema, member)
+    assert nullable("CourseUpdate", "description")
+    assert nullable("LessonUpdate", "parent_lesson_id")
+
+
+async def test_unhandled_error_log_line_names_the_request_id(
+    api: Api, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(api.container.catalog, "list_courses", broken)
+    with caplog.at_level(logging.ERROR, logger="lms.http"):
+        r = await api.client.get("/api/v1/courses", headers={"X-Request-ID": "trace-me-42"})
+    problem(r, 500, "Internal server error")
+    assert any("(request trace-me-42)" in record.getMessage() for record in caplog.records)
+
+
+async def test_link_keeps_the_clients_query_order(make_api: MakeApiFn) -> None:
+    first = await make_api()
+    second = await make_api()
+    owner = await user_with_role(first, "instructor")
+    for _ in range(3):
+        await publish(first, owner, (await create_course(first, owner, category="x"))["id"])
+    for query in ("mine=false&category=x&page_size=1", "category=x&mine=false&page_size=1"):
+        links = {(await a.client.get(f"/api/v1/courses?{query}")).headers["link"] for a in (first, second)}
+        assert len(links) == 1
+        (link,) = links
+        assert link.startswith(f"</api/v1/courses?{query.removesuffix('&page_size=1')}&page=1&page_size=1>")
+
+
+async def test_docs_redirects_to_the_interactive_docs(api: Api) -> None:
+    r = await api.client.get("/docs")
+    assert r.status_code == 307
+    assert r.headers["location"] == "/schema"
