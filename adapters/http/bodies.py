@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -10,6 +11,20 @@ from domain.shared.unset import UNSET
 
 T = TypeVar("T")
 S = TypeVar("S", bound=msgspec.Struct)
+
+
+# PATCH bodies and their members that may be absent but not null (API §1.2). They decode `null` so
+# that the use case answers `400 '<field>' cannot be null` in its turn (after the 404 and 403 checks);
+# the OpenAPI document shows them as non-nullable, which is what a client should send.
+NON_NULLABLE: dict[type[msgspec.Struct], tuple[str, ...]] = {}
+
+
+def refuses_null(*members: str) -> Callable[[type[S]], type[S]]:
+    def register(struct: type[S]) -> type[S]:
+        NON_NULLABLE[struct] = members
+        return struct
+
+    return register
 
 
 def given(value: Any) -> Any:

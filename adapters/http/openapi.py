@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import msgspec
+from litestar import Litestar
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
+from litestar.openapi.spec import Example, OpenAPIType, Schema
 
+from adapters.http.bodies import NON_NULLABLE
 from adapters.http.problems import TITLES
 
 
@@ -60,3 +62,26 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
             ],
         )
     return specs
+
+
+def document_non_nullable(app: Litestar) -> None:
+    """Show the PATCH members registered with `refuses_null` as non-nullable in the document."""
+    if app.openapi_config is None:
+        return
+    schemas = (app.openapi_schema.components.schemas or {}) if app.openapi_schema.components else {}
+    for struct, members in NON_NULLABLE.items():
+        schema = schemas.get(struct.__name__)
+        if schema is None or not schema.properties:
+            continue
+        for member in members:
+            prop = schema.properties.get(member)
+            if isinstance(prop, Schema) and prop.one_of:
+                kept = [
+                    option
+                    for option in prop.one_of
+                    if not (isinstance(option, Schema) and option.type == OpenAPIType.NULL)
+                ]
+                if len(kept) == 1 and isinstance(kept[0], Schema):
+                    schema.properties[member] = kept[0]
+                else:
+                    prop.one_of = kept

@@ -120,7 +120,6 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[
     return problem(status, exc.detail, headers=headers)
 
 
-_NULL = re.compile(r"got `null`")
 _AT = re.compile(r"\s+-\s+at\s+`\$[^`]*`$")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 _INDEX = re.compile(r"\[(\d+)\]")
@@ -148,10 +147,6 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
     )
     errors: list[FieldError] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
-    if request.method == "PATCH" and (null := _null_member(extra)):
-        # PATCH semantics (API §1.2): `null` for a member that cannot be cleared is a 400; the schema
-        # documents such members as non-nullable, which is what a generated client should send.
-        return problem(400, f"'{null}' cannot be null")
     for item in extra:
         if not isinstance(item, dict):
             continue
@@ -164,18 +159,6 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
     if not errors:
         errors.append(FieldError("body", _message(str(exc.detail))))
     return validation_problem(errors)
-
-
-def _null_member(extra: list[Any]) -> str | None:
-    """The top-level body member a decoding error refused because it was `null`, if that was the error."""
-    for item in extra:
-        if not isinstance(item, dict):
-            continue
-        source = str(getattr(item.get("source"), "value", item.get("source") or "body"))
-        key = item.get("key")
-        if source == "body" and isinstance(key, str) and key.isidentifier() and _NULL.search(str(item.get("message"))):
-            return key
-    return None
 
 
 def nesting_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

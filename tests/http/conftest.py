@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.shared.clock import Clock
 from tests.support.api import Api, app_env, running_api
 from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.servers import flush
@@ -45,10 +46,10 @@ async def make_api(
         assert db is not None
         return db, shared["redis"]
 
-    async def factory(**overrides: str) -> Api:
+    async def factory(clock: Clock | None = None, **overrides: str) -> Api:
         db, redis = await get_database()
         env = app_env(tmp_path / f"app{len(stack)}", db, redis, **overrides)
-        ctx = running_api(env, backend)
+        ctx = running_api(env, backend, clock)
         api = await ctx.__aenter__()
         stack.append(ctx)
         return api

@@ -6,33 +6,13 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
 
-from adapters.sql.models import EnrollmentRow
-from domain.shared.clock import SystemClock
-from domain.shared.ids import new_id
 from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import invalid, problem
 from tests.support.api import Api, unwrap
 from tests.support.catalog import Cast, cast_of, create_course, publish, unique_title, user_with_role
 
 ROLES = ["owner", "other", "admin", "student", "anonymous"]
-
-
-async def enroll_directly(api: Api, student_id: str, course_id: str) -> None:
-    """Enrollments have no route yet: write the row as the enrollment flow will."""
-    now = SystemClock().now()
-    async with api.container.engine.begin() as conn:
-        await conn.execute(
-            insert(EnrollmentRow).values(
-                id=new_id(),
-                student_id=uuid.UUID(student_id),
-                course_id=uuid.UUID(course_id),
-                status="active",
-                created_at=now,
-                updated_at=now,
-            )
-        )
 
 
 @pytest.fixture
@@ -346,7 +326,8 @@ async def test_delete_removes_lessons_and_refuses_courses_with_students(api: Api
         headers=cast.owner.headers,
     )
     lesson_id = r.json()["id"]
-    await enroll_directly(api, cast.student.user["id"], cid)
+    r = await api.client.post("/api/v1/enrollments", json={"course_id": cid}, headers=cast.student.headers)
+    assert r.status_code == 201, r.text
 
     problem(
         await api.client.delete(f"/api/v1/courses/{cid}", headers=cast.owner.headers),

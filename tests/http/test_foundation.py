@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from domain.catalog.services import CatalogService
 from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import invalid, problem
 from tests.support.api import Api
@@ -25,9 +26,10 @@ async def test_a_page_whose_offset_cannot_fit_is_a_validation_problem(api: Api, 
 
 
 async def test_deeply_nested_json_is_a_validation_problem(api: Api) -> None:
+    instructor = await user_with_role(api, "instructor")
     for path in ("/api/v1/auth/register", "/api/v1/courses"):
-        r = await api.client.post(path, content=b"[" * 100_000, headers={"content-type": "application/json"})
-        invalid(r, "body")
+        headers = {**instructor.headers, "content-type": "application/json"}
+        invalid(await api.client.post(path, content=b"[" * 100_000, headers=headers), "body")
 
 
 async def test_options_lists_every_method_of_the_path(api: Api) -> None:
@@ -92,7 +94,7 @@ async def test_unhandled_error_log_line_names_the_request_id(
     async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(api.container.catalog, "list_courses", broken)
+    monkeypatch.setattr(CatalogService, "list_courses", broken)
     with caplog.at_level(logging.ERROR, logger="lms.http"):
         r = await api.client.get("/api/v1/courses", headers={"X-Request-ID": "trace-me-42"})
     problem(r, 500, "Internal server error")

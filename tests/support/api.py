@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from adapters.queue.saq_queue import SaqQueue, stop_worker
+from domain.shared.clock import Clock
 from lms.app import create_app
 from lms.bootstrap import Container, build_container
 from lms.settings import load_settings
@@ -100,10 +101,10 @@ def app_env(data_dir: Path, database_url: str, redis_url: str | None, **override
 
 
 @asynccontextmanager
-async def running_api(env: dict[str, str], backend: str) -> AsyncIterator[Api]:
+async def running_api(env: dict[str, str], backend: str, clock: Clock | None = None) -> AsyncIterator[Api]:
     """An app on a real container; with a SAQ queue, a worker runs beside it as `lms worker` would."""
     settings = load_settings(env)
-    container = build_container(settings)
+    container = build_container(settings, clock=clock)
     app = create_app(settings, container)
     worker_task: asyncio.Task[None] | None = None
     worker = None

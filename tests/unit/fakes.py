@@ -12,6 +12,7 @@ from uuid import UUID
 
 from domain.identity.model import RecoveryCode, RefreshSession, User
 from domain.identity.services import EMAIL_TAKEN
+from domain.integrations.model import AuditEntry
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
 
@@ -22,6 +23,15 @@ class Store:
     sessions: dict[UUID, RefreshSession] = field(default_factory=dict)
     consumed: set[UUID] = field(default_factory=set)
     codes: dict[UUID, RecoveryCode] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+
+class FakeAuditLog:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def add(self, entry: AuditEntry) -> None:
+        self.s.audit.append(entry)
 
 
 class FakeUsers:
@@ -133,6 +143,7 @@ class FakeUnitOfWork:
         self.refresh_sessions = FakeSessions(store)
         self.consumed_tokens = FakeConsumed(store)
         self.recovery_codes = FakeCodes(store)
+        self.audit = FakeAuditLog(store)
         self.commits = 0
 
     async def __aenter__(self) -> Self:

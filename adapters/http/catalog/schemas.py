@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from adapters.http.bodies import refuses_null
 from domain.catalog.model import Course, DifficultyLevel, Lesson, LessonType
 from domain.catalog.rules import SLUG_PATTERN
 
@@ -46,18 +47,19 @@ class CourseCreate(msgspec.Struct, kw_only=True):
     metadata: Metadata | None = None
 
 
+@refuses_null("title", "is_published")
 class CourseUpdate(msgspec.Struct, kw_only=True):
     """Absent members are left alone; `null` clears a nullable one (a non-nullable one answers 400).
     Slugs never change."""
 
-    title: Title | UnsetType = UNSET
+    title: Title | UnsetType | None = UNSET
     description: str | UnsetType | None = UNSET
     category: Category | UnsetType | None = UNSET
     difficulty_level: DifficultyLevel | UnsetType | None = UNSET
     thumbnail_url: Url | UnsetType | None = UNSET
     estimated_duration_minutes: Minutes | UnsetType | None = UNSET
     metadata: Metadata | UnsetType | None = UNSET
-    is_published: bool | UnsetType = UNSET
+    is_published: bool | UnsetType | None = UNSET
 
 
 class CourseResponse(msgspec.Struct, kw_only=True):
@@ -107,20 +109,21 @@ class LessonCreate(msgspec.Struct, kw_only=True):
     metadata: Metadata | None = None
 
 
+@refuses_null("title", "lesson_type", "order_index", "is_preview")
 class LessonUpdate(msgspec.Struct, kw_only=True):
     """Absent members are left alone; `null` clears a nullable one (a non-nullable one answers 400).
     Slugs never change."""
 
-    title: Title | UnsetType = UNSET
+    title: Title | UnsetType | None = UNSET
     description: str | UnsetType | None = UNSET
     content: str | UnsetType | None = UNSET
-    lesson_type: LessonType | UnsetType = UNSET
-    order_index: Position | UnsetType = UNSET
+    lesson_type: LessonType | UnsetType | None = UNSET
+    order_index: Position | UnsetType | None = UNSET
     parent_lesson_id: UUID | UnsetType | None = UNSET
     duration_minutes: Minutes | UnsetType | None = UNSET
     video_url: VideoUrl | UnsetType | None = UNSET
     video_link: Annotated[VideoUrl | UnsetType | None, Meta(description="Alias of `video_url`")] = UNSET
-    is_preview: bool | UnsetType = UNSET
+    is_preview: bool | UnsetType | None = UNSET
     metadata: Metadata | UnsetType | None = UNSET
 
 

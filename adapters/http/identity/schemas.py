@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from adapters.http.bodies import refuses_null
 from domain.identity.model import MfaMethod, Role, User
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -29,15 +30,17 @@ class UserCreate(msgspec.Struct, kw_only=True):
     role: Role = Role.STUDENT
 
 
+@refuses_null("full_name", "role", "password", "is_active")
 class UserUpdate(msgspec.Struct, kw_only=True):
-    full_name: FullName | UnsetType = UNSET
-    role: Role | UnsetType = UNSET
-    password: Password | UnsetType = UNSET
-    is_active: bool | UnsetType = UNSET
+    full_name: FullName | UnsetType | None = UNSET
+    role: Role | UnsetType | None = UNSET
+    password: Password | UnsetType | None = UNSET
+    is_active: bool | UnsetType | None = UNSET
 
 
+@refuses_null("full_name")
 class ProfileUpdate(msgspec.Struct, kw_only=True):
-    full_name: FullName | UnsetType = UNSET
+    full_name: FullName | UnsetType | None = UNSET
 
 
 class PasswordChangeRequest(msgspec.Struct, kw_only=True):

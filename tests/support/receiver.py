@@ -1,0 +1,86 @@
+"""A real HTTP server that receives webhooks, for delivery tests: it records every request and
+answers from a script (a status, a hang, a redirect), then 200."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.support.servers import free_port
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    answered: int
+
+
+@dataclass
+class Receiver:
+    """`script` holds one action per coming request: an int status, ("hang", seconds), or
+    ("redirect", url); once it is empty every request gets 200."""
+
+    script: deque[Any] = field(default_factory=deque)
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                with receiver.lock:
+                    action = receiver.script.popleft() if receiver.script else 200
+                status = 200
+                headers: dict[str, str] = {}
+                if isinstance(action, tuple) and action[0] == "hang":
+                    time.sleep(action[1])
+                elif isinstance(action, tuple) and action[0] == "redirect":
+                    status, headers = 307, {"Location": action[1]}
+                else:
+                    status = int(action)
+                with receiver.lock:
+                    receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body, status))
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender gave up (a hang past its timeout)
+
+            def log_message(self, *_: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def answered(self, status: int) -> list[Received]:
+        with self.lock:
+            return [r for r in self.received if r.answered == status]
+
+    def event_types(self) -> list[str]:
+        import json
+
+        with self.lock:
+            return [json.loads(r.body)["type"] for r in self.received]
