@@ -35,7 +35,7 @@ class Receiver:
         assert self.server is not None
         return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
 
-    def start(self) -> Receiver:
+    def start(self, port: int | None = None) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,7 +65,7 @@ class Receiver:
             def log_message(self, *_: Any) -> None:
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port or free_port()), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
