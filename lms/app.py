@@ -28,7 +28,7 @@ from adapters.http.identity.users_controller import UsersController
 from adapters.http.integrations.controller import WebhookDeliveriesController
 from adapters.http.learning.controller import EnrollmentsController
 from adapters.http.metrics import EdgeMiddleware, Metrics, metrics_app
-from adapters.http.openapi import document_non_nullable
+from adapters.http.openapi import complete_body_schemas
 from adapters.http.pagination import page_params
 from adapters.http.problems import exception_handlers
 from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
@@ -200,5 +200,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         logging_config=None,  # configure_logging owns logging
     )
     answer_options_with_every_method(app)
-    document_non_nullable(app)
+    complete_body_schemas(app)
     return app

@@ -64,24 +64,103 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
     return specs
 
 
-def document_non_nullable(app: Litestar) -> None:
-    """Show the PATCH members registered with `refuses_null` as non-nullable in the document."""
-    if app.openapi_config is None:
+# JSON Schema keywords of msgspec's constraints, and the attributes Litestar's Schema holds them in.
+_CONSTRAINTS = {
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "exclusiveMinimum": "exclusive_minimum",
+    "exclusiveMaximum": "exclusive_maximum",
+    "pattern": "pattern",
+    "minItems": "min_items",
+    "maxItems": "max_items",
+}
+
+
+def _structs() -> list[type[msgspec.Struct]]:
+    """Every request and response Struct of the HTTP adapter."""
+    found: list[type[msgspec.Struct]] = []
+    pending = list(msgspec.Struct.__subclasses__())
+    while pending:
+        struct = pending.pop()
+        pending.extend(struct.__subclasses__())
+        if struct.__module__.startswith("adapters.http.") and not getattr(struct, "__parameters__", ()):
+            found.append(struct)
+    return found
+
+
+def _non_null(schema: dict[str, object]) -> dict[str, object]:
+    options = schema.get("anyOf")
+    if isinstance(options, list):
+        kept = [o for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
+        if len(kept) == 1 and isinstance(kept[0], dict):
+            return kept[0]
+    return schema
+
+
+def _is_null(option: object) -> bool:
+    return isinstance(option, Schema) and option.type == OpenAPIType.NULL
+
+
+DECIMAL_TEXT = r"^-?\d+(\.\d+)?$"
+PERCENT_TEXT = r"^(100(\.0+)?|\d{1,2}(\.\d+)?)$"
+
+
+def _decimal(prop: Schema, source: dict[str, object]) -> Schema:
+    bounds = {"minimum": source.get("minimum"), "maximum": source.get("maximum")}
+    return Schema(
+        one_of=[
+            Schema(type=OpenAPIType.NUMBER, **bounds),  # type: ignore[arg-type]
+            Schema(
+                type=OpenAPIType.STRING,
+                pattern=PERCENT_TEXT if bounds == {"minimum": 0, "maximum": 100} else DECIMAL_TEXT,
+            ),
+        ],
+        description=prop.description,
+        examples=prop.examples,
+    )
+
+
+def complete_body_schemas(app: Litestar) -> None:
+    """Make the document say what the server accepts, member by member.
+
+    Litestar drops some of msgspec's constraints where a member is a union (`X | UnsetType | None`:
+    length limits move to the wrong level, a bound of 0 disappears), so generated clients would send
+    values the server refuses. The constraints are copied from msgspec's own JSON Schema of each Struct.
+    PATCH members registered with `refuses_null` are shown as non-nullable (API §1.2).
+    """
+    if app.openapi_config is None or app.openapi_schema.components is None:
         return
-    schemas = (app.openapi_schema.components.schemas or {}) if app.openapi_schema.components else {}
-    for struct, members in NON_NULLABLE.items():
-        schema = schemas.get(struct.__name__)
-        if schema is None or not schema.properties:
+    schemas = app.openapi_schema.components.schemas or {}
+    for struct in _structs():
+        target = schemas.get(struct.__name__)
+        if target is None or not target.properties:
             continue
-        for member in members:
-            prop = schema.properties.get(member)
-            if isinstance(prop, Schema) and prop.one_of:
-                kept = [
-                    option
-                    for option in prop.one_of
-                    if not (isinstance(option, Schema) and option.type == OpenAPIType.NULL)
-                ]
-                if len(kept) == 1 and isinstance(kept[0], Schema):
-                    schema.properties[member] = kept[0]
+        exact = msgspec.json.schema_components([struct])[1].get(struct.__name__, {})
+        exact_properties: dict[str, dict[str, object]] = exact.get("properties", {})
+        for name, prop in list(target.properties.items()):
+            source = _non_null(exact_properties.get(name, {}))
+            if not isinstance(prop, Schema):
+                continue
+            if source.get("format") == "decimal":  # decimal inputs are numbers or numeric strings (API §1.3)
+                target.properties[name] = _decimal(prop, source)
+                continue
+            options = list(prop.one_of or [])
+            if name in NON_NULLABLE.get(struct, ()):
+                options = [o for o in options if not _is_null(o)]
+            holders = [o for o in options if isinstance(o, Schema) and not _is_null(o)] or [prop]
+            for keyword, attribute in _CONSTRAINTS.items():
+                if keyword in source:
+                    for holder in holders:
+                        setattr(holder, attribute, source[keyword])
+                    if holders != [prop]:
+                        setattr(prop, attribute, None)
+            if prop.one_of is not None:
+                if len(options) == 1 and isinstance(options[0], Schema):
+                    only = options[0]
+                    only.description = only.description or prop.description
+                    only.examples = only.examples or prop.examples
+                    target.properties[name] = only
                 else:
-                    prop.one_of = kept
+                    prop.one_of = list(options)

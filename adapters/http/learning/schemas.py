@@ -21,7 +21,11 @@ DecimalString = Annotated[
 Seconds = Annotated[int, Meta(ge=0, le=INT63_MAX, examples=[120])]
 Percentage = Annotated[
     Decimal,
-    Meta(description="0..100, a JSON number or a numeric string; rounded to 2 places", examples=["75.00"]),
+    Meta(
+        description="0..100, a JSON number or a numeric string; rounded to 2 places",
+        examples=["75.00"],
+        extra_json_schema={"minimum": 0, "maximum": 100},
+    ),
 ]
 
 
