@@ -8,6 +8,8 @@ const METHOD = __ENV.METHOD || "GET";
 const BODY = __ENV.BODY || null;
 const TOKEN = __ENV.TOKEN || "";
 const EXPECT = parseInt(__ENV.EXPECT || "200", 10);
+// Optional: one set per virtual user ({token, paths}), each VU rotating over its own paths.
+const SETS = __ENV.SETS ? JSON.parse(__ENV.SETS) : null;
 
 export const options = {
   scenarios: {
@@ -28,7 +30,22 @@ const params = {
   ),
 };
 
+function paramsFor(token) {
+  return {
+    headers: Object.assign({ "Content-Type": "application/json" }, token ? { Authorization: `Bearer ${token}` } : {}),
+  };
+}
+
+const setParams = SETS ? SETS.map((set) => paramsFor(set.token)) : null;
+
 export default function () {
-  const res = http.request(METHOD, `${BASE}${PATH}`, BODY, params);
+  let res;
+  if (SETS) {
+    const n = (__VU - 1) % SETS.length;
+    const paths = SETS[n].paths;
+    res = http.request(METHOD, `${BASE}${paths[__ITER % paths.length]}`, BODY, setParams[n]);
+  } else {
+    res = http.request(METHOD, `${BASE}${PATH}`, BODY, params);
+  }
   check(res, { "expected status": (r) => r.status === EXPECT });
 }

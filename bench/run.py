@@ -31,11 +31,14 @@ ADMIN = "bench-admin@example.com"
 CATALOG_SIZE = 30  # published courses; a default page shows 20 of them
 
 
-def seed_catalog(api: str) -> str:
-    """Published courses with realistic text, as an admin; returns one course id."""
+def admin_headers(api: str) -> dict[str, str]:
     r = httpx.post(f"{api}/api/v1/auth/login", json={"email": ADMIN, "password": PASSWORD})
     r.raise_for_status()
-    headers = {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
+    return {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
+
+
+def seed_catalog(api: str, headers: dict[str, str]) -> str:
+    """Published courses with realistic text, as an admin; returns one course id."""
     course_id = ""
     for n in range(CATALOG_SIZE):
         body = {
@@ -51,6 +54,43 @@ def seed_catalog(api: str) -> str:
         course_id = r.json()["id"]
         httpx.post(f"{api}/api/v1/courses/{course_id}/publish", headers=headers).raise_for_status()
     return course_id
+
+
+LEARNERS = 32  # one student per virtual user: nobody reports progress 32 times at once
+LESSONS = 10
+
+
+def seed_learners(api: str, admin_headers: dict[str, str]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """A published course of LESSONS lessons and LEARNERS enrolled students. Returns, per student,
+    the progress paths to rotate over (never completing a lesson) and the my-courses path."""
+    course = httpx.post(f"{api}/api/v1/courses", json={"title": "Benchmark learning"}, headers=admin_headers).json()
+    lessons = [
+        httpx.post(
+            f"{api}/api/v1/courses/{course['id']}/lessons",
+            json={"title": f"Lesson {n}", "lesson_type": "video", "video_url": f"https://videos.example.com/{n}"},
+            headers=admin_headers,
+        ).json()["id"]
+        for n in range(LESSONS)
+    ]
+    httpx.post(f"{api}/api/v1/courses/{course['id']}/publish", headers=admin_headers).raise_for_status()
+    progress, mine = [], []
+    for n in range(LEARNERS):
+        r = httpx.post(
+            f"{api}/api/v1/auth/register",
+            json={"email": f"learner{n}@example.com", "full_name": f"Learner {n}", "password": PASSWORD},
+        )
+        r.raise_for_status()
+        token = r.json()["tokens"]["access_token"]
+        r = httpx.post(
+            f"{api}/api/v1/enrollments", json={"course_id": course["id"]}, headers={"Authorization": f"Bearer {token}"}
+        )
+        r.raise_for_status()
+        eid = r.json()["id"]
+        progress.append(
+            {"token": token, "paths": [f"/api/v1/enrollments/{eid}/lessons/{lid}/progress" for lid in lessons]}
+        )
+        mine.append({"token": token, "paths": ["/api/v1/enrollments/my-courses"]})
+    return progress, mine
 
 
 @dataclass
@@ -76,7 +116,7 @@ def serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[
 
 
 def k6(name: str, base: str, path: str, *, vus: int, duration: str, method: str = "GET", body: str | None = None,
-       token: str = "", expect: int = 200) -> Result:  # fmt: skip
+       token: str = "", expect: int = 200, sets: list[dict[str, object]] | None = None) -> Result:  # fmt: skip
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
         summary = fh.name
     env = {
@@ -92,6 +132,8 @@ def k6(name: str, base: str, path: str, *, vus: int, duration: str, method: str 
     }
     if body is not None:
         env["BODY"] = body
+    if sets is not None:
+        env["SETS"] = json.dumps(sets)
     subprocess.run(
         [k6_binary(), "run", "--quiet", "--summary-export", summary, str(Path(__file__).with_name("load.js"))],
         env=env,
@@ -173,7 +215,10 @@ def main() -> None:
         r.raise_for_status()
         token = r.json()["tokens"]["access_token"]
         login = json.dumps({"email": email, "password": PASSWORD})
-        course_id = seed_catalog(api)
+        admin = admin_headers(api)
+        course_id = seed_catalog(api, admin)
+        progress_sets, my_courses_sets = seed_learners(api, admin)
+        report = json.dumps({"status": "in_progress", "time_spent_seconds": 30, "last_position_seconds": 12})
         uncached = f"http://127.0.0.1:{uncached_port}"
 
         run = {"vus": opts.vus, "duration": opts.duration}
@@ -186,6 +231,16 @@ def main() -> None:
             k6("GET /api/v1/courses (uncached)", uncached, "/api/v1/courses", **run),
             k6("GET /api/v1/courses/{id} (cached)", api, f"/api/v1/courses/{course_id}", **run),
             k6("GET /api/v1/courses/{id} (uncached)", uncached, f"/api/v1/courses/{course_id}", **run),
+            k6(
+                "PUT …/lessons/{id}/progress (a student each)",
+                api,
+                "",
+                method="PUT",
+                body=report,
+                sets=progress_sets,
+                **run,
+            ),
+            k6("GET /api/v1/enrollments/my-courses (a student each)", api, "", sets=my_courses_sets, **run),
             k6("POST /api/v1/auth/login", api, "/api/v1/auth/login", method="POST", body=login, **run),
         ]
     finally:
