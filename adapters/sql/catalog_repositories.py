@@ -107,6 +107,10 @@ class SqlLessonRepository:
         value = (await self._s.execute(query)).scalar()
         return int(value) if value is not None else None
 
+    async def count(self, course_id: UUID) -> int:
+        query = select(func.count()).select_from(LESSONS).where(LESSONS.c.course_id == course_id)
+        return int((await self._s.execute(query)).scalar_one())
+
     async def add(self, lesson: Lesson) -> None:
         try:
             await self._s.execute(insert(LESSONS).values(**catalog_values(lesson)))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 from uuid import UUID
 
 from domain.catalog.model import Course, CourseFilter, Lesson
 from domain.integrations.ports import AuditLog, Outbox
 from domain.shared.pagination import Page, PageParams
+from domain.shared.unit_of_work import UnitOfWork
 
 
 class CourseRepository(Protocol):
@@ -46,6 +46,7 @@ class LessonRepository(Protocol):
         ...
 
     async def max_position(self, course_id: UUID) -> int | None: ...
+    async def count(self, course_id: UUID) -> int: ...
     async def add(self, lesson: Lesson) -> None:
         """Insert; raises Conflict(ORDER_CONFLICT) when the position is taken (end the unit of work then)."""
         ...
@@ -63,7 +64,7 @@ class LessonRepository(Protocol):
         ...
 
 
-class CatalogUnitOfWork(Protocol):
+class CatalogUnitOfWork(UnitOfWork, Protocol):
     @property
     def courses(self) -> CourseRepository: ...
     @property
@@ -72,12 +73,6 @@ class CatalogUnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def audit(self) -> AuditLog: ...
-
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-    async def commit(self) -> None: ...
 
 
 class CatalogUnitOfWorkFactory(Protocol):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 from uuid import UUID
 
 from domain.identity.model import RecoveryCode, RefreshSession, User
 from domain.integrations.ports import AuditLog
 from domain.shared.pagination import Page, PageParams
+from domain.shared.unit_of_work import UnitOfWork
 
 
 class UserRepository(Protocol):
@@ -65,7 +65,7 @@ class RecoveryCodeRepository(Protocol):
     async def delete_all(self, user_id: UUID) -> None: ...
 
 
-class IdentityUnitOfWork(Protocol):
+class IdentityUnitOfWork(UnitOfWork, Protocol):
     """One transaction over the identity repositories; leaving without commit rolls back."""
 
     @property
@@ -78,12 +78,6 @@ class IdentityUnitOfWork(Protocol):
     def recovery_codes(self) -> RecoveryCodeRepository: ...
     @property
     def audit(self) -> AuditLog: ...
-
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-    async def commit(self) -> None: ...
 
 
 class UnitOfWorkFactory(Protocol):

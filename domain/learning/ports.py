@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 from uuid import UUID
 
 from domain.catalog.ports import CourseRepository, LessonRepository
 from domain.integrations.ports import AuditLog, Outbox
 from domain.learning.model import CourseStats, Enrollment, LessonProgress, ProgressTotals
 from domain.shared.pagination import Page, PageParams
+from domain.shared.unit_of_work import UnitOfWork
 
 
 class EnrollmentRepository(Protocol):
@@ -43,7 +43,7 @@ class ProgressRepository(Protocol):
     async def save(self, progress: LessonProgress, *, is_new: bool) -> None: ...
 
 
-class LearningUnitOfWork(Protocol):
+class LearningUnitOfWork(UnitOfWork, Protocol):
     @property
     def courses(self) -> CourseRepository: ...
     @property
@@ -56,12 +56,6 @@ class LearningUnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def audit(self) -> AuditLog: ...
-
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-    async def commit(self) -> None: ...
 
 
 class LearningUnitOfWorkFactory(Protocol):

@@ -78,7 +78,9 @@ class LearningService:
             raise Forbidden(ONLY_STUDENTS)
         now = self.clock.now()
         async with self.uow() as uow:
-            course = await uow.courses.get(course_id)
+            # Locked as lesson changes lock it: the lesson count below is the one this enrollment
+            # commits with, and a second request for the same pair waits here and then finds ours.
+            course = await uow.courses.get(course_id, lock=True)
             if course is None:
                 raise NotFound(COURSE_NOT_FOUND)
             existing = await uow.enrollments.of_student(actor.id, course_id)
@@ -86,7 +88,7 @@ class LearningService:
                 return Enrolled(existing, created=False)
             if not course.is_published:
                 raise Forbidden(UNPUBLISHED)
-            total = len(await uow.lessons.of_course(course_id))
+            total = await uow.lessons.count(course_id)
             enrollment = Enrollment.new(
                 id=new_id(), student_id=actor.id, course_id=course_id, total_lessons=total, now=now
             )
@@ -153,7 +155,7 @@ class LearningService:
     ) -> LessonProgress:
         """Merge a progress report and recompute the enrollment, in one transaction (API §7.6)."""
         async with self.uow() as uow:
-            enrollment = await self._updatable(uow, actor, enrollment_id)
+            enrollment = await self._own_enrollment(uow, actor, enrollment_id, owner_refusal=NOT_AUTHORIZED_UPDATE)
             lesson = await uow.lessons.get(lesson_id)
             if lesson is None or lesson.course_id != enrollment.course_id:
                 raise NotFound(LESSON_NOT_IN_COURSE)
@@ -179,15 +181,18 @@ class LearningService:
         """E5: the progress report `{status: completed, completion_percentage: 100}`."""
         return await self.update_progress(actor, enrollment_id, lesson_id, COMPLETE)
 
-    async def _updatable(self, uow: LearningUnitOfWork, actor: User, enrollment_id: UUID) -> Enrollment:
-        """The enrollment, locked, after the 404 and the checks of who may change its progress."""
+    async def _own_enrollment(
+        self, uow: LearningUnitOfWork, actor: User, enrollment_id: UUID, *, owner_refusal: str
+    ) -> Enrollment:
+        """The enrollment, locked, for its student or an admin. The course's owner, who may read it
+        but not act for the student, gets `owner_refusal`; anyone else the plain refusal."""
         enrollment = await uow.enrollments.get(enrollment_id, lock=True)
         if enrollment is None:
             raise NotFound(ENROLLMENT_NOT_FOUND)
         if not _is_student_or_admin(actor, enrollment):
             course = await uow.courses.get(enrollment.course_id)
             if course is not None and course.instructor_id == actor.id:
-                raise Forbidden(NOT_AUTHORIZED_UPDATE)
+                raise Forbidden(owner_refusal)
             raise Forbidden(NOT_AUTHORIZED_ACCESS)
         return enrollment
 
@@ -233,14 +238,7 @@ class LearningService:
     async def review(self, actor: User, enrollment_id: UUID, rating: int, text: str) -> Enrollment:
         now = self.clock.now()
         async with self.uow() as uow:
-            enrollment = await uow.enrollments.get(enrollment_id, lock=True)
-            if enrollment is None:
-                raise NotFound(ENROLLMENT_NOT_FOUND)
-            if not _is_student_or_admin(actor, enrollment):
-                course = await uow.courses.get(enrollment.course_id)
-                if course is not None and course.instructor_id == actor.id:
-                    raise Forbidden(OWN_REVIEWS)
-                raise Forbidden(NOT_AUTHORIZED_ACCESS)
+            enrollment = await self._own_enrollment(uow, actor, enrollment_id, owner_refusal=OWN_REVIEWS)
             if not enrollment.can_review():
                 raise Forbidden(REVIEW_TOO_EARLY)
             enrollment.set_review(rating, text, now)
