@@ -19,6 +19,8 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.http.assessment.attempts_controller import AttemptsController
+from adapters.http.assessment.quizzes_controller import QuizzesController
 from adapters.http.catalog.courses_controller import CoursesController
 from adapters.http.catalog.lessons_controller import LessonsController
 from adapters.http.edge import add_edge_headers
@@ -162,6 +164,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             CoursesController,
             LessonsController,
             EnrollmentsController,
+            QuizzesController,
+            AttemptsController,
             WebhookDeliveriesController,
         ],
     )

@@ -29,6 +29,8 @@ from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from adapters.webhooks.sender import HttpxWebhookSender
 from adapters.worker.jobs import job_handlers
 from adapters.worker.relay import RelayLoop
+from domain.assessment.attempts import AttemptService
+from domain.assessment.quizzes import QuizService
 from domain.catalog.services import CatalogService
 from domain.identity.ports import PasswordHasher
 from domain.identity.services import IdentityPolicy, IdentityService, TokenBlacklist
@@ -58,6 +60,8 @@ class Container:
     identity: IdentityService
     catalog: CatalogService
     learning: LearningService
+    quizzes: QuizService
+    attempts: AttemptService
     webhooks: WebhookService
     relay: RelayLoop
     sender: WebhookSender
@@ -182,6 +186,8 @@ def build_container(
         clock=clock,
         frontend_url=settings.frontend_url,
     )
+    quizzes = QuizService(uow=uow, clock=clock)
+    learning.quiz_gate = quizzes  # a lesson whose quiz is published completes by passing it
     catalog = CatalogService(
         uow=uow,
         reader=SqlCatalogReader(engine),
@@ -203,6 +209,8 @@ def build_container(
         identity=identity,
         catalog=catalog,
         learning=learning,
+        quizzes=quizzes,
+        attempts=AttemptService(uow=uow, learning=learning, clock=clock),
         webhooks=webhooks,
         relay=RelayLoop(webhooks),
         sender=sender,

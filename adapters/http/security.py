@@ -12,6 +12,8 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 
 from adapters.http.problems import VALIDATION_DETAIL
+from domain.assessment.attempts import AttemptService
+from domain.assessment.quizzes import QuizService
 from domain.catalog.services import CatalogService
 from domain.identity.model import Principal, Role, User
 from domain.identity.services import ADMIN_ONLY, IdentityService
@@ -45,6 +47,16 @@ def catalog_of(connection: ASGIConnection[Any, Any, Any, Any]) -> CatalogService
 
 def learning_of(connection: ASGIConnection[Any, Any, Any, Any]) -> LearningService:
     service: LearningService = connection.app.state["container"].learning
+    return service
+
+
+def quizzes_of(connection: ASGIConnection[Any, Any, Any, Any]) -> QuizService:
+    service: QuizService = connection.app.state["container"].quizzes
+    return service
+
+
+def attempts_of(connection: ASGIConnection[Any, Any, Any, Any]) -> AttemptService:
+    service: AttemptService = connection.app.state["container"].attempts
     return service
 
 

@@ -243,3 +243,77 @@ class AuditLogRow(UUIDv7Base):
         Index("ix_audit_log_subject", "subject_id", "occurred_at"),
         Index("ix_audit_log_occurred", "occurred_at"),
     )
+
+
+class QuizRow(UUIDv7AuditBase):
+    """One quiz per lesson; it goes with its lesson and its course."""
+
+    __tablename__ = "quizzes"
+
+    course_id: Mapped[UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    lesson_id: Mapped[UUID] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    quiz_type: Mapped[str] = mapped_column(String(20))
+    time_limit_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    passing_score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    max_attempts: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    shuffle_questions: Mapped[bool] = mapped_column(Boolean)
+    shuffle_options: Mapped[bool] = mapped_column(Boolean)
+    show_correct_answers: Mapped[bool] = mapped_column(Boolean)
+    is_published: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_quizzes_course_created", "course_id", "created_at"),)
+
+
+class QuestionRow(UUIDv7AuditBase):
+    """A question of a quiz; `options` keep the order they were given."""
+
+    __tablename__ = "questions"
+
+    quiz_id: Mapped[UUID] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"))
+    question_text: Mapped[str] = mapped_column(Text)
+    question_type: Mapped[str] = mapped_column(String(20))
+    points: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    order_index: Mapped[int] = mapped_column(Integer)
+    explanation: Mapped[str | None] = mapped_column(Text, nullable=True)
+    options: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonObject, nullable=True)
+    correct_answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    custom_metadata: Mapped[dict[str, Any] | None] = mapped_column(JsonObject, nullable=True)
+
+    __table_args__ = (Index("ix_questions_quiz_position", "quiz_id", "order_index"),)
+
+
+class QuizAttemptRow(UUIDv7AuditBase):
+    """A student's attempt at a quiz. Numbers are unique per (enrollment, quiz), and at most one
+    attempt per (enrollment, quiz) is in progress (a partial unique index)."""
+
+    __tablename__ = "quiz_attempts"
+
+    enrollment_id: Mapped[UUID] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    quiz_id: Mapped[UUID] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    attempt_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    expires_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    submitted_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    graded_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
+    max_score: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    percentage: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
+    is_passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    time_taken_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    answers: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonObject, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "quiz_id", "attempt_number", name="uq_quiz_attempts_number"),
+        Index(
+            "uq_quiz_attempts_in_progress",
+            "enrollment_id",
+            "quiz_id",
+            unique=True,
+            postgresql_where=text("status = 'in_progress'"),
+            sqlite_where=text("status = 'in_progress'"),
+        ),
+    )

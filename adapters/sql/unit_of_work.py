@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.sql.assessment_repositories import SqlAttemptRepository, SqlQuestionRepository, SqlQuizRepository
 from adapters.sql.catalog_repositories import SqlCourseRepository, SqlLessonRepository
 from adapters.sql.identity_repositories import (
     SqlConsumedTokenRepository,
@@ -27,6 +28,9 @@ class SqlUnitOfWork:
     lessons: SqlLessonRepository
     enrollments: SqlEnrollmentRepository
     progress: SqlProgressRepository
+    quizzes: SqlQuizRepository
+    questions: SqlQuestionRepository
+    attempts: SqlAttemptRepository
     outbox: SqlOutbox
     audit: SqlAuditLog
 
@@ -45,6 +49,9 @@ class SqlUnitOfWork:
         self.lessons = SqlLessonRepository(session)
         self.enrollments = SqlEnrollmentRepository(session)
         self.progress = SqlProgressRepository(session)
+        self.quizzes = SqlQuizRepository(session)
+        self.questions = SqlQuestionRepository(session)
+        self.attempts = SqlAttemptRepository(session)
         self.outbox = SqlOutbox(session, enabled=self._record_events)
         self.audit = SqlAuditLog(session)
         return self

@@ -25,7 +25,12 @@ def two_places(value: Decimal) -> Decimal:
 
 
 def percentage(part: int, whole: int) -> Decimal:
-    return two_places(Decimal(part) * 100 / Decimal(whole)) if whole else ZERO
+    return percentage_of(Decimal(part), Decimal(whole))
+
+
+def percentage_of(part: Decimal, whole: Decimal) -> Decimal:
+    """`part / whole * 100`, rounded half to even; 0.00 when `whole` is 0."""
+    return two_places(part * 100 / whole) if whole else ZERO
 
 
 class EnrollmentStatus(enum.StrEnum):

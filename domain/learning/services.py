@@ -168,14 +168,44 @@ class LearningService:
                 and await self.quiz_gate.is_gated(uow, lesson_id)
             ):
                 raise Conflict(QUIZ_GATED)
-            now = self.clock.now()
-            progress = enrollment.record_progress(stored, lesson_id, update, now, new_id())
-            await uow.progress.save(progress, is_new=stored is None)
-            completion = await self._recompute(uow, enrollment, actor, now)
+            progress, after_commit = await self._record(
+                uow, enrollment, stored=stored, lesson_id=lesson_id, update=update, actor=actor
+            )
             await uow.commit()
-        if completion is not None:
-            await self._send_completion(completion)
+        await after_commit()
         return progress
+
+    async def complete_in(
+        self, uow: LearningUnitOfWork, enrollment: Enrollment, lesson_id: UUID, actor: User
+    ) -> AfterCommit:
+        """Complete a lesson inside another context's unit of work (a passed quiz, API §7.8): the
+        progress rules of §7.6 without the quiz gate. `enrollment` must have been read locked."""
+        stored = await uow.progress.get(enrollment.id, lesson_id)
+        _, after_commit = await self._record(
+            uow, enrollment, stored=stored, lesson_id=lesson_id, update=COMPLETE, actor=actor
+        )
+        return after_commit
+
+    async def _record(
+        self,
+        uow: LearningUnitOfWork,
+        enrollment: Enrollment,
+        *,
+        stored: LessonProgress | None,
+        lesson_id: UUID,
+        update: ProgressUpdate,
+        actor: User,
+    ) -> tuple[LessonProgress, AfterCommit]:
+        now = self.clock.now()
+        progress = enrollment.record_progress(stored, lesson_id, update, now, new_id())
+        await uow.progress.save(progress, is_new=stored is None)
+        completion = await self._recompute(uow, enrollment, actor, now)
+
+        async def after_commit() -> None:
+            if completion is not None:
+                await self._send_completion(completion)
+
+        return progress, after_commit
 
     async def complete_lesson(self, actor: User, enrollment_id: UUID, lesson_id: UUID) -> LessonProgress:
         """E5: the progress report `{status: completed, completion_percentage: 100}`."""

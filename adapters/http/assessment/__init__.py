@@ -1,0 +1,1 @@
+"""HTTP adapter of the assessment context: quizzes, questions and attempts."""

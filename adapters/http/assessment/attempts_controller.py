@@ -1,0 +1,112 @@
+"""`/api/v1/quizzes/{quiz_id}/attempts`: starting, taking, submitting and reading attempts (API §5.8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from adapters.http.assessment.schemas import (
+    AttemptResponse,
+    AttemptResultResponse,
+    AttemptStartResponse,
+    AttemptSubmitRequest,
+    QuestionPublicResponse,
+    QuizTakeResponse,
+    TakeQuiz,
+)
+from adapters.http.bodies import input_of
+from adapters.http.learning.schemas import decimal_string
+from adapters.http.openapi import errors
+from adapters.http.pagination import PageResponse, page_response
+from adapters.http.security import BEARER, UuidPath, attempts_of, authenticated, parse_uuid
+from domain.assessment import rules
+from domain.assessment.model import Answer
+from domain.identity.model import Principal
+from domain.shared.pagination import PageParams
+
+
+class AttemptsController(Controller):
+    path = "/quizzes/{quiz_id:str}/attempts"
+    tags = ["attempts"]
+    guards = [authenticated]
+    security = BEARER
+
+    @post("/", operation_id="start_attempt", status_code=201, responses=errors(401, 403, 404, 422, 429))
+    async def start(
+        self, *, request: Request[Any, Any, Any], quiz_id: UuidPath, principal: NamedDependency[Principal]
+    ) -> AttemptStartResponse:
+        """Start an attempt (enrolled students): one in progress at a time, within `max_attempts`.
+        An attempt past its time limit is graded with zero on the way."""
+        attempt = await attempts_of(request).start(principal.user, parse_uuid("quiz_id", quiz_id))
+        return AttemptStartResponse.of(attempt)
+
+    @get("/start", operation_id="get_quiz_to_take", responses=errors(401, 403, 404, 422, 429))
+    async def take(
+        self, *, request: Request[Any, Any, Any], quiz_id: UuidPath, principal: NamedDependency[Principal]
+    ) -> QuizTakeResponse:
+        """The questions to answer, without answers, shuffled on every call as the quiz says."""
+        view = await attempts_of(request).take(principal.user, parse_uuid("quiz_id", quiz_id))
+        quiz = view.quiz
+        return QuizTakeResponse(
+            quiz=TakeQuiz(
+                id=quiz.id,
+                title=quiz.title,
+                time_limit_minutes=quiz.time_limit_minutes,
+                total_questions=len(view.questions),
+                total_points=decimal_string(rules.total_points(view.questions)),
+            ),
+            questions=[QuestionPublicResponse.of(q) for q in view.questions],
+        )
+
+    @get("/my-attempts", operation_id="list_my_attempts", responses=errors(401, 403, 404, 422, 429))
+    async def my_attempts(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        quiz_id: UuidPath,
+        principal: NamedDependency[Principal],
+        paging: NamedDependency[PageParams],
+    ) -> Response[PageResponse[AttemptResponse]]:
+        """The caller's attempts at the quiz, by number."""
+        page = await attempts_of(request).my_attempts(principal.user, parse_uuid("quiz_id", quiz_id), paging)
+        return page_response(request, page, AttemptResponse.of)
+
+    @post(
+        "/{attempt_id:str}/submit",
+        operation_id="submit_attempt",
+        status_code=200,
+        responses=errors(400, 401, 403, 404, 422, 429),
+    )
+    async def submit(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        quiz_id: UuidPath,
+        attempt_id: UuidPath,
+        data: JSONBody[AttemptSubmitRequest],
+        principal: NamedDependency[Principal],
+    ) -> AttemptResultResponse:
+        """Submit answers: graded at once. Passing completes the quiz's lesson (and possibly the course)."""
+        answers = [input_of(answer, Answer) for answer in data.answers]
+        attempt, quiz = await attempts_of(request).submit(
+            principal.user, parse_uuid("quiz_id", quiz_id), parse_uuid("attempt_id", attempt_id), answers
+        )
+        return AttemptResultResponse.of(attempt, quiz)
+
+    @get("/{attempt_id:str}", operation_id="get_attempt", responses=errors(401, 403, 404, 422, 429))
+    async def get_attempt(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        quiz_id: UuidPath,
+        attempt_id: UuidPath,
+        principal: NamedDependency[Principal],
+    ) -> AttemptResultResponse:
+        """One of the caller's attempts, with its graded answers."""
+        attempt, quiz = await attempts_of(request).get_attempt(
+            principal.user, parse_uuid("quiz_id", quiz_id), parse_uuid("attempt_id", attempt_id)
+        )
+        return AttemptResultResponse.of(attempt, quiz)

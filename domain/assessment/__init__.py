@@ -1,0 +1,1 @@
+"""Assessment: quizzes, questions, attempts and grading."""

@@ -1,0 +1,231 @@
+"""Attempt use cases: starting, taking, submitting and reading quiz attempts (API §5.8, §7.8)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from domain.assessment import rules
+from domain.assessment.model import Answer, Attempt, AttemptStatus, Question, Quiz
+from domain.assessment.ports import AssessmentUnitOfWork, AssessmentUnitOfWorkFactory
+from domain.assessment.quizzes import QUIZ_NOT_FOUND
+from domain.catalog import rules as catalog_rules
+from domain.identity.model import Role, User
+from domain.integrations.audit import audit_entry
+from domain.integrations.model import QUIZ_SUBMITTED, AuditEntry, DomainEvent
+from domain.integrations.webhooks import iso
+from domain.learning.model import Enrollment, EnrollmentStatus
+from domain.learning.services import LearningService
+from domain.shared.clock import Clock
+from domain.shared.errors import Forbidden, NotFound
+from domain.shared.ids import new_id
+from domain.shared.pagination import Page, PageParams
+
+ONLY_STUDENTS_START = "Only students can start quiz attempts"
+ONLY_STUDENTS_SUBMIT = "Only students can submit attempts"
+ONLY_STUDENTS_READ = "Only students can access own attempts"
+NOT_PUBLISHED = "Quiz is not published"
+NOT_ENROLLED = "You must enroll in course before attempting quiz"
+ENROLLMENT_STATUS = "Enrollment status does not allow quiz attempts"
+IN_PROGRESS = "You already have an in-progress attempt"
+MAX_ATTEMPTS = "Maximum attempts reached"
+ATTEMPT_NOT_FOUND = "Attempt not found"
+ALREADY_SUBMITTED = "Attempt is already submitted"
+TIME_LIMIT = "Time limit exceeded for this attempt"
+
+ATTEMPT = "quiz_attempt"  # the audit log's subject type
+
+
+@dataclass(frozen=True, slots=True)
+class TakeView:
+    quiz: Quiz
+    questions: list[Question]  # shuffled as the quiz says; answers are the adapter's to leave out
+
+
+class TimeLimitExceeded(Forbidden):
+    """Raised after the expired attempt has been stored as graded."""
+
+
+@dataclass(slots=True)
+class AttemptService:
+    uow: AssessmentUnitOfWorkFactory
+    learning: LearningService
+    clock: Clock
+    shuffle: Callable[[list[Any]], None] = field(default=random.shuffle)
+
+    async def start(self, actor: User, quiz_id: UUID) -> Attempt:
+        if actor.role is not Role.STUDENT:
+            raise Forbidden(ONLY_STUDENTS_START)
+        now = self.clock.now()
+        async with self.uow() as uow:
+            quiz = await self._quiz(uow, quiz_id)
+            if not quiz.is_published:
+                raise Forbidden(NOT_PUBLISHED)
+            # Locked: starts by one student are serialised, so numbers and limits hold under races.
+            enrollment = await self._enrollment(uow, actor, quiz, lock=True)
+            attempts = await uow.attempts.of_enrollment(enrollment.id, quiz_id)
+            await self._expire_overdue(uow, attempts, quiz, actor, now)
+            if any(a.status is AttemptStatus.IN_PROGRESS for a in attempts):
+                raise Forbidden(IN_PROGRESS)
+            number = max((a.attempt_number for a in attempts), default=0) + 1
+            if quiz.max_attempts is not None and number > quiz.max_attempts:
+                await uow.commit()  # expiries found on the way are kept
+                raise Forbidden(MAX_ATTEMPTS)
+            questions = await uow.questions.of_quiz(quiz_id)
+            attempt = Attempt(
+                id=new_id(),
+                enrollment_id=enrollment.id,
+                quiz_id=quiz_id,
+                student_id=actor.id,
+                attempt_number=number,
+                started_at=now,
+                expires_at=now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None,
+                max_score=rules.total_points(questions),
+            )
+            await uow.attempts.add(attempt)
+            await uow.audit.add(self._audit("quiz_attempt_started", attempt, actor, now))
+            await uow.commit()
+        return attempt
+
+    async def take(self, actor: User, quiz_id: UUID) -> TakeView:
+        """The questions to answer, reshuffled on every call."""
+        async with self.uow() as uow:
+            quiz = await self._quiz(uow, quiz_id)
+            course = await uow.courses.get(quiz.course_id)
+            if course is None:
+                raise NotFound(QUIZ_NOT_FOUND)
+            if actor.role is Role.STUDENT:
+                await self._enrollment(uow, actor, quiz, lock=False)
+                if not quiz.is_published:
+                    raise Forbidden(NOT_PUBLISHED)
+            elif not quiz.is_published and not catalog_rules.can_manage(actor, course):
+                raise Forbidden(NOT_PUBLISHED)
+            questions = await uow.questions.of_quiz(quiz_id)
+        if quiz.shuffle_questions:
+            self.shuffle(questions)
+        if quiz.shuffle_options:
+            for question in questions:
+                if question.options:
+                    options = list(question.options)
+                    self.shuffle(options)
+                    question.options = options
+        return TakeView(quiz, questions)
+
+    async def submit(self, actor: User, quiz_id: UUID, attempt_id: UUID, answers: list[Answer]) -> tuple[Attempt, Quiz]:
+        if actor.role is not Role.STUDENT:
+            raise Forbidden(ONLY_STUDENTS_SUBMIT)
+        async with self.uow() as uow:
+            quiz = await self._quiz(uow, quiz_id)
+            enrollment = await self._enrollment(uow, actor, quiz, lock=True)
+            attempt = await uow.attempts.get(attempt_id, lock=True)
+            if attempt is None or attempt.quiz_id != quiz_id or attempt.enrollment_id != enrollment.id:
+                raise NotFound(ATTEMPT_NOT_FOUND)
+            if attempt.status is not AttemptStatus.IN_PROGRESS:
+                raise Forbidden(ALREADY_SUBMITTED)
+            questions = await uow.questions.of_quiz(quiz_id)
+            rules.check_submission(questions, answers)
+            now = self.clock.now()
+            if attempt.expired(now):
+                await self._expire(uow, attempt, actor, now)
+                await uow.commit()
+                raise TimeLimitExceeded(TIME_LIMIT)
+            attempt.record_grade(rules.grade(questions, answers), quiz.passing_score, now)
+            await uow.attempts.save(attempt)
+            await uow.outbox.add(
+                DomainEvent(
+                    type=QUIZ_SUBMITTED,
+                    occurred_at=now,
+                    data={
+                        "attempt_id": str(attempt.id),
+                        "quiz_id": str(quiz_id),
+                        "enrollment_id": str(enrollment.id),
+                        "student_id": str(actor.id),
+                        "percentage": f"{attempt.percentage:.2f}",
+                        "is_passed": bool(attempt.is_passed),
+                        "submitted_at": iso(now),
+                    },
+                )
+            )
+            await uow.audit.add(self._audit("quiz_attempt_submitted", attempt, actor, now))
+            after_commit = None
+            if attempt.is_passed:
+                after_commit = await self.learning.complete_in(uow, enrollment, quiz.lesson_id, actor)
+            await uow.commit()
+        if after_commit is not None:
+            await after_commit()
+        return attempt, quiz
+
+    async def my_attempts(self, actor: User, quiz_id: UUID, params: PageParams) -> Page[Attempt]:
+        if actor.role is not Role.STUDENT:
+            raise Forbidden(ONLY_STUDENTS_READ)
+        async with self.uow() as uow:
+            quiz = await self._quiz(uow, quiz_id)
+            enrollment = await self._enrollment(uow, actor, quiz, lock=True)
+            await self._expire_overdue(
+                uow, await uow.attempts.of_enrollment(enrollment.id, quiz_id), quiz, actor, self.clock.now()
+            )
+            page = await uow.attempts.page(enrollment.id, quiz_id, params)
+            await uow.commit()
+        return page
+
+    async def get_attempt(self, actor: User, quiz_id: UUID, attempt_id: UUID) -> tuple[Attempt, Quiz]:
+        if actor.role is not Role.STUDENT:
+            raise Forbidden(ONLY_STUDENTS_READ)
+        async with self.uow() as uow:
+            quiz = await self._quiz(uow, quiz_id)
+            enrollment = await self._enrollment(uow, actor, quiz, lock=True)
+            attempt = await uow.attempts.get(attempt_id)
+            if attempt is None or attempt.quiz_id != quiz_id or attempt.enrollment_id != enrollment.id:
+                raise NotFound(ATTEMPT_NOT_FOUND)
+            await self._expire_overdue(uow, [attempt], quiz, actor, self.clock.now())
+            await uow.commit()
+        return attempt, quiz
+
+    # ----- helpers -----
+
+    async def _quiz(self, uow: AssessmentUnitOfWork, quiz_id: UUID) -> Quiz:
+        quiz = await uow.quizzes.get(quiz_id)
+        if quiz is None:
+            raise NotFound(QUIZ_NOT_FOUND)
+        return quiz
+
+    async def _enrollment(self, uow: AssessmentUnitOfWork, actor: User, quiz: Quiz, *, lock: bool) -> Enrollment:
+        """The student's enrollment in the quiz's course, in a status that allows attempts."""
+        found = await uow.enrollments.of_student(actor.id, quiz.course_id)
+        if found is None:
+            raise Forbidden(NOT_ENROLLED)
+        if found.status not in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED):
+            raise Forbidden(ENROLLMENT_STATUS)
+        if not lock:
+            return found
+        locked = await uow.enrollments.get(found.id, lock=True)
+        assert locked is not None  # enrollments are deleted only with their course
+        return locked
+
+    async def _expire_overdue(
+        self, uow: AssessmentUnitOfWork, attempts: list[Attempt], quiz: Quiz, actor: User, now: datetime
+    ) -> None:
+        for attempt in attempts:
+            if attempt.expired(now):
+                await self._expire(uow, attempt, actor, now)
+
+    async def _expire(self, uow: AssessmentUnitOfWork, attempt: Attempt, actor: User, now: datetime) -> None:
+        attempt.expire(now)
+        await uow.attempts.save(attempt)
+        await uow.audit.add(self._audit("quiz_attempt_expired", attempt, actor, now))
+
+    def _audit(self, action: str, attempt: Attempt, actor: User, now: datetime) -> AuditEntry:
+        return audit_entry(
+            action,
+            ATTEMPT,
+            attempt.id,
+            actor,
+            now,
+            quiz_id=attempt.quiz_id,
+            enrollment_id=attempt.enrollment_id,
+            student_id=attempt.student_id,
+        )

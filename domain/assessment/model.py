@@ -1,0 +1,132 @@
+"""Quizzes, questions and attempts; grading is a method of the quiz's questions (API §6.5, §7.8)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.learning.model import ZERO, percentage_of
+
+
+class QuizType(enum.StrEnum):
+    PRACTICE = "practice"
+    GRADED = "graded"
+
+
+class QuestionType(enum.StrEnum):
+    MULTIPLE_CHOICE = "multiple_choice"
+    TRUE_FALSE = "true_false"
+    SHORT_ANSWER = "short_answer"
+    ESSAY = "essay"
+
+
+class AttemptStatus(enum.StrEnum):
+    IN_PROGRESS = "in_progress"
+    GRADED = "graded"
+
+
+@dataclass(slots=True, kw_only=True)
+class Quiz:
+    id: UUID
+    course_id: UUID
+    lesson_id: UUID
+    title: str
+    description: str | None = None
+    quiz_type: QuizType = QuizType.GRADED
+    time_limit_minutes: int | None = None
+    passing_score: Decimal = Decimal("70.00")
+    max_attempts: int | None = None
+    shuffle_questions: bool = True
+    shuffle_options: bool = True
+    show_correct_answers: bool = True
+    is_published: bool = False
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    option_id: str
+    option_text: str
+    is_correct: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class Question:
+    id: UUID
+    quiz_id: UUID
+    question_text: str
+    question_type: QuestionType
+    points: Decimal = Decimal("1.00")
+    order_index: int
+    explanation: str | None = None
+    options: list[Option] | None = None
+    correct_answer: str | None = None
+    metadata: dict[str, Any] | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One submitted answer (T3)."""
+
+    question_id: UUID
+    selected_option_id: str | None = None
+    answer_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GradedAnswer:
+    question_id: UUID
+    selected_option_id: str | None
+    answer_text: str | None
+    is_correct: bool
+    points_earned: Decimal
+
+
+@dataclass(slots=True, kw_only=True)
+class Attempt:
+    id: UUID
+    enrollment_id: UUID
+    quiz_id: UUID
+    student_id: UUID
+    attempt_number: int
+    status: AttemptStatus = AttemptStatus.IN_PROGRESS
+    started_at: datetime
+    expires_at: datetime | None = None
+    submitted_at: datetime | None = None
+    graded_at: datetime | None = None
+    score: Decimal | None = None
+    max_score: Decimal
+    percentage: Decimal | None = None
+    is_passed: bool | None = None
+    time_taken_seconds: int | None = None
+    answers: list[GradedAnswer] | None = field(default=None)
+
+    def expired(self, now: datetime) -> bool:
+        return self.status is AttemptStatus.IN_PROGRESS and self.expires_at is not None and now > self.expires_at
+
+    def expire(self, now: datetime) -> None:
+        """Stored as graded with nothing earned (API §7.8)."""
+        self.status = AttemptStatus.GRADED
+        self.score = ZERO
+        self.percentage = ZERO
+        self.is_passed = False
+        self.submitted_at = self.graded_at = now
+        self.time_taken_seconds = int((now - self.started_at).total_seconds())
+        self.answers = []
+
+    def record_grade(self, answers: list[GradedAnswer], passing_score: Decimal, now: datetime) -> None:
+        score = sum((a.points_earned for a in answers), ZERO)
+        self.status = AttemptStatus.GRADED
+        self.answers = answers
+        self.score = score
+        self.percentage = percentage_of(score, self.max_score)
+        self.is_passed = self.percentage >= passing_score
+        self.submitted_at = self.graded_at = now
+        self.time_taken_seconds = int((now - self.started_at).total_seconds())
