@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import msgspec
 from litestar import Litestar
 from litestar.openapi.datastructures import ResponseSpec
@@ -108,15 +110,21 @@ PERCENT_TEXT = r"^(100(\.0+)?|\d{1,2}(\.\d+)?)$"
 
 
 def _decimal(prop: Schema, source: dict[str, object]) -> Schema:
-    bounds = {"minimum": source.get("minimum"), "maximum": source.get("maximum")}
+    """A number within the bounds, or a numeric string that can only spell such a number."""
+    bounds = {key: source[key] for key in ("minimum", "maximum", "exclusiveMaximum") if key in source}
+    text = DECIMAL_TEXT
+    if bounds == {"minimum": 0, "maximum": 100}:
+        text = PERCENT_TEXT
+    elif bounds.get("minimum") == 0 and isinstance(top := bounds.get("exclusiveMaximum"), int):
+        text = rf"^\d{{1,{len(str(top)) - 1}}}(\.\d+)?$"  # below a power of ten: that many digits
+    number = Schema(
+        type=OpenAPIType.NUMBER,
+        minimum=cast(float | None, bounds.get("minimum")),
+        maximum=cast(float | None, bounds.get("maximum")),
+        exclusive_maximum=cast(float | None, bounds.get("exclusiveMaximum")),
+    )
     return Schema(
-        one_of=[
-            Schema(type=OpenAPIType.NUMBER, **bounds),  # type: ignore[arg-type]
-            Schema(
-                type=OpenAPIType.STRING,
-                pattern=PERCENT_TEXT if bounds == {"minimum": 0, "maximum": 100} else DECIMAL_TEXT,
-            ),
-        ],
+        one_of=[number, Schema(type=OpenAPIType.STRING, pattern=text)],
         description=prop.description,
         examples=prop.examples,
     )

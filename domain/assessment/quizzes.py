@@ -222,9 +222,9 @@ class QuizService:
 
     async def create_question(self, actor: User, course_id: UUID, quiz_id: UUID, new: NewQuestion) -> Question:
         options = _options(new.options)
-        rules.check_question(new.question_type, options, new.correct_answer)
         async with self.uow() as uow:
             await self._managed(uow, actor, course_id, quiz_id, lock=True)
+            rules.check_question(new.question_type, options, new.correct_answer)
             now = self.clock.now()
             position = await uow.questions.max_position(quiz_id)
             question = Question(

@@ -30,20 +30,23 @@ PassingScore = Annotated[
 Points = Annotated[
     Decimal,
     Meta(
-        description="≥ 0, a number or a numeric string",
+        description="0 up to 99999999.99, a number or a numeric string",
         examples=["1.00"],
-        extra_json_schema={"minimum": 0, "maximum": 99999999},
+        extra_json_schema={"minimum": 0, "exclusiveMaximum": 100_000_000},
     ),
 ]
 Text = Annotated[str, Meta(max_length=20_000)]
 QuestionText = Annotated[str, Meta(min_length=3, max_length=20_000, examples=["What does HTTP 409 mean?"])]
 
 
-def _decimal_in(name: str, value: Decimal | UnsetType | None, top: Decimal) -> None:
-    if isinstance(value, Decimal) and not (value.is_finite() and 0 <= value <= top):
-        raise FieldsInvalid(
-            "Request validation failed", [FieldError(f"body.{name}", f"Must be a number from 0 to {top}")]
-        )
+def _decimal_in(name: str, value: Decimal | UnsetType | None, top: Decimal, *, inclusive: bool = True) -> None:
+    """msgspec has no range constraints for decimals: checked here, as a 422 on the member."""
+    within = (
+        isinstance(value, Decimal) and value.is_finite() and value >= 0 and (value <= top if inclusive else value < top)
+    )
+    if isinstance(value, Decimal) and not within:
+        bound = f"from 0 to {top}" if inclusive else f"from 0, below {top}"
+        raise FieldsInvalid("Request validation failed", [FieldError(f"body.{name}", f"Must be a number {bound}")])
 
 
 class QuizCreate(msgspec.Struct, kw_only=True):
@@ -153,7 +156,7 @@ class QuestionCreate(msgspec.Struct, kw_only=True):
     metadata: Annotated[dict[str, Any], Meta(description="Stored, not echoed")] | None = None
 
     def checked(self) -> QuestionCreate:
-        _decimal_in("points", self.points, Decimal(99999999))
+        _decimal_in("points", self.points, Decimal(100_000_000), inclusive=False)
         return self
 
 
@@ -170,7 +173,7 @@ class QuestionUpdate(msgspec.Struct, kw_only=True):
     metadata: dict[str, Any] | UnsetType | None = UNSET
 
     def checked(self) -> QuestionUpdate:
-        _decimal_in("points", self.points, Decimal(99999999))
+        _decimal_in("points", self.points, Decimal(100_000_000), inclusive=False)
         return self
 
 
