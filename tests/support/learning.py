@@ -68,3 +68,66 @@ async def audit_actions(api: Api, subject_id: str | None = None) -> list[tuple[s
         for action, actor, subject in rows
         if subject_id is None or str(subject) == subject_id
     ]
+
+
+MC_QUESTION = {
+    "question_text": "Which status means conflict?",
+    "question_type": "multiple_choice",
+    "points": "2",
+    "explanation": "409 is Conflict.",
+    "options": [{"option_text": "404"}, {"option_text": "409", "is_correct": True}, {"option_text": "500"}],
+}
+TF_QUESTION = {"question_text": "HTTP is stateless", "question_type": "true_false", "correct_answer": "true"}
+SA_QUESTION = {"question_text": "Name the verb that replaces", "question_type": "short_answer", "correct_answer": "PUT"}
+
+
+@dataclass
+class QuizRoom:
+    """A published course whose last lesson carries a published quiz of three questions."""
+
+    room: Classroom
+    quiz: dict[str, Any]
+    questions: list[dict[str, Any]]
+
+    @property
+    def url(self) -> str:
+        return f"/api/v1/courses/{self.room.course_id}/quizzes/{self.quiz['id']}"
+
+    @property
+    def attempts(self) -> str:
+        return f"/api/v1/quizzes/{self.quiz['id']}/attempts"
+
+    def right_answers(self) -> list[dict[str, Any]]:
+        mc, tf, sa = self.questions
+        correct = next(o["option_id"] for o in mc["options"] if o["is_correct"])
+        return [
+            {"question_id": mc["id"], "selected_option_id": correct},
+            {"question_id": tf["id"], "answer_text": " True "},
+            {"question_id": sa["id"], "answer_text": "put"},
+        ]
+
+
+async def quiz_room(api: Api, lessons: int = 2, *, publish_quiz: bool = True, **quiz: Any) -> QuizRoom:
+    room = await classroom(api, lessons=lessons)
+    owner = room.cast.owner
+    r = await api.client.post(
+        f"/api/v1/courses/{room.course_id}/quizzes",
+        json={"lesson_id": room.lessons[-1]["id"], "title": "Checkpoint", **quiz},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201, r.text
+    made = r.json()
+    questions = []
+    for body in (MC_QUESTION, TF_QUESTION, SA_QUESTION):
+        r = await api.client.post(
+            f"/api/v1/courses/{room.course_id}/quizzes/{made['id']}/questions", json=body, headers=owner.headers
+        )
+        assert r.status_code == 201, r.text
+        questions.append(r.json())
+    if publish_quiz:
+        r = await api.client.post(
+            f"/api/v1/courses/{room.course_id}/quizzes/{made['id']}/publish", headers=owner.headers
+        )
+        assert r.status_code == 200, r.text
+        made = r.json()
+    return QuizRoom(room=room, quiz=made, questions=questions)
