@@ -60,9 +60,19 @@ LEARNERS = 32  # one student per virtual user: nobody reports progress 32 times 
 LESSONS = 10
 
 
-def seed_learners(api: str, admin_headers: dict[str, str]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    """A published course of LESSONS lessons and LEARNERS enrolled students. Returns, per student,
-    the progress paths to rotate over (never completing a lesson) and the my-courses path."""
+@dataclass
+class Learners:
+    tokens: list[str]
+    progress: list[dict[str, object]]  # per student: the progress paths to rotate over
+    my_courses: list[dict[str, object]]
+    take: list[dict[str, object]]  # per student: the quiz's take view
+    quiz_id: str
+    answers: str  # a submission that answers every question
+
+
+def seed_learners(api: str, admin_headers: dict[str, str]) -> Learners:
+    """A published course of LESSONS lessons, the last with a published quiz of three questions
+    (unlimited attempts), and LEARNERS enrolled students."""
     course = httpx.post(f"{api}/api/v1/courses", json={"title": "Benchmark learning"}, headers=admin_headers).json()
     lessons = [
         httpx.post(
@@ -73,7 +83,30 @@ def seed_learners(api: str, admin_headers: dict[str, str]) -> tuple[list[dict[st
         for n in range(LESSONS)
     ]
     httpx.post(f"{api}/api/v1/courses/{course['id']}/publish", headers=admin_headers).raise_for_status()
-    progress, mine = [], []
+    quizzes = f"{api}/api/v1/courses/{course['id']}/quizzes"
+    quiz = httpx.post(quizzes, json={"lesson_id": lessons[-1], "title": "Benchmark quiz"}, headers=admin_headers).json()
+    questions = [
+        {
+            "question_text": "Which status means conflict?",
+            "question_type": "multiple_choice",
+            "options": [{"option_text": "404"}, {"option_text": "409", "is_correct": True}, {"option_text": "500"}],
+        },
+        {"question_text": "HTTP is stateless", "question_type": "true_false", "correct_answer": "true"},
+        {"question_text": "Name the verb that replaces", "question_type": "short_answer", "correct_answer": "PUT"},
+    ]
+    made = [httpx.post(f"{quizzes}/{quiz['id']}/questions", json=q, headers=admin_headers).json() for q in questions]
+    httpx.post(f"{quizzes}/{quiz['id']}/publish", headers=admin_headers).raise_for_status()
+    correct = next(o["option_id"] for o in made[0]["options"] if o["is_correct"])
+    answers = json.dumps(
+        {
+            "answers": [
+                {"question_id": made[0]["id"], "selected_option_id": correct},
+                {"question_id": made[1]["id"], "answer_text": "true"},
+                {"question_id": made[2]["id"], "answer_text": "put"},
+            ]
+        }
+    )
+    progress, mine, tokens = [], [], []
     for n in range(LEARNERS):
         r = httpx.post(
             f"{api}/api/v1/auth/register",
@@ -90,7 +123,32 @@ def seed_learners(api: str, admin_headers: dict[str, str]) -> tuple[list[dict[st
             {"token": token, "paths": [f"/api/v1/enrollments/{eid}/lessons/{lid}/progress" for lid in lessons]}
         )
         mine.append({"token": token, "paths": ["/api/v1/enrollments/my-courses"]})
-    return progress, mine
+        tokens.append(token)
+    take = [{"token": t, "paths": [f"/api/v1/quizzes/{quiz['id']}/attempts/start"]} for t in tokens]
+    return Learners(tokens, progress, mine, take, quiz["id"], answers)
+
+
+def k6_quiz(base: str, learners: Learners, *, vus: int, duration: str) -> Result:
+    """Start-and-submit pairs; requests/s counts both requests."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        summary = fh.name
+    env = {
+        **os.environ,
+        "BASE": base,
+        "QUIZ_ID": learners.quiz_id,
+        "TOKENS": json.dumps(learners.tokens),
+        "ANSWERS": learners.answers,
+        "VUS": str(vus),
+        "DURATION": duration,
+        "K6_NO_USAGE_REPORT": "true",
+    }
+    subprocess.run(
+        [k6_binary(), "run", "--quiet", "--summary-export", summary, str(Path(__file__).with_name("quiz.js"))],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return _result("POST start + POST submit (a student each; both counted)", summary)
 
 
 @dataclass
@@ -140,6 +198,10 @@ def k6(name: str, base: str, path: str, *, vus: int, duration: str, method: str 
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    return _result(name, summary)
+
+
+def _result(name: str, summary: str) -> Result:
     data = json.loads(Path(summary).read_text())
     Path(summary).unlink()
     metrics = data["metrics"]
@@ -217,7 +279,7 @@ def main() -> None:
         login = json.dumps({"email": email, "password": PASSWORD})
         admin = admin_headers(api)
         course_id = seed_catalog(api, admin)
-        progress_sets, my_courses_sets = seed_learners(api, admin)
+        learners = seed_learners(api, admin)
         report = json.dumps({"status": "in_progress", "time_spent_seconds": 30, "last_position_seconds": 12})
         uncached = f"http://127.0.0.1:{uncached_port}"
 
@@ -237,10 +299,12 @@ def main() -> None:
                 "",
                 method="PUT",
                 body=report,
-                sets=progress_sets,
+                sets=learners.progress,
                 **run,
             ),
-            k6("GET /api/v1/enrollments/my-courses (a student each)", api, "", sets=my_courses_sets, **run),
+            k6("GET /api/v1/enrollments/my-courses (a student each)", api, "", sets=learners.my_courses, **run),
+            k6("GET /api/v1/quizzes/{id}/attempts/start (a student each)", api, "", sets=learners.take, **run),
+            k6_quiz(api, learners, **run),
             k6("POST /api/v1/auth/login", api, "/api/v1/auth/login", method="POST", body=login, **run),
         ]
     finally:
