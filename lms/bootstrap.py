@@ -186,7 +186,7 @@ def build_container(
         clock=clock,
         frontend_url=settings.frontend_url,
     )
-    quizzes = QuizService(uow=uow, clock=clock)
+    quizzes = QuizService(uow=uow, clock=clock, cache=cache, cache_ttl=float(settings.cache_ttl_seconds))
     learning.quiz_gate = quizzes  # a lesson whose quiz is published completes by passing it
     catalog = CatalogService(
         uow=uow,

@@ -122,6 +122,17 @@ def if_match(header: str | None, represent: Callable[[T], Any]) -> Callable[[T],
     return check
 
 
+def query_key(scope: Any, parameters: frozenset[str], prefix: str = "") -> str | None:
+    """A cache key for a response shaped by its path and whole query (a `Link` header repeats the
+    query in its order); None when the query holds a parameter outside `parameters`, since every
+    invented parameter would otherwise make a new entry."""
+    query = scope["query_string"].decode("latin-1")
+    names = {pair.partition("=")[0] for pair in query.split("&") if pair}
+    if not names <= parameters:
+        return None
+    return f"{prefix}{scope['path']}?{query}"
+
+
 async def read_through(
     cache: Cache,
     namespace: str,

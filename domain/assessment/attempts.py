@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from domain.assessment import rules
@@ -40,10 +40,7 @@ TIME_LIMIT = "Time limit exceeded for this attempt"
 ATTEMPT = "quiz_attempt"  # the audit log's subject type
 
 
-@dataclass(frozen=True, slots=True)
-class TakeView:
-    quiz: Quiz
-    questions: list[Question]  # shuffled as the quiz says; answers are the adapter's to leave out
+Q = TypeVar("Q")
 
 
 class TimeLimitExceeded(Forbidden):
@@ -91,8 +88,8 @@ class AttemptService:
             await uow.commit()
         return attempt
 
-    async def take(self, actor: User, quiz_id: UUID) -> TakeView:
-        """The questions to answer, reshuffled on every call."""
+    async def take_access(self, actor: User, quiz_id: UUID) -> Quiz:
+        """Who may see the take view (T2), checked on every request before any cached questions."""
         async with self.uow() as uow:
             quiz = await self._quiz(uow, quiz_id)
             course = await uow.courses.get(quiz.course_id)
@@ -104,16 +101,27 @@ class AttemptService:
                     raise Forbidden(NOT_PUBLISHED)
             elif not quiz.is_published and not catalog_rules.can_manage(actor, course):
                 raise Forbidden(NOT_PUBLISHED)
-            questions = await uow.questions.of_quiz(quiz_id)
+        return quiz
+
+    async def questions(self, quiz_id: UUID) -> list[Question]:
+        """The take view's base: the quiz's questions by position (the caller passed `take_access`)."""
+        async with self.uow() as uow:
+            return await uow.questions.of_quiz(quiz_id)
+
+    def arrange(self, quiz: Quiz, questions: list[Q]) -> list[Q]:
+        """The take view's order, new on every call: questions and each one's options shuffled as the
+        quiz says. Works on any question value with an `options` list (domain or wire)."""
+        arranged = list(questions)
         if quiz.shuffle_questions:
-            self.shuffle(questions)
+            self.shuffle(arranged)
         if quiz.shuffle_options:
-            for question in questions:
-                if question.options:
-                    options = list(question.options)
-                    self.shuffle(options)
-                    question.options = options
-        return TakeView(quiz, questions)
+            for question in arranged:
+                options = getattr(question, "options", None)
+                if options:
+                    shuffled = list(options)
+                    self.shuffle(shuffled)
+                    question.options = shuffled  # type: ignore[attr-defined]
+        return arranged
 
     async def submit(self, actor: User, quiz_id: UUID, attempt_id: UUID, answers: list[Answer]) -> tuple[Attempt, Quiz]:
         if actor.role is not Role.STUDENT:

@@ -17,10 +17,12 @@ from domain.catalog.services import COURSE_NOT_FOUND
 from domain.identity.model import User
 from domain.learning.model import two_places
 from domain.learning.ports import LearningUnitOfWork
+from domain.shared.caching import invalidate
 from domain.shared.clock import Clock
 from domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams
+from domain.shared.ports import Cache
 from domain.shared.unset import UNSET, Unset
 
 QUIZ_NOT_FOUND = "Quiz not found"
@@ -128,10 +130,18 @@ class QuizView:
     course: Course
 
 
+def questions_key(quiz_id: UUID) -> str:
+    """The cache namespace of a quiz's questions as non-managers see them (API §7.12): every
+    question write and the quiz's deletion invalidate it."""
+    return f"quiz-questions:{quiz_id}"
+
+
 @dataclass(slots=True)
 class QuizService:
     uow: AssessmentUnitOfWorkFactory
     clock: Clock
+    cache: Cache
+    cache_ttl: float = 120.0  # how long the public questions may be served from the cache; 0: never
 
     # ----- the gate (learning's QuizGate) -----
 
@@ -156,11 +166,14 @@ class QuizService:
         async with self.uow() as uow:
             return (await self._visible(uow, viewer, course_id, quiz_id)).quiz
 
-    async def public_questions(
-        self, viewer: User | None, course_id: UUID, quiz_id: UUID, params: PageParams
-    ) -> Page[Question]:
+    async def visible_quiz(self, viewer: User | None, course_id: UUID, quiz_id: UUID) -> Quiz:
+        """The authorization of the public question reads, made on every request before any cached
+        questions are used."""
+        return await self.get_quiz(viewer, course_id, quiz_id)
+
+    async def questions_page(self, quiz_id: UUID, params: PageParams) -> Page[Question]:
+        """The questions of a quiz the caller was found allowed to see (`visible_quiz`)."""
         async with self.uow() as uow:
-            await self._visible(uow, viewer, course_id, quiz_id)
             return await uow.questions.page(quiz_id, params)
 
     async def managed_questions(
@@ -217,6 +230,7 @@ class QuizService:
                 raise Conflict(HAS_ATTEMPTS)
             await uow.quizzes.delete(quiz_id)
             await uow.commit()
+        await invalidate(self.cache, questions_key(quiz_id))
 
     # ----- questions -----
 
@@ -243,6 +257,7 @@ class QuizService:
             )
             await uow.questions.add(question)
             await uow.commit()
+        await invalidate(self.cache, questions_key(quiz_id))
         return question
 
     async def update_question(
@@ -261,9 +276,12 @@ class QuizService:
                 for name in ("question_type", "options", "correct_answer")
             }
             rules.check_question(merged["question_type"], merged["options"], merged["correct_answer"])
-            if _apply(question, values, self.clock.now()):
+            changed = _apply(question, values, self.clock.now())
+            if changed:
                 await uow.questions.save(question)
                 await uow.commit()
+        if changed:
+            await invalidate(self.cache, questions_key(quiz_id))
         return question
 
     async def delete_question(self, actor: User, course_id: UUID, quiz_id: UUID, question_id: UUID) -> None:
@@ -274,6 +292,7 @@ class QuizService:
                 raise Conflict(PUBLISHED_QUESTION)
             await uow.questions.delete(question_id)
             await uow.commit()
+        await invalidate(self.cache, questions_key(quiz_id))
 
     # ----- helpers -----
 

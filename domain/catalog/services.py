@@ -22,6 +22,7 @@ from domain.identity.model import Role, User
 from domain.integrations.audit import audit_entry
 from domain.integrations.model import COURSE_PUBLISHED, DomainEvent
 from domain.integrations.webhooks import iso
+from domain.shared.caching import invalidate
 from domain.shared.clock import Clock
 from domain.shared.errors import Conflict, FieldError, FieldsInvalid, Forbidden, InvalidInput, NotFound
 from domain.shared.ids import new_id
@@ -462,11 +463,4 @@ class CatalogService:
         await self._invalidate(*namespaces)
 
     async def _invalidate(self, *namespaces: str) -> None:
-        """After commit. One retry; if the cache stays unreachable its entries expire within their TTL."""
-        for attempt in (1, 2):
-            try:
-                await self.cache.invalidate(*namespaces)
-                return
-            except Exception:
-                if attempt == 2:
-                    log.exception("cache invalidation failed for %s", ", ".join(namespaces))
+        await invalidate(self.cache, *namespaces)

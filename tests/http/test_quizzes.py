@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from adapters.sql.models import QuestionRow
+from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import invalid, problem
 from tests.support.api import Api
 from tests.support.catalog import create_course, create_lesson, user_with_role
@@ -321,3 +324,58 @@ async def test_a_quiz_with_attempts_cannot_be_deleted(api: Api) -> None:
     )
     other = await user_with_role(api, "student")
     assert other.user["role"] == "student"
+
+
+async def test_public_questions_are_cached_and_never_stale_after_a_write(make_api: MakeApiFn) -> None:
+    one = await make_api()
+    # On PostgreSQL a second app shares Redis: the cache of one is the other's. In-process caches
+    # are not shared (which is why more than one process requires Redis).
+    two = await make_api() if one.backend == "postgres" else one
+    qr = await quiz_room(one, publish_quiz=False)
+    owner, student = qr.room.cast.owner, qr.room.cast.student
+    await enroll(one, student, qr.room.course_id)
+
+    async def views(api: Api) -> tuple[list[str], list[str]]:
+        listed = (await api.client.get(f"{qr.url}/questions", headers=student.headers)).json()["items"]
+        take = (await api.client.get(f"{qr.attempts}/start", headers=student.headers)).json()["questions"]
+        return [q["question_text"] for q in listed], sorted(q["question_text"] for q in take)
+
+    problem(
+        await one.client.get(f"{qr.url}/questions", headers=student.headers), 403, "Not authorized to access this quiz"
+    )
+    await one.client.post(f"{qr.url}/publish", headers=owner.headers)
+    texts = [q["question_text"] for q in qr.questions]
+    assert await views(one) == (texts, sorted(texts))
+    # The cache serves reads: a row changed behind the API's back is not seen...
+    async with one.container.sessions() as session:
+        await session.execute(
+            update(QuestionRow).where(QuestionRow.id == qr.questions[0]["id"]).values(question_text="Behind the API")
+        )
+        await session.commit()
+    assert (await views(one))[0] == texts
+    # ...but every write through the API is, at once and in every process.
+    r = await one.client.patch(
+        f"{qr.url}/questions/{qr.questions[1]['id']}",
+        json={"question_text": "Edited through the API"},
+        headers=owner.headers,
+    )
+    assert r.status_code == 200
+    expected = ["Behind the API", "Edited through the API", texts[2]]
+    for api in (one, two):
+        assert await views(api) == (expected, sorted(expected))
+    await two.client.post(f"{qr.url}/questions", json=TF_QUESTION, headers=owner.headers)
+    for api in (one, two):
+        assert len((await views(api))[0]) == 4
+    # Authorization comes before the cache: an unenrolled student and a visitor of an unpublished
+    # quiz are refused although the entry is warm.
+    outsider = await user_with_role(one, "student")
+    problem(
+        await one.client.get(f"{qr.attempts}/start", headers=outsider.headers),
+        403,
+        "You must enroll in course before attempting quiz",
+    )
+    await one.client.patch(qr.url, json={"is_published": False}, headers=owner.headers)
+    problem(
+        await two.client.get(f"{qr.url}/questions", headers=student.headers), 403, "Not authorized to access this quiz"
+    )
+    problem(await two.client.get(f"{qr.attempts}/start", headers=student.headers), 403, "Quiz is not published")

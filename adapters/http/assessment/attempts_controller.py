@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
@@ -21,11 +23,14 @@ from adapters.http.bodies import input_of
 from adapters.http.learning.schemas import decimal_string
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_response
-from adapters.http.security import BEARER, UuidPath, attempts_of, authenticated, parse_uuid
-from domain.assessment import rules
+from adapters.http.representation import Representation, read_through
+from adapters.http.security import BEARER, UuidPath, attempts_of, authenticated, parse_uuid, quizzes_of
 from domain.assessment.model import Answer
+from domain.assessment.quizzes import questions_key
 from domain.identity.model import Principal
 from domain.shared.pagination import PageParams
+
+_BASE = msgspec.json.Decoder(list[QuestionPublicResponse])
 
 
 class AttemptsController(Controller):
@@ -48,17 +53,25 @@ class AttemptsController(Controller):
         self, *, request: Request[Any, Any, Any], quiz_id: UuidPath, principal: NamedDependency[Principal]
     ) -> QuizTakeResponse:
         """The questions to answer, without answers, shuffled on every call as the quiz says."""
-        view = await attempts_of(request).take(principal.user, parse_uuid("quiz_id", quiz_id))
-        quiz = view.quiz
+        service = attempts_of(request)
+        quiz = await service.take_access(principal.user, parse_uuid("quiz_id", quiz_id))  # before the cache
+
+        async def load() -> tuple[Representation, bool]:
+            questions = await service.questions(quiz.id)
+            return Representation.of([QuestionPublicResponse.of(q) for q in questions]), True
+
+        cache = quizzes_of(request)
+        base = await read_through(cache.cache, questions_key(quiz.id), "take", cache.cache_ttl, load)
+        questions = service.arrange(quiz, _BASE.decode(base.body))  # after the cache, on every call
         return QuizTakeResponse(
             quiz=TakeQuiz(
                 id=quiz.id,
                 title=quiz.title,
                 time_limit_minutes=quiz.time_limit_minutes,
-                total_questions=len(view.questions),
-                total_points=decimal_string(rules.total_points(view.questions)),
+                total_questions=len(questions),
+                total_points=decimal_string(sum((Decimal(q.points) for q in questions), Decimal("0.00"))),
             ),
-            questions=[QuestionPublicResponse.of(q) for q in view.questions],
+            questions=questions,
         )
 
     @get("/my-attempts", operation_id="list_my_attempts", responses=errors(401, 403, 404, 422, 429))

@@ -20,7 +20,8 @@ from adapters.http.assessment.schemas import (
 )
 from adapters.http.bodies import changes_of, input_of
 from adapters.http.openapi import errors
-from adapters.http.pagination import PageResponse, page_response
+from adapters.http.pagination import PageResponse, page_link, page_of, page_response
+from adapters.http.representation import Representation, query_key, read_through, respond
 from adapters.http.security import (
     BEARER,
     OPTIONAL_BEARER,
@@ -30,10 +31,11 @@ from adapters.http.security import (
     parse_uuid,
     quizzes_of,
 )
-from domain.assessment.quizzes import NewQuestion, NewQuiz, OptionInput, QuestionChanges, QuizChanges
+from domain.assessment.quizzes import NewQuestion, NewQuiz, OptionInput, QuestionChanges, QuizChanges, questions_key
 from domain.identity.model import Principal
 from domain.shared.pagination import PageParams
 
+PAGE_PARAMETERS = frozenset({"page", "page_size"})
 MANAGE: dict[str, Any] = {"guards": [authenticated], "security": BEARER}
 
 
@@ -146,9 +148,16 @@ class QuizzesController(Controller):
         paging: NamedDependency[PageParams],
     ) -> Response[PageResponse[QuestionPublicResponse]]:
         """The quiz's questions by position, without answers or explanations."""
+        service = quizzes_of(request)
         viewer = await optional_viewer(request)
-        page = await quizzes_of(request).public_questions(viewer, *_ids(course_id, quiz_id), paging)
-        return page_response(request, page, QuestionPublicResponse.of)
+        quiz = await service.visible_quiz(viewer, *_ids(course_id, quiz_id))  # on every request, before the cache
+
+        async def load() -> tuple[Representation, bool]:
+            page = await service.questions_page(quiz.id, paging)
+            return Representation.of(page_of(page, QuestionPublicResponse.of), page_link(request, page)), True
+
+        key = query_key(request.scope, PAGE_PARAMETERS)
+        return respond(await read_through(service.cache, questions_key(quiz.id), key, service.cache_ttl, load))
 
     @get(
         "/{quiz_id:str}/questions/manage",

@@ -26,6 +26,7 @@ from adapters.http.representation import (
     IfNoneMatch,
     Representation,
     if_match,
+    query_key,
     read_through,
     respond,
 )
@@ -66,11 +67,9 @@ LIST_PARAMETERS = frozenset({"page", "page_size", "category", "difficulty_level"
 
 
 def list_key(request: Request[Any, Any, Any]) -> str | None:
-    """Everything besides the scope that shapes a list response: the path and the whole query
-    (the `Link` header repeats the other parameters in their order); None when not cacheable."""
-    if not LIST_PARAMETERS.issuperset(request.query_params.keys()):
-        return None
-    return f"{PUBLIC}:{request.scope['path']}?{request.scope['query_string'].decode('latin-1')}"
+    """Everything besides the scope that shapes a list response: the path and the whole query;
+    None when not cacheable."""
+    return query_key(request.scope, LIST_PARAMETERS, f"{PUBLIC}:")
 
 
 class CoursesController(Controller):
