@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -18,8 +17,10 @@ from domain.identity.model import User
 from domain.learning.model import two_places
 from domain.learning.ports import LearningUnitOfWork
 from domain.shared.caching import invalidate
+from domain.shared.changes import apply as apply_changes
+from domain.shared.changes import given as changes_given
 from domain.shared.clock import Clock
-from domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.shared.errors import Conflict, Forbidden, NotFound
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams
 from domain.shared.ports import Cache
@@ -104,14 +105,6 @@ _QUIZ_NOT_NULL = (
     "is_published",
 )
 _QUESTION_NOT_NULL = ("question_text", "question_type", "points")
-
-
-def _given(changes: QuizChanges | QuestionChanges, not_null: tuple[str, ...]) -> dict[str, Any]:
-    values = {f.name: v for f in fields(changes) if (v := getattr(changes, f.name)) is not UNSET}
-    for name in not_null:
-        if name in values and values[name] is None:
-            raise InvalidInput(f"'{name}' cannot be null")
-    return values
 
 
 def _options(inputs: list[OptionInput] | None) -> list[Option] | None:
@@ -209,12 +202,12 @@ class QuizService:
         async with self.uow() as uow:
             view = await self._managed(uow, actor, course_id, quiz_id)
             quiz = view.quiz
-            values = _given(changes, _QUIZ_NOT_NULL)
+            values = changes_given(changes, not_null=_QUIZ_NOT_NULL)
             if values.get("is_published") is True and not quiz.is_published:
                 rules.check_publishable(await uow.questions.of_quiz(quiz_id))
             if isinstance(values.get("passing_score"), Decimal):
                 values["passing_score"] = two_places(values["passing_score"])
-            if _apply(quiz, values, self.clock.now()):
+            if apply_changes(quiz, values, self.clock.now()):
                 await uow.quizzes.save(quiz)
                 await uow.commit()
         return quiz
@@ -266,7 +259,7 @@ class QuizService:
         async with self.uow() as uow:
             await self._managed(uow, actor, course_id, quiz_id, lock=True)
             question = await self._question(uow, quiz_id, question_id)
-            values = _given(changes, _QUESTION_NOT_NULL)
+            values = changes_given(changes, not_null=_QUESTION_NOT_NULL)
             if "options" in values:
                 values["options"] = _options(values["options"])
             if isinstance(values.get("points"), Decimal):
@@ -276,7 +269,7 @@ class QuizService:
                 for name in ("question_type", "options", "correct_answer")
             }
             rules.check_question(merged["question_type"], merged["options"], merged["correct_answer"])
-            changed = _apply(question, values, self.clock.now())
+            changed = apply_changes(question, values, self.clock.now())
             if changed:
                 await uow.questions.save(question)
                 await uow.commit()
@@ -337,12 +330,3 @@ def visible_to(viewer: User | None, view: QuizView) -> bool:
     if viewer is not None and catalog_rules.can_manage(viewer, view.course):
         return True
     return view.quiz.is_published and view.course.is_published
-
-
-def _apply(entity: Quiz | Question, values: dict[str, Any], now: datetime) -> bool:
-    changed = {name: value for name, value in values.items() if getattr(entity, name) != value}
-    for name, value in changed.items():
-        setattr(entity, name, value)
-    if changed:
-        entity.updated_at = now
-    return bool(changed)

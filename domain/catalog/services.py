@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,8 @@ from domain.integrations.audit import audit_entry
 from domain.integrations.model import COURSE_PUBLISHED, DomainEvent
 from domain.integrations.webhooks import iso
 from domain.shared.caching import invalidate
+from domain.shared.changes import apply as apply_changes
+from domain.shared.changes import given as changes_given
 from domain.shared.clock import Clock
 from domain.shared.errors import Conflict, FieldError, FieldsInvalid, Forbidden, InvalidInput, NotFound
 from domain.shared.ids import new_id
@@ -136,26 +138,6 @@ _COURSE_NOT_NULL = ("title", "is_published")
 _LESSON_NOT_NULL = ("title", "lesson_type", "order_index", "is_preview")
 
 
-def _refuse_nulls(changes: CourseChanges | LessonChanges, names: tuple[str, ...]) -> None:
-    for name in names:
-        if getattr(changes, name) is None:
-            raise InvalidInput(f"'{name}' cannot be null")
-
-
-def _given(changes: CourseChanges | LessonChanges) -> dict[str, Any]:
-    return {f.name: v for f in fields(changes) if (v := getattr(changes, f.name)) is not UNSET}
-
-
-def _apply(entity: Course | Lesson, values: dict[str, Any], now: datetime) -> bool:
-    """Set the values that differ and stamp `updated_at`; False when nothing differs."""
-    changed = {name: value for name, value in values.items() if getattr(entity, name) != value}
-    for name, value in changed.items():
-        setattr(entity, name, value)
-    if changed:
-        entity.updated_at = now
-    return bool(changed)
-
-
 @dataclass(slots=True)
 class CatalogService:
     uow: CatalogUnitOfWorkFactory
@@ -220,12 +202,12 @@ class CatalogService:
     ) -> Course:
         async with self.uow() as uow:
             course = await self._managed_course(uow, actor, course_id, NOT_AUTHORIZED_MANAGE_COURSE)
-            _refuse_nulls(changes, _COURSE_NOT_NULL)
+            values = changes_given(changes, not_null=_COURSE_NOT_NULL)
             if precondition is not None:
                 precondition(course)
             was_published = course.is_published
             now = self.clock.now()
-            changed = _apply(course, _given(changes), now)
+            changed = apply_changes(course, values, now)
             if changed:
                 await uow.courses.save(course)
                 if was_published != course.is_published:
@@ -334,10 +316,9 @@ class CatalogService:
     ) -> Lesson:
         async with self.uow() as uow:
             _, lesson = await self._managed_lesson(uow, actor, lesson_id)
-            _refuse_nulls(changes, _LESSON_NOT_NULL)
+            given = changes_given(changes, not_null=_LESSON_NOT_NULL)
             if precondition is not None:
                 precondition(lesson)
-            given = _given(changes)
             parent_id = given.get("parent_lesson_id")
             if parent_id is not None:
                 await self._check_new_parent(uow, lesson, parent_id)
@@ -348,7 +329,7 @@ class CatalogService:
                 given["video_url"] = None  # moving away from video clears the URL
             if given.get("video_url", lesson.video_url) is not None and lesson_type is not LessonType.VIDEO:
                 raise InvalidInput(rules.VIDEO_URL_NOT_ALLOWED)
-            changed = _apply(lesson, given, self.clock.now())
+            changed = apply_changes(lesson, given, self.clock.now())
             if changed:
                 await uow.lessons.save(lesson)
                 await uow.commit()
@@ -380,7 +361,7 @@ class CatalogService:
                 await uow.lessons.set_positions(moves, now)
                 await uow.commit()
                 for lesson in ordered:
-                    _apply(lesson, {"order_index": moves.get(lesson.id, lesson.order_index)}, now)
+                    apply_changes(lesson, {"order_index": moves.get(lesson.id, lesson.order_index)}, now)
         if moves:
             await self._invalidate(lessons_key(course_id))
         return ordered

@@ -107,7 +107,7 @@ class AttemptsController(Controller):
         attempt, quiz = await attempts_of(request).submit(
             principal.user, parse_uuid("quiz_id", quiz_id), parse_uuid("attempt_id", attempt_id), answers
         )
-        return AttemptResultResponse.of(attempt, quiz)
+        return AttemptResultResponse.of_graded(attempt, quiz)
 
     @get("/{attempt_id:str}", operation_id="get_attempt", responses=errors(401, 403, 404, 422, 429))
     async def get_attempt(
@@ -122,4 +122,4 @@ class AttemptsController(Controller):
         attempt, quiz = await attempts_of(request).get_attempt(
             principal.user, parse_uuid("quiz_id", quiz_id), parse_uuid("attempt_id", attempt_id)
         )
-        return AttemptResultResponse.of(attempt, quiz)
+        return AttemptResultResponse.of_graded(attempt, quiz)

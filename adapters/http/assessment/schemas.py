@@ -309,24 +309,13 @@ def _decimals(attempt: Attempt) -> dict[str, str | None]:
     }
 
 
-class AttemptResultResponse(msgspec.Struct, kw_only=True):
-    id: UUID
-    enrollment_id: UUID
-    quiz_id: UUID
-    attempt_number: int
-    status: AttemptStatus
-    started_at: datetime
-    submitted_at: datetime | None
-    graded_at: datetime | None
-    score: DecimalString | None
-    max_score: DecimalString
-    percentage: DecimalString | None
-    is_passed: bool | None
-    time_taken_seconds: int | None
+class AttemptResultResponse(AttemptResponse, kw_only=True):
+    """An attempt with its graded answers (null while in progress, `[]` when it expired)."""
+
     answers: list[GradedAnswerResponse] | None
 
     @classmethod
-    def of(cls, attempt: Attempt, quiz: Quiz) -> AttemptResultResponse:
+    def of_graded(cls, attempt: Attempt, quiz: Quiz) -> AttemptResultResponse:
         masked = not quiz.show_correct_answers
         answers = (
             None if attempt.answers is None else [GradedAnswerResponse.of(a, masked=masked) for a in attempt.answers]
