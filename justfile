@@ -14,13 +14,18 @@ worker:
 migrate:
     uv run lms db upgrade
 
-# Install the system servers the test suite starts (PostgreSQL, Redis) when they are missing.
+# Install what the test suite needs from the system when it is missing: the servers it starts
+# (PostgreSQL, Redis) and the fonts certificates are rendered with.
 system-deps:
     #!/usr/bin/env bash
     set -euo pipefail
     missing=()
     command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
     command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+    # Certificates are rendered with the system's fonts: CJK names need Noto CJK (DejaVu covers the rest).
+    fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+    fc-list 2>/dev/null | grep -qi "DejaVu Sans" || missing+=(fonts-dejavu-core)
+    ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || missing+=(libharfbuzz-subset0)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing ${missing[*]}"
         SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

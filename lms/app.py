@@ -23,6 +23,7 @@ from adapters.http.assessment.attempts_controller import AttemptsController
 from adapters.http.assessment.quizzes_controller import QuizzesController
 from adapters.http.catalog.courses_controller import CoursesController
 from adapters.http.catalog.lessons_controller import LessonsController
+from adapters.http.credentials.controller import CertificatesController
 from adapters.http.edge import add_edge_headers
 from adapters.http.envelope import EnvelopeMiddleware
 from adapters.http.identity.auth_controller import AuthController
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             EnrollmentsController,
             QuizzesController,
             AttemptsController,
+            CertificatesController,
             WebhookDeliveriesController,
         ],
     )

@@ -15,6 +15,7 @@ from adapters.kv.redis_store import RedisCache, RedisKeyValue
 from adapters.mail.console import ConsoleMailer
 from adapters.mail.file import FileMailer
 from adapters.mail.smtp import SmtpConfig, SmtpMailer
+from adapters.pdf.certificates import WeasyPrintRenderer
 from adapters.queue.inprocess import InProcessQueue
 from adapters.queue.saq_queue import SaqQueue
 from adapters.security.jwt_codec import JwtCodec
@@ -32,6 +33,7 @@ from adapters.worker.relay import RelayLoop
 from domain.assessment.attempts import AttemptService
 from domain.assessment.quizzes import QuizService
 from domain.catalog.services import CatalogService
+from domain.credentials.services import CertificateService
 from domain.identity.ports import PasswordHasher
 from domain.identity.services import IdentityPolicy, IdentityService, TokenBlacklist
 from domain.identity.tokens import Tokens
@@ -62,6 +64,7 @@ class Container:
     learning: LearningService
     quizzes: QuizService
     attempts: AttemptService
+    certificates: CertificateService
     webhooks: WebhookService
     relay: RelayLoop
     sender: WebhookSender
@@ -188,6 +191,10 @@ def build_container(
     )
     quizzes = QuizService(uow=uow, clock=clock, cache=cache, cache_ttl=float(settings.cache_ttl_seconds))
     learning.quiz_gate = quizzes  # a lesson whose quiz is published completes by passing it
+    certificates = CertificateService(
+        uow=uow, users=users, renderer=WeasyPrintRenderer(), clock=clock, frontend_url=settings.frontend_url
+    )
+    learning.completion_listener = certificates  # a completed enrollment gets its certificate at once
     catalog = CatalogService(
         uow=uow,
         reader=SqlCatalogReader(engine),
@@ -211,6 +218,7 @@ def build_container(
         learning=learning,
         quizzes=quizzes,
         attempts=AttemptService(uow=uow, learning=learning, clock=clock),
+        certificates=certificates,
         webhooks=webhooks,
         relay=RelayLoop(webhooks),
         sender=sender,

@@ -45,6 +45,9 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
+    # WeasyPrint and fontTools report font-subsetting choices at WARNING on every PDF.
+    for noisy in ("weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     ours = logging.getLogger("lms")
     ours.setLevel(settings.log_level)
     if settings.secret_key_generated:

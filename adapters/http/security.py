@@ -15,6 +15,7 @@ from adapters.http.problems import VALIDATION_DETAIL
 from domain.assessment.attempts import AttemptService
 from domain.assessment.quizzes import QuizService
 from domain.catalog.services import CatalogService
+from domain.credentials.services import CertificateService
 from domain.identity.model import Principal, Role, User
 from domain.identity.services import ADMIN_ONLY, IdentityService
 from domain.integrations.webhooks import WebhookService
@@ -57,6 +58,11 @@ def quizzes_of(connection: ASGIConnection[Any, Any, Any, Any]) -> QuizService:
 
 def attempts_of(connection: ASGIConnection[Any, Any, Any, Any]) -> AttemptService:
     service: AttemptService = connection.app.state["container"].attempts
+    return service
+
+
+def certificates_of(connection: ASGIConnection[Any, Any, Any, Any]) -> CertificateService:
+    service: CertificateService = connection.app.state["container"].certificates
     return service
 
 

@@ -317,3 +317,20 @@ class QuizAttemptRow(UUIDv7AuditBase):
             sqlite_where=text("status = 'in_progress'"),
         ),
     )
+
+
+class CertificateRow(UUIDv7AuditBase):
+    """At most one certificate per enrollment; numbers are unique."""
+
+    __tablename__ = "certificates"
+
+    enrollment_id: Mapped[UUID] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"), unique=True)
+    student_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    certificate_number: Mapped[str] = mapped_column(String(32), unique=True)
+    completion_date: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    issued_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    is_revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_certificates_student_issued", "student_id", "issued_at"),)

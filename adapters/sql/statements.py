@@ -27,8 +27,9 @@ async def locked(
     return await session.execute(query.with_for_update(of=table))
 
 
-def insert_ignoring_conflicts(session: AsyncSession, table: Table) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING: a row that would break a unique constraint is skipped, even
-    when another transaction inserts it concurrently (PostgreSQL waits for that one to finish)."""
+def insert_ignoring_conflicts(session: AsyncSession, table: Table, on: list[str] | None = None) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING: a row that would break a unique constraint (the one over the
+    columns `on`, when given; others still raise) is skipped, even when another transaction inserts it
+    concurrently (PostgreSQL waits for that one to finish)."""
     dialect = postgresql if dialect_of(session) == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=on)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql.assessment_repositories import SqlAttemptRepository, SqlQuestionRepository, SqlQuizRepository
 from adapters.sql.catalog_repositories import SqlCourseRepository, SqlLessonRepository
+from adapters.sql.credentials_repositories import SqlCertificateRepository
 from adapters.sql.identity_repositories import (
     SqlConsumedTokenRepository,
     SqlRecoveryCodeRepository,
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
     quizzes: SqlQuizRepository
     questions: SqlQuestionRepository
     attempts: SqlAttemptRepository
+    certificates: SqlCertificateRepository
     outbox: SqlOutbox
     audit: SqlAuditLog
 
@@ -52,6 +54,7 @@ class SqlUnitOfWork:
         self.quizzes = SqlQuizRepository(session)
         self.questions = SqlQuestionRepository(session)
         self.attempts = SqlAttemptRepository(session)
+        self.certificates = SqlCertificateRepository(session)
         self.outbox = SqlOutbox(session, enabled=self._record_events)
         self.audit = SqlAuditLog(session)
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -85,3 +86,10 @@ class QuizGate(Protocol):
     (API §7.6: a lesson whose quiz is published). Asked inside the progress change's unit of work."""
 
     async def is_gated(self, uow: LearningUnitOfWork, lesson_id: UUID) -> bool: ...
+
+
+class CompletionListener(Protocol):
+    """A context above learning that acts in the transaction that completes an enrollment
+    (credentials: the certificate is issued with the completion, API §7.9)."""
+
+    async def enrollment_completed(self, uow: LearningUnitOfWork, enrollment: Enrollment, now: datetime) -> None: ...

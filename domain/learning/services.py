@@ -18,7 +18,13 @@ from domain.integrations.model import ENROLLMENT_COMPLETED, ENROLLMENT_CREATED, 
 from domain.integrations.webhooks import iso
 from domain.learning import emails
 from domain.learning.model import COMPLETE, CourseStats, Enrollment, LessonProgress, ProgressUpdate
-from domain.learning.ports import LearningReader, LearningUnitOfWork, LearningUnitOfWorkFactory, QuizGate
+from domain.learning.ports import (
+    CompletionListener,
+    LearningReader,
+    LearningUnitOfWork,
+    LearningUnitOfWorkFactory,
+    QuizGate,
+)
 from domain.shared.clock import Clock
 from domain.shared.errors import Conflict, Forbidden, NotFound
 from domain.shared.ids import new_id
@@ -68,6 +74,7 @@ class LearningService:
     clock: Clock
     frontend_url: str = "http://localhost:3000"
     quiz_gate: QuizGate | None = None  # the assessment context plugs in here; no quizzes, no gate
+    completion_listener: CompletionListener | None = None  # credentials: the certificate
 
     # ----- enrolling -----
 
@@ -230,12 +237,12 @@ class LearningService:
         self, uow: LearningUnitOfWork, enrollment: Enrollment, actor: User | None, now: datetime
     ) -> Completion | None:
         totals = await uow.enrollments.totals(enrollment.id, enrollment.course_id)
-        completed = enrollment.recompute(totals, now)
+        completion = None
+        if enrollment.recompute(totals, now):
+            course = await uow.courses.get(enrollment.course_id)
+            completion = await self._record_completion(uow, enrollment, course.title if course else "", actor, now)
         await uow.enrollments.save(enrollment)
-        if not completed:
-            return None
-        course = await uow.courses.get(enrollment.course_id)
-        return await self._record_completion(uow, enrollment, course.title if course else "", actor, now)
+        return completion
 
     async def _record_completion(
         self, uow: LearningUnitOfWork, enrollment: Enrollment, course_title: str, actor: User | None, now: datetime
@@ -256,6 +263,8 @@ class LearningService:
         await uow.audit.add(
             audit_entry("enrollment_completed", ENROLLMENT, enrollment.id, actor, now, course_id=enrollment.course_id)
         )
+        if self.completion_listener is not None and enrollment.certificate_issued_at is None:
+            await self.completion_listener.enrollment_completed(uow, enrollment, now)
         return Completion(enrollment, course_title)
 
     async def _send_completion(self, completion: Completion) -> None:
@@ -289,6 +298,15 @@ class LearningService:
 
     # ----- the catalog's lessons changed (the catalog's CourseContentListener) -----
 
+    @staticmethod
+    def _figures(enrollment: Enrollment) -> tuple[object, ...]:
+        return (
+            enrollment.status,
+            enrollment.completed_lessons_count,
+            enrollment.total_lessons_count,
+            enrollment.certificate_issued_at,
+        )
+
     async def lessons_changing(self, uow: Any, course_id: UUID) -> None:
         """Before a lesson is added or removed: lock the course's enrollments first, so a progress
         change (which locks its enrollment, then the lesson) never waits on us in the other order."""
@@ -303,10 +321,10 @@ class LearningService:
         completions: list[Completion] = []
         totals = await learning.enrollments.course_totals(course.id)
         for enrollment in await learning.enrollments.of_course(course.id):
-            before = (enrollment.status, enrollment.completed_lessons_count, enrollment.total_lessons_count)
+            before = self._figures(enrollment)
             if enrollment.recompute(totals[enrollment.id], now):
                 completions.append(await self._record_completion(learning, enrollment, course.title, None, now))
-            if before != (enrollment.status, enrollment.completed_lessons_count, enrollment.total_lessons_count):
+            if before != self._figures(enrollment):
                 await learning.enrollments.save(enrollment)
 
         async def after_commit() -> None:

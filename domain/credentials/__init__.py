@@ -1,0 +1,1 @@
+"""Credentials: certificates of completion, their numbers, verification and revocation."""
