@@ -26,6 +26,7 @@ from adapters.http.catalog.lessons_controller import LessonsController
 from adapters.http.credentials.controller import CertificatesController
 from adapters.http.edge import add_edge_headers
 from adapters.http.envelope import EnvelopeMiddleware
+from adapters.http.files.controller import FilesController
 from adapters.http.identity.auth_controller import AuthController
 from adapters.http.identity.users_controller import UsersController
 from adapters.http.integrations.controller import WebhookDeliveriesController
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             QuizzesController,
             AttemptsController,
             CertificatesController,
+            FilesController,
             WebhookDeliveriesController,
         ],
     )

@@ -23,10 +23,12 @@ from adapters.security.passwords import Argon2Hasher
 from adapters.security.totp import PyOtpTotp
 from adapters.sql.catalog_repositories import SqlCatalogReader
 from adapters.sql.engine import create_engine, session_factory
+from adapters.sql.files_repository import SqlFileRepository
 from adapters.sql.identity_repositories import SqlUserLookup
 from adapters.sql.integrations import SqlDeliveryStore
 from adapters.sql.learning_repositories import SqlLearningReader
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from adapters.storage.obstore_storage import ObstoreStorage
 from adapters.webhooks.sender import HttpxWebhookSender
 from adapters.worker.jobs import job_handlers
 from adapters.worker.relay import RelayLoop
@@ -34,6 +36,8 @@ from domain.assessment.attempts import AttemptService
 from domain.assessment.quizzes import QuizService
 from domain.catalog.services import CatalogService
 from domain.credentials.services import CertificateService
+from domain.files.ports import ObjectStorage
+from domain.files.services import FileService
 from domain.identity.ports import PasswordHasher
 from domain.identity.services import IdentityPolicy, IdentityService, TokenBlacklist
 from domain.identity.tokens import Tokens
@@ -65,6 +69,8 @@ class Container:
     quizzes: QuizService
     attempts: AttemptService
     certificates: CertificateService
+    files: FileService
+    storage: ObjectStorage
     webhooks: WebhookService
     relay: RelayLoop
     sender: WebhookSender
@@ -156,6 +162,7 @@ def build_container(
         frontend_url=settings.frontend_url,
         totp_issuer=settings.totp_issuer,
     )
+    storage = ObstoreStorage(settings.storage_url)
     webhook_targets = tuple(dict.fromkeys(settings.webhook_urls))
     uow = SqlUnitOfWorkFactory(sessions, record_events=bool(webhook_targets))
     sender = webhook_sender or HttpxWebhookSender()
@@ -219,6 +226,15 @@ def build_container(
         quizzes=quizzes,
         attempts=AttemptService(uow=uow, learning=learning, clock=clock),
         certificates=certificates,
+        files=FileService(
+            storage=storage,
+            files=SqlFileRepository(engine),
+            clock=clock,
+            max_mb=settings.max_upload_mb,
+            allowed_extensions=frozenset(settings.allowed_upload_extensions),
+            url_expire_seconds=settings.file_url_expire_seconds,
+        ),
+        storage=storage,
         webhooks=webhooks,
         relay=RelayLoop(webhooks),
         sender=sender,

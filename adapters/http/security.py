@@ -16,6 +16,7 @@ from domain.assessment.attempts import AttemptService
 from domain.assessment.quizzes import QuizService
 from domain.catalog.services import CatalogService
 from domain.credentials.services import CertificateService
+from domain.files.services import FileService
 from domain.identity.model import Principal, Role, User
 from domain.identity.services import ADMIN_ONLY, IdentityService
 from domain.integrations.webhooks import WebhookService
@@ -63,6 +64,11 @@ def attempts_of(connection: ASGIConnection[Any, Any, Any, Any]) -> AttemptServic
 
 def certificates_of(connection: ASGIConnection[Any, Any, Any, Any]) -> CertificateService:
     service: CertificateService = connection.app.state["container"].certificates
+    return service
+
+
+def files_of(connection: ASGIConnection[Any, Any, Any, Any]) -> FileService:
+    service: FileService = connection.app.state["container"].files
     return service
 
 

@@ -334,3 +334,22 @@ class CertificateRow(UUIDv7AuditBase):
     revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
     __table_args__ = (Index("ix_certificates_student_issued", "student_id", "issued_at"),)
+
+
+class FileRow(UUIDv7Base):
+    """An uploaded file: its record; the bytes live in the object store under `storage_key`."""
+
+    __tablename__ = "files"
+
+    uploader_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(64))
+    original_filename: Mapped[str] = mapped_column(String(1024))
+    storage_key: Mapped[str] = mapped_column(String(1100), unique=True)
+    file_type: Mapped[str] = mapped_column(String(20))
+    mime_type: Mapped[str] = mapped_column(String(255))
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    storage_provider: Mapped[str] = mapped_column(String(20))
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+    __table_args__ = (Index("ix_files_uploader_created", "uploader_id", "created_at"),)
