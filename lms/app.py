@@ -32,7 +32,7 @@ from adapters.http.identity.users_controller import UsersController
 from adapters.http.integrations.controller import WebhookDeliveriesController
 from adapters.http.learning.controller import EnrollmentsController
 from adapters.http.metrics import EdgeMiddleware, Metrics, metrics_app
-from adapters.http.openapi import complete_body_schemas
+from adapters.http.openapi import complete_body_schemas, document_upload
 from adapters.http.pagination import page_params
 from adapters.http.problems import exception_handlers
 from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
@@ -156,7 +156,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         middleware.insert(0, DefineMiddleware(cast(Any, TracingMiddleware)))
 
     metrics_route = asgi("/metrics", is_mount=False, include_in_schema=False, copy_scope=False)(metrics_app(metrics))
-    readiness = readiness_of(container.ping_database, container.redis_pings())
+    readiness = readiness_of(container.ping_database, container.redis_pings(), container.storage.ping)
 
     api = Router(
         path="/api/v1",
@@ -209,4 +209,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     answer_options_with_every_method(app)
     complete_body_schemas(app)
+    document_upload(app, "/api/v1/files/upload")
     return app

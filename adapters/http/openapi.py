@@ -7,7 +7,7 @@ from typing import cast
 import msgspec
 from litestar import Litestar
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example, OpenAPIType, Schema
+from litestar.openapi.spec import Example, OpenAPIFormat, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
 
 from adapters.http.bodies import NON_NULLABLE
 from adapters.http.problems import TITLES
@@ -172,3 +172,26 @@ def complete_body_schemas(app: Litestar) -> None:
                     target.properties[name] = only
                 else:
                     prop.one_of = list(options)
+
+
+def document_upload(app: Litestar, path: str) -> None:
+    """The upload route streams its multipart body itself, so its form is documented here."""
+    if app.openapi_config is None or app.openapi_schema.paths is None:
+        return
+    item = app.openapi_schema.paths.get(path)
+    if item is None or item.post is None:
+        return
+    form = Schema(
+        type=OpenAPIType.OBJECT,
+        required=["file"],
+        properties={
+            "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description="Exactly one file"),
+            "folder": Schema(
+                type=OpenAPIType.STRING,
+                description="Default `uploads`; segments of letters, digits, `_` and `-`",
+                default="uploads",
+            ),
+            "is_public": Schema(type=OpenAPIType.BOOLEAN, default=False),
+        },
+    )
+    item.post.request_body = RequestBody(content={"multipart/form-data": OpenAPIMediaType(schema=form)}, required=True)

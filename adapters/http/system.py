@@ -24,6 +24,7 @@ class Readiness(msgspec.Struct):
     status: Literal["ok", "degraded"]
     database: Literal["up", "down"]
     redis: Literal["up", "down", "not_configured"]
+    storage: Literal["up", "down"]
 
 
 ReadinessCheck = Callable[[], Awaitable[Readiness]]
@@ -62,7 +63,11 @@ async def ready(readiness: NamedDependency[ReadinessCheck]) -> Response[Readines
     return Response(result, status_code=200 if result.status == "ok" else 503)
 
 
-def readiness_of(db: Callable[[], Awaitable[Any]], redis: list[Callable[[], Awaitable[Any]]] | None) -> ReadinessCheck:
+def readiness_of(
+    db: Callable[[], Awaitable[Any]],
+    redis: list[Callable[[], Awaitable[Any]]] | None,
+    storage: Callable[[], Awaitable[Any]],
+) -> ReadinessCheck:
     """Build the readiness probe from ping callables (None: Redis is not configured)."""
 
     async def check() -> Readiness:
@@ -78,9 +83,13 @@ def readiness_of(db: Callable[[], Awaitable[Any]], redis: list[Callable[[], Awai
             redis_state: Literal["up", "down", "not_configured"] = "not_configured"
         else:
             redis_state = "up" if all([await up(p) for p in redis]) else "down"
-        healthy = database_up and redis_state != "down"
+        storage_up = await up(storage)
+        healthy = database_up and redis_state != "down" and storage_up
         return Readiness(
-            status="ok" if healthy else "degraded", database="up" if database_up else "down", redis=redis_state
+            status="ok" if healthy else "degraded",
+            database="up" if database_up else "down",
+            redis=redis_state,
+            storage="up" if storage_up else "down",
         )
 
     return check

@@ -52,10 +52,12 @@ ANONYMOUS = {
 
 
 # Operations whose business rules answer a schema-valid body with 400 or 422 (API §2.3, §5): a TOTP
-# confirmation without a pending setup, and a course title that leaves no slug to derive.
+# confirmation without a pending setup, a course title that leaves no slug to derive, and an upload
+# whose filename has no allowed extension.
 BUSINESS_RULE_ANSWERS = {
     ("POST", "/api/v1/auth/mfa/totp/confirm"),
     ("POST", "/api/v1/courses"),
+    ("POST", "/api/v1/files/upload"),
 }
 
 

@@ -26,7 +26,7 @@ async def test_banner_health_ready(api: Api) -> None:
     r = await api.client.get("/api/v1/ready")
     assert r.status_code == 200
     expected_redis = "up" if api.backend == "postgres" else "not_configured"
-    assert r.json() == {"status": "ok", "database": "up", "redis": expected_redis}
+    assert r.json() == {"status": "ok", "database": "up", "redis": expected_redis, "storage": "up"}
 
 
 async def test_every_response_carries_security_headers_and_a_request_id(api: Api) -> None:

@@ -41,14 +41,6 @@ class FileResponse(msgspec.Struct, kw_only=True):
         return response_of(cls, record)
 
 
-class UploadForm(msgspec.Struct, kw_only=True):
-    """The upload form (documentation of the multipart body the route streams itself)."""
-
-    file: bytes
-    folder: str = "uploads"
-    is_public: bool = False
-
-
 def content_disposition(filename: str) -> str:
     """`attachment` with an ASCII `filename` and, for other names, RFC 6266's `filename*`."""
     ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'").replace("\\", "_")
