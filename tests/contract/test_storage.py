@@ -3,6 +3,7 @@ server (moto's server mode) — put, streamed get, delete, a missing object, sig
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from adapters.storage.obstore_storage import ObstoreStorage
 from domain.files.ports import ObjectMissing
-from tests.support.servers import free_port
+from tests.support.servers import AZURITE_ACCOUNT, AZURITE_KEY, AzuriteServer, ServerMissing, free_port
 
 BUCKET = "lms-test"
 
@@ -34,12 +35,34 @@ def s3_endpoint() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(params=["local", "memory", "s3"])
+@pytest.fixture(scope="session")
+def azure_endpoint() -> Iterator[str]:
+    """Azurite's blob service for the whole session, with the test container created."""
+    from azure.storage.blob import BlobServiceClient
+
+    try:
+        server = AzuriteServer.start()
+    except ServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    connection = (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"BlobEndpoint={server.url}/{AZURITE_ACCOUNT};"
+    )
+    BlobServiceClient.from_connection_string(connection).create_container(BUCKET)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["local", "memory", "s3", "azure"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ObstoreStorage:
     if request.param == "local":
         return ObstoreStorage(f"file://{tmp_path / 'objects'}")
     if request.param == "memory":
         return ObstoreStorage("memory://")
+    if request.param == "azure":
+        return azure_store(request, monkeypatch)
     # Configured as an operator would: the provider's standard environment, the URL alone.
     for name, value in {
         "AWS_ENDPOINT_URL": request.getfixturevalue("s3_endpoint"),
@@ -50,6 +73,23 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
     }.items():
         monkeypatch.setenv(name, value)
     return ObstoreStorage(f"s3://{BUCKET}/prefix-{os.urandom(4).hex()}")
+
+
+def azure_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> ObstoreStorage:
+    """Azurite, configured through the standard Azure environment (the emulator's account)."""
+    for name, value in {
+        "AZURE_STORAGE_USE_EMULATOR": "true",
+        "AZURITE_BLOB_STORAGE_URL": request.getfixturevalue("azure_endpoint"),
+        "AZURE_STORAGE_ACCOUNT_NAME": AZURITE_ACCOUNT,
+        "AZURE_STORAGE_ACCOUNT_KEY": AZURITE_KEY,
+    }.items():
+        monkeypatch.setenv(name, value)
+    return ObstoreStorage(f"az://{BUCKET}/prefix-{os.urandom(4).hex()}")
+
+
+@pytest.fixture
+def azure_storage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> ObstoreStorage:
+    return azure_store(request, monkeypatch)
 
 
 async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
@@ -89,10 +129,24 @@ async def test_signed_urls_grant_a_plain_get_for_their_lifetime(storage: Obstore
         assert url is None  # the API streams these itself
         return
     assert url is not None
-    query = parse_qs(urlsplit(url).query)
-    assert query["X-Amz-Expires"] == ["900"]  # SigV4: the lifetime is part of what is signed
     async with httpx.AsyncClient() as client:
         r = await client.get(url)  # no credentials of ours: the signature alone grants it
         assert (r.status_code, r.content) == (200, b"%PDF-1.4 signed")
-    # moto's server checks neither signatures nor their expiry unless IAM is set up, so a refusal
-    # after expiry is not something this server can show.
+    query = parse_qs(urlsplit(url).query)
+    if storage.provider == "s3":
+        assert query["X-Amz-Expires"] == ["900"]  # SigV4: the lifetime is part of what is signed
+    else:
+        assert "se" in query  # a SAS: its expiry is signed
+
+
+async def test_signed_urls_are_refused_once_expired(azure_storage: ObstoreStorage) -> None:
+    """Shown on Azurite: moto's S3 server checks neither signatures nor their expiry unless IAM is
+    set up, and the API streams local and memory objects itself."""
+    storage = azure_storage
+    await storage.put("signed/short.pdf", chunks(b"short-lived"), "application/pdf")
+    url = await storage.signed_url("signed/short.pdf", 1)
+    assert url is not None
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(url)).status_code == 200
+        await asyncio.sleep(2.5)  # the URL's own lifetime, on the server's clock
+        assert (await client.get(url)).status_code == 403

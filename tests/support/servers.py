@@ -236,3 +236,61 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 6
         if time.monotonic() > deadline:
             raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
         time.sleep(0.2)
+
+
+AZURITE_HINT = "Azurite needs Node.js and npm: install them with `apt-get install -y nodejs npm`"
+AZURITE_VERSION = "3"
+AZURITE_ACCOUNT = "devstoreaccount1"
+# The emulator's published development key (not a secret).
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+@dataclass
+class AzuriteServer:
+    """Azure Blob Storage's emulator, installed from the npm registry on first use (cached)."""
+
+    root: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(cls) -> AzuriteServer:
+        npm = shutil.which("npm")
+        if npm is None or shutil.which("node") is None:
+            raise ServerMissing(AZURITE_HINT)
+        cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lms-tests" / "azurite"
+        binary = cache / "node_modules" / ".bin" / "azurite-blob"
+        if not binary.exists():
+            cache.mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                [
+                    npm,
+                    "install",
+                    "--silent",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                    str(cache),
+                    f"azurite@{AZURITE_VERSION}",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+        root = Path(tempfile.mkdtemp(prefix="lms-azurite-"))
+        port = free_port()
+        process = subprocess.Popen(
+            [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(root),
+             "--silent", "--skipApiVersionCheck"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        _wait_for_port(port, process, "azurite")
+        return cls(root=root, port=port, process=process)
+
+    def stop(self) -> None:
+        _terminate(self.process, self.root)
