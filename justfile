@@ -26,6 +26,8 @@ system-deps:
     fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
     fc-list 2>/dev/null | grep -qi "DejaVu Sans" || missing+=(fonts-dejavu-core)
     ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || missing+=(libharfbuzz-subset0)
+    # Azurite (the Azure Blob emulator of the storage tests) comes from the npm registry.
+    command -v npm >/dev/null || missing+=(npm)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing ${missing[*]}"
         SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
