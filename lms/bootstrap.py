@@ -36,7 +36,6 @@ from domain.assessment.attempts import AttemptService
 from domain.assessment.quizzes import QuizService
 from domain.catalog.services import CatalogService
 from domain.credentials.services import CertificateService
-from domain.files.ports import ObjectStorage
 from domain.files.services import FileService
 from domain.identity.ports import PasswordHasher
 from domain.identity.services import IdentityPolicy, IdentityService, TokenBlacklist
@@ -46,7 +45,7 @@ from domain.integrations.webhooks import WebhookService
 from domain.learning.services import LearningService
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.jobs import JobHandler, JobHandlers
-from domain.shared.ports import Cache, JobQueue, KeyValueStore, Mailer
+from domain.shared.ports import Cache, JobQueue, KeyValueStore, Mailer, ObjectStorage
 from lms.settings import Settings
 
 log = logging.getLogger("lms")
@@ -174,7 +173,6 @@ def build_container(
         targets=webhook_targets,
         secret=settings.webhook_secret or "",
     )
-    handlers.update(job_handlers(mailer, webhooks))
     users = SqlUserLookup(engine)
     identity = IdentityService(
         uow=uow,
@@ -199,8 +197,16 @@ def build_container(
     quizzes = QuizService(uow=uow, clock=clock, cache=cache, cache_ttl=float(settings.cache_ttl_seconds))
     learning.quiz_gate = quizzes  # a lesson whose quiz is published completes by passing it
     certificates = CertificateService(
-        uow=uow, users=users, renderer=WeasyPrintRenderer(), clock=clock, frontend_url=settings.frontend_url
+        uow=uow,
+        users=users,
+        renderer=WeasyPrintRenderer(),
+        storage=storage,
+        kv=kv,
+        queue=queue,
+        clock=clock,
+        frontend_url=settings.frontend_url,
     )
+    handlers.update(job_handlers(mailer, webhooks, certificates))
     learning.completion_listener = certificates  # a completed enrollment gets its certificate at once
     catalog = CatalogService(
         uow=uow,

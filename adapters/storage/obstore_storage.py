@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import obstore
 from obstore.store import LocalStore, MemoryStore, from_url
 
-from domain.files.ports import ObjectMissing
+from domain.shared.ports import ObjectMissing
 
 PROVIDERS = {"file": "local", "memory": "memory", "s3": "s3", "az": "azure", "gs": "gcs"}
 SIGNED = {"s3", "azure", "gcs"}  # the API redirects to these; it streams the others itself

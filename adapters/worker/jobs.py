@@ -5,16 +5,20 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from domain.credentials.services import RENDER_CERTIFICATE, CertificateService
 from domain.integrations.webhooks import DELIVER_WEBHOOK, WebhookService
 from domain.shared.jobs import SEND_EMAIL, JobHandlers, email_from_payload
 from domain.shared.ports import Mailer
 
 
-def job_handlers(mailer: Mailer, webhooks: WebhookService) -> JobHandlers:
+def job_handlers(mailer: Mailer, webhooks: WebhookService, certificates: CertificateService) -> JobHandlers:
     async def send_email(payload: dict[str, Any]) -> None:
         await mailer.send(email_from_payload(payload))
 
     async def deliver_webhook(payload: dict[str, Any]) -> None:
         await webhooks.deliver(UUID(payload["delivery_id"]), UUID(payload["claim_id"]))
 
-    return {SEND_EMAIL: send_email, DELIVER_WEBHOOK: deliver_webhook}
+    async def render_certificate(payload: dict[str, Any]) -> None:
+        await certificates.render_stored(UUID(payload["enrollment_id"]))
+
+    return {SEND_EMAIL: send_email, DELIVER_WEBHOOK: deliver_webhook, RENDER_CERTIFICATE: render_certificate}

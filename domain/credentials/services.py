@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -22,9 +24,10 @@ from domain.learning.model import Enrollment, EnrollmentStatus
 from domain.learning.ports import LearningUnitOfWork
 from domain.learning.services import ENROLLMENT_NOT_FOUND
 from domain.shared.clock import Clock
-from domain.shared.errors import Forbidden, InvalidInput, NotFound
+from domain.shared.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams
+from domain.shared.ports import JobQueue, KeyValueStore, ObjectMissing, ObjectStorage
 
 CERTIFICATE_NOT_FOUND = "Certificate not found"
 NOT_AUTHORIZED = "Not authorized to access this certificate"
@@ -51,6 +54,10 @@ class Issued:
     created: bool
 
 
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
 def _event(kind: str, certificate: Certificate, moment_name: str, moment: datetime) -> DomainEvent:
     return DomainEvent(
         type=kind,
@@ -66,13 +73,36 @@ def _event(kind: str, certificate: Certificate, moment_name: str, moment: dateti
     )
 
 
+RENDER_CERTIFICATE = "render_certificate"
+# How long one rendering may hold a certificate's render lock (rendering takes about 0.2 s).
+RENDER_LOCK_SECONDS = 30.0
+
+
+def pdf_key(certificate_id: UUID) -> str:
+    return f"certificates/{certificate_id}.pdf"
+
+
 @dataclass(slots=True)
 class CertificateService:
     uow: CredentialsUnitOfWorkFactory
     users: UserLookup
     renderer: CertificateRenderer
+    storage: ObjectStorage
+    kv: KeyValueStore
+    queue: JobQueue
     clock: Clock
     frontend_url: str = "http://localhost:3000"
+
+    async def completion_committed(self, enrollment_id: UUID) -> None:
+        """The PDF is rendered by a background job once the issuing transaction committed."""
+        await self.queue.enqueue(RENDER_CERTIFICATE, {"enrollment_id": str(enrollment_id)})
+
+    async def render_stored(self, enrollment_id: UUID) -> None:
+        """The job: render the enrollment's certificate into storage unless it is there already."""
+        async with self.uow() as uow:
+            certificate = await uow.certificates.of_enrollment(enrollment_id)
+        if certificate is not None:
+            await self._pdf(certificate)
 
     # ----- issuance (learning's CompletionListener) -----
 
@@ -153,21 +183,50 @@ class CertificateService:
             return certificate
 
     async def download(self, actor: User, certificate_id: UUID) -> tuple[Certificate, bytes]:
-        """R3: the owning student and admins (not the course's owner). Rendered on demand."""
+        """R3: the owning student and admins (not the course's owner). The stored PDF, rendered now
+        if the job has not run yet."""
         async with self.uow() as uow:
             certificate = await self._found(uow, certificate_id)
             if actor.id != certificate.student_id and actor.role is not Role.ADMIN:
                 raise Forbidden(NOT_AUTHORIZED)
+        return certificate, await self._pdf(certificate)
+
+    async def _pdf(self, certificate: Certificate) -> bytes:
+        """The stored PDF, or a new one: rendered by one caller at a time per certificate (a lock in
+        the key-value store); the others wait for it to appear."""
+        key = pdf_key(certificate.id)
+        lock = f"certificate-render:{certificate.id}"
+        for _ in range(int(RENDER_LOCK_SECONDS * 10)):
+            stored = await self._stored(key)
+            if stored is not None:
+                return stored
+            if await self.kv.set_if_absent(lock, "1", RENDER_LOCK_SECONDS):
+                try:
+                    pdf = await self.renderer.render(await self._document(certificate))
+                    await self.storage.put(key, _one(pdf), "application/pdf")
+                    return pdf
+                finally:
+                    await self.kv.delete(lock)
+            await asyncio.sleep(0.1)  # another process is rendering it
+        raise Unavailable("The certificate is being rendered; try again shortly")
+
+    async def _stored(self, key: str) -> bytes | None:
+        try:
+            return b"".join([chunk async for chunk in await self.storage.open(key)])
+        except ObjectMissing:
+            return None
+
+    async def _document(self, certificate: Certificate) -> CertificateDocument:
+        async with self.uow() as uow:
             course = await uow.courses.get(certificate.course_id)
         student = await self.users.get(certificate.student_id)
-        document = CertificateDocument(
+        return CertificateDocument(
             certificate_number=certificate.certificate_number,
             student_name=student.full_name if student else "",
             course_title=course.title if course else "",
             completion_date=f"{certificate.completion_date:%Y-%m-%d}",
             verify_url=f"{self.frontend_url.rstrip('/')}/verify/{certificate.certificate_number}",
         )
-        return certificate, await self.renderer.render(document)
 
     async def verify(self, number: str) -> Verification:
         """R4, public: valid only for an existing certificate that is not revoked."""

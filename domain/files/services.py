@@ -17,12 +17,13 @@ from domain.files.model import (
     original_name,
     stored_name,
 )
-from domain.files.ports import FileRepository, ObjectMissing, ObjectStorage
+from domain.files.ports import FileRepository
 from domain.identity.model import Role, User
 from domain.shared.clock import Clock
 from domain.shared.errors import Forbidden, InvalidInput, NotFound
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams
+from domain.shared.ports import ObjectMissing, ObjectStorage
 
 FILE_NOT_FOUND = "File not found"
 NOT_AUTHORIZED_ACCESS = "Not authorized to access this file"

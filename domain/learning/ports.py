@@ -93,3 +93,6 @@ class CompletionListener(Protocol):
     (credentials: the certificate is issued with the completion, API §7.9)."""
 
     async def enrollment_completed(self, uow: LearningUnitOfWork, enrollment: Enrollment, now: datetime) -> None: ...
+    async def completion_committed(self, enrollment_id: UUID) -> None:
+        """After that transaction committed (background work: the certificate's PDF)."""
+        ...

@@ -268,6 +268,8 @@ class LearningService:
         return Completion(enrollment, course_title)
 
     async def _send_completion(self, completion: Completion) -> None:
+        if self.completion_listener is not None:
+            await self.completion_listener.completion_committed(completion.enrollment.id)
         student = await self.users.get(completion.enrollment.student_id)
         if student is not None:
             await queue_email(self.queue, emails.completed(student.email, student.full_name, completion.course_title))

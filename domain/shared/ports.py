@@ -1,7 +1,8 @@
-"""Ports every context may use: key-value store, cache, job queue, mailer."""
+"""Ports every context may use: key-value store, cache, job queue, mailer, object storage."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -88,3 +89,32 @@ class EmailMessage:
 
 class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
+
+
+class ObjectMissing(Exception):
+    """The store has no object under the key."""
+
+
+class ObjectStorage(Protocol):
+    """Objects by key. `provider` names the backend as FileResponse does (`local`, `memory`, `s3`,
+    `azure`, `gcs`)."""
+
+    @property
+    def provider(self) -> str: ...
+    async def put(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> None:
+        """Stream the chunks into the object (multipart on the cloud stores)."""
+        ...
+
+    async def open(self, key: str) -> AsyncIterator[bytes]:
+        """Stream the object; raises ObjectMissing."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """A missing object is not an error."""
+        ...
+
+    async def signed_url(self, key: str, expires_in: int) -> str | None:
+        """A signed GET URL valid for `expires_in` seconds; None for stores the API streams itself."""
+        ...
+
+    async def ping(self) -> None: ...

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from adapters.storage.obstore_storage import ObstoreStorage
-from domain.files.ports import ObjectMissing
+from domain.shared.ports import ObjectMissing
 from tests.support.servers import AZURITE_ACCOUNT, AZURITE_KEY, AzuriteServer, ServerMissing, free_port
 
 BUCKET = "lms-test"

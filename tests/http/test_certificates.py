@@ -3,14 +3,18 @@ verification, revocation, the PDF and its text."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from typing import Any
+from uuid import UUID
 
 import pypdf
 from sqlalchemy import select
 
 from adapters.sql.models import OutboxEventRow
+from domain.credentials.services import pdf_key
+from domain.shared.ports import ObjectMissing
 from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import invalid, problem
 from tests.support.api import Api
@@ -172,3 +176,34 @@ async def test_generate_needs_a_completed_enrollment_of_the_caller(api: Api) -> 
         await complete(api, student, eid, lesson["id"])
     r = await api.client.post(url, headers=room.cast.admin.headers)
     assert r.status_code == 200  # issued already, with the completion
+
+
+async def test_a_background_job_renders_and_stores_the_pdf(api: Api) -> None:
+    room, _, certificate = await completed_course(api)
+    key = pdf_key(UUID(str(certificate["id"])))
+    stored = None
+    for _ in range(100):  # the job runs after the completing request (in process, or the SAQ worker)
+        try:
+            stored = b"".join([chunk async for chunk in await api.container.storage.open(key)])
+            break
+        except ObjectMissing:
+            await asyncio.sleep(0.1)
+    assert stored is not None
+    assert stored.startswith(b"%PDF")
+    r = await api.client.get(f"/api/v1/certificates/{certificate['id']}/download", headers=room.cast.student.headers)
+    assert r.content == stored  # served from storage, not rendered again
+
+
+async def test_a_missing_pdf_is_rendered_on_demand_once(api: Api) -> None:
+    room, _, certificate = await completed_course(api)
+    await asyncio.sleep(0.5)
+    key = pdf_key(UUID(str(certificate["id"])))
+    await api.container.storage.delete(key)  # as if the job had not run yet
+    url = f"/api/v1/certificates/{certificate['id']}/download"
+    first, second = await asyncio.gather(
+        api.client.get(url, headers=room.cast.student.headers), api.client.get(url, headers=room.cast.admin.headers)
+    )
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content  # one rendering served both
+    stored = b"".join([chunk async for chunk in await api.container.storage.open(key)])
+    assert stored == first.content
