@@ -18,6 +18,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -68,6 +69,7 @@ class Learners:
     take: list[dict[str, object]]  # per student: the quiz's take view
     quiz_id: str
     answers: str  # a submission that answers every question
+    certificate: str  # a certificate number, for the public verification row
 
 
 def seed_learners(api: str, admin_headers: dict[str, str]) -> Learners:
@@ -125,7 +127,83 @@ def seed_learners(api: str, admin_headers: dict[str, str]) -> Learners:
         mine.append({"token": token, "paths": ["/api/v1/enrollments/my-courses"]})
         tokens.append(token)
     take = [{"token": t, "paths": [f"/api/v1/quizzes/{quiz['id']}/attempts/start"]} for t in tokens]
-    return Learners(tokens, progress, mine, take, quiz["id"], answers)
+    return Learners(tokens, progress, mine, take, quiz["id"], answers, certificate_of(api, admin_headers, tokens[0]))
+
+
+def certificate_of(api: str, admin_headers: dict[str, str], token: str) -> str:
+    """A one-lesson course the student completes: its certificate's number."""
+    student = {"Authorization": f"Bearer {token}"}
+    course = httpx.post(f"{api}/api/v1/courses", json={"title": "Benchmark certificate"}, headers=admin_headers).json()
+    lesson = httpx.post(
+        f"{api}/api/v1/courses/{course['id']}/lessons",
+        json={"title": "Only", "lesson_type": "text"},
+        headers=admin_headers,
+    ).json()
+    httpx.post(f"{api}/api/v1/courses/{course['id']}/publish", headers=admin_headers).raise_for_status()
+    eid = httpx.post(f"{api}/api/v1/enrollments", json={"course_id": course["id"]}, headers=student).json()["id"]
+    httpx.post(f"{api}/api/v1/enrollments/{eid}/lessons/{lesson['id']}/complete", headers=student).raise_for_status()
+    mine = httpx.get(f"{api}/api/v1/certificates/my-certificates", headers=student).json()
+    return str(mine["items"][0]["certificate_number"])
+
+
+def k6_files(base: str, token: str, *, duration: str) -> Result:
+    """10 MB upload-then-download pairs from 4 VUs; the row's requests/s counts both."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        summary = fh.name
+    env = {**os.environ, "BASE": base, "TOKEN": token, "VUS": "4", "DURATION": duration, "K6_NO_USAGE_REPORT": "true"}
+    subprocess.run(
+        [k6_binary(), "run", "--quiet", "--summary-export", summary, str(Path(__file__).with_name("files.js"))],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    data = json.loads(Path(summary).read_text())
+    moved = data["metrics"]["data_sent"]["rate"] + data["metrics"]["data_received"]["rate"]
+    result = _result("POST upload + GET download, 10 MB (4 VUs; both counted)", summary)
+    print(f"files: {moved / 1e6:.0f} MB/s moved through the API", flush=True)
+    return result
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The largest resident size (VmHWM) among a server process and its children, in MB."""
+    peaks = []
+    for proc in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{proc}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except FileNotFoundError:
+            continue
+    return max(peaks, default=0.0)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path(f"/proc/{pid}/task").iterdir():
+        children = (entry / "children").read_text().split()
+        for child in children:
+            found += [int(child), *_children(int(child))]
+    return found
+
+
+def upload_100mb(base: str, token: str) -> None:
+    """One 100 MB upload streamed from this process, to see the server's memory stay flat."""
+    chunk = b"B" * (1024 * 1024)
+
+    def body() -> Any:
+        yield b'--bench\r\nContent-Disposition: form-data; name="file"; filename="big.mp4"\r\n'
+        yield b"Content-Type: video/mp4\r\n\r\n"
+        for _ in range(100):
+            yield chunk
+        yield b"\r\n--bench--\r\n"
+
+    r = httpx.post(
+        f"{base}/api/v1/files/upload",
+        content=body(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "multipart/form-data; boundary=bench"},
+        timeout=300,
+    )
+    r.raise_for_status()
 
 
 def k6_quiz(base: str, learners: Learners, *, vus: int, duration: str) -> Result:
@@ -245,6 +323,7 @@ def main() -> None:
                 # Limits stay on (their Redis round trip is part of the cost) but never refuse.
                 "LMS_RATE_LIMIT_GLOBAL": "1000000000/60",
                 "LMS_RATE_LIMIT_AUTH": "1000000000/60",
+                "LMS_RATE_LIMIT_UPLOAD": "1000000000/60",
                 "UV_COMPILE_BYTECODE": "1",
             }
         )
@@ -305,8 +384,21 @@ def main() -> None:
             k6("GET /api/v1/enrollments/my-courses (a student each)", api, "", sets=learners.my_courses, **run),
             k6("GET /api/v1/quizzes/{id}/attempts/start (a student each)", api, "", sets=learners.take, **run),
             k6_quiz(api, learners, **run),
+            k6(
+                "GET /api/v1/certificates/verify/{number}",
+                api,
+                f"/api/v1/certificates/verify/{learners.certificate}",
+                **run,
+            ),
             k6("POST /api/v1/auth/login", api, "/api/v1/auth/login", method="POST", body=login, **run),
         ]
+        server = procs[0].pid
+        before = peak_rss_mb(server)
+        results.append(k6_files(api, token, duration=opts.duration))
+        after_files = peak_rss_mb(server)
+        upload_100mb(api, token)
+        after_big = peak_rss_mb(server)
+        memory = (before, after_files, after_big)
     finally:
         for proc in procs:
             proc.terminate()
@@ -319,6 +411,10 @@ def main() -> None:
         redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
+    print(
+        f"\nserver peak RSS (largest process): {memory[0]:.0f} MB before the file rows, "
+        f"{memory[1]:.0f} MB after the 10 MB uploads, {memory[2]:.0f} MB after one 100 MB upload"
+    )
     print(f"\n{opts.workers} granian workers each, {opts.vus} k6 virtual users, {opts.duration} per endpoint\n")
     print("| endpoint | requests/s | p95 (ms) | p99 (ms) | ratio to ceiling | failed checks |")
     print("|---|---:|---:|---:|---:|---:|")
