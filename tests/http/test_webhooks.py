@@ -74,9 +74,14 @@ async def test_the_journey_delivers_signed_events(make_api: MakeApiFn, receiver:
     for lesson in room.lessons:
         await complete(api, room.cast.student, eid, lesson["id"])
     await enroll(api, room.cast.student, room.course_id, status=200)  # re-enrolling emits nothing
-    await eventually(lambda: len(receiver.received) >= 3, api)
+    await eventually(lambda: len(receiver.received) >= 4, api)
     await asyncio.sleep(0.5)
-    assert sorted(receiver.event_types()) == ["course.published", "enrollment.completed", "enrollment.created"]
+    assert sorted(receiver.event_types()) == [
+        "certificate.issued",
+        "course.published",
+        "enrollment.completed",
+        "enrollment.created",
+    ]
     verifier = Webhook(SECRET)
     for received in receiver.received:
         verifier.verify(received.body, received.headers)  # raises on a bad signature or stale timestamp
@@ -97,6 +102,16 @@ async def test_the_journey_delivers_signed_events(make_api: MakeApiFn, receiver:
         "enrolled_at": by_type["enrollment.created"]["enrolled_at"],
     }
     assert set(by_type["enrollment.completed"]) == {"enrollment_id", "student_id", "course_id", "completed_at"}
+    issued = by_type["certificate.issued"]
+    assert set(issued) == {
+        "certificate_id",
+        "certificate_number",
+        "enrollment_id",
+        "student_id",
+        "course_id",
+        "issued_at",
+    }
+    assert issued["enrollment_id"] == eid
     listed = await deliveries(api, room.cast.admin)
     assert {(d["status"], d["attempts"], d["target_url"]) for d in listed} == {("delivered", 1, receiver.url)}
     assert len(await deliveries(api, room.cast.admin, event_type="enrollment.created")) == 1
@@ -273,7 +288,7 @@ async def test_the_receiver_down_for_a_while_still_gets_every_event(
         clock.advance(minutes=40)
         await api.container.webhooks.relay_once()
         await asyncio.sleep(0.3)
-    await eventually(lambda: len(receiver.answered(200)) == 3, api)
+    await eventually(lambda: len(receiver.answered(200)) == 4, api)
     delivered = {json.loads(r.body)["type"] for r in receiver.answered(200)}
-    assert delivered == {"course.published", "enrollment.created", "enrollment.completed"}
-    assert len({r.headers["webhook-id"] for r in receiver.answered(200)}) == 3
+    assert delivered == {"course.published", "enrollment.created", "enrollment.completed", "certificate.issued"}
+    assert len({r.headers["webhook-id"] for r in receiver.answered(200)}) == 4

@@ -58,7 +58,7 @@ async def test_redis_outage_in_production(make_api: MakeApiFn) -> None:
     assert "ratelimit-limit" not in r.headers
     r = await api.client.get("/api/v1/ready")
     assert r.status_code == 503
-    assert r.json() == {"status": "degraded", "database": "up", "redis": "down"}
+    assert r.json() == {"status": "degraded", "database": "up", "redis": "down", "storage": "up"}
     assert r.headers["content-type"].startswith("application/json")
 
 
