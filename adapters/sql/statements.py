@@ -18,13 +18,18 @@ async def locked(
 ) -> Any:
     """`query` (default: the rows of `table` matching `condition`), with those rows locked until the
     transaction ends. SQLite has no row locks: a no-op write takes the database's write lock instead,
-    which later writers wait for (busy timeout), so the unit of work is serialised all the same."""
+    which later writers wait for (busy timeout), so the unit of work is serialised all the same.
+
+    On PostgreSQL the lock is `FOR NO KEY UPDATE`: writers of the row wait for each other, but rows
+    that merely reference it (a certificate naming its course, progress naming its enrollment) do
+    not, since their foreign-key checks take `KEY SHARE`. `FOR UPDATE` would make those inserts wait
+    on the lock holder, and two such transactions deadlock."""
     query = query if query is not None else select(table).where(condition)
     if dialect_of(session) == "sqlite":
         # updated_at is named so its on-update default does not fire.
         await session.execute(update(table).where(condition).values(id=table.c.id, updated_at=table.c.updated_at))
         return await session.execute(query)
-    return await session.execute(query.with_for_update(of=table))
+    return await session.execute(query.with_for_update(of=table, key_share=True))
 
 
 def insert_ignoring_conflicts(session: AsyncSession, table: Table, on: list[str] | None = None) -> Any:

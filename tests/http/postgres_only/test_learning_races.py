@@ -80,3 +80,27 @@ async def test_progress_racing_a_lesson_change_ends_with_true_counts(make_api: M
         "75.00",
     )
     assert state["status"] == "active"
+
+
+async def test_completing_a_course_while_a_lesson_is_added_never_deadlocks(make_api: MakeApiFn) -> None:
+    """The completing transaction issues a certificate (which references the course) while holding
+    the enrollment; the lesson write holds the course and wants the enrollments."""
+    one = await make_api()
+    two = await make_api()
+    for _ in range(5):
+        room = await classroom(one, lessons=2)
+        student = room.cast.student
+        eid = (await enroll(one, student, room.course_id))["id"]
+        await progress(one, student, eid, room.lessons[0]["id"], status="completed")
+        finished, added = await asyncio.gather(
+            progress(one, student, eid, room.lessons[1]["id"], status="completed"),
+            two.client.post(
+                f"/api/v1/courses/{room.course_id}/lessons",
+                json={"title": "Added meanwhile", "lesson_type": "text"},
+                headers=room.cast.owner.headers,
+            ),
+        )
+        assert (finished.status_code, added.status_code) == (200, 201)
+        state = await enrollment(one, student, eid)
+        assert (state["completed_lessons_count"], state["total_lessons_count"]) == (2, 3)
+        assert state["status"] == "active"  # the new lesson reopened it, whichever came first
