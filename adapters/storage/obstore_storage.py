@@ -17,6 +17,7 @@ from domain.shared.ports import ObjectMissing
 
 PROVIDERS = {"file": "local", "memory": "memory", "s3": "s3", "az": "azure", "gs": "gcs"}
 SIGNED = {"s3", "azure", "gcs"}  # the API redirects to these; it streams the others itself
+SINGLE_PUT = 8 * 1024 * 1024  # larger objects are multipart uploads
 
 
 def provider_of(url: str) -> str:
@@ -47,9 +48,17 @@ class ObstoreStorage:
         return self._provider
 
     async def put(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> None:
+        """Objects up to SINGLE_PUT bytes go in one request; larger ones stream as a multipart
+        upload, so memory holds at most SINGLE_PUT bytes whatever the size."""
         # Local and memory stores keep no attributes (the record holds the MIME type anyway).
         attributes = {"Content-Type": content_type} if self._provider in SIGNED else None
-        await obstore.put_async(self._store, key, chunks, attributes=attributes)
+        head = bytearray()
+        async for chunk in chunks:
+            head.extend(chunk)
+            if len(head) > SINGLE_PUT:
+                await obstore.put_async(self._store, key, _then(bytes(head), chunks), attributes=attributes)
+                return
+        await obstore.put_async(self._store, key, bytes(head), attributes=attributes, use_multipart=False)
 
     async def open(self, key: str) -> AsyncIterator[bytes]:
         try:
@@ -72,6 +81,12 @@ class ObstoreStorage:
 
     async def ping(self) -> None:
         await obstore.list_with_delimiter_async(self._store, prefix="readiness-probe")
+
+
+async def _then(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
 
 
 async def _bytes(stream: Any) -> AsyncIterator[bytes]:
