@@ -89,6 +89,10 @@ async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
     connection.state[PRINCIPAL] = await identity_of(connection).authenticate(token)
 
 
+# Route options of an authenticated route in a controller whose other routes are public or optional.
+SIGNED_IN: dict[str, Any] = {"guards": [authenticated], "security": BEARER}
+
+
 async def optional_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
     """The caller on an `optional` route: a token that is missing, invalid, expired or revoked
     counts as anonymous (API §1.4), and so does one that cannot be checked right now."""

@@ -23,10 +23,9 @@ from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_link, page_of, page_response
 from adapters.http.representation import Representation, query_key, read_through, respond
 from adapters.http.security import (
-    BEARER,
     OPTIONAL_BEARER,
+    SIGNED_IN,
     UuidPath,
-    authenticated,
     optional_viewer,
     parse_uuid,
     quizzes_of,
@@ -36,7 +35,6 @@ from domain.identity.model import Principal
 from domain.shared.pagination import PageParams
 
 PAGE_PARAMETERS = frozenset({"page", "page_size"})
-MANAGE: dict[str, Any] = {"guards": [authenticated], "security": BEARER}
 
 
 def _ids(course_id: str, quiz_id: str) -> tuple[Any, Any]:
@@ -63,7 +61,7 @@ class QuizzesController(Controller):
         page = await quizzes_of(request).list_quizzes(viewer, parse_uuid("course_id", course_id), paging)
         return page_response(request, page, QuizListItem.of)
 
-    @post("/", operation_id="create_quiz", status_code=201, **MANAGE, responses=errors(401, 403, 404, 409, 422, 429))
+    @post("/", operation_id="create_quiz", status_code=201, **SIGNED_IN, responses=errors(401, 403, 404, 409, 422, 429))
     async def create_quiz(
         self,
         *,
@@ -86,7 +84,7 @@ class QuizzesController(Controller):
         viewer = await optional_viewer(request)
         return QuizResponse.of(await quizzes_of(request).get_quiz(viewer, *_ids(course_id, quiz_id)))
 
-    @patch("/{quiz_id:str}", operation_id="update_quiz", **MANAGE, responses=errors(400, 401, 403, 404, 422, 429))
+    @patch("/{quiz_id:str}", operation_id="update_quiz", **SIGNED_IN, responses=errors(400, 401, 403, 404, 422, 429))
     async def update_quiz(
         self,
         *,
@@ -103,7 +101,7 @@ class QuizzesController(Controller):
             await quizzes_of(request).update_quiz(principal.user, *_ids(course_id, quiz_id), changes)
         )
 
-    @delete("/{quiz_id:str}", operation_id="delete_quiz", **MANAGE, responses=errors(401, 403, 404, 409, 422, 429))
+    @delete("/{quiz_id:str}", operation_id="delete_quiz", **SIGNED_IN, responses=errors(401, 403, 404, 409, 422, 429))
     async def delete_quiz(
         self,
         *,
@@ -119,7 +117,7 @@ class QuizzesController(Controller):
         "/{quiz_id:str}/publish",
         operation_id="publish_quiz",
         status_code=200,
-        **MANAGE,
+        **SIGNED_IN,
         responses=errors(400, 401, 403, 404, 422, 429),
     )
     async def publish_quiz(
@@ -162,7 +160,7 @@ class QuizzesController(Controller):
     @get(
         "/{quiz_id:str}/questions/manage",
         operation_id="list_quiz_questions_for_managers",
-        **MANAGE,
+        **SIGNED_IN,
         responses=errors(401, 403, 404, 422, 429),
     )
     async def managed_questions(
@@ -182,7 +180,7 @@ class QuizzesController(Controller):
         "/{quiz_id:str}/questions",
         operation_id="create_question",
         status_code=201,
-        **MANAGE,
+        **SIGNED_IN,
         responses=errors(400, 401, 403, 404, 422, 429),
     )
     async def create_question(
@@ -203,7 +201,7 @@ class QuizzesController(Controller):
     @patch(
         "/{quiz_id:str}/questions/{question_id:str}",
         operation_id="update_question",
-        **MANAGE,
+        **SIGNED_IN,
         responses=errors(400, 401, 403, 404, 422, 429),
     )
     async def update_question(
@@ -226,7 +224,7 @@ class QuizzesController(Controller):
     @delete(
         "/{quiz_id:str}/questions/{question_id:str}",
         operation_id="delete_question",
-        **MANAGE,
+        **SIGNED_IN,
         responses=errors(401, 403, 404, 409, 422, 429),
     )
     async def delete_question(

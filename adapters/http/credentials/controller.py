@@ -12,11 +12,10 @@ from litestar.params import PathParameter
 from adapters.http.credentials.schemas import CertificateResponse, CertificateVerifyResponse
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_response
-from adapters.http.security import BEARER, UuidPath, authenticated, certificates_of, parse_uuid
+from adapters.http.security import SIGNED_IN, UuidPath, certificates_of, parse_uuid
 from domain.identity.model import Principal
 from domain.shared.pagination import PageParams
 
-AUTH: dict[str, Any] = {"guards": [authenticated], "security": BEARER}
 PDF = ResponseSpec(data_container=bytes, media_type="application/pdf", description="The certificate as PDF")
 
 
@@ -24,7 +23,7 @@ class CertificatesController(Controller):
     path = "/certificates"
     tags = ["certificates"]
 
-    @get("/my-certificates", operation_id="list_my_certificates", **AUTH, responses=errors(401, 422, 429))
+    @get("/my-certificates", operation_id="list_my_certificates", **SIGNED_IN, responses=errors(401, 422, 429))
     async def my_certificates(
         self,
         *,
@@ -52,7 +51,7 @@ class CertificatesController(Controller):
         "/enrollments/{enrollment_id:str}/generate",
         operation_id="generate_certificate",
         status_code=201,
-        **AUTH,
+        **SIGNED_IN,
         responses={
             200: ResponseSpec(data_container=CertificateResponse, description="The certificate issued before"),
             **errors(400, 401, 403, 404, 422, 429),
@@ -66,7 +65,9 @@ class CertificatesController(Controller):
         issued = await certificates_of(request).generate(principal.user, parse_uuid("enrollment_id", enrollment_id))
         return Response(CertificateResponse.of(issued.certificate), status_code=201 if issued.created else 200)
 
-    @get("/{certificate_id:str}", operation_id="get_certificate", **AUTH, responses=errors(401, 403, 404, 422, 429))
+    @get(
+        "/{certificate_id:str}", operation_id="get_certificate", **SIGNED_IN, responses=errors(401, 403, 404, 422, 429)
+    )
     async def get_certificate(
         self, *, request: Request[Any, Any, Any], certificate_id: UuidPath, principal: NamedDependency[Principal]
     ) -> CertificateResponse:
@@ -77,7 +78,7 @@ class CertificatesController(Controller):
     @get(
         "/{certificate_id:str}/download",
         operation_id="download_certificate",
-        **AUTH,
+        **SIGNED_IN,
         responses={200: PDF, **errors(401, 403, 404, 422, 429)},
     )
     async def download(
@@ -94,7 +95,7 @@ class CertificatesController(Controller):
         "/{certificate_id:str}/revoke",
         operation_id="revoke_certificate",
         status_code=200,
-        **AUTH,
+        **SIGNED_IN,
         responses=errors(401, 403, 404, 422, 429),
     )
     async def revoke(

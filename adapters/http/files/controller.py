@@ -50,19 +50,17 @@ def content_disposition(filename: str) -> str:
     return value
 
 
-AUTH: dict[str, Any] = {"guards": [authenticated], "security": BEARER}
-
-
 class FilesController(Controller):
     path = "/files"
     tags = ["files"]
+    guards = [authenticated]
+    security = BEARER
 
     @post(
         "/upload",
         operation_id="upload_file",
         status_code=201,
         request_max_body_size=None,  # streamed and bounded by LMS_MAX_UPLOAD_MB while it is read
-        **AUTH,
         responses=errors(400, 401, 422, 429),
     )
     async def upload(self, *, request: Request[Any, Any, Any], principal: NamedDependency[Principal]) -> FileResponse:
@@ -76,7 +74,7 @@ class FilesController(Controller):
             form.close()
         return FileResponse.of(record)
 
-    @get("/my-files", operation_id="list_my_files", **AUTH, responses=errors(401, 422, 429))
+    @get("/my-files", operation_id="list_my_files", responses=errors(401, 422, 429))
     async def my_files(
         self,
         *,
@@ -92,7 +90,6 @@ class FilesController(Controller):
     @get(
         "/download/{file_id:str}",
         operation_id="download_file",
-        **AUTH,
         responses={
             200: ResponseSpec(data_container=bytes, media_type="application/octet-stream", description="The bytes"),
             307: ResponseSpec(data_container=None, description="A signed, expiring URL on the cloud store"),
@@ -117,14 +114,14 @@ class FilesController(Controller):
             },
         )
 
-    @get("/{file_id:str}", operation_id="get_file", **AUTH, responses=errors(401, 403, 404, 422, 429))
+    @get("/{file_id:str}", operation_id="get_file", responses=errors(401, 403, 404, 422, 429))
     async def get_file(
         self, *, request: Request[Any, Any, Any], file_id: UuidPath, principal: NamedDependency[Principal]
     ) -> FileResponse:
         """One file's record (its uploader, admins; any authenticated user when it is public)."""
         return FileResponse.of(await files_of(request).get(principal.user, parse_uuid("file_id", file_id)))
 
-    @delete("/{file_id:str}", operation_id="delete_file", **AUTH, responses=errors(401, 403, 404, 422, 429))
+    @delete("/{file_id:str}", operation_id="delete_file", responses=errors(401, 403, 404, 422, 429))
     async def delete_file(
         self, *, request: Request[Any, Any, Any], file_id: UuidPath, principal: NamedDependency[Principal]
     ) -> None:
