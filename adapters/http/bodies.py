@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 
+from domain.shared.errors import FieldError, FieldsInvalid
 from domain.shared.unset import UNSET
 
 T = TypeVar("T")
@@ -53,3 +55,24 @@ def response_of(response: type[S], entity: object, **overrides: Any) -> S:
     return response(
         **{name: overrides[name] if name in overrides else getattr(entity, name) for name in response.__struct_fields__}
     )
+
+
+# Decimals on the wire (API §1.3): strings with exactly 2 places.
+DecimalString = Annotated[
+    str, msgspec.Meta(pattern=r"^\d+\.\d{2}$", description="A decimal with 2 places", examples=["42.50"])
+]
+
+
+def decimal_string(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def check_decimal(name: str, value: object, top: Decimal, *, inclusive: bool = True) -> None:
+    """msgspec has no range constraints for decimals: a decimal body member from 0 to `top` (or
+    below it) is checked here, as a 422 on `body.<name>`."""
+    if not isinstance(value, Decimal):
+        return
+    if value.is_finite() and value >= 0 and (value <= top if inclusive else value < top):
+        return
+    bound = f"from 0 to {top}" if inclusive else f"from 0, below {top}"
+    raise FieldsInvalid("Request validation failed", [FieldError(f"body.{name}", f"Must be a number {bound}")])

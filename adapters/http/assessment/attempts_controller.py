@@ -19,8 +19,7 @@ from adapters.http.assessment.schemas import (
     QuizTakeResponse,
     TakeQuiz,
 )
-from adapters.http.bodies import input_of
-from adapters.http.learning.schemas import decimal_string
+from adapters.http.bodies import decimal_string, input_of
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_response
 from adapters.http.representation import Representation, read_through

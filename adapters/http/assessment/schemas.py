@@ -10,11 +10,9 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from adapters.http.bodies import refuses_null, response_of
-from adapters.http.learning.schemas import DecimalString, decimal_string
+from adapters.http.bodies import DecimalString, check_decimal, decimal_string, refuses_null, response_of
 from domain.assessment.model import Attempt, AttemptStatus, GradedAnswer, Question, QuestionType, Quiz, QuizType
 from domain.assessment.ports import QuizSummary
-from domain.shared.errors import FieldError, FieldsInvalid
 
 Title = Annotated[str, Meta(min_length=3, max_length=255, examples=["Check your understanding"])]
 Minutes = Annotated[int, Meta(ge=1, le=2_147_483_647, examples=[30])]
@@ -39,16 +37,6 @@ Text = Annotated[str, Meta(max_length=20_000)]
 QuestionText = Annotated[str, Meta(min_length=3, max_length=20_000, examples=["What does HTTP 409 mean?"])]
 
 
-def _decimal_in(name: str, value: Decimal | UnsetType | None, top: Decimal, *, inclusive: bool = True) -> None:
-    """msgspec has no range constraints for decimals: checked here, as a 422 on the member."""
-    within = (
-        isinstance(value, Decimal) and value.is_finite() and value >= 0 and (value <= top if inclusive else value < top)
-    )
-    if isinstance(value, Decimal) and not within:
-        bound = f"from 0 to {top}" if inclusive else f"from 0, below {top}"
-        raise FieldsInvalid("Request validation failed", [FieldError(f"body.{name}", f"Must be a number {bound}")])
-
-
 class QuizCreate(msgspec.Struct, kw_only=True):
     lesson_id: UUID
     title: Title
@@ -62,7 +50,7 @@ class QuizCreate(msgspec.Struct, kw_only=True):
     show_correct_answers: bool = True
 
     def checked(self) -> QuizCreate:
-        _decimal_in("passing_score", self.passing_score, Decimal(100))
+        check_decimal("passing_score", self.passing_score, Decimal(100))
         return self
 
 
@@ -90,7 +78,7 @@ class QuizUpdate(msgspec.Struct, kw_only=True):
     is_published: bool | UnsetType | None = UNSET
 
     def checked(self) -> QuizUpdate:
-        _decimal_in("passing_score", self.passing_score, Decimal(100))
+        check_decimal("passing_score", self.passing_score, Decimal(100))
         return self
 
 
@@ -156,7 +144,7 @@ class QuestionCreate(msgspec.Struct, kw_only=True):
     metadata: Annotated[dict[str, Any], Meta(description="Stored, not echoed")] | None = None
 
     def checked(self) -> QuestionCreate:
-        _decimal_in("points", self.points, Decimal(100_000_000), inclusive=False)
+        check_decimal("points", self.points, Decimal(100_000_000), inclusive=False)
         return self
 
 
@@ -173,7 +161,7 @@ class QuestionUpdate(msgspec.Struct, kw_only=True):
     metadata: dict[str, Any] | UnsetType | None = UNSET
 
     def checked(self) -> QuestionUpdate:
-        _decimal_in("points", self.points, Decimal(100_000_000), inclusive=False)
+        check_decimal("points", self.points, Decimal(100_000_000), inclusive=False)
         return self
 
 

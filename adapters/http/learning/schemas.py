@@ -10,14 +10,10 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from adapters.http.bodies import response_of
+from adapters.http.bodies import DecimalString, check_decimal, decimal_string, response_of
 from domain.learning.model import CourseStats, Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
-from domain.shared.errors import FieldError, FieldsInvalid
 
 INT63_MAX = 9_223_372_036_854_775_807
-DecimalString = Annotated[
-    str, Meta(pattern=r"^\d{1,3}\.\d{2}$", description="A decimal with 2 places", examples=["42.50"])
-]
 Seconds = Annotated[int, Meta(ge=0, le=INT63_MAX, examples=[120])]
 Percentage = Annotated[
     Decimal,
@@ -30,10 +26,6 @@ Percentage = Annotated[
 
 
 Notes = Annotated[str, Meta(max_length=10_000, description="Stored with the progress row, not echoed")]
-
-
-def decimal_string(value: Decimal) -> str:
-    return f"{value:.2f}"
 
 
 class EnrollmentCreate(msgspec.Struct, kw_only=True):
@@ -72,13 +64,7 @@ class LessonProgressUpdate(msgspec.Struct, kw_only=True):
     notes: Notes | UnsetType | None = UNSET
 
     def checked(self) -> LessonProgressUpdate:
-        """msgspec has no range constraints for decimals: 0..100 is checked here, as a 422."""
-        value = self.completion_percentage
-        if isinstance(value, Decimal) and not (value.is_finite() and 0 <= value <= 100):
-            raise FieldsInvalid(
-                "Request validation failed",
-                [FieldError("body.completion_percentage", "Must be a number from 0 to 100")],
-            )
+        check_decimal("completion_percentage", self.completion_percentage, Decimal(100))
         return self
 
 
