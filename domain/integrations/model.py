@@ -10,21 +10,24 @@ from uuid import UUID
 
 from domain.shared.ids import new_id
 
-# Event types (API §9.1).
-ENROLLMENT_CREATED = "enrollment.created"
-ENROLLMENT_COMPLETED = "enrollment.completed"
-COURSE_PUBLISHED = "course.published"
-QUIZ_SUBMITTED = "quiz.submitted"
-CERTIFICATE_ISSUED = "certificate.issued"
-CERTIFICATE_REVOKED = "certificate.revoked"
-EVENT_TYPES = (
-    ENROLLMENT_CREATED,
-    ENROLLMENT_COMPLETED,
-    COURSE_PUBLISHED,
-    QUIZ_SUBMITTED,
-    CERTIFICATE_ISSUED,
-    CERTIFICATE_REVOKED,
-)
+
+class EventType(enum.StrEnum):
+    """The event types (API §9.1)."""
+
+    ENROLLMENT_CREATED = "enrollment.created"
+    ENROLLMENT_COMPLETED = "enrollment.completed"
+    COURSE_PUBLISHED = "course.published"
+    QUIZ_SUBMITTED = "quiz.submitted"
+    CERTIFICATE_ISSUED = "certificate.issued"
+    CERTIFICATE_REVOKED = "certificate.revoked"
+
+
+ENROLLMENT_CREATED = EventType.ENROLLMENT_CREATED
+ENROLLMENT_COMPLETED = EventType.ENROLLMENT_COMPLETED
+COURSE_PUBLISHED = EventType.COURSE_PUBLISHED
+QUIZ_SUBMITTED = EventType.QUIZ_SUBMITTED
+CERTIFICATE_ISSUED = EventType.CERTIFICATE_ISSUED
+CERTIFICATE_REVOKED = EventType.CERTIFICATE_REVOKED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,7 +94,7 @@ class ClaimedDelivery:
 @dataclass(frozen=True, slots=True)
 class DeliveryFilter:
     status: DeliveryStatus | None = None
-    event_type: str | None = None
+    event_type: EventType | None = None
 
 
 @dataclass(frozen=True, slots=True)

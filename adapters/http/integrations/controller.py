@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -13,17 +13,8 @@ from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_response
 from adapters.http.security import BEARER, UuidPath, admin_only, authenticated, parse_uuid, webhooks_of
 from domain.identity.model import Principal
-from domain.integrations.model import DeliveryFilter, DeliveryStatus
+from domain.integrations.model import DeliveryFilter, DeliveryStatus, EventType
 from domain.shared.pagination import PageParams
-
-EventType = Literal[
-    "enrollment.created",
-    "enrollment.completed",
-    "course.published",
-    "quiz.submitted",
-    "certificate.issued",
-    "certificate.revoked",
-]
 
 
 class WebhookDeliveriesController(Controller):
