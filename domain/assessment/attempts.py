@@ -17,10 +17,9 @@ from domain.catalog import rules as catalog_rules
 from domain.identity.model import Role, User
 from domain.integrations.audit import audit_entry
 from domain.integrations.model import QUIZ_SUBMITTED, AuditEntry, DomainEvent
-from domain.integrations.webhooks import iso
 from domain.learning.model import Enrollment, EnrollmentStatus
 from domain.learning.services import LearningService
-from domain.shared.clock import Clock
+from domain.shared.clock import Clock, iso
 from domain.shared.errors import Forbidden, NotFound
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams

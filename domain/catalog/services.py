@@ -21,11 +21,10 @@ from domain.catalog.ports import (
 from domain.identity.model import Role, User
 from domain.integrations.audit import audit_entry
 from domain.integrations.model import COURSE_PUBLISHED, DomainEvent
-from domain.integrations.webhooks import iso
 from domain.shared.caching import invalidate
 from domain.shared.changes import apply as apply_changes
 from domain.shared.changes import given as changes_given
-from domain.shared.clock import Clock
+from domain.shared.clock import Clock, iso
 from domain.shared.errors import Conflict, FieldError, FieldsInvalid, Forbidden, InvalidInput, NotFound
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams

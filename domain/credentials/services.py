@@ -19,11 +19,10 @@ from domain.identity.model import Role, User
 from domain.identity.ports import UserLookup
 from domain.integrations.audit import audit_entry
 from domain.integrations.model import CERTIFICATE_ISSUED, CERTIFICATE_REVOKED, DomainEvent
-from domain.integrations.webhooks import iso
 from domain.learning.model import Enrollment, EnrollmentStatus
 from domain.learning.ports import LearningUnitOfWork
 from domain.learning.services import ENROLLMENT_NOT_FOUND
-from domain.shared.clock import Clock
+from domain.shared.clock import Clock, iso
 from domain.shared.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams

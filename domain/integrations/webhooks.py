@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +24,7 @@ from domain.integrations.model import (
     SendResult,
 )
 from domain.integrations.ports import Actor, DeliveryStore, WebhookSender
-from domain.shared.clock import Clock
+from domain.shared.clock import Clock, iso
 from domain.shared.errors import Conflict, Forbidden, NotFound
 from domain.shared.pagination import Page, PageParams
 from domain.shared.ports import JobQueue
@@ -74,11 +74,6 @@ def event_body(event: DomainEvent) -> dict[str, Any]:
 
 def encode_body(members: dict[str, Any]) -> bytes:
     return json.dumps(members, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def iso(moment: datetime) -> str:
-    """RFC 3339 in UTC with a `Z` (API §1.3)."""
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def next_delay(attempts: int, jitter: Callable[[], float]) -> timedelta | None:

@@ -15,7 +15,6 @@ from domain.identity.model import Role, User
 from domain.identity.ports import UserLookup
 from domain.integrations.audit import audit_entry
 from domain.integrations.model import ENROLLMENT_COMPLETED, ENROLLMENT_CREATED, DomainEvent
-from domain.integrations.webhooks import iso
 from domain.learning import emails
 from domain.learning.model import COMPLETE, CourseStats, Enrollment, LessonProgress, ProgressUpdate
 from domain.learning.ports import (
@@ -25,7 +24,7 @@ from domain.learning.ports import (
     LearningUnitOfWorkFactory,
     QuizGate,
 )
-from domain.shared.clock import Clock
+from domain.shared.clock import Clock, iso
 from domain.shared.errors import Conflict, Forbidden, NotFound
 from domain.shared.ids import new_id
 from domain.shared.jobs import queue_email

@@ -15,3 +15,8 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """RFC 3339 in UTC with a `Z` (API §1.3), as event payloads carry times."""
+    return moment.isoformat().replace("+00:00", "Z")
