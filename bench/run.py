@@ -148,15 +148,7 @@ def certificate_of(api: str, admin_headers: dict[str, str], token: str) -> str:
 
 def k6_files(base: str, token: str, *, duration: str) -> Result:
     """10 MB upload-then-download pairs from 4 VUs; the row's requests/s counts both."""
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
-        summary = fh.name
-    env = {**os.environ, "BASE": base, "TOKEN": token, "VUS": "4", "DURATION": duration, "K6_NO_USAGE_REPORT": "true"}
-    subprocess.run(
-        [k6_binary(), "run", "--quiet", "--summary-export", summary, str(Path(__file__).with_name("files.js"))],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    summary = run_k6("files.js", {"BASE": base, "TOKEN": token}, vus=4, duration=duration)
     data = json.loads(Path(summary).read_text())
     moved = data["metrics"]["data_sent"]["rate"] + data["metrics"]["data_received"]["rate"]
     result = _result("POST upload + GET download, 10 MB (4 VUs; both counted)", summary)
@@ -208,24 +200,13 @@ def upload_100mb(base: str, token: str) -> None:
 
 def k6_quiz(base: str, learners: Learners, *, vus: int, duration: str) -> Result:
     """Start-and-submit pairs; requests/s counts both requests."""
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
-        summary = fh.name
     env = {
-        **os.environ,
         "BASE": base,
         "QUIZ_ID": learners.quiz_id,
         "TOKENS": json.dumps(learners.tokens),
         "ANSWERS": learners.answers,
-        "VUS": str(vus),
-        "DURATION": duration,
-        "K6_NO_USAGE_REPORT": "true",
     }
-    subprocess.run(
-        [k6_binary(), "run", "--quiet", "--summary-export", summary, str(Path(__file__).with_name("quiz.js"))],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    summary = run_k6("quiz.js", env, vus=vus, duration=duration)
     return _result("POST start + POST submit (a student each; both counted)", summary)
 
 
@@ -253,30 +234,25 @@ def serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[
 
 def k6(name: str, base: str, path: str, *, vus: int, duration: str, method: str = "GET", body: str | None = None,
        token: str = "", expect: int = 200, sets: list[dict[str, object]] | None = None) -> Result:  # fmt: skip
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
-        summary = fh.name
-    env = {
-        **os.environ,
-        "BASE": base,
-        "PATH_UNDER_TEST": path,
-        "METHOD": method,
-        "TOKEN": token,
-        "EXPECT": str(expect),
-        "VUS": str(vus),
-        "DURATION": duration,
-        "K6_NO_USAGE_REPORT": "true",
-    }
+    env = {"BASE": base, "PATH_UNDER_TEST": path, "METHOD": method, "TOKEN": token, "EXPECT": str(expect)}
     if body is not None:
         env["BODY"] = body
     if sets is not None:
         env["SETS"] = json.dumps(sets)
+    return _result(name, run_k6("load.js", env, vus=vus, duration=duration))
+
+
+def run_k6(script: str, env: dict[str, str], *, vus: int, duration: str) -> str:
+    """Run one of bench/'s k6 scripts with its parameters; returns the summary file's path."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        summary = fh.name
     subprocess.run(
-        [k6_binary(), "run", "--quiet", "--summary-export", summary, str(Path(__file__).with_name("load.js"))],
-        env=env,
+        [k6_binary(), "run", "--quiet", "--summary-export", summary, str(Path(__file__).with_name(script))],
+        env={**os.environ, **env, "VUS": str(vus), "DURATION": duration, "K6_NO_USAGE_REPORT": "true"},
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    return _result(name, summary)
+    return summary
 
 
 def _result(name: str, summary: str) -> Result:

@@ -159,13 +159,8 @@ class QuizService:
         async with self.uow() as uow:
             return (await self._visible(uow, viewer, course_id, quiz_id)).quiz
 
-    async def visible_quiz(self, viewer: User | None, course_id: UUID, quiz_id: UUID) -> Quiz:
-        """The authorization of the public question reads, made on every request before any cached
-        questions are used."""
-        return await self.get_quiz(viewer, course_id, quiz_id)
-
     async def questions_page(self, quiz_id: UUID, params: PageParams) -> Page[Question]:
-        """The questions of a quiz the caller was found allowed to see (`visible_quiz`)."""
+        """The questions of a quiz the caller was found allowed to see (`get_quiz`)."""
         async with self.uow() as uow:
             return await uow.questions.page(quiz_id, params)
 

@@ -148,7 +148,7 @@ class QuizzesController(Controller):
         """The quiz's questions by position, without answers or explanations."""
         service = quizzes_of(request)
         viewer = await optional_viewer(request)
-        quiz = await service.visible_quiz(viewer, *_ids(course_id, quiz_id))  # on every request, before the cache
+        quiz = await service.get_quiz(viewer, *_ids(course_id, quiz_id))  # on every request, before the cache
 
         async def load() -> tuple[Representation, bool]:
             page = await service.questions_page(quiz.id, paging)
