@@ -1,5 +1,6 @@
-"""The object storage port on every store: the local filesystem, memory, and a real S3-compatible
-server (moto's server mode) — put, streamed get, delete, a missing object, signed URLs."""
+"""The object storage port on every store: the local filesystem, memory, and servers speaking each
+cloud's protocol — moto's S3 server mode, Azurite, and gcp-storage-emulator for GCS — put,
+streamed get, delete, a missing object, signed URLs and their expiry."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from adapters.storage.obstore_storage import ObstoreStorage
 from domain.shared.ports import ObjectMissing
+from tests.support.gcs import GcsServer
 from tests.support.servers import AZURITE_ACCOUNT, AZURITE_KEY, AzuriteServer, ServerMissing, free_port
 
 BUCKET = "lms-test"
@@ -55,7 +57,16 @@ def azure_endpoint() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(params=["local", "memory", "s3", "azure"])
+@pytest.fixture(scope="session")
+def gcs_server() -> Iterator[GcsServer]:
+    server = GcsServer.start(BUCKET)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["local", "memory", "s3", "azure", "gcs"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ObstoreStorage:
     if request.param == "local":
         return ObstoreStorage(f"file://{tmp_path / 'objects'}")
@@ -63,6 +74,8 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
         return ObstoreStorage("memory://")
     if request.param == "azure":
         return azure_store(request, monkeypatch)
+    if request.param == "gcs":
+        return gcs_store(request, tmp_path, monkeypatch)
     # Configured as an operator would: the provider's standard environment, the URL alone.
     for name, value in {
         "AWS_ENDPOINT_URL": request.getfixturevalue("s3_endpoint"),
@@ -87,9 +100,12 @@ def azure_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     return ObstoreStorage(f"az://{BUCKET}/prefix-{os.urandom(4).hex()}")
 
 
-@pytest.fixture
-def azure_storage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> ObstoreStorage:
-    return azure_store(request, monkeypatch)
+def gcs_store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ObstoreStorage:
+    """The GCS emulator, configured through the standard variable: a service-account key file
+    (whose `gcs_base_url` points at the emulator)."""
+    server: GcsServer = request.getfixturevalue("gcs_server")
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT", str(server.service_account(tmp_path)))
+    return ObstoreStorage(f"gs://{BUCKET}/prefix-{os.urandom(4).hex()}")
 
 
 async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
@@ -140,18 +156,44 @@ async def test_signed_urls_grant_a_plain_get_for_their_lifetime(storage: Obstore
     query = parse_qs(urlsplit(url).query)
     if storage.provider == "s3":
         assert query["X-Amz-Expires"] == ["900"]  # SigV4: the lifetime is part of what is signed
+    elif storage.provider == "gcs":
+        assert query["X-Goog-Expires"] == ["900"]  # V4 as well
     else:
         assert "se" in query  # a SAS: its expiry is signed
 
 
-async def test_signed_urls_are_refused_once_expired(azure_storage: ObstoreStorage) -> None:
-    """Shown on Azurite: moto's S3 server checks neither signatures nor their expiry unless IAM is
-    set up, and the API streams local and memory objects itself."""
-    storage = azure_storage
+async def test_signed_urls_are_refused_once_expired_on_azure(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Azurite's clock is its own: the URL lives 3 s (SAS times are whole seconds: 2..3 s left).
+    moto's S3 server checks neither signatures nor their expiry unless IAM is set up, and the API
+    streams local and memory objects itself."""
+    storage = azure_store(request, monkeypatch)
     await storage.put("signed/short.pdf", chunks(b"short-lived"), "application/pdf")
-    url = await storage.signed_url("signed/short.pdf", 3)  # SAS times are whole seconds: 2..3 s left
+    url = await storage.signed_url("signed/short.pdf", 3)
     assert url is not None
     async with httpx.AsyncClient() as client:
         assert (await client.get(url)).status_code == 200
         await asyncio.sleep(4.5)  # past the URL's own lifetime, on the server's clock
         assert (await client.get(url)).status_code == 403
+
+
+async def test_signed_urls_are_refused_once_expired_on_gcs(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gcs_server: GcsServer
+) -> None:
+    """The emulator's clock is moved instead of slept through; the path and lifetime are signed."""
+    storage = gcs_store(request, tmp_path, monkeypatch)
+    await storage.put("signed/short.pdf", chunks(b"short-lived"), "application/pdf")
+    url = await storage.signed_url("signed/short.pdf", 900)
+    assert url is not None
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(url)).status_code == 200
+        assert (await client.get(url.replace("short.pdf", "other.pdf"))).status_code == 403
+        try:
+            gcs_server.advance(899)
+            assert (await client.get(url)).status_code == 200
+            gcs_server.advance(2)  # past the 900 s the URL was signed for
+            refused = await client.get(url)
+        finally:
+            gcs_server.reset_clock()  # the server serves the whole session
+    assert (refused.status_code, b"ExpiredToken" in refused.content) == (400, True)
