@@ -21,8 +21,8 @@ from domain.learning.model import (
     LessonProgress,
     ProgressStatus,
     ProgressTotals,
-    two_places,
 )
+from domain.shared.decimals import two_places
 from domain.shared.pagination import Page, PageParams
 
 ENROLLMENTS = cast(Table, EnrollmentRow.__table__)

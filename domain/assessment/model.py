@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.learning.model import ZERO, percentage_of
+from domain.shared.decimals import ZERO, percentage_of
 
 
 class QuizType(enum.StrEnum):

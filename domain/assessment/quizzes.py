@@ -14,12 +14,12 @@ from domain.catalog import rules as catalog_rules
 from domain.catalog.model import Course
 from domain.catalog.services import COURSE_NOT_FOUND
 from domain.identity.model import User
-from domain.learning.model import two_places
 from domain.learning.ports import LearningUnitOfWork
 from domain.shared.caching import invalidate
 from domain.shared.changes import apply as apply_changes
 from domain.shared.changes import given as changes_given
 from domain.shared.clock import Clock
+from domain.shared.decimals import two_places
 from domain.shared.errors import Conflict, Forbidden, NotFound
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams

@@ -5,32 +5,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from uuid import UUID
 
+from domain.shared.decimals import HUNDRED, ZERO, percentage, two_places
 from domain.shared.errors import InvalidInput
 from domain.shared.unset import UNSET, Unset
 
-ZERO = Decimal("0.00")
-HUNDRED = Decimal("100.00")
-CENT = Decimal("0.01")
 REVIEW_THRESHOLD = Decimal("20.00")
 
 DOWNGRADE = "Completed lesson progress cannot be downgraded"
-
-
-def two_places(value: Decimal) -> Decimal:
-    """Rounded to 2 decimals, half to even (API §1.3)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
-
-
-def percentage(part: int, whole: int) -> Decimal:
-    return percentage_of(Decimal(part), Decimal(whole))
-
-
-def percentage_of(part: Decimal, whole: Decimal) -> Decimal:
-    """`part / whole * 100`, rounded half to even; 0.00 when `whole` is 0."""
-    return two_places(part * 100 / whole) if whole else ZERO
 
 
 class EnrollmentStatus(enum.StrEnum):

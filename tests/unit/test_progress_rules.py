@@ -17,9 +17,8 @@ from domain.learning.model import (
     ProgressStatus,
     ProgressTotals,
     ProgressUpdate,
-    percentage,
-    two_places,
 )
+from domain.shared.decimals import percentage, two_places
 from domain.shared.errors import InvalidInput
 
 T0 = datetime(2026, 11, 22, 4, 44, 45, tzinfo=UTC)
