@@ -7,7 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain.assessment.model import Answer, GradedAnswer, Option, Question, QuestionType
-from domain.learning.model import ZERO
+from domain.shared.decimals import ZERO
 from domain.shared.errors import InvalidInput
 
 TRUE_FALSE = ("true", "false")
