@@ -19,6 +19,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.http.analytics.controller import AnalyticsController
 from adapters.http.assessment.attempts_controller import AttemptsController
 from adapters.http.assessment.quizzes_controller import QuizzesController
 from adapters.http.catalog.courses_controller import CoursesController
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             AttemptsController,
             CertificatesController,
             FilesController,
+            AnalyticsController,
             WebhookDeliveriesController,
         ],
     )

@@ -21,6 +21,7 @@ from adapters.queue.saq_queue import SaqQueue
 from adapters.security.jwt_codec import JwtCodec
 from adapters.security.passwords import Argon2Hasher
 from adapters.security.totp import PyOtpTotp
+from adapters.sql.analytics_reader import SqlAnalyticsReader
 from adapters.sql.catalog_repositories import SqlCatalogReader
 from adapters.sql.engine import create_engine, session_factory
 from adapters.sql.files_repository import SqlFileRepository
@@ -32,6 +33,7 @@ from adapters.storage.obstore_storage import ObstoreStorage
 from adapters.webhooks.sender import HttpxWebhookSender
 from adapters.worker.jobs import job_handlers
 from adapters.worker.relay import RelayLoop
+from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
 from domain.assessment.quizzes import QuizService
 from domain.catalog.services import CatalogService
@@ -69,6 +71,7 @@ class Container:
     attempts: AttemptService
     certificates: CertificateService
     files: FileService
+    analytics: AnalyticsService
     storage: ObjectStorage
     webhooks: WebhookService
     relay: RelayLoop
@@ -239,6 +242,9 @@ def build_container(
             max_mb=settings.max_upload_mb,
             allowed_extensions=frozenset(settings.allowed_upload_extensions),
             url_expire_seconds=settings.file_url_expire_seconds,
+        ),
+        analytics=AnalyticsService(
+            reader=SqlAnalyticsReader(engine), clock=clock, cache=cache, cache_ttl=settings.analytics_cache_ttl_seconds
         ),
         storage=storage,
         webhooks=webhooks,

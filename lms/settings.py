@@ -70,6 +70,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_size: int = 20
     # Seconds a catalog read may be cached (API §7.12 allows up to 120); 0 turns the cache off.
     cache_ttl_seconds: int = 120
+    # Seconds a course's analytics may be cached (API §7.12 allows up to 300); 0 turns it off.
+    analytics_cache_ttl_seconds: int = 300
 
     @property
     def is_production(self) -> bool:
@@ -171,6 +173,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "trusted_hosts": _list,
     "db_pool_size": _int,
     "cache_ttl_seconds": lambda n, raw: _int(n, raw, minimum=0),
+    "analytics_cache_ttl_seconds": lambda n, raw: _int(n, raw, minimum=0),
 }
 _STRINGS = {
     "database_url",

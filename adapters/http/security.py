@@ -12,6 +12,7 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 
 from adapters.http.problems import VALIDATION_DETAIL
+from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
 from domain.assessment.quizzes import QuizService
 from domain.catalog.services import CatalogService
@@ -47,6 +48,10 @@ def _service(connection: Connection, name: str) -> Any:
     """A use-case service, read from the app rather than injected: a second injected dependency
     makes Litestar resolve them in a task group, which measured as half of a cached read's cost."""
     return getattr(connection.app.state["container"], name)
+
+
+def analytics_of(connection: Connection) -> AnalyticsService:
+    return cast(AnalyticsService, _service(connection, "analytics"))
 
 
 def catalog_of(connection: Connection) -> CatalogService:
@@ -103,6 +108,11 @@ async def optional_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> Use
         return (await identity_of(connection).authenticate(token)).user
     except (Unauthenticated, Unavailable):
         return None
+
+
+def viewer_scope(user: User) -> str:
+    """A cache key part for what one viewer may see (API §7.12): role plus user id."""
+    return f"{user.role.value}:{user.id}"
 
 
 def require_roles(*roles: Role, detail: str) -> Any:

@@ -308,6 +308,7 @@ class QuizAttemptRow(UUIDv7AuditBase):
 
     __table_args__ = (
         UniqueConstraint("enrollment_id", "quiz_id", "attempt_number", name="uq_quiz_attempts_number"),
+        Index("ix_quiz_attempts_student_submitted", "student_id", "submitted_at"),  # a student's analytics
         Index(
             "uq_quiz_attempts_in_progress",
             "enrollment_id",

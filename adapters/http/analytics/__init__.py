@@ -1,0 +1,1 @@
+"""The analytics routes (API §5.9)."""

@@ -1,0 +1,269 @@
+"""The analytics read port: each method is one aggregate statement over indexed rows (API §7.11).
+
+Percentages are summed in hundredths (`round(x * 100)`) so that the sums are exact on both
+backends (SQLite keeps NUMERIC as floating point); the domain divides and rounds.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+from uuid import UUID
+
+from sqlalchemy import Date, Table, case, distinct, func, literal_column, select, true, union_all
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from adapters.sql.models import (
+    CourseRow,
+    EnrollmentRow,
+    LessonProgressRow,
+    QuizAttemptRow,
+    UserRow,
+)
+from domain.analytics.model import (
+    AttemptTotals,
+    CourseTotals,
+    DayTotals,
+    EnrollmentFigures,
+    EnrollmentTotals,
+    InstructorTotals,
+    RatingTotals,
+    SystemOverview,
+)
+from domain.analytics.ports import CourseHeading
+from domain.assessment.model import AttemptStatus
+from domain.identity.model import Role
+from domain.learning.model import EnrollmentStatus
+from domain.shared.decimals import two_places
+
+ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
+PROGRESS = cast(Table, LessonProgressRow.__table__)
+ATTEMPTS = cast(Table, QuizAttemptRow.__table__)
+COURSES = cast(Table, CourseRow.__table__)
+USERS = cast(Table, UserRow.__table__)
+
+
+class utc_date(FunctionElement[date]):
+    """The UTC calendar date of a timestamp."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(utc_date, "postgresql")
+def _utc_date_postgresql(element: utc_date, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC') AS DATE)"
+
+
+@compiles(utc_date, "sqlite")
+def _utc_date_sqlite(element: utc_date, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"  # stored as UTC text
+
+
+def _count_where(condition: Any) -> Any:
+    return func.count(case((condition, 1)))
+
+
+def _sum(column: Any) -> Any:
+    return func.coalesce(func.sum(column), 0)
+
+
+def _cents(column: Any) -> Any:
+    return _sum(func.round(column * 100))
+
+
+def _enrollment_columns() -> list[Any]:
+    return [
+        func.count(ENROLLMENTS.c.id).label("count"),
+        _count_where(ENROLLMENTS.c.status == EnrollmentStatus.ACTIVE.value).label("active"),
+        _count_where(ENROLLMENTS.c.status == EnrollmentStatus.COMPLETED.value).label("completed"),
+        _cents(ENROLLMENTS.c.progress_percentage).label("progress_cents"),
+        _sum(ENROLLMENTS.c.total_time_spent_seconds).label("time_seconds"),
+        _sum(ENROLLMENTS.c.completed_lessons_count).label("lessons_completed"),
+    ]
+
+
+def _attempt_columns() -> list[Any]:
+    return [
+        func.count(ATTEMPTS.c.id).label("graded"),
+        _count_where(ATTEMPTS.c.is_passed.is_(True)).label("passed"),
+        _cents(ATTEMPTS.c.percentage).label("percentage_cents"),
+    ]
+
+
+def _side_by_side(*aggregates: Any) -> Any:
+    """One-row aggregates in one statement (one round trip): joined on TRUE."""
+    joined = aggregates[0]
+    for aggregate in aggregates[1:]:
+        joined = joined.join(aggregate, true())
+    return select(*aggregates).select_from(joined)
+
+
+def _ints(row: Any, *names: str) -> dict[str, int]:
+    return {name: int(getattr(row, name)) for name in names}
+
+
+_ENROLLMENT_FIELDS = ("count", "active", "completed", "progress_cents", "time_seconds", "lessons_completed")
+_ATTEMPT_FIELDS = ("graded", "passed", "percentage_cents")
+_GRADED = ATTEMPTS.c.status == AttemptStatus.GRADED.value
+
+
+class SqlAnalyticsReader:
+    """Reads on an autocommit connection; one statement per method."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def _one(self, query: Any) -> Any:
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).one()
+
+    async def _all(self, query: Any) -> list[Any]:
+        async with self._engine.connect() as conn:
+            return list((await conn.execute(query)).all())
+
+    async def student_totals(self, student_id: UUID) -> tuple[EnrollmentTotals, AttemptTotals]:
+        enrollments = select(*_enrollment_columns()).where(ENROLLMENTS.c.student_id == student_id).subquery()
+        attempts = select(*_attempt_columns()).where(ATTEMPTS.c.student_id == student_id, _GRADED).subquery()
+        row = await self._one(_side_by_side(enrollments, attempts))
+        return (
+            EnrollmentTotals(**_ints(row, *_ENROLLMENT_FIELDS)),
+            AttemptTotals(**_ints(row, *_ATTEMPT_FIELDS)),
+        )
+
+    async def student_courses(self, student_id: UUID) -> list[EnrollmentFigures]:
+        attempts = (
+            select(ATTEMPTS.c.enrollment_id, *_attempt_columns())
+            .where(ATTEMPTS.c.student_id == student_id, _GRADED)
+            .group_by(ATTEMPTS.c.enrollment_id)
+            .subquery()
+        )
+        query = (
+            select(
+                ENROLLMENTS.c.course_id,
+                COURSES.c.title,
+                ENROLLMENTS.c.progress_percentage,
+                ENROLLMENTS.c.completed_lessons_count,
+                ENROLLMENTS.c.total_lessons_count,
+                ENROLLMENTS.c.total_time_spent_seconds,
+                *(func.coalesce(attempts.c[name], 0).label(name) for name in _ATTEMPT_FIELDS),
+            )
+            .join(COURSES, COURSES.c.id == ENROLLMENTS.c.course_id)
+            .outerjoin(attempts, attempts.c.enrollment_id == ENROLLMENTS.c.id)
+            .where(ENROLLMENTS.c.student_id == student_id)
+            .order_by(ENROLLMENTS.c.enrolled_at.desc(), ENROLLMENTS.c.id.desc())
+        )
+        return [
+            EnrollmentFigures(
+                course_id=row.course_id,
+                course_title=row.title,
+                progress_percentage=_two_places(row.progress_percentage),
+                completed_lessons=row.completed_lessons_count,
+                total_lessons=row.total_lessons_count,
+                time_seconds=row.total_time_spent_seconds,
+                attempts=AttemptTotals(**_ints(row, *_ATTEMPT_FIELDS)),
+            )
+            for row in await self._all(query)
+        ]
+
+    async def student_days(self, student_id: UUID, since: datetime) -> list[DayTotals]:
+        completed_day = utc_date(PROGRESS.c.completed_at)
+        lessons = (
+            select(
+                completed_day.label("day"),
+                func.count().label("lessons_completed"),
+                _sum(PROGRESS.c.time_spent_seconds).label("time_seconds"),
+                literal_column("0").label("quizzes_taken"),
+            )
+            .join(ENROLLMENTS, ENROLLMENTS.c.id == PROGRESS.c.enrollment_id)
+            .where(ENROLLMENTS.c.student_id == student_id, PROGRESS.c.completed_at >= since)
+            .group_by(completed_day)
+        )
+        submitted_day = utc_date(ATTEMPTS.c.submitted_at)
+        quizzes: Any = (
+            select(submitted_day.label("day"), literal_column("0"), literal_column("0"), func.count())
+            .where(ATTEMPTS.c.student_id == student_id, ATTEMPTS.c.submitted_at >= since)
+            .group_by(submitted_day)
+        )
+        return [
+            DayTotals(day=_date(row.day), **_ints(row, "lessons_completed", "time_seconds", "quizzes_taken"))
+            for row in await self._all(union_all(lessons, quizzes))
+        ]
+
+    async def course_heading(self, course_id: UUID) -> CourseHeading | None:
+        query = select(COURSES.c.title, COURSES.c.instructor_id).where(COURSES.c.id == course_id)
+        async with self._engine.connect() as conn:
+            row: CourseHeading | None = (await conn.execute(query)).first()
+        return row
+
+    async def course_totals(self, course_id: UUID) -> CourseTotals:
+        query = select(
+            *_enrollment_columns(),
+            func.count(ENROLLMENTS.c.rating).label("ratings"),
+            _sum(ENROLLMENTS.c.rating).label("rating_total"),
+        ).where(ENROLLMENTS.c.course_id == course_id)
+        row = await self._one(query)
+        return CourseTotals(
+            enrollments=EnrollmentTotals(**_ints(row, *_ENROLLMENT_FIELDS)),
+            ratings=RatingTotals(count=int(row.ratings), total=int(row.rating_total)),
+        )
+
+    async def instructor_totals(self, instructor_id: UUID) -> InstructorTotals:
+        query = (
+            select(
+                func.count(distinct(COURSES.c.id)).label("courses"),
+                func.count(distinct(case((COURSES.c.is_published.is_(True), COURSES.c.id)))).label("published"),
+                func.count(distinct(ENROLLMENTS.c.student_id)).label("students"),
+                func.count(ENROLLMENTS.c.id).label("enrollments"),
+                func.count(ENROLLMENTS.c.rating).label("ratings"),
+                _sum(ENROLLMENTS.c.rating).label("rating_total"),
+            )
+            .select_from(COURSES)
+            .outerjoin(ENROLLMENTS, ENROLLMENTS.c.course_id == COURSES.c.id)
+            .where(COURSES.c.instructor_id == instructor_id)
+        )
+        row = await self._one(query)
+        return InstructorTotals(
+            courses=int(row.courses),
+            published_courses=int(row.published),
+            students=int(row.students),
+            enrollments=int(row.enrollments),
+            ratings=RatingTotals(count=int(row.ratings), total=int(row.rating_total)),
+        )
+
+    async def system_totals(self) -> SystemOverview:
+        users = select(
+            func.count().label("users"),
+            _count_where(USERS.c.role == Role.STUDENT.value).label("students"),
+            _count_where(USERS.c.role == Role.INSTRUCTOR.value).label("instructors"),
+        ).subquery()
+        courses = select(
+            func.count().label("courses"),
+            _count_where(COURSES.c.is_published.is_(True)).label("published"),
+        ).subquery()
+        enrollments = select(
+            func.count().label("enrollments"),
+            _count_where(ENROLLMENTS.c.status == EnrollmentStatus.ACTIVE.value).label("active"),
+        ).subquery()
+        row = await self._one(_side_by_side(users, courses, enrollments))
+        return SystemOverview(
+            total_users=int(row.users),
+            total_students=int(row.students),
+            total_instructors=int(row.instructors),
+            total_courses=int(row.courses),
+            published_courses=int(row.published),
+            total_enrollments=int(row.enrollments),
+            active_enrollments=int(row.active),
+        )
+
+
+def _two_places(value: Any) -> Decimal:
+    return two_places(Decimal(str(value)))
+
+
+def _date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))

@@ -1,0 +1,1 @@
+"""Analytics: figures over learning, assessment and catalog data, read through aggregate queries."""
