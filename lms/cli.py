@@ -1,4 +1,4 @@
-"""The `lms` command: run, worker, db upgrade, users create-admin (API §8.4).
+"""The `lms` command: run, worker, db upgrade, users create-admin, demo seed (API §8.4).
 
 Exit status: 0 success, 1 operational failure, 2 usage or configuration error.
 """
@@ -143,6 +143,45 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def cmd_demo_seed(args: argparse.Namespace) -> int:
+    if args.students < 0:
+        print("--students must be 0 or more", file=sys.stderr)
+        return 2
+    settings = _settings()
+    _prepare_schema(settings)
+    from adapters.queue.inprocess import InProcessQueue
+    from adapters.security.passwords import Argon2Hasher
+    from lms.bootstrap import build_container
+    from lms.demo import ADMIN, INSTRUCTOR, STUDENT, DemoClock, OnceHasher, seed
+
+    async def main() -> int:
+        clock = DemoClock()
+        container = build_container(settings, clock=clock, hasher=OnceHasher(Argon2Hasher()))
+        try:
+            await container.start()
+            report = await seed(container, clock, students=args.students)
+            if isinstance(container.queue, InProcessQueue):
+                await container.queue.drain(timeout=300)  # emails and certificate PDFs of the history
+        except Exception as exc:  # an unreachable database is an operational failure
+            print(f"demo seed failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await container.close()
+        if report.created:
+            print(
+                f"created {len(report.created)} item(s): "
+                + "; ".join(report.created[:8])
+                + ("; ..." if len(report.created) > 8 else "")
+            )
+        else:
+            print("demo data is already in place; nothing changed")
+        for email, password, _ in (ADMIN, INSTRUCTOR, STUDENT):
+            print(f"  sign in as {email} / {password}")
+        return 0
+
+    return asyncio.run(main())
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lms", description="LMS backend")
     sub = root.add_subparsers(dest="command", required=True)
@@ -169,6 +208,14 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("--full-name", default="Administrator")
     admin.add_argument("--password-stdin", action="store_true")
     admin.set_defaults(func=cmd_create_admin)
+
+    demo = sub.add_parser("demo", help="demo data")
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True)
+    demo_seed = demo_sub.add_parser("seed", help="create the demo accounts and course (idempotent)")
+    demo_seed.add_argument(
+        "--students", type=int, default=0, help="also N demo students with 60 days of history (through the use cases)"
+    )
+    demo_seed.set_defaults(func=cmd_demo_seed)
     return root
 
 

@@ -213,9 +213,12 @@ class IdentityService:
 
     async def create_admin(self, email: str, full_name: str, password: str) -> User:
         """Operator path (CLI): an active admin whose email counts as verified."""
-        return await self._create(
-            NewUser(email=email, full_name=full_name, password=password, role=Role.ADMIN), verified=True
-        )
+        return await self.provision(NewUser(email=email, full_name=full_name, password=password, role=Role.ADMIN))
+
+    async def provision(self, data: NewUser) -> User:
+        """Operator path (CLI: admins, demo data): an active user of any role whose email counts as
+        verified, created without emails."""
+        return await self._create(data, verified=True)
 
     async def _create(self, data: NewUser, *, verified: bool) -> User:
         email = normalize_email(data.email)

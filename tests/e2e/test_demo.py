@@ -1,0 +1,87 @@
+"""`lms demo seed` (API §8.4) on both backends: the demo accounts, course and quiz; idempotent;
+`--students N` adds a history through the use cases; the README's login works afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.e2e.conftest import lms, lms_env, serving
+from tests.support.databases import PostgresDatabases
+
+TABLES = ("users", "courses", "lessons", "quizzes", "questions", "enrollments", "lesson_progress", "quiz_attempts",
+          "certificates")  # fmt: skip
+
+
+def counts(database: str) -> dict[str, int]:
+    async def read() -> dict[str, int]:
+        engine = create_async_engine(database)
+        try:
+            async with engine.connect() as conn:
+                return {t: int((await conn.execute(text(f"SELECT count(*) FROM {t}"))).scalar_one()) for t in TABLES}
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    pg: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    return asyncio.run(pg.create_empty())
+
+
+def test_demo_seed_is_idempotent_and_signs_in(tmp_path: Path, database: str) -> None:
+    env = lms_env(tmp_path, LMS_DATABASE_URL=database, LMS_ENVIRONMENT="development")
+    first = lms("demo", "seed", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "student@lms.local / StudentPass123" in first.stdout
+    after_first = counts(database)
+    assert {k: after_first[k] for k in ("users", "courses", "lessons", "quizzes", "questions", "enrollments")} == {
+        "users": 3,
+        "courses": 1,
+        "lessons": 2,
+        "quizzes": 1,
+        "questions": 3,
+        "enrollments": 1,
+    }
+    again = lms("demo", "seed", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "nothing changed" in again.stdout
+    assert counts(database) == after_first
+
+    history = lms("demo", "seed", "--students", "6", env=env, timeout=300)
+    assert history.returncode == 0, history.stderr
+    assert "6/6" in history.stdout
+    grown = counts(database)
+    assert grown["users"] == 9 and grown["courses"] == 3 and grown["enrollments"] >= 7
+    assert grown["lesson_progress"] > 0 and grown["quiz_attempts"] > 0
+    assert lms("demo", "seed", "--students", "6", env=env, timeout=300).returncode == 0
+    assert counts(database) == grown
+
+    with serving(env) as base:
+        r = httpx.post(f"{base}/api/v1/auth/login", json={"email": "student@lms.local", "password": "StudentPass123"})
+        assert r.status_code == 200, r.text
+        headers = {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
+        mine = httpx.get(f"{base}/api/v1/enrollments/my-courses", headers=headers).json()
+        assert [item["course_id"] for item in mine["items"]]
+        r = httpx.post(
+            f"{base}/api/v1/auth/login", json={"email": "instructor@lms.local", "password": "InstructorPass123"}
+        )
+        headers = {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
+        overview = httpx.get(
+            f"{base}/api/v1/analytics/instructors/{r.json()['user']['id']}/overview", headers=headers
+        ).json()
+        assert overview["total_courses"] == 3 and overview["total_enrollments"] == grown["enrollments"]
+
+
+def test_demo_seed_refuses_a_negative_count(tmp_path: Path) -> None:
+    result = lms("demo", "seed", "--students", "-1", env=lms_env(tmp_path))
+    assert result.returncode == 2
