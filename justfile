@@ -60,6 +60,10 @@ test *ARGS: system-deps lint typecheck
 bench *ARGS:
     uv run python -m bench.run {{ARGS}}
 
+# The student journey: the API beside the same round trips on raw asyncpg, and the ceiling.
+bench-journey *ARGS:
+    uv run python -m bench.journey {{ARGS}}
+
 # Autogenerate a migration from the models (review it before committing).
 revision MESSAGE:
     uv run python -c 'import sys; from adapters.sql.migrate import new_revision; new_revision(sys.argv[1])' "{{MESSAGE}}"

@@ -70,6 +70,7 @@ class Learners:
     quiz_id: str
     answers: str  # a submission that answers every question
     certificate: str  # a certificate number, for the public verification row
+    course_id: str  # the course they are enrolled in
 
 
 def seed_learners(api: str, admin_headers: dict[str, str]) -> Learners:
@@ -127,7 +128,8 @@ def seed_learners(api: str, admin_headers: dict[str, str]) -> Learners:
         mine.append({"token": token, "paths": ["/api/v1/enrollments/my-courses"]})
         tokens.append(token)
     take = [{"token": t, "paths": [f"/api/v1/quizzes/{quiz['id']}/attempts/start"]} for t in tokens]
-    return Learners(tokens, progress, mine, take, quiz["id"], answers, certificate_of(api, admin_headers, tokens[0]))
+    certificate = certificate_of(api, admin_headers, tokens[0])
+    return Learners(tokens, progress, mine, take, quiz["id"], answers, certificate, course["id"])
 
 
 def certificate_of(api: str, admin_headers: dict[str, str], token: str) -> str:

@@ -1,0 +1,180 @@
+"""Benchmark: the student journey on the API, beside the same round trips on raw asyncpg and
+redis-py (`bench/raw.py`) and the hello-world ceiling, in one run.
+
+    uv run just bench-journey                 # 10 s per row, 32 virtual users, 2 workers each
+    uv run just bench-journey --duration 20s
+
+All three servers are granian with the same number of workers; the API and the baseline share one
+PostgreSQL and one Redis, with rate limits on (limits that never refuse). Each virtual user is
+one enrolled student with its own token. Every endpoint is driven on its own, then the whole
+journey (`bench/journey.js`: me, my courses, lessons, a progress report, my progress figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from bench.run import (
+    ADMIN,
+    PASSWORD,
+    ROOT,
+    SECRET,
+    Learners,
+    Result,
+    _result,
+    admin_headers,
+    k6,
+    run_k6,
+    seed_learners,
+    serve,
+)
+from tests.support.databases import PostgresDatabases
+from tests.support.servers import PostgresServer, RedisServer, free_port
+
+
+def journey(name: str, base: str, learners: Learners, *, vus: int, duration: str) -> tuple[Result, dict[str, float]]:
+    """The whole journey: the row counts journeys per second; the dict holds each step's p95."""
+    students = [
+        {"token": set_["token"], "course": learners.course_id, "progress": set_["paths"]} for set_ in learners.progress
+    ]
+    summary = run_k6("journey.js", {"BASE": base, "STUDENTS": json.dumps(students)}, vus=vus, duration=duration)
+    data = json.loads(Path(summary).read_text())
+    steps = {
+        key.split("step:")[1].rstrip("}"): metric["p(95)"]
+        for key, metric in data["metrics"].items()
+        if key.startswith("http_req_duration{step:")
+    }
+    result = _result(name, summary)
+    result.rps = float(data["metrics"]["iterations"]["rate"])
+    return result, steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", default="10s")
+    parser.add_argument("--vus", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    opts = parser.parse_args()
+
+    pg, redis = PostgresServer.start(), RedisServer.start()
+    procs: list[subprocess.Popen[bytes]] = []
+    tmp = Path(tempfile.mkdtemp(prefix="lms-journey-"))
+    try:
+        database = asyncio.run(PostgresDatabases(pg.url).create())
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+        env.update(
+            {
+                "LMS_ENVIRONMENT": "production",
+                "LMS_SECRET_KEY": SECRET,
+                "LMS_TRUSTED_HOSTS": "127.0.0.1,localhost",
+                "LMS_DATA_DIR": str(tmp),
+                "LMS_DATABASE_URL": database,
+                "LMS_REDIS_URL": redis.url,
+                "LMS_QUEUE_URL": redis.url,
+                "LMS_EMAIL_BACKEND": "file",
+                "LMS_LOG_LEVEL": "WARNING",
+                "LMS_RATE_LIMIT_GLOBAL": "1000000000/60",
+                "LMS_RATE_LIMIT_AUTH": "1000000000/60",
+                "UV_COMPILE_BYTECODE": "1",
+            }
+        )
+        workers = str(opts.workers)
+        subprocess.run([sys.executable, "-m", "lms.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "lms.cli", "users", "create-admin", "--email", ADMIN, "--password-stdin"],
+            env=env, cwd=ROOT, check=True, capture_output=True, input=f"{PASSWORD}\n".encode(),
+        )  # fmt: skip
+        api_port, raw_port, hello_port = free_port(), free_port(), free_port()
+        procs.append(
+            serve([sys.executable, "-m", "lms.cli", "run", "--port", str(api_port), "--workers", workers],
+                  env, f"http://127.0.0.1:{api_port}/api/v1/health")
+        )  # fmt: skip
+        granian = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", workers,
+                   "--no-access-log"]  # fmt: skip
+        raw_probe = f"http://127.0.0.1:{raw_port}/health"
+        procs.append(serve([*granian, "--port", str(raw_port), "bench.raw:create_app"], env, raw_probe))
+        procs.append(
+            serve(
+                [*granian, "--port", str(hello_port), "bench.hello:create_app"], env, f"http://127.0.0.1:{hello_port}/"
+            )
+        )
+        api, raw = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{raw_port}"
+        learners = seed_learners(api, admin_headers(api))
+        # A student's own password, for the login rows.
+        login = json.dumps({"email": "learner0@example.com", "password": PASSWORD})
+        check = httpx.get(f"{raw}/api/v1/users/me", headers={"Authorization": f"Bearer {learners.tokens[0]}"})
+        check.raise_for_status()
+
+        run = {"vus": opts.vus, "duration": opts.duration}
+        each = {
+            "GET /users/me": ("GET", "/api/v1/users/me"),
+            "GET /enrollments/my-courses": ("GET", "/api/v1/enrollments/my-courses"),
+            "GET /courses/{id}/lessons": ("GET", f"/api/v1/courses/{learners.course_id}/lessons"),
+            "GET /analytics/my-progress": ("GET", "/api/v1/analytics/my-progress"),
+        }
+        report = json.dumps({"status": "in_progress", "time_spent_seconds": 30, "last_position_seconds": 12})
+        rows: list[tuple[str, Result, Result]] = []
+        ceiling = k6("hello-world ceiling", f"http://127.0.0.1:{hello_port}", "/", **run)
+        for name, (_, path) in each.items():
+            sets = [{"token": t, "paths": [path]} for t in learners.tokens]
+            rows.append((name, k6(name, api, "", sets=sets, **run), k6(name, raw, "", sets=sets, **run)))
+        name = "PUT …/lessons/{id}/progress"
+        rows.append(
+            (
+                name,
+                k6(name, api, "", method="PUT", body=report, sets=learners.progress, **run),
+                k6(name, raw, "", method="PUT", body=report, sets=learners.progress, **run),
+            )
+        )
+        api_journey, api_steps = journey("journey", api, learners, **run)
+        raw_journey, raw_steps = journey("journey", raw, learners, **run)
+        rows.append(("the whole journey (journeys/s, 5 requests each)", api_journey, raw_journey))
+        name = "POST /auth/login"
+        rows.append(
+            (
+                name,
+                k6(name, api, "/api/v1/auth/login", method="POST", body=login, **run),
+                k6(name, raw, "/api/v1/auth/login", method="POST", body=login, **run),
+            )
+        )
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        pg.stop()
+        redis.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"\n{opts.workers} granian workers each, {opts.vus} k6 virtual users, {opts.duration} per row")
+    print(f"hello-world ceiling: {ceiling.rps:,.0f} requests/s (p95 {ceiling.p95:.1f} ms)\n")
+    print("| endpoint | API req/s | raw req/s | API / raw | API / ceiling | API p95 (ms) | raw p95 (ms) | failed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, ours, bare in rows:
+        ratios = f"{ours.rps / bare.rps:.2f} | {ours.rps / ceiling.rps:.2f}"
+        print(
+            f"| {name} | {ours.rps:,.0f} | {bare.rps:,.0f} | {ratios} | "
+            f"{ours.p95:.1f} | {bare.p95:.1f} | {max(ours.failed, bare.failed):.1%} |"
+        )
+    print(
+        "\njourney steps, p95 (ms): "
+        + ", ".join(f"{s} {api_steps[s]:.1f} vs {raw_steps.get(s, 0):.1f}" for s in api_steps)
+    )
+
+
+if __name__ == "__main__":
+    main()
