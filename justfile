@@ -64,6 +64,10 @@ bench *ARGS:
 bench-journey *ARGS:
     uv run python -m bench.journey {{ARGS}}
 
+# Analytics as the tables grow: 1 k, then 1 M progress rows.
+bench-growth *ARGS:
+    uv run python -m bench.growth {{ARGS}}
+
 # Autogenerate a migration from the models (review it before committing).
 revision MESSAGE:
     uv run python -c 'import sys; from adapters.sql.migrate import new_revision; new_revision(sys.argv[1])' "{{MESSAGE}}"
