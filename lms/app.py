@@ -28,12 +28,13 @@ from adapters.http.credentials.controller import CertificatesController
 from adapters.http.edge import add_edge_headers
 from adapters.http.envelope import EnvelopeMiddleware
 from adapters.http.files.controller import FilesController
+from adapters.http.idempotency import IdempotencyMiddleware
 from adapters.http.identity.auth_controller import AuthController
 from adapters.http.identity.users_controller import UsersController
 from adapters.http.integrations.controller import WebhookDeliveriesController
 from adapters.http.learning.controller import EnrollmentsController
 from adapters.http.metrics import EdgeMiddleware, Metrics, metrics_app
-from adapters.http.openapi import complete_body_schemas, document_upload
+from adapters.http.openapi import complete_body_schemas, document_idempotency, document_upload
 from adapters.http.pagination import page_params
 from adapters.http.problems import exception_handlers
 from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
@@ -151,6 +152,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         middleware.append(
             DefineMiddleware(limiter, store=container.kv, rules=_rules(settings), identify=bearer_identity)
         )
+    idempotency: Any = IdempotencyMiddleware
+    largest_body = max(MAX_JSON_BODY, settings.max_upload_mb * 1024 * 1024 + 1024 * 1024)
+    middleware.append(
+        DefineMiddleware(idempotency, store=container.kv, identify=bearer_identity, max_body=largest_body)
+    )
     if settings.response_envelope:
         middleware.append(DefineMiddleware(envelope))
     if tracing:
@@ -190,7 +196,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         cors_config=CORSConfig(
             allow_origins=origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "If-Match", "If-None-Match"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-ID",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+            ],
             expose_headers=[
                 "Link",
                 "ETag",
@@ -198,6 +211,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 "Retry-After",
                 "Content-Disposition",
                 "X-Request-ID",
+                "Idempotency-Replayed",
                 *RATE_LIMIT_HEADERS,
             ],
             allow_credentials=False,
@@ -212,4 +226,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     answer_options_with_every_method(app)
     complete_body_schemas(app)
     document_upload(app, "/api/v1/files/upload")
+    document_idempotency(app)
     return app

@@ -6,9 +6,23 @@ from typing import cast
 
 import msgspec
 from litestar import Litestar
+from litestar.enums import ParamType
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example, OpenAPIFormat, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIFormat,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Reference,
+    RequestBody,
+    Schema,
+)
 
+from adapters.http import idempotency
 from adapters.http.bodies import NON_NULLABLE
 from adapters.http.problems import TITLES
 
@@ -195,3 +209,44 @@ def document_upload(app: Litestar, path: str) -> None:
         },
     )
     item.post.request_body = RequestBody(content={"multipart/form-data": OpenAPIMediaType(schema=form)}, required=True)
+
+
+IDEMPOTENCY_KEY = Parameter(
+    name="Idempotency-Key",
+    param_in=ParamType.HEADER,
+    required=False,
+    description=(
+        "Makes a retry safe: the first response to this key is stored for 24 h and replayed to a retry "
+        "with the same key and request (`Idempotency-Replayed: true`); the same key with another request "
+        "is 422, and a retry while the first still runs is 409. Scoped to the caller."
+    ),
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern=r"^[\x21-\x7E]{1,255}$"),
+    examples={"uuid": Example(value="6f1c1d0e-8a4b-4f57-9a55-1d2a4c1f9b10")},
+)
+_REPLAYED = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
+    description="Present when this response is the stored answer to an earlier request with the same Idempotency-Key",
+)
+
+
+def document_idempotency(app: Litestar) -> None:
+    """The `Idempotency-Key` header, its 409 and 422 answers and the replay header, on every
+    operation the idempotency middleware covers."""
+    if app.openapi_config is None or app.openapi_schema.paths is None:
+        return
+    problem = OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))
+    answers = {"409": idempotency.IN_PROGRESS, "422": idempotency.REUSED}
+    for path, item in app.openapi_schema.paths.items():
+        for method in idempotency.METHODS:
+            operation: Operation | None = getattr(item, method.lower())
+            if operation is None or not idempotency.covered(method, path):
+                continue
+            operation.parameters = [*(operation.parameters or []), IDEMPOTENCY_KEY]
+            responses = operation.responses or {}
+            for status, text in answers.items():
+                if status not in responses:
+                    responses[status] = OpenAPIResponse(description=text, content={"application/problem+json": problem})
+            for status, response in responses.items():
+                if status.startswith("2") and isinstance(response, OpenAPIResponse):
+                    response.headers = {**(response.headers or {}), "Idempotency-Replayed": _REPLAYED}
+            operation.responses = responses

@@ -57,6 +57,20 @@ def choose_rule(method: str, path: str, rules: Rules) -> Rule | None:
     return rules.global_
 
 
+async def caller_of(scope: Scope, identify: BearerIdentity | None) -> str:
+    """Who sends the request: `user:<id>` from a valid Bearer access token (when `identify` is
+    given), else `ip:<client address>`."""
+    if identify is not None:
+        auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() == "bearer" and token:
+            user_id = await identify(token.strip())
+            if user_id:
+                return f"user:{user_id}"
+    client = scope.get("client")
+    return f"ip:{client[0] if client else 'unknown'}"
+
+
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, store: KeyValueStore, rules: Rules, identify: BearerIdentity) -> None:
         self.app = app
@@ -65,15 +79,7 @@ class RateLimitMiddleware:
         self.identify = identify
 
     async def _client(self, scope: Scope, rule: Rule) -> str:
-        if rule is self.rules.upload:
-            auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
-            scheme, _, token = auth.partition(" ")
-            if scheme.lower() == "bearer" and token:
-                user_id = await self.identify(token.strip())
-                if user_id:
-                    return f"user:{user_id}"
-        client = scope.get("client")
-        return f"ip:{client[0] if client else 'unknown'}"
+        return await caller_of(scope, self.identify if rule is self.rules.upload else None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

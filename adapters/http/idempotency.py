@@ -1,0 +1,254 @@
+"""`Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) on the API's unsafe routes.
+
+A POST, PUT or PATCH under `/api/v1` (the auth routes excepted, but for registration) that carries
+the header is answered once: the first response is stored for 24 h in the key-value port, keyed by
+the caller (the Bearer user, else the client address) and the key, with a fingerprint of the
+request (method, path, query, content type and body). A retry with the same key and request gets
+the stored status, headers and body again, with `Idempotency-Replayed: true`; the same key with a
+different request is `422`; a retry while the first is still running is `409`; a key that is not
+1 to 255 visible ASCII characters (optionally as a quoted structured-field string) is `400`.
+
+Responses that say nothing about the request itself are not stored, so a retry runs again: server
+errors, `401` (no valid credentials yet), `408` and `429`. If the key-value store cannot be reached
+the request is refused with `503` rather than risk running twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import IO
+
+from adapters.http.asgi import App, Message, Receive, Scope, Send
+from adapters.http.problems import send_problem
+from adapters.http.ratelimit import BearerIdentity, caller_of
+from domain.shared.ports import KeyValueStore, KeyValueUnavailable
+
+log = logging.getLogger("lms.http")
+
+HEADER = b"idempotency-key"
+REPLAYED = (b"idempotency-replayed", b"true")
+METHODS = frozenset({"POST", "PUT", "PATCH"})
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+KEEP_SECONDS = 24 * 3600
+# How long a request holds its key before a retry may run it again (the process may have died).
+LEASE_SECONDS = 300
+NOT_STORED = frozenset({401, 408, 429})
+# Headers replayed with a stored response; the edge, rate-limit and request-id headers are the retry's own.
+REPLAYED_HEADERS = frozenset({b"content-type", b"location", b"etag", b"link", b"content-disposition"})
+_CHUNK = 64 * 1024
+
+INVALID_KEY = "Idempotency-Key must be 1 to 255 visible ASCII characters"
+IN_PROGRESS = "A request with this Idempotency-Key is still being processed; retry later"
+REUSED = "This Idempotency-Key was used with a different request"
+UNAVAILABLE = "Idempotency keys cannot be checked right now; retry later"
+
+
+def covered(method: str, path: str) -> bool:
+    """The routes whose unsafe requests honour the header."""
+    if method not in METHODS or not path.startswith("/api/v1/"):
+        return False
+    return not path.startswith("/api/v1/auth/") or path == "/api/v1/auth/register"
+
+
+def key_of(raw: bytes) -> str | None:
+    """The key from the header: a bare token, or a structured-field string `"..."`."""
+    text = raw.decode("latin-1").strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return text if _KEY.fullmatch(text) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    fingerprint: str
+    status: int | None = None  # None while the first request runs
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""  # base64
+
+    def dump(self) -> str:
+        return json.dumps({"fp": self.fingerprint, "status": self.status, "headers": self.headers, "body": self.body})
+
+    @classmethod
+    def load(cls, raw: str) -> Stored:
+        data = json.loads(raw)
+        headers = tuple((str(k), str(v)) for k, v in data.get("headers", ()))
+        return cls(fingerprint=data["fp"], status=data.get("status"), headers=headers, body=data.get("body", ""))
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: App, store: KeyValueStore, identify: BearerIdentity, max_body: int) -> None:
+        self.app = app
+        self.store = store
+        self.identify = identify
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not covered(scope["method"], scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        raw = next((v for k, v in scope["headers"] if k == HEADER), None)
+        if raw is None:
+            await self.app(scope, receive, send)
+            return
+        key = key_of(raw)
+        if key is None:
+            await send_problem(send, 400, INVALID_KEY)
+            return
+        with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as spool:
+            complete, fingerprint = await self._buffer(scope, receive, spool)
+            if not complete:
+                # Too large to fingerprint: the route refuses it on its own terms (413).
+                await self.app(scope, _replay(spool, receive, complete=False), send)
+                return
+            record = f"idem:{await caller_of(scope, self.identify)}:{hashlib.sha256(key.encode()).hexdigest()}"
+            try:
+                body = _replay(spool, receive, complete=True)
+                await self._answer(scope, send, body, record=record, fingerprint=fingerprint)
+            except KeyValueUnavailable:
+                log.warning("idempotency store unreachable; refusing %s %s", scope["method"], scope["path"])
+                await send_problem(send, 503, UNAVAILABLE)
+
+    async def _buffer(self, scope: Scope, receive: Receive, spool: IO[bytes]) -> tuple[bool, str]:
+        """Read the body into the spool, then fingerprint the request; False when the body passes
+        `max_body`."""
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # the client went away; the route will see the same
+            chunk = message.get("body", b"")
+            spool.write(chunk)
+            size += len(chunk)
+            if size > self.max_body:
+                spool.seek(0)
+                return False, ""
+            if not message.get("more_body"):
+                break
+        spool.seek(0)
+        fingerprint = _fingerprint(scope, spool)
+        spool.seek(0)
+        return True, fingerprint
+
+    async def _answer(self, scope: Scope, send: Send, body: Receive, *, record: str, fingerprint: str) -> None:
+        running = Stored(fingerprint)
+        if not await self.store.set_if_absent(record, running.dump(), LEASE_SECONDS):
+            found = await self.store.get(record)
+            if found is not None:
+                await self._repeat(send, Stored.load(found), fingerprint)
+                return
+            # Expired between the two calls: take it now (or answer as the one that did).
+            if not await self.store.set_if_absent(record, running.dump(), LEASE_SECONDS):
+                await send_problem(send, 409, IN_PROGRESS)
+                return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, body, capture)
+        finally:
+            status = int(start["status"]) if start is not None else 500
+            if status >= 500 or status in NOT_STORED:
+                await self._forget(record)
+            else:
+                assert start is not None
+                headers = tuple(
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in start.get("headers", ())
+                    if k.lower() in REPLAYED_HEADERS
+                )
+                sent = base64.b64encode(b"".join(chunks)).decode()
+                done = Stored(fingerprint, status=status, headers=headers, body=sent)
+                await self.store.set(record, done.dump(), KEEP_SECONDS)
+
+    async def _forget(self, record: str) -> None:
+        try:
+            await self.store.delete(record)
+        except KeyValueUnavailable:
+            log.warning("could not release idempotency key %s; it expires on its own", record)
+
+    async def _repeat(self, send: Send, stored: Stored, fingerprint: str) -> None:
+        if stored.fingerprint != fingerprint:
+            await send_problem(send, 422, REUSED)
+            return
+        if stored.status is None:
+            await send_problem(send, 409, IN_PROGRESS)
+            return
+        body = base64.b64decode(stored.body)
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]
+        headers += [(b"content-length", str(len(body)).encode()), REPLAYED]
+        await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _fingerprint(scope: Scope, spool: IO[bytes]) -> str:
+    """The request's method, target, media type and body. A multipart body's boundary is left out
+    (it is new on every send of most clients), so a retry of the same form matches."""
+    digest = hashlib.sha256()
+    for part in (scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")):
+        digest.update(part.encode() + b"\0")
+    content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+    media_type, _, parameters = content_type.partition(b";")
+    digest.update(media_type.strip().lower() + b"\0")
+    boundary = _boundary(parameters) if media_type.strip().lower().startswith(b"multipart/") else b""
+    carry = b""
+    while chunk := spool.read(_CHUNK):
+        data = carry + chunk
+        if boundary:
+            data = data.replace(boundary, b"")
+            keep = len(boundary) - 1  # a boundary may straddle two chunks
+            carry, data = data[-keep:] if keep else b"", data[:-keep] if keep else data
+        digest.update(data)
+    digest.update(carry)
+    return digest.hexdigest()
+
+
+def _boundary(parameters: bytes) -> bytes:
+    for parameter in parameters.split(b";"):
+        name, _, value = parameter.strip().partition(b"=")
+        if name.lower() == b"boundary" and value:
+            return b"--" + value.strip(b'"')
+    return b""
+
+
+def _replay(spool: IO[bytes], rest: Receive, *, complete: bool) -> Receive:
+    """A `receive` that yields the buffered body, then whatever the client still sends."""
+    chunks = _chunks(spool, complete)
+    done = False
+
+    async def receive() -> Message:
+        nonlocal done
+        if not done:
+            chunk = await anext(chunks, None)
+            if chunk is not None:
+                data, more = chunk
+                return {"type": "http.request", "body": data, "more_body": more}
+            done = True
+        return await rest()
+
+    return receive
+
+
+async def _chunks(spool: IO[bytes], complete: bool) -> AsyncIterator[tuple[bytes, bool]]:
+    """The spool in chunks, each with whether more body follows (from the spool or the client)."""
+    data = spool.read(_CHUNK)
+    while True:
+        following = spool.read(_CHUNK)
+        yield data, bool(following) or not complete
+        if not following:
+            return
+        data = following

@@ -1,0 +1,157 @@
+"""The Idempotency-Key middleware on a scripted ASGI app: a retry while the first request runs,
+server errors that release the key, large and multipart bodies, an unreachable store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from adapters.http.idempotency import IdempotencyMiddleware
+from adapters.kv.memory import MemoryKeyValue
+from domain.shared.ports import KeyValueUnavailable
+
+
+class App:
+    """Counts calls, echoes the body it read, answers `status`; waits for `gate` when set."""
+
+    def __init__(self, status: int = 201) -> None:
+        self.calls = 0
+        self.status = status
+        self.gate: asyncio.Event | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.calls += 1
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if self.gate is not None:
+            await self.gate.wait()
+        payload = json.dumps({"call": self.calls, "size": len(body)}).encode()
+        await send({"type": "http.response.start", "status": self.status,
+                    "headers": [(b"content-type", b"application/json"), (b"x-other", b"dropped")]})  # fmt: skip
+        await send({"type": "http.response.body", "body": payload})
+
+
+async def nobody(_: str) -> str | None:
+    return None
+
+
+def scope(key: bytes = b"k-1", content_type: bytes = b"application/json") -> dict[str, Any]:
+    return {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/enrollments",
+        "query_string": b"",
+        "headers": [(b"idempotency-key", key), (b"content-type", content_type)],
+        "client": ("10.0.0.1", 1234),
+    }
+
+
+async def call(
+    app: Any, body: bytes | list[bytes], sc: dict[str, Any] | None = None
+) -> tuple[int, dict[bytes, bytes], bytes]:
+    parts = body if isinstance(body, list) else [body]
+    messages = [{"type": "http.request", "body": p, "more_body": i < len(parts) - 1} for i, p in enumerate(parts)]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(sc or scope(), receive, send)
+    headers = dict(sent[0]["headers"])
+    return sent[0]["status"], headers, b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def middleware(app: App, store: Any = None, max_body: int = 1_000_000) -> IdempotencyMiddleware:
+    return IdempotencyMiddleware(app, store or MemoryKeyValue(), nobody, max_body)
+
+
+async def test_a_retry_while_the_first_runs_is_409_and_then_replays() -> None:
+    app = App()
+    app.gate = asyncio.Event()
+    mw = middleware(app)
+    first = asyncio.create_task(call(mw, b'{"a": 1}'))
+    await asyncio.sleep(0.01)
+    status, _, body = await call(mw, b'{"a": 1}')
+    assert status == 409 and b"still being processed" in body
+    status, _, _ = await call(mw, b'{"a": 2}')
+    assert status == 422  # another request under the same key, even while the first runs
+    app.gate.set()
+    status, headers, body = await first
+    assert (status, json.loads(body)["call"]) == (201, 1)
+    status, headers, replayed = await call(mw, b'{"a": 1}')
+    assert (status, replayed, headers[b"idempotency-replayed"]) == (201, body, b"true")
+    assert b"x-other" not in headers  # only the representation's own headers are replayed
+    assert app.calls == 1
+
+
+async def test_server_errors_release_the_key() -> None:
+    app = App(status=503)
+    mw = middleware(app)
+    assert (await call(mw, b"{}"))[0] == 503
+    app.status = 201
+    status, headers, _ = await call(mw, b"{}")
+    assert (status, b"idempotency-replayed" in headers, app.calls) == (201, False, 2)
+
+
+async def test_client_errors_are_stored() -> None:
+    app = App(status=404)
+    mw = middleware(app)
+    await call(mw, b"{}")
+    app.status = 201
+    status, headers, _ = await call(mw, b"{}")
+    assert (status, headers[b"idempotency-replayed"], app.calls) == (404, b"true", 1)
+
+
+async def test_bodies_in_chunks_reach_the_app_whole() -> None:
+    app = App()
+    mw = middleware(app)
+    parts = [b"x" * 70_000, b"y" * 70_000, b"z"]
+    status, _, body = await call(mw, parts)
+    assert (status, json.loads(body)["size"]) == (201, 140_001)
+    assert (await call(mw, parts))[1][b"idempotency-replayed"] == b"true"
+
+
+async def test_a_body_past_the_limit_goes_through_unprotected() -> None:
+    app = App()
+    mw = middleware(app, max_body=100)
+    for _ in range(2):
+        status, headers, body = await call(mw, [b"a" * 80, b"b" * 80, b"c" * 80])
+        assert (status, json.loads(body)["size"], b"idempotency-replayed" in headers) == (201, 240, False)
+    assert app.calls == 2
+
+
+async def test_a_multipart_retry_with_a_new_boundary_matches() -> None:
+    app = App()
+    mw = middleware(app)
+
+    def form(boundary: bytes) -> tuple[dict[str, Any], list[bytes]]:
+        body = (b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n'
+                + b"%PDF" * 30_000 + b"\r\n--" + boundary + b"--\r\n")  # fmt: skip
+        return scope(content_type=b"multipart/form-data; boundary=" + boundary), [body[:65_530], body[65_530:]]
+
+    sc, body = form(b"first-boundary-123")
+    assert (await call(mw, body, sc))[0] == 201
+    sc, body = form(b"second-boundary-456")
+    status, headers, _ = await call(mw, body, sc)
+    assert (status, headers[b"idempotency-replayed"], app.calls) == (201, b"true", 1)
+
+
+class DownStore(MemoryKeyValue):
+    async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        raise KeyValueUnavailable
+
+
+async def test_an_unreachable_store_refuses_rather_than_risk_a_double() -> None:
+    app = App()
+    status, _, body = await call(middleware(app, store=DownStore()), b"{}")
+    assert (status, app.calls) == (503, 0)
+    assert b"cannot be checked" in body
