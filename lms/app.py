@@ -38,7 +38,7 @@ from adapters.http.openapi import complete_body_schemas, document_idempotency, d
 from adapters.http.pagination import page_params
 from adapters.http.problems import exception_handlers
 from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
-from adapters.http.routing import answer_options_with_every_method
+from adapters.http.routing import HeadMiddleware, answer_options_with_every_method
 from adapters.http.security import provide_principal
 from adapters.http.system import banner, docs, health, readiness_of, ready
 from adapters.http.telemetry import TracingMiddleware
@@ -195,7 +195,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         before_send=[headers_hook],
         cors_config=CORSConfig(
             allow_origins=origins,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",
@@ -224,6 +224,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         logging_config=None,  # configure_logging owns logging
     )
     answer_options_with_every_method(app)
+    # Before routing (route middleware runs after it): HEAD is answered by the GET route.
+    app.asgi_handler = HeadMiddleware(cast(Any, app.asgi_handler))
     complete_body_schemas(app)
     document_upload(app, "/api/v1/files/upload")
     document_idempotency(app)

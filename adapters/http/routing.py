@@ -1,9 +1,11 @@
-"""Route-table repairs applied once the application is built."""
+"""Method routing: route-table repairs applied once the application is built, and HEAD."""
 
 from __future__ import annotations
 
 from litestar import Litestar
 from litestar.routes import HTTPRoute
+
+from adapters.http.asgi import App, Message, Receive, Scope, Send
 
 
 def answer_options_with_every_method(app: Litestar) -> None:
@@ -28,3 +30,53 @@ def answer_options_with_every_method(app: Litestar) -> None:
             handler,
             handler.create_kwargs_model(path_parameters=route.path_parameters),
         )
+
+
+class HeadMiddleware:
+    """`HEAD` on every `GET` route (RFC 9110 §9.3.2): the route runs as `GET` and its headers go
+    out unchanged (`Content-Length` included), without the body. `Allow` headers (on `405` and
+    `OPTIONS` answers) name `HEAD` wherever they name `GET`."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        if method == "HEAD":
+            await self.app({**scope, "method": "GET"}, receive, _headless(send))
+        elif method == "OPTIONS":
+            await self.app(scope, receive, _allowing_head(send))
+        else:
+            await self.app(scope, receive, _allowing_head(send, only_status=405))
+
+
+def _headless(send: Send) -> Send:
+    async def send_headers_only(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            _add_head(message)
+            await send(message)
+        elif message["type"] == "http.response.body" and not message.get("more_body"):
+            await send({"type": "http.response.body", "body": b""})
+        elif message["type"] != "http.response.body":
+            await send(message)
+
+    return send_headers_only
+
+
+def _allowing_head(send: Send, only_status: int | None = None) -> Send:
+    async def send_allow(message: Message) -> None:
+        if message["type"] == "http.response.start" and (only_status is None or message["status"] == only_status):
+            _add_head(message)
+        await send(message)
+
+    return send_allow
+
+
+def _add_head(message: Message) -> None:
+    headers = message.get("headers", [])
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == b"allow" and b"GET" in value and b"HEAD" not in value:
+            headers[index] = (name, value + b", HEAD")
