@@ -121,15 +121,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     container = container or build_container(settings)
     if tracing:
         instrument(container)
-    metrics = Metrics()
+    metrics = Metrics(share=settings.metrics_dir)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await ensure_schema(settings, container.engine)
         await container.start()
+        await metrics.start_sharing()
         try:
             yield
         finally:
+            await metrics.stop_sharing()
             if owned:
                 await container.close()
 
@@ -225,7 +227,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     answer_options_with_every_method(app)
     # Before routing (route middleware runs after it): HEAD is answered by the GET route.
-    app.asgi_handler = HeadMiddleware(cast(Any, app.asgi_handler))
+    app.asgi_handler = cast(Any, HeadMiddleware(cast(Any, app.asgi_handler)))
     complete_body_schemas(app)
     document_upload(app, "/api/v1/files/upload")
     document_idempotency(app)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -42,6 +43,16 @@ def _prepare_schema(settings: Settings) -> None:
         raise SystemExit(2) from None
 
 
+def _share_metrics(settings: Settings) -> None:
+    """One folder for this server's worker processes to add up their metrics in (`/metrics`
+    answers for all of them), emptied of an earlier run's figures."""
+    folder = settings.metrics_dir or (settings.data_dir / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.json"):
+        stale.unlink(missing_ok=True)
+    os.environ["LMS_METRICS_DIR"] = str(folder.resolve())  # read by every worker granian starts
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     try:
@@ -50,6 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     _prepare_schema(settings)
+    _share_metrics(settings)
     from granian.constants import Interfaces
     from granian.server import Server
 

@@ -70,6 +70,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_size: int = 20
     # Seconds a catalog read may be cached (API §7.12 allows up to 120); 0 turns the cache off.
     cache_ttl_seconds: int = 120
+    # Where the worker processes of one `lms run` share their request metrics (set by `lms run`).
+    metrics_dir: Path | None = None
     # Seconds a course's analytics may be cached (API §7.12 allows up to 300); 0 turns it off.
     analytics_cache_ttl_seconds: int = 300
 
@@ -147,6 +149,7 @@ def _redis(name: str, raw: str) -> str:
 _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "environment": lambda n, raw: Environment(_choice(*(e.value for e in Environment))(n, raw)),
     "data_dir": lambda _n, raw: Path(raw),
+    "metrics_dir": lambda _n, raw: Path(raw),
     "email_dir": lambda _n, raw: Path(raw),
     "redis_url": _redis,
     "queue_url": _redis,

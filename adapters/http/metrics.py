@@ -3,10 +3,14 @@ so the hot path pays for a single wrapper."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import os
 import time
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -36,14 +40,22 @@ class Metrics:
     Requests are recorded on the event loop thread, so no locks are needed; this keeps the
     per-request cost to a few dict updates (prometheus_client's own metrics take a lock per update).
     One registry per application instance, so several apps in one process never collide.
+
+    With a `share` folder (`lms run` gives its workers one), each process writes a snapshot of
+    its figures there every `SHARE_EVERY` seconds and a scrape adds up every process's: the
+    counters and histograms of all processes that ever ran under this server (so they never go
+    backwards when a worker is replaced), the in-progress gauge of the living ones.
     """
 
     BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+    SHARE_EVERY = 1.0
 
-    def __init__(self) -> None:
+    def __init__(self, share: Path | None = None) -> None:
         self.requests: dict[tuple[str, str, int], int] = {}
         self.durations: dict[tuple[str, str], _Histogram] = {}
         self.in_progress = 0
+        self.share = share
+        self._sharing: asyncio.Task[None] | None = None
         self.registry = CollectorRegistry()
         self.registry.register(self)
 
@@ -57,25 +69,103 @@ class Metrics:
         hist.count += 1
         hist.sum += seconds
 
+    # ----- sharing between processes -----
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "requests": [[m, p, st, n] for (m, p, st), n in self.requests.items()],
+            "durations": [[m, p, h.buckets, h.sum] for (m, p), h in self.durations.items()],
+            "in_progress": self.in_progress,
+        }
+
+    def write_snapshot(self) -> None:
+        if self.share is None:
+            return
+        self.share.mkdir(parents=True, exist_ok=True)
+        target = self.share / f"{os.getpid()}.json"
+        partial = target.with_suffix(".tmp")
+        partial.write_text(json.dumps(self.snapshot()))
+        partial.replace(target)  # atomic: a scrape never reads half a file
+
+    async def start_sharing(self) -> None:
+        if self.share is None or self._sharing is not None:
+            return
+
+        async def share() -> None:
+            while True:
+                await asyncio.to_thread(self.write_snapshot)
+                await asyncio.sleep(self.SHARE_EVERY)
+
+        self._sharing = asyncio.create_task(share(), name="metrics-share")
+
+    async def stop_sharing(self) -> None:
+        if self._sharing is not None:
+            self._sharing.cancel()
+            self._sharing = None
+            self.in_progress = 0
+            await asyncio.to_thread(self.write_snapshot)
+
+    def _others(self) -> list[dict[str, Any]]:
+        if self.share is None or not self.share.is_dir():
+            return []
+        found = []
+        for path in self.share.glob("*.json"):
+            if path.stem == str(os.getpid()):
+                continue
+            try:
+                found.append(json.loads(path.read_text()))
+            except (OSError, ValueError):
+                continue  # being replaced this instant: its figures come with the next scrape
+        return found
+
     def collect(self) -> Iterator[Metric]:
+        requests = dict(self.requests)
+        durations = {key: (list(h.buckets), h.sum) for key, h in self.durations.items()}
+        in_progress = self.in_progress
+        for other in self._others():
+            for method, path, status, n in other["requests"]:
+                key = (method, path, int(status))
+                requests[key] = requests.get(key, 0) + int(n)
+            for method, path, buckets, total in other["durations"]:
+                mine = durations.get((method, path))
+                if mine is None:
+                    durations[(method, path)] = (list(buckets), float(total))
+                else:
+                    durations[(method, path)] = (
+                        [a + b for a, b in zip(mine[0], buckets, strict=True)],
+                        mine[1] + total,
+                    )
+            if _alive(int(other["pid"])):
+                in_progress += int(other["in_progress"])
         total = CounterMetricFamily("http_requests", "HTTP requests", labels=["method", "path", "status"])
-        for (method, path, status), count in list(self.requests.items()):
+        for (method, path, status), count in requests.items():
             total.add_metric([method, path, str(status)], count)
         yield total
         duration = HistogramMetricFamily(
             "http_request_duration_seconds", "HTTP request duration", labels=["method", "path"]
         )
-        for (method, path), hist in list(self.durations.items()):
+        for (method, path), (counts, seconds) in durations.items():
             cumulative, buckets = 0, []
-            for bound, n in zip((*map(str, self.BUCKETS), "+Inf"), hist.buckets, strict=True):
+            for bound, n in zip((*map(str, self.BUCKETS), "+Inf"), counts, strict=True):
                 cumulative += n
                 buckets.append((bound, cumulative))
-            duration.add_metric([method, path], buckets, hist.sum)
+            duration.add_metric([method, path], buckets, seconds)
         yield duration
-        yield GaugeMetricFamily("http_requests_in_progress", "HTTP requests in progress", value=self.in_progress)
+        yield GaugeMetricFamily("http_requests_in_progress", "HTTP requests in progress", value=in_progress)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def host_allowed(host: str, allowed: Sequence[str]) -> bool:
