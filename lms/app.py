@@ -135,12 +135,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             if owned:
                 await container.close()
 
-    async def bearer_identity(token: str) -> str | None:
+    async def bearer_claims(token: str) -> dict[str, Any] | None:
+        """A Bearer access token's claims when it is signed and unexpired (revocation is the
+        route's check; the claims only name who asks)."""
         try:
             claims = container.codec.decode(token)
         except Exception:
             return None
-        return str(claims.get("sub")) if claims.get("typ") == TokenType.ACCESS.value else None
+        if claims.get("typ") != TokenType.ACCESS.value or "sub" not in claims or "jti" not in claims:
+            return None
+        return claims
 
     # The hand-written middleware speaks raw ASGI dicts; Litestar's TypedDict signatures are stricter.
     edge: Any = EdgeMiddleware
@@ -152,13 +156,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     ]
     if settings.rate_limit_enabled:
         middleware.append(
-            DefineMiddleware(limiter, store=container.kv, rules=_rules(settings), identify=bearer_identity)
+            DefineMiddleware(limiter, store=container.kv, rules=_rules(settings), claims_of=bearer_claims)
         )
     idempotency: Any = IdempotencyMiddleware
     largest_body = max(MAX_JSON_BODY, settings.max_upload_mb * 1024 * 1024 + 1024 * 1024)
-    middleware.append(
-        DefineMiddleware(idempotency, store=container.kv, identify=bearer_identity, max_body=largest_body)
-    )
+    middleware.append(DefineMiddleware(idempotency, store=container.kv, claims_of=bearer_claims, max_body=largest_body))
     if settings.response_envelope:
         middleware.append(DefineMiddleware(envelope))
     if tracing:

@@ -27,7 +27,7 @@ from typing import IO
 
 from adapters.http.asgi import App, Message, Receive, Scope, Send
 from adapters.http.problems import send_problem
-from adapters.http.ratelimit import BearerIdentity, caller_of
+from adapters.http.ratelimit import BearerClaims, caller_of
 from domain.shared.ports import KeyValueStore, KeyValueUnavailable
 
 log = logging.getLogger("lms.http")
@@ -83,10 +83,10 @@ class Stored:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: App, store: KeyValueStore, identify: BearerIdentity, max_body: int) -> None:
+    def __init__(self, app: App, store: KeyValueStore, claims_of: BearerClaims, max_body: int) -> None:
         self.app = app
         self.store = store
-        self.identify = identify
+        self.claims_of = claims_of
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -107,7 +107,7 @@ class IdempotencyMiddleware:
                 # Too large to fingerprint: the route refuses it on its own terms (413).
                 await self.app(scope, _replay(spool, receive, complete=False), send)
                 return
-            record = f"idem:{await caller_of(scope, self.identify)}:{hashlib.sha256(key.encode()).hexdigest()}"
+            record = f"idem:{await caller_of(scope, self.claims_of)}:{hashlib.sha256(key.encode()).hexdigest()}"
             try:
                 body = _replay(spool, receive, complete=True)
                 await self._answer(scope, send, body, record=record, fingerprint=fingerprint)

@@ -11,10 +11,12 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from adapters.http.asgi import App as ASGIApp
 from adapters.http.asgi import Message, Receive, Scope, Send
 from adapters.http.problems import send_problem
+from domain.identity.services import RevocationCheck, TokenBlacklist
 from domain.shared.ports import KeyValueStore, KeyValueUnavailable
 
 log = logging.getLogger("lms.ratelimit")
@@ -39,7 +41,9 @@ class Rules:
 
 
 # Resolves the user id of a valid Bearer token (upload rule), or None.
-BearerIdentity = Callable[[str], Awaitable[str | None]]
+# The verified, unexpired claims of a Bearer access token, or None.
+BearerClaims = Callable[[str], Awaitable[dict[str, Any] | None]]
+PRECHECK = "revocation_precheck"  # scope state: the blacklist answer read with the count
 
 
 def _normal(path: str) -> str:
@@ -57,29 +61,34 @@ def choose_rule(method: str, path: str, rules: Rules) -> Rule | None:
     return rules.global_
 
 
-async def caller_of(scope: Scope, identify: BearerIdentity | None) -> str:
-    """Who sends the request: `user:<id>` from a valid Bearer access token (when `identify` is
+def _bearer(scope: Scope) -> str | None:
+    auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
+    scheme, _, token = auth.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def caller_of(scope: Scope, claims_of: BearerClaims | None) -> str:
+    """Who sends the request: `user:<id>` from a valid Bearer access token (when `claims_of` is
     given), else `ip:<client address>`."""
-    if identify is not None:
-        auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() == "bearer" and token:
-            user_id = await identify(token.strip())
-            if user_id:
-                return f"user:{user_id}"
+    token = _bearer(scope) if claims_of is not None else None
+    if claims_of is not None and token is not None:
+        claims = await claims_of(token)
+        if claims is not None:
+            return f"user:{claims['sub']}"
     client = scope.get("client")
     return f"ip:{client[0] if client else 'unknown'}"
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, store: KeyValueStore, rules: Rules, identify: BearerIdentity) -> None:
+    def __init__(self, app: ASGIApp, store: KeyValueStore, rules: Rules, claims_of: BearerClaims) -> None:
         self.app = app
         self.store = store
         self.rules = rules
-        self.identify = identify
+        self.claims_of = claims_of
 
-    async def _client(self, scope: Scope, rule: Rule) -> str:
-        return await caller_of(scope, self.identify if rule is self.rules.upload else None)
+    async def _claims(self, scope: Scope) -> dict[str, Any] | None:
+        token = _bearer(scope)
+        return await self.claims_of(token) if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,9 +98,15 @@ class RateLimitMiddleware:
         if rule is None:
             await self.app(scope, receive, send)
             return
-        key = f"rl:{rule.name}:{await self._client(scope, rule)}"
+        claims = await self._claims(scope)
+        if rule is self.rules.upload and claims is not None:
+            key = f"rl:{rule.name}:user:{claims['sub']}"
+        else:
+            key = f"rl:{rule.name}:{await caller_of(scope, None)}"
+        # A Bearer request's revocation entries are read in the same round trip as its count.
+        revocation = TokenBlacklist.keys(claims["jti"], claims.get("sid")) if claims is not None else []
         try:
-            hit = await self.store.hit(key, rule.seconds)
+            hit, found = await self.store.hit_and_count(key, rule.seconds, *revocation)
         except KeyValueUnavailable:
             log.warning("rate-limit store unreachable; letting %s through unlimited", scope["path"])
             await self.app(scope, receive, send)
@@ -108,6 +123,8 @@ class RateLimitMiddleware:
             (b"x-ratelimit-remaining", left),
             (b"x-ratelimit-reset", str(int(time.time()) + reset).encode()),
         ]
+        if claims is not None:
+            scope.setdefault("state", {})[PRECHECK] = RevocationCheck(str(claims["jti"]), found)
         if hit.count > rule.count:
             retry = [(b"retry-after", str(reset).encode())]
             await send_problem(send, 429, "Rate limit exceeded. Try again later.", headers + retry)

@@ -12,6 +12,7 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 
 from adapters.http.problems import VALIDATION_DETAIL
+from adapters.http.ratelimit import PRECHECK
 from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
 from domain.assessment.quizzes import QuizService
@@ -19,7 +20,7 @@ from domain.catalog.services import CatalogService
 from domain.credentials.services import CertificateService
 from domain.files.services import FileService
 from domain.identity.model import Principal, Role, User
-from domain.identity.services import ADMIN_ONLY, IdentityService
+from domain.identity.services import ADMIN_ONLY, IdentityService, RevocationCheck
 from domain.integrations.webhooks import WebhookService
 from domain.learning.services import LearningService
 from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated, Unavailable
@@ -86,12 +87,18 @@ def identity_of(connection: Connection) -> IdentityService:
     return cast(IdentityService, _service(connection, "identity"))
 
 
+def _precheck(connection: Connection) -> RevocationCheck | None:
+    """The blacklist answer the rate limiter read in its round trip, if it did."""
+    found = connection.scope.get("state", {}).get(PRECHECK)
+    return found if isinstance(found, RevocationCheck) else None
+
+
 async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: a valid access token is required; the current user is loaded from the database."""
     token = bearer_token(connection)
     if token is None:
         raise Unauthenticated("Not authenticated")
-    connection.state[PRINCIPAL] = await identity_of(connection).authenticate(token)
+    connection.state[PRINCIPAL] = await identity_of(connection).authenticate(token, _precheck(connection))
 
 
 # Route options of an authenticated route in a controller whose other routes are public or optional.
@@ -105,7 +112,7 @@ async def optional_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> Use
     if token is None:
         return None
     try:
-        return (await identity_of(connection).authenticate(token)).user
+        return (await identity_of(connection).authenticate(token, _precheck(connection))).user
     except (Unauthenticated, Unavailable):
         return None
 

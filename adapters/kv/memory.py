@@ -73,6 +73,9 @@ class MemoryKeyValue:
         self._data[key] = (str(count), entry[1])
         return WindowHit(count=count, reset_after=entry[1] - now)
 
+    async def hit_and_count(self, key: str, window: float, *present: str) -> tuple[WindowHit, int]:
+        return await self.hit(key, window), await self.exists(*present)
+
     async def ping(self) -> None:
         return None
 

@@ -80,6 +80,22 @@ class RedisKeyValue:
             count, ttl_ms = await self._hit(keys=[self._k(key)], args=[max(1, int(window * 1000))])
         return WindowHit(count=int(count), reset_after=int(ttl_ms) / 1000)
 
+    async def hit_and_count(self, key: str, window: float, *present: str) -> tuple[WindowHit, int]:
+        """One pipeline of plain commands: one round trip (a script in a pipeline costs a second,
+        redis-py's SCRIPT EXISTS), and its keys may live in different cluster slots. The window
+        opens as `hit`'s does: `PEXPIRE … NX` sets it only on a key without one (Redis 7)."""
+        if not present:
+            return await self.hit(key, window), 0
+        counted = self._k(key)
+        async with _guard():
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.incr(counted)
+            pipe.pexpire(counted, max(1, int(window * 1000)), nx=True)
+            pipe.pttl(counted)
+            pipe.exists(*(self._k(k) for k in present))
+            count, _, ttl_ms, found = await pipe.execute()
+        return WindowHit(count=int(count), reset_after=max(int(ttl_ms), 0) / 1000), int(found)
+
     async def ping(self) -> None:
         async with _guard():
             await self._redis.ping()

@@ -115,6 +115,14 @@ class IdentityPolicy:
     totp_issuer: str = "LMS"
 
 
+@dataclass(frozen=True, slots=True)
+class RevocationCheck:
+    """The blacklist entries found for one access token (`jti`), read with another request."""
+
+    jti: str
+    found: int
+
+
 class TokenBlacklist:
     """Revoked access tokens (by `jti`) and revoked sign-ins (by `sid`), kept until expiry.
 
@@ -134,10 +142,17 @@ class TokenBlacklist:
     async def revoke_sign_in(self, sid: UUID, ttl: float) -> None:
         await self._write(f"bl:sid:{sid}", ttl)
 
-    async def is_revoked(self, claims: TokenClaims) -> bool:
-        keys = [f"bl:jti:{claims.jti}"]
-        if claims.sid is not None:
-            keys.append(f"bl:sid:{claims.sid}")
+    @staticmethod
+    def keys(jti: object, sid: object | None) -> list[str]:
+        """The entries that revoke an access token: its own, and its sign-in's."""
+        return [f"bl:jti:{jti}", *([f"bl:sid:{sid}"] if sid is not None else [])]
+
+    async def is_revoked(self, claims: TokenClaims, precheck: RevocationCheck | None = None) -> bool:
+        """Whether the token is revoked; `precheck` is the shared store's answer for these keys
+        when the caller already fetched it (one round trip with the rate-limit count)."""
+        if precheck is not None and precheck.jti == str(claims.jti):
+            return precheck.found > 0
+        keys = self.keys(claims.jti, claims.sid)
         try:
             return await self._store.exists(*keys) > 0
         except KeyValueUnavailable:
@@ -182,10 +197,10 @@ class IdentityService:
 
     # ----------------------------------------------------------------- authentication
 
-    async def authenticate(self, access_token: str) -> Principal:
+    async def authenticate(self, access_token: str, precheck: RevocationCheck | None = None) -> Principal:
         """Resolve a Bearer token to the current user, or raise Unauthenticated/Unavailable."""
         claims = self.tokens.read(access_token, TokenType.ACCESS, ACCESS_ERRORS)
-        if await self.blacklist.is_revoked(claims):
+        if await self.blacklist.is_revoked(claims, precheck):
             raise Unauthenticated("Token has been revoked", token_rejected=True)
         user = await self.users.get(claims.sub)
         if user is None or not user.is_active:

@@ -58,13 +58,29 @@ async def test_concurrent_hits_are_all_counted(kv: KeyValueStore) -> None:
     assert (await kv.hit("many", 10)).count == 51
 
 
+async def test_hit_and_count_shares_the_window_of_hit(kv: KeyValueStore) -> None:
+    await kv.set("present", "1", 10)
+    first, found = await kv.hit_and_count("both", 0.3, "present", "absent")
+    assert (first.count, found) == (1, 1)
+    second = await kv.hit("both", 0.3)  # the same counter, the same window
+    third, none = await kv.hit_and_count("both", 0.3, "absent")
+    assert ([first.count, second.count, third.count], none) == ([1, 2, 3], 0)
+    assert 0 < third.reset_after <= first.reset_after <= 0.3
+    alone, nothing = await kv.hit_and_count("solo", 10)
+    assert (alone.count, nothing) == (1, 0)
+    await asyncio.sleep(0.4)
+    assert (await kv.hit_and_count("both", 0.3, "present"))[0].count == 1
+
+
 async def test_ping(kv: KeyValueStore) -> None:
     await kv.ping()
 
 
 async def test_unreachable_redis_raises_unavailable() -> None:
     store = RedisKeyValue(f"redis://127.0.0.1:{free_port()}/0", timeout=0.2)
-    for call in (store.ping(), store.get("x"), store.set("x", "1", 1), store.hit("x", 1), store.exists("x")):
+    calls = (store.ping(), store.get("x"), store.set("x", "1", 1), store.hit("x", 1), store.exists("x"),
+             store.hit_and_count("x", 1, "y"))  # fmt: skip
+    for call in calls:
         with pytest.raises(KeyValueUnavailable):
             await call
     await store.close()
