@@ -2,11 +2,66 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from domain.shared.errors import Unavailable
+
+T = TypeVar("T")
+UNAVAILABLE = "Database unavailable"
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database could not be reached or dropped the connection (HTTP 503). `disconnect`: a
+    pooled connection turned out dead (the pool has been emptied), so a retry gets a fresh one."""
+
+    def __init__(self, *, disconnect: bool) -> None:
+        super().__init__(UNAVAILABLE)
+        self.disconnect = disconnect
+
+
+def _unavailable(context: ExceptionContext) -> BaseException | None:
+    """Connection failures become `DatabaseUnavailable` (SQLAlchemy has already invalidated the
+    pool on a disconnect); every other error is left as it is."""
+    original = context.original_exception
+    if context.is_disconnect:
+        return DatabaseUnavailable(disconnect=True)
+    if isinstance(original, OSError) or type(original).__name__ in _CONNECT_ERRORS:
+        return DatabaseUnavailable(disconnect=False)
+    return None
+
+
+# asyncpg's refusals while the server starts, stops or is full.
+_CONNECT_ERRORS = frozenset(
+    {"CannotConnectNowError", "ConnectionDoesNotExistError", "TooManyConnectionsError", "AdminShutdownError"}
+)
+
+
+def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Open a connection; a server that refuses or is not up yet is `DatabaseUnavailable` (these
+    errors come from the driver's connect and skip `handle_error`)."""
+    try:
+        return dialect.loaded_dbapi.connect(*cargs, **cparams)
+    except OSError as exc:
+        raise DatabaseUnavailable(disconnect=False) from exc
+    except Exception as exc:
+        if type(exc).__name__ in _CONNECT_ERRORS or type(getattr(exc, "__cause__", None)).__name__ in _CONNECT_ERRORS:
+            raise DatabaseUnavailable(disconnect=False) from exc
+        raise
+
+
+async def retrying_read(read: Callable[[], Awaitable[T]]) -> T:
+    """Run an idempotent read; once more if its pooled connection turned out dead."""
+    try:
+        return await read()
+    except DatabaseUnavailable as exc:
+        if not exc.disconnect:
+            raise
+    return await read()
 
 
 def is_sqlite(url: str) -> bool:
@@ -26,6 +81,9 @@ def create_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Async
         # Waiting briefly for a pooled connection is far cheaper.
         kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=30)
     engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "handle_error", _unavailable)
+    if not is_sqlite(url):
+        event.listen(engine.sync_engine, "do_connect", _connect)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
@@ -11,6 +12,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from adapters.sql.engine import retrying_read
 from adapters.sql.mappers import recovery_from_row, session_from_row, user_from_row, user_values
 from adapters.sql.models import ConsumedTokenRow, RecoveryCodeRow, RefreshSessionRow, UserRow
 from domain.identity.model import RecoveryCode, RefreshSession, User
@@ -41,8 +43,13 @@ class SqlUserLookup:
         return await self._one(self._table.c.email == email)
 
     async def _one(self, condition: ColumnElement[bool]) -> User | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(self._table).where(condition))).first()
+        async def read() -> Any:
+            async with self._engine.connect() as conn:
+                return (await conn.execute(select(self._table).where(condition))).first()
+
+        # Every authenticated request starts here: after a database restart the first read on a
+        # dead pooled connection is repeated on a fresh one instead of failing the request.
+        row = await retrying_read(read)
         return user_from_row(row) if row else None
 
 

@@ -9,12 +9,13 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PG_HINT = "PostgreSQL server binaries not found: install them with `apt-get install -y postgresql`"
@@ -77,6 +78,7 @@ class PostgresServer:
     bindir: Path
     root: Path
     port: int
+    run_as: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -118,14 +120,18 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
-        port = free_port()
-        process = subprocess.Popen(
+        server = cls(bindir=bindir, root=root, port=free_port(), run_as=run_as)
+        server._launch()
+        return server
+
+    def _launch(self) -> None:
+        self.process = subprocess.Popen(
             [
-                *run_as,
-                str(bindir / "postgres"),
-                "-D", str(data),
-                "-p", str(port),
-                "-k", str(root),
+                *self.run_as,
+                str(self.bindir / "postgres"),
+                "-D", str(self.root / "data"),
+                "-p", str(self.port),
+                "-k", str(self.root),
                 "-c", "listen_addresses=127.0.0.1",
                 "-c", "fsync=off",
                 "-c", "synchronous_commit=off",
@@ -135,10 +141,21 @@ class PostgresServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        server = cls(bindir=bindir, root=root, port=port, process=process)
-        _wait_for_port(port, process, "postgres")
-        server._wait_ready()
-        return server
+        _wait_for_port(self.port, self.process, "postgres")
+        self._wait_ready()
+
+    def pause(self) -> None:
+        """Stop the server as a restart does (fast shutdown: clients are disconnected), keeping
+        its data and port for `resume`."""
+        if self.process is not None:
+            # To the postmaster itself: the process started may be `runuser`, which does not pass it on.
+            postmaster = int((self.root / "data" / "postmaster.pid").read_text().split()[0])
+            os.kill(postmaster, signal.SIGINT)
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def resume(self) -> None:
+        self._launch()
 
     def _wait_ready(self) -> None:
         import asyncio
@@ -170,6 +187,7 @@ class RedisServer:
     root: Path
     port: int
     process: subprocess.Popen[bytes] | None = None
+    binary: str = "redis-server"
 
     @property
     def url(self) -> str:
@@ -202,7 +220,21 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         _wait_for_port(port, process, "redis-server")
-        return cls(root=root, port=port, process=process)
+        return cls(root=root, port=port, process=process, binary=binary)
+
+    def kill(self) -> None:
+        """SIGKILL, as an operator's outage would; `resume` starts it again on the same port."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def resume(self) -> None:
+        arguments = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            [self.binary, *arguments, "--dir", str(self.root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _wait_for_port(self.port, self.process, "redis-server")
 
     def stop(self) -> None:
         _terminate(self.process, self.root)
