@@ -3,8 +3,8 @@ same round trips as the API for the same requests, on raw asyncpg and redis-py, 
 architecture (no ports, unit of work, ORM, problem mapping, middleware, metrics or tracing).
 
 Per authenticated request, as the API does: verify the access token (pyjwt, HS256, same issuer and
-audience), count the request in Redis (the same Lua script), check the blacklist (one EXISTS),
-load the user (one SELECT), then the route's own statements:
+audience), count the request and read the blacklist entries in one Redis pipeline, load the user
+(one SELECT), then the route's own statements:
 
 - `GET /api/v1/users/me`: nothing more.
 - `GET /api/v1/enrollments/my-courses`: one page query with its window count.
@@ -13,7 +13,8 @@ load the user (one SELECT), then the route's own statements:
 - `PUT …/enrollments/{e}/lessons/{l}/progress`: one transaction: the enrollment locked, the
   lesson, the stored progress, an insert or update, the totals, the enrollment update.
 - `GET /api/v1/analytics/my-progress`: one aggregate statement.
-- `POST /api/v1/auth/login` (the auth rule, no Bearer): the user by email, argon2id verification
+- `POST /api/v1/auth/login` (the auth rule, no Bearer: the count alone, one script call): the
+  user by email, argon2id verification
   with the API's parameters, the refresh-session insert, two tokens.
 
 Settings come from the same `LMS_*` variables as the API (database, Redis, secret).
@@ -135,8 +136,18 @@ async def _principal(request: Request[Any, Any, Any]) -> asyncpg.Record:
         raise HTTPException(status_code=401) from None
     if claims.get("typ") != "access" or float(claims["exp"]) <= time.time():
         raise HTTPException(status_code=401)
-    await _limited(request, "global")
-    if await STATE.redis.exists(f"lms:bl:jti:{claims['jti']}", f"lms:bl:sid:{claims['sid']}"):
+    # As the API: the rate-limit count and the blacklist entries in one pipeline.
+    client = request.client.host if request.client else "unknown"
+    counted = f"lms:rl:global:{client}"
+    pipe = STATE.redis.pipeline(transaction=False)
+    pipe.incr(counted)
+    pipe.pexpire(counted, 60_000, nx=True)
+    pipe.pttl(counted)
+    pipe.exists(f"lms:bl:jti:{claims['jti']}", f"lms:bl:sid:{claims['sid']}")
+    count, _, _, revoked = await pipe.execute()
+    if int(count) > 1_000_000_000:
+        raise HTTPException(status_code=429)
+    if revoked:
         raise HTTPException(status_code=401)
     async with STATE.pool.acquire() as conn:
         user = await conn.fetchrow(f"{USER} WHERE id = $1", uuid.UUID(claims["sub"]))
