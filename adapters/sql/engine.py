@@ -28,6 +28,8 @@ def _unavailable(context: ExceptionContext) -> BaseException | None:
     """Connection failures become `DatabaseUnavailable` (SQLAlchemy has already invalidated the
     pool on a disconnect); every other error is left as it is."""
     original = context.original_exception
+    if not isinstance(original, Exception):
+        return None  # a cancelled task (CancelledError) or an exit must stay what it is
     if context.is_disconnect:
         return DatabaseUnavailable(disconnect=True)
     if isinstance(original, OSError) or type(original).__name__ in _CONNECT_ERRORS:
