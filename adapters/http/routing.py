@@ -79,4 +79,5 @@ def _add_head(message: Message) -> None:
     headers = message.get("headers", [])
     for index, (name, value) in enumerate(headers):
         if name.lower() == b"allow" and b"GET" in value and b"HEAD" not in value:
-            headers[index] = (name, value + b", HEAD")
+            methods = sorted({m.strip() for m in value.split(b",")} | {b"HEAD"})
+            headers[index] = (name, b", ".join(methods))

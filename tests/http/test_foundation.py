@@ -34,9 +34,9 @@ async def test_deeply_nested_json_is_a_validation_problem(api: Api) -> None:
 
 async def test_options_lists_every_method_of_the_path(api: Api) -> None:
     expected = {
-        "/api/v1/courses": "GET, OPTIONS, POST",
-        "/api/v1/users/me": "GET, OPTIONS, PATCH",
-        "/api/v1/courses/00000000-0000-0000-0000-000000000001": "DELETE, GET, OPTIONS, PATCH",
+        "/api/v1/courses": "GET, HEAD, OPTIONS, POST",
+        "/api/v1/users/me": "GET, HEAD, OPTIONS, PATCH",
+        "/api/v1/courses/00000000-0000-0000-0000-000000000001": "DELETE, GET, HEAD, OPTIONS, PATCH",
         "/api/v1/enrollments": "OPTIONS, POST",
     }
     for path, allow in expected.items():
