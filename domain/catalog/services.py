@@ -53,7 +53,7 @@ PARENT_CYCLE = "Parent lesson creates a cycle"
 REORDER_MISMATCH = "lesson_ids must list every lesson of the course exactly once"
 
 # Attempts at a free derived slug when other requests keep taking the chosen one first.
-_SLUG_ATTEMPTS = 5
+_SLUG_ATTEMPTS = 10
 
 # Cache namespaces. Each write invalidates exactly the namespaces whose content it changes.
 COURSE_LIST = "courses"

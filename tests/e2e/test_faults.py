@@ -106,9 +106,10 @@ def own_postgres() -> Iterator[PostgresServer]:
         server.stop()
 
 
-def test_postgres_restarted_under_load(tmp_path: Path, own_postgres: PostgresServer, redis_url: str) -> None:
+def test_postgres_restarted_under_load(tmp_path: Path, own_postgres: PostgresServer, own_redis: RedisServer) -> None:
     database = asyncio.run(PostgresDatabases(own_postgres.url).create())
-    with serving(production(tmp_path, database, redis_url), "--workers", "2") as base:
+    # A Redis of its own too: the load's rate-limit counts must not reach other tests' servers.
+    with serving(production(tmp_path, database, own_redis.url), "--workers", "2") as base:
         token, email = signed_up(base)
         with loaded(base, token, email) as load:
             time.sleep(1.5)

@@ -5,17 +5,31 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import lms_env, serving
+from tests.support.servers import RedisServer
 
 HEALTH = re.compile(r'http_requests_total\{method="GET",path="/api/v1/health",status="200"\} (\d+)')
 
 
-def test_one_scrape_sees_every_worker(tmp_path: Path, redis_url: str) -> None:
-    env = lms_env(tmp_path, LMS_REDIS_URL=redis_url, LMS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """Its own: the 60 requests' rate-limit counts must not reach other tests' servers."""
+    server = RedisServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_one_scrape_sees_every_worker(tmp_path: Path, own_redis: RedisServer) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    env = lms_env(tmp_path, LMS_REDIS_URL=own_redis.url, LMS_DATABASE_URL=database)
     with serving(env, "--workers", "2") as base:
         for _ in range(60):
             with httpx.Client() as client:  # a new connection each: the kernel spreads them over the workers

@@ -42,6 +42,7 @@ def test_two_processes_share_sessions_revocations_and_limits(
             f"{one}/api/v1/auth/register",
             json={"email": "shared@example.com", "full_name": "Shared", "password": "password-1"},
         )
+        assert r.status_code == 201, r.text
         tokens = r.json()["tokens"]
         headers = {"Authorization": f"Bearer {tokens['access_token']}"}
         assert httpx.get(f"{two}/api/v1/users/me", headers=headers).status_code == 200
