@@ -15,19 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
-from bench.run import ADMIN, PASSWORD, ROOT, SECRET, Result, admin_headers, k6, seed_learners, serve
-from tests.support.databases import PostgresDatabases
-from tests.support.servers import PostgresServer, RedisServer, free_port
+from bench.run import Result, admin_headers, k6, seed_learners, stack
 from tests.support.volume import Volume, bulk_id, fill
 
 SMALL = Volume(students=100)  # 100 enrollments in bulk course 0, 10 progress rows each: 1 k
@@ -78,43 +70,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     opts = parser.parse_args()
 
-    pg, redis = PostgresServer.start(), RedisServer.start()
-    procs: list[subprocess.Popen[bytes]] = []
-    tmp = Path(tempfile.mkdtemp(prefix="lms-growth-"))
-    try:
-        database = asyncio.run(PostgresDatabases(pg.url).create())
-        dsn = database.replace("postgresql+asyncpg://", "postgresql://")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-        env.update(
-            {
-                "LMS_ENVIRONMENT": "production",
-                "LMS_SECRET_KEY": SECRET,
-                "LMS_TRUSTED_HOSTS": "127.0.0.1,localhost",
-                "LMS_DATA_DIR": str(tmp),
-                "LMS_DATABASE_URL": database,
-                "LMS_REDIS_URL": redis.url,
-                "LMS_QUEUE_URL": redis.url,
-                "LMS_EMAIL_BACKEND": "file",
-                "LMS_LOG_LEVEL": "WARNING",
-                "LMS_RATE_LIMIT_GLOBAL": "1000000000/60",
-                "LMS_RATE_LIMIT_AUTH": "1000000000/60",
-                "LMS_ANALYTICS_CACHE_TTL_SECONDS": "0",
-                # Tokens minted before the 1 M fill must outlive it.
-                "LMS_ACCESS_TOKEN_EXPIRE_MINUTES": "120",
-            }
-        )
-        subprocess.run([sys.executable, "-m", "lms.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)  # fmt: skip
-        subprocess.run(
-            [sys.executable, "-m", "lms.cli", "users", "create-admin", "--email", ADMIN, "--password-stdin"],
-            env=env, cwd=ROOT, check=True, capture_output=True, input=f"{PASSWORD}\n".encode(),
-        )  # fmt: skip
-        port = free_port()
-        procs.append(
-            serve([sys.executable, "-m", "lms.cli", "run", "--port", str(port), "--workers", str(opts.workers)],
-                  env, f"http://127.0.0.1:{port}/api/v1/health")
-        )  # fmt: skip
-        api = f"http://127.0.0.1:{port}"
+    # Tokens minted before the 1 M fill must outlive it.
+    with stack("lms-growth-", LMS_ANALYTICS_CACHE_TTL_SECONDS="0", LMS_ACCESS_TOKEN_EXPIRE_MINUTES="120") as servers:
+        dsn = servers.database.replace("postgresql+asyncpg://", "postgresql://")
+        api = servers.serve_api(opts.workers)
         admin = admin_headers(api)
         admin_token = admin["Authorization"].split()[1]
         learners = seed_learners(api, admin)  # the fixed course: 32 enrollments
@@ -134,17 +93,6 @@ def main() -> None:
         large = measure(api, student, admin_token, learners.course_id, **run)
         large_busiest = latency(busiest, admin_token)
         figures = httpx.get(busiest, headers=admin).json()
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        pg.stop()
-        redis.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"\nbulk fill of 1 M progress rows (100 k students and enrollments, 100 k attempts): {filled:.0f} s")
     print(f"{opts.workers} granian workers, {opts.vus} k6 virtual users, {opts.duration} per row, cache off\n")

@@ -13,33 +13,12 @@ journey (`bench/journey.js`: me, my courses, lessons, a progress report, my prog
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import httpx
 
-from bench.run import (
-    ADMIN,
-    PASSWORD,
-    ROOT,
-    SECRET,
-    Learners,
-    Result,
-    _result,
-    admin_headers,
-    k6,
-    run_k6,
-    seed_learners,
-    serve,
-)
-from tests.support.databases import PostgresDatabases
-from tests.support.servers import PostgresServer, RedisServer, free_port
+from bench.run import PASSWORD, Learners, Result, _result, admin_headers, k6, run_k6, seed_learners, stack
 
 
 def journey(name: str, base: str, learners: Learners, *, vus: int, duration: str) -> tuple[Result, dict[str, float]]:
@@ -66,50 +45,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     opts = parser.parse_args()
 
-    pg, redis = PostgresServer.start(), RedisServer.start()
-    procs: list[subprocess.Popen[bytes]] = []
-    tmp = Path(tempfile.mkdtemp(prefix="lms-journey-"))
-    try:
-        database = asyncio.run(PostgresDatabases(pg.url).create())
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-        env.update(
-            {
-                "LMS_ENVIRONMENT": "production",
-                "LMS_SECRET_KEY": SECRET,
-                "LMS_TRUSTED_HOSTS": "127.0.0.1,localhost",
-                "LMS_DATA_DIR": str(tmp),
-                "LMS_DATABASE_URL": database,
-                "LMS_REDIS_URL": redis.url,
-                "LMS_QUEUE_URL": redis.url,
-                "LMS_EMAIL_BACKEND": "file",
-                "LMS_LOG_LEVEL": "WARNING",
-                "LMS_RATE_LIMIT_GLOBAL": "1000000000/60",
-                "LMS_RATE_LIMIT_AUTH": "1000000000/60",
-                "UV_COMPILE_BYTECODE": "1",
-            }
-        )
-        workers = str(opts.workers)
-        subprocess.run([sys.executable, "-m", "lms.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)  # fmt: skip
-        subprocess.run(
-            [sys.executable, "-m", "lms.cli", "users", "create-admin", "--email", ADMIN, "--password-stdin"],
-            env=env, cwd=ROOT, check=True, capture_output=True, input=f"{PASSWORD}\n".encode(),
-        )  # fmt: skip
-        api_port, raw_port, hello_port = free_port(), free_port(), free_port()
-        procs.append(
-            serve([sys.executable, "-m", "lms.cli", "run", "--port", str(api_port), "--workers", workers],
-                  env, f"http://127.0.0.1:{api_port}/api/v1/health")
-        )  # fmt: skip
-        granian = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", workers,
-                   "--no-access-log"]  # fmt: skip
-        raw_probe = f"http://127.0.0.1:{raw_port}/health"
-        procs.append(serve([*granian, "--port", str(raw_port), "bench.raw:create_app"], env, raw_probe))
-        procs.append(
-            serve(
-                [*granian, "--port", str(hello_port), "bench.hello:create_app"], env, f"http://127.0.0.1:{hello_port}/"
-            )
-        )
-        api, raw = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{raw_port}"
+    with stack("lms-journey-") as servers:
+        api = servers.serve_api(opts.workers)
+        raw = servers.serve_app("bench.raw:create_app", opts.workers, probe="/health")
+        hello = servers.serve_app("bench.hello:create_app", opts.workers)
         learners = seed_learners(api, admin_headers(api))
         # A student's own password, for the login rows.
         login = json.dumps({"email": "learner0@example.com", "password": PASSWORD})
@@ -125,7 +64,7 @@ def main() -> None:
         }
         report = json.dumps({"status": "in_progress", "time_spent_seconds": 30, "last_position_seconds": 12})
         rows: list[tuple[str, Result, Result]] = []
-        ceiling = k6("hello-world ceiling", f"http://127.0.0.1:{hello_port}", "/", **run)
+        ceiling = k6("hello-world ceiling", hello, "/", **run)
         for name, (_, path) in each.items():
             sets = [{"token": t, "paths": [path]} for t in learners.tokens]
             rows.append((name, k6(name, api, "", sets=sets, **run), k6(name, raw, "", sets=sets, **run)))
@@ -148,17 +87,6 @@ def main() -> None:
                 k6(name, raw, "/api/v1/auth/login", method="POST", body=login, **run),
             )
         )
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        pg.stop()
-        redis.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"\n{opts.workers} granian workers each, {opts.vus} k6 virtual users, {opts.duration} per row")
     print(f"hello-world ceiling: {ceiling.rps:,.0f} requests/s (p95 {ceiling.p95:.1f} ms)\n")

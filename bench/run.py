@@ -16,6 +16,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -234,6 +236,79 @@ def serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[
     return proc
 
 
+GRANIAN = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--no-access-log"]
+
+
+@dataclass
+class Stack:
+    """Throwaway PostgreSQL and Redis, a migrated database with the bench admin, and the API's
+    production environment on them (rate limits on, never refusing)."""
+
+    env: dict[str, str]
+    database: str
+    procs: list[subprocess.Popen[bytes]]
+
+    def serve_api(self, workers: int, **overrides: str) -> str:
+        port = free_port()
+        args = [sys.executable, "-m", "lms.cli", "run", "--port", str(port), "--workers", str(workers)]
+        self.procs.append(serve(args, {**self.env, **overrides}, f"http://127.0.0.1:{port}/api/v1/health"))
+        return f"http://127.0.0.1:{port}"
+
+    def serve_app(self, factory: str, workers: int, probe: str = "/") -> str:
+        """Another ASGI app (`module:create_app`) on granian, served like the API."""
+        port = free_port()
+        args = [*GRANIAN, "--workers", str(workers), "--port", str(port), factory]
+        self.procs.append(serve(args, self.env, f"http://127.0.0.1:{port}{probe}"))
+        return f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def stack(prefix: str, **settings: str) -> Iterator[Stack]:
+    pg, redis = PostgresServer.start(), RedisServer.start()
+    procs: list[subprocess.Popen[bytes]] = []
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        database = asyncio.run(PostgresDatabases(pg.url).create())
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+        env.update(
+            {
+                "LMS_ENVIRONMENT": "production",
+                "LMS_SECRET_KEY": SECRET,
+                "LMS_TRUSTED_HOSTS": "127.0.0.1,localhost",
+                "LMS_DATA_DIR": str(tmp),
+                "LMS_DATABASE_URL": database,
+                "LMS_REDIS_URL": redis.url,
+                "LMS_QUEUE_URL": redis.url,
+                "LMS_EMAIL_BACKEND": "file",
+                "LMS_LOG_LEVEL": "WARNING",
+                # Limits stay on (their Redis round trip is part of the cost) but never refuse.
+                "LMS_RATE_LIMIT_GLOBAL": "1000000000/60",
+                "LMS_RATE_LIMIT_AUTH": "1000000000/60",
+                "LMS_RATE_LIMIT_UPLOAD": "1000000000/60",
+                "UV_COMPILE_BYTECODE": "1",
+                **settings,
+            }
+        )
+        cli = [sys.executable, "-m", "lms.cli"]
+        subprocess.run([*cli, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [*cli, "users", "create-admin", "--email", ADMIN, "--password-stdin"],
+            env=env, cwd=ROOT, check=True, capture_output=True, input=f"{PASSWORD}\n".encode(),
+        )  # fmt: skip
+        yield Stack(env=env, database=database, procs=procs)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        pg.stop()
+        redis.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def k6(name: str, base: str, path: str, *, vus: int, duration: str, method: str = "GET", body: str | None = None,
        token: str = "", expect: int = 200, sets: list[dict[str, object]] | None = None) -> Result:  # fmt: skip
     env = {"BASE": base, "PATH_UNDER_TEST": path, "METHOD": method, "TOKEN": token, "EXPECT": str(expect)}
@@ -280,55 +355,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     opts = parser.parse_args()
 
-    pg = PostgresServer.start()
-    redis = RedisServer.start()
-    procs: list[subprocess.Popen[bytes]] = []
-    tmp = Path(tempfile.mkdtemp(prefix="lms-bench-"))
-    try:
-        database = asyncio.run(PostgresDatabases(pg.url).create())
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-        env.update(
-            {
-                "LMS_ENVIRONMENT": "production",
-                "LMS_SECRET_KEY": SECRET,
-                "LMS_TRUSTED_HOSTS": "127.0.0.1,localhost",
-                "LMS_DATA_DIR": str(tmp),
-                "LMS_DATABASE_URL": database,
-                "LMS_REDIS_URL": redis.url,
-                "LMS_QUEUE_URL": redis.url,
-                "LMS_EMAIL_BACKEND": "file",
-                "LMS_LOG_LEVEL": "WARNING",
-                # Limits stay on (their Redis round trip is part of the cost) but never refuse.
-                "LMS_RATE_LIMIT_GLOBAL": "1000000000/60",
-                "LMS_RATE_LIMIT_AUTH": "1000000000/60",
-                "LMS_RATE_LIMIT_UPLOAD": "1000000000/60",
-                "UV_COMPILE_BYTECODE": "1",
-            }
-        )
-        lms_port, uncached_port, hello_port = free_port(), free_port(), free_port()
-        workers = str(opts.workers)
-        subprocess.run(
-            [sys.executable, "-m", "lms.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
-        )
-        subprocess.run(
-            [sys.executable, "-m", "lms.cli", "users", "create-admin", "--email", ADMIN, "--password-stdin"],
-            env=env, cwd=ROOT, check=True, capture_output=True, input=f"{PASSWORD}\n".encode(),
-        )  # fmt: skip
-        procs.append(
-            serve([sys.executable, "-m", "lms.cli", "run", "--port", str(lms_port), "--workers", workers],
-                  env, f"http://127.0.0.1:{lms_port}/api/v1/health")
-        )  # fmt: skip
+    with stack("lms-bench-") as servers:
+        api = servers.serve_api(opts.workers)
         # The same API on the same database with the catalog cache off: the uncached numbers.
-        procs.append(
-            serve([sys.executable, "-m", "lms.cli", "run", "--port", str(uncached_port), "--workers", workers],
-                  {**env, "LMS_CACHE_TTL_SECONDS": "0"}, f"http://127.0.0.1:{uncached_port}/api/v1/health")
-        )  # fmt: skip
-        procs.append(
-            serve([sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", workers,
-                   "--port", str(hello_port), "--no-access-log", "bench.hello:create_app"],
-                  env, f"http://127.0.0.1:{hello_port}/")
-        )  # fmt: skip
-        api = f"http://127.0.0.1:{lms_port}"
+        uncached = servers.serve_api(opts.workers, LMS_CACHE_TTL_SECONDS="0")
+        hello = servers.serve_app("bench.hello:create_app", opts.workers)
         email = "bench@example.com"
         r = httpx.post(f"{api}/api/v1/auth/register", json={"email": email, "full_name": "Bench", "password": PASSWORD})
         r.raise_for_status()
@@ -338,10 +369,9 @@ def main() -> None:
         course_id = seed_catalog(api, admin)
         learners = seed_learners(api, admin)
         report = json.dumps({"status": "in_progress", "time_spent_seconds": 30, "last_position_seconds": 12})
-        uncached = f"http://127.0.0.1:{uncached_port}"
 
         run = {"vus": opts.vus, "duration": opts.duration}
-        ceiling = k6("hello-world ceiling", f"http://127.0.0.1:{hello_port}", "/", **run)
+        ceiling = k6("hello-world ceiling", hello, "/", **run)
         results = [
             ceiling,
             k6("GET /api/v1/health", api, "/api/v1/health", **run),
@@ -370,24 +400,13 @@ def main() -> None:
             ),
             k6("POST /api/v1/auth/login", api, "/api/v1/auth/login", method="POST", body=login, **run),
         ]
-        server = procs[0].pid
+        server = servers.procs[0].pid
         before = peak_rss_mb(server)
         results.append(k6_files(api, token, duration=opts.duration))
         after_files = peak_rss_mb(server)
         upload_100mb(api, token)
         after_big = peak_rss_mb(server)
         memory = (before, after_files, after_big)
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        pg.stop()
-        redis.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
     print(
         f"\nserver peak RSS (largest process): {memory[0]:.0f} MB before the file rows, "
