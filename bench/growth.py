@@ -12,14 +12,13 @@ refusing), `LMS_ANALYTICS_CACHE_TTL_SECONDS=0`.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import time
 
 import httpx
 
-from bench.run import Result, admin_headers, k6, seed_learners, stack
+from bench.run import Result, admin_headers, k6, options, seed_learners, stack
 from tests.support.volume import Volume, bulk_id, fill
 
 SMALL = Volume(students=100)  # 100 enrollments in bulk course 0, 10 progress rows each: 1 k
@@ -64,11 +63,7 @@ def latency(url: str, token: str, n: int = 50) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", default="10s")
-    parser.add_argument("--vus", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    opts = parser.parse_args()
+    opts = options(__doc__, vus=16)
 
     # Tokens minted before the 1 M fill must outlive it.
     with stack("lms-growth-", LMS_ANALYTICS_CACHE_TTL_SECONDS="0", LMS_ACCESS_TOKEN_EXPIRE_MINUTES="120") as servers:

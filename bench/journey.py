@@ -12,13 +12,12 @@ journey (`bench/journey.js`: me, my courses, lessons, a progress report, my prog
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import httpx
 
-from bench.run import PASSWORD, Learners, Result, _result, admin_headers, k6, run_k6, seed_learners, stack
+from bench.run import PASSWORD, Learners, Result, _result, admin_headers, k6, options, run_k6, seed_learners, stack
 
 
 def journey(name: str, base: str, learners: Learners, *, vus: int, duration: str) -> tuple[Result, dict[str, float]]:
@@ -39,11 +38,7 @@ def journey(name: str, base: str, learners: Learners, *, vus: int, duration: str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", default="10s")
-    parser.add_argument("--vus", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
-    opts = parser.parse_args()
+    opts = options(__doc__)
 
     with stack("lms-journey-") as servers:
         api = servers.serve_api(opts.workers)

@@ -348,12 +348,17 @@ def _result(name: str, summary: str) -> Result:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def options(doc: str | None, *, vus: int = 32) -> argparse.Namespace:
+    """Every runner's command line: `--duration`, `--vus`, `--workers`."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", default="10s")
-    parser.add_argument("--vus", type=int, default=32)
+    parser.add_argument("--vus", type=int, default=vus)
     parser.add_argument("--workers", type=int, default=2)
-    opts = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    opts = options(__doc__)
 
     with stack("lms-bench-") as servers:
         api = servers.serve_api(opts.workers)

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support.servers import free_port, wait_until_up
+import pytest
+
+from tests.support.servers import PostgresServer, RedisServer, free_port, wait_until_up
 
 SECRET = "e2e-secret-key-that-is-long-enough-0123456789"
 
@@ -57,3 +59,24 @@ def serving(env: dict[str, str], *extra: str) -> Iterator[str]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A Redis of the test's own: to be killed, or to keep a load's rate-limit counts away from
+    other tests' servers."""
+    server = RedisServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL of the test's own, to be stopped and started again under load."""
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()

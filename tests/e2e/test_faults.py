@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.e2e.conftest import lms_env, serving
 from tests.support.databases import PostgresDatabases
@@ -96,16 +95,6 @@ def signed_up(base: str) -> tuple[str, str]:
     return r.json()["tokens"]["access_token"], email
 
 
-@pytest.fixture
-def own_postgres() -> Iterator[PostgresServer]:
-    """A server of this test's own: it is stopped and started again under load."""
-    server = PostgresServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_postgres_restarted_under_load(tmp_path: Path, own_postgres: PostgresServer, own_redis: RedisServer) -> None:
     database = asyncio.run(PostgresDatabases(own_postgres.url).create())
     # A Redis of its own too: the load's rate-limit counts must not reach other tests' servers.
@@ -132,15 +121,6 @@ def test_postgres_restarted_under_load(tmp_path: Path, own_postgres: PostgresSer
     late = [o for o in after if o.at >= up + 5]
     assert late and all(o.status == 200 for o in late), sorted({(o.what, o.status) for o in late})
     assert all(o.status in (200, 503) for o in after)
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    server = RedisServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_redis_killed_under_load(tmp_path: Path, own_redis: RedisServer, postgres_databases: PostgresDatabases) -> None:

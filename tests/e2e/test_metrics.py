@@ -5,26 +5,14 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.e2e.conftest import lms_env, serving
 from tests.support.servers import RedisServer
 
 HEALTH = re.compile(r'http_requests_total\{method="GET",path="/api/v1/health",status="200"\} (\d+)')
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """Its own: the 60 requests' rate-limit counts must not reach other tests' servers."""
-    server = RedisServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_one_scrape_sees_every_worker(tmp_path: Path, own_redis: RedisServer) -> None:
