@@ -40,7 +40,6 @@ class Rules:
     upload: Rule
 
 
-# Resolves the user id of a valid Bearer token (upload rule), or None.
 # The verified, unexpired claims of a Bearer access token, or None.
 BearerClaims = Callable[[str], Awaitable[dict[str, Any] | None]]
 PRECHECK = "revocation_precheck"  # scope state: the blacklist answer read with the count
