@@ -6,13 +6,13 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, and_, case, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from adapters.sql.catalog_repositories import COURSES, LESSONS
 from adapters.sql.mappers import enrollment_from_row, progress_from_row, row_values
 from adapters.sql.models import EnrollmentRow, LessonProgressRow
-from adapters.sql.paging import page_of_rows
+from adapters.sql.paging import PagedQuery, page_of_rows
 from adapters.sql.statements import insert_ignoring_conflicts, locked
 from domain.learning.model import (
     CourseStats,
@@ -29,6 +29,12 @@ ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
 PROGRESS = cast(Table, LessonProgressRow.__table__)
 
 _NEWEST_FIRST = (ENROLLMENTS.c.enrolled_at.desc(), ENROLLMENTS.c.id.desc())
+# A student's own enrollments (my-courses, on every dashboard load): built once.
+_OF_STUDENT = PagedQuery(
+    select(ENROLLMENTS)
+    .where(ENROLLMENTS.c.student_id == bindparam("student_id", type_=ENROLLMENTS.c.student_id.type))
+    .order_by(*_NEWEST_FIRST)
+)
 
 
 def _lesson_count(course_id: UUID) -> Any:
@@ -135,8 +141,7 @@ class SqlLearningReader:
         return (enrollment_from_row(row), row.course_instructor_id) if row else None
 
     async def of_student(self, student_id: UUID, params: PageParams) -> Page[Enrollment]:
-        query = select(ENROLLMENTS).where(ENROLLMENTS.c.student_id == student_id).order_by(*_NEWEST_FIRST)
-        return await page_of_rows(self._engine, query, params, enrollment_from_row)
+        return await _OF_STUDENT.page(self._engine, params, enrollment_from_row, student_id=student_id)
 
     async def of_course(self, course_id: UUID, params: PageParams) -> Page[Enrollment]:
         query = select(ENROLLMENTS).where(ENROLLMENTS.c.course_id == course_id).order_by(*_NEWEST_FIRST)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from domain.shared.pagination import Page, PageParams
@@ -23,7 +23,33 @@ async def page_in(
     counted = query.add_columns(func.count().over().label("_total")).offset(params.offset).limit(params.page_size)
     rows = (await executor.execute(counted)).all()
     if rows:
-        total = int(rows[0]._total)
-    else:
-        total = int((await executor.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
+        return _page_of(rows, int(rows[0]._total), params, convert)
+    total = int((await executor.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
+    return _page_of(rows, total, params, convert)
+
+
+def _page_of(rows: Any, total: int, params: PageParams, convert: Any) -> Page[Any]:
     return Page(items=[convert(row) for row in rows], total=total, page=params.page, page_size=params.page_size)
+
+
+class PagedQuery:
+    """A page statement built once, with bound parameters (`:offset`, `:limit` and the query's
+    own): for hot reads, where building and keying a statement per call costs more than running
+    it. Answers as `page_in` does."""
+
+    def __init__(self, query: Select[Any]) -> None:
+        self._page = (
+            query.add_columns(func.count().over().label("_total"))
+            .offset(bindparam("offset", type_=Integer))
+            .limit(bindparam("limit", type_=Integer))
+        )
+        self._count = select(func.count()).select_from(query.subquery())
+
+    async def page(self, engine: AsyncEngine, params: PageParams, convert: Any, **binds: Any) -> Page[Any]:
+        window = {**binds, "offset": params.offset, "limit": params.page_size}
+        async with engine.connect() as conn:
+            rows = (await conn.execute(self._page, window)).all()
+            if rows:
+                return _page_of(rows, int(rows[0]._total), params, convert)
+            total = int((await conn.execute(self._count, binds)).scalar_one())
+        return _page_of(rows, total, params, convert)
