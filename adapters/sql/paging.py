@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy import BigInteger, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from domain.shared.pagination import Page, PageParams
@@ -40,8 +40,8 @@ class PagedQuery:
     def __init__(self, query: Select[Any]) -> None:
         self._page = (
             query.add_columns(func.count().over().label("_total"))
-            .offset(bindparam("offset", type_=Integer))
-            .limit(bindparam("limit", type_=Integer))
+            .offset(bindparam("offset", type_=BigInteger))
+            .limit(bindparam("limit", type_=BigInteger))
         )
         self._count = select(func.count()).select_from(query.subquery())
 
