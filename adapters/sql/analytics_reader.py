@@ -7,7 +7,6 @@ backends (SQLite keeps NUMERIC as floating point); the domain divides and rounds
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
@@ -17,6 +16,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from adapters.sql.mappers import decimal_of
 from adapters.sql.models import (
     CourseRow,
     EnrollmentRow,
@@ -38,7 +38,6 @@ from domain.analytics.ports import CourseHeading
 from domain.assessment.model import AttemptStatus
 from domain.identity.model import Role
 from domain.learning.model import EnrollmentStatus
-from domain.shared.decimals import two_places
 
 ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
 PROGRESS = cast(Table, LessonProgressRow.__table__)
@@ -249,7 +248,7 @@ class SqlAnalyticsReader:
             EnrollmentFigures(
                 course_id=row.course_id,
                 course_title=row.title,
-                progress_percentage=_two_places(row.progress_percentage),
+                progress_percentage=decimal_of(row.progress_percentage),
                 completed_lessons=row.completed_lessons_count,
                 total_lessons=row.total_lessons_count,
                 time_seconds=row.total_time_spent_seconds,
@@ -296,10 +295,6 @@ class SqlAnalyticsReader:
             total_enrollments=int(row.enrollments),
             active_enrollments=int(row.active),
         )
-
-
-def _two_places(value: Any) -> Decimal:
-    return two_places(Decimal(str(value)))
 
 
 def _date(value: Any) -> date:

@@ -10,7 +10,7 @@ from sqlalchemy import Table, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sql.mappers import entity_from_row, row_values
+from adapters.sql.mappers import decimal_of, entity_from_row, row_values
 from adapters.sql.models import QuestionRow, QuizAttemptRow, QuizRow
 from adapters.sql.paging import page_in
 from adapters.sql.statements import locked
@@ -152,7 +152,7 @@ class SqlQuizRepository:
             return QuizSummary(
                 quiz=quiz_from_row(row),
                 total_questions=int(row.total_questions or 0),
-                total_points=Decimal(str(row.total_points or 0)).quantize(Decimal("0.01")),
+                total_points=decimal_of(row.total_points),
             )
 
         return await page_in(self._s, ordered, params, summary)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
@@ -10,7 +9,7 @@ from sqlalchemy import Table, and_, bindparam, case, func, insert, select, updat
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from adapters.sql.catalog_repositories import COURSES, LESSONS
-from adapters.sql.mappers import enrollment_from_row, progress_from_row, row_values
+from adapters.sql.mappers import decimal_of, enrollment_from_row, progress_from_row, row_values
 from adapters.sql.models import EnrollmentRow, LessonProgressRow
 from adapters.sql.paging import PagedQuery, page_of_rows
 from adapters.sql.statements import insert_ignoring_conflicts, locked
@@ -22,7 +21,6 @@ from domain.learning.model import (
     ProgressStatus,
     ProgressTotals,
 )
-from domain.shared.decimals import two_places
 from domain.shared.pagination import Page, PageParams
 
 ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
@@ -164,5 +162,5 @@ class SqlLearningReader:
             total_enrollments=int(total),
             active_enrollments=int(active),
             completed_enrollments=int(completed),
-            average_progress=two_places(Decimal(str(average))) if average is not None else two_places(Decimal(0)),
+            average_progress=decimal_of(average),
         )

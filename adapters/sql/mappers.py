@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from adapters.sql.models import RecoveryCodeRow, RefreshSessionRow, UserRow
@@ -10,8 +11,15 @@ from domain.catalog.model import Course, DifficultyLevel, Lesson, LessonType
 from domain.identity.model import MfaMethod, RecoveryCode, RefreshSession, Role, User
 from domain.integrations.model import Delivery, DeliveryStatus
 from domain.learning.model import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
+from domain.shared.decimals import two_places
 
 E = TypeVar("E")
+
+
+def decimal_of(value: Any) -> Decimal:
+    """A number the database computed (a Decimal, a float from SQLite, None for an empty
+    aggregate) as a decimal with 2 places."""
+    return two_places(Decimal(str(value if value is not None else 0)))
 
 
 def user_from_row(row: UserRow | Any) -> User:
