@@ -12,17 +12,6 @@ from redis.exceptions import RedisError
 
 from domain.shared.ports import Cached, KeyValueUnavailable, WindowHit
 
-# INCR, start the window on the first hit, and report the time left, in one round trip.
-_HIT = """
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if count == 1 or ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {count, ttl}
-"""
-
 
 @asynccontextmanager
 async def _guard() -> AsyncIterator[None]:
@@ -43,7 +32,6 @@ class RedisKeyValue:
             health_check_interval=30,
         )
         self._prefix = prefix
-        self._hit = self._redis.register_script(_HIT)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -76,25 +64,22 @@ class RedisKeyValue:
             return int(await self._redis.exists(*(self._k(k) for k in keys)))
 
     async def hit(self, key: str, window: float) -> WindowHit:
-        async with _guard():
-            count, ttl_ms = await self._hit(keys=[self._k(key)], args=[max(1, int(window * 1000))])
-        return WindowHit(count=int(count), reset_after=int(ttl_ms) / 1000)
+        return (await self.hit_and_count(key, window))[0]
 
     async def hit_and_count(self, key: str, window: float, *present: str) -> tuple[WindowHit, int]:
-        """One pipeline of plain commands: one round trip (a script in a pipeline costs a second,
+        """One pipeline of plain commands, so one round trip (a script in a pipeline costs a second,
         redis-py's SCRIPT EXISTS), and its keys may live in different cluster slots. The window
-        opens as `hit`'s does: `PEXPIRE … NX` sets it only on a key without one (Redis 7)."""
-        if not present:
-            return await self.hit(key, window), 0
+        opens with the first hit: `PEXPIRE … NX` sets it only on a key without one (Redis 7)."""
         counted = self._k(key)
         async with _guard():
             pipe = self._redis.pipeline(transaction=False)
             pipe.incr(counted)
             pipe.pexpire(counted, max(1, int(window * 1000)), nx=True)
             pipe.pttl(counted)
-            pipe.exists(*(self._k(k) for k in present))
-            count, _, ttl_ms, found = await pipe.execute()
-        return WindowHit(count=int(count), reset_after=max(int(ttl_ms), 0) / 1000), int(found)
+            if present:
+                pipe.exists(*(self._k(k) for k in present))
+            count, _, ttl_ms, *found = await pipe.execute()
+        return WindowHit(count=int(count), reset_after=max(int(ttl_ms), 0) / 1000), int(found[0]) if found else 0
 
     async def ping(self) -> None:
         async with _guard():

@@ -57,12 +57,12 @@ class AnalyticsService:
     async def my_dashboard(self, student: User) -> MyDashboard:
         today = self.clock.now().astimezone(UTC).date()
         since = datetime.combine(today - timedelta(days=RECENT_DAYS - 1), time(), tzinfo=UTC)
-        enrollments, attempts = await self.reader.student_totals(student.id)
+        summary = await self.my_progress(student)
         courses = await self.reader.student_courses(student.id)
         days = await self.reader.student_days(student.id, since)
         return MyDashboard(
             student_id=student.id,
-            summary=MyProgressSummary.of(student.id, enrollments, attempts),
+            summary=summary,
             courses=[CourseProgressItem.of(figures) for figures in courses],
             recent_activity=merge_days(days),
         )

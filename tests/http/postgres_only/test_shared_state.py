@@ -41,7 +41,6 @@ async def break_redis(api: object) -> None:
     container = api.container  # type: ignore[attr-defined]
     dead = RedisKeyValue(f"redis://127.0.0.1:{free_port()}/0", timeout=0.2)
     container.kv._redis = dead._redis
-    container.kv._hit = dead._hit
 
 
 async def test_redis_outage_in_production(make_api: MakeApiFn) -> None:
