@@ -158,8 +158,9 @@ class Seeder:
 
     async def user(self, email: str, password: str, full_name: str, role: Role) -> User:
         existing = await self.container.identity.users.get_by_email(email)
-        if existing is not None:
-            return existing
+        return existing or await self.new_user(email, password, full_name, role)
+
+    async def new_user(self, email: str, password: str, full_name: str, role: Role) -> User:
         user = await self.container.identity.provision(
             NewUser(email=email, full_name=full_name, password=password, role=role)
         )
@@ -266,7 +267,7 @@ async def _history(
         return  # made by an earlier run: nothing changes
     at = now - timedelta(days=rng.uniform(3, HISTORY_DAYS), minutes=rng.uniform(0, 600))
     seeder.clock.set(at)
-    student = await seeder.user(email, STUDENT_PASSWORD, f"Demo Student {number}", Role.STUDENT)
+    student = await seeder.new_user(email, STUDENT_PASSWORD, f"Demo Student {number}", Role.STUDENT)
     skill = rng.uniform(0.45, 0.98)
     diligence = rng.uniform(0.55, 0.97)  # the chance of going on to the next lesson
     for course, quiz, questions in rng.sample(courses, k=rng.randint(1, len(courses))):
