@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from typing import Any
 
-from saq import Queue, Worker
+from saq import Job, Queue, Worker
 
 from adapters.queue.retry import RetryPolicy
 from domain.shared.jobs import JobHandler, JobHandlers
 from domain.shared.ports import KeyValueUnavailable
 
 QUEUE_NAME = "lms"
+log = logging.getLogger("lms.worker")
 
 
 class SaqQueue:
@@ -30,7 +33,7 @@ class SaqQueue:
             retry_delay=self._retry.first_delay,
             retry_backoff=self._retry.max_delay,
             timeout=self._retry.timeout,
-            heartbeat=self._retry.timeout,
+            heartbeat=self._retry.heartbeat,
         )
 
     async def ping(self) -> None:
@@ -45,17 +48,43 @@ class SaqQueue:
     def worker(self, handlers: JobHandlers, *, concurrency: int = 10) -> Worker[Any]:
         """A SAQ worker running `handlers` on this queue."""
 
+        every = self._retry.heartbeat / 3
+
         def adapt(handler: JobHandler) -> Any:
             async def run(ctx: dict[str, Any], *, payload: dict[str, Any]) -> None:
-                await handler(payload)
+                beating = asyncio.create_task(_beat(ctx["job"], every))
+                try:
+                    await handler(payload)
+                finally:
+                    beating.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await beating  # no touch may land after the worker records the outcome
 
             return run
 
         functions = [(name, adapt(handler)) for name, handler in handlers.items()]
-        # A bounded dequeue wait lets the worker notice a stop request promptly.
-        worker: Worker[Any] = Worker(self.queue, functions=functions, concurrency=concurrency, dequeue_timeout=1.0)
+        # A bounded dequeue wait lets the worker notice a stop request promptly; the sweep interval
+        # is also the lock SAQ takes so that one worker sweeps at a time.
+        worker: Worker[Any] = Worker(
+            self.queue,
+            functions=functions,
+            concurrency=concurrency,
+            dequeue_timeout=1.0,
+            timers={"sweep": self._retry.sweep},
+        )
         worker.SIGNALS = []  # the owner stops it with stop_worker(), not SAQ's own signal handlers
         return worker
+
+
+async def _beat(job: Job, every: float) -> None:
+    """Touch the running job so that sweeps know its worker lives; a failed touch is retried on the
+    next beat (the job only risks being retried, which every handler tolerates)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await job.update()
+        except Exception:
+            log.warning("could not touch job %s; retrying on the next beat", job.id, exc_info=True)
 
 
 async def stop_worker(worker: Worker[Any], poll: float = 0.05) -> None:

@@ -84,3 +84,34 @@ def test_backoff_reaches_about_an_hour() -> None:
     assert 3000 <= total <= 4200
     assert policy.delay(1) == 5
     assert policy.delay(20) == policy.max_delay
+
+
+async def test_a_long_job_is_kept_alive_by_its_heartbeat_and_runs_once(redis_url: str) -> None:
+    """A job running past its heartbeat is touched while it runs, so a second worker's sweeps
+    (every second here) never take it back; only a job whose worker died is retried."""
+    await flush(redis_url)
+    policy = RetryPolicy(attempts=3, first_delay=0.05, max_delay=0.1, timeout=30, heartbeat=1, sweep=1)
+    started: list[dict[str, Any]] = []
+    done = asyncio.Event()
+
+    async def slow(payload: dict[str, Any]) -> None:
+        started.append(payload)
+        await asyncio.sleep(2.5)
+        done.set()
+
+    queue = SaqQueue(redis_url, retry=policy)
+    await queue.connect()
+    workers = [queue.worker({"slow": slow}), queue.worker({"slow": slow})]
+    tasks = [asyncio.create_task(w.start()) for w in workers]
+    try:
+        await queue.enqueue("slow", {"n": 1})
+        async with asyncio.timeout(10):
+            await done.wait()
+        await asyncio.sleep(1.2)  # one more sweep round: nothing is retried
+        assert started == [{"n": 1}]
+    finally:
+        for worker in workers:
+            await stop_worker(worker)
+        for task in tasks:
+            task.cancel()
+        await queue.close()
