@@ -8,16 +8,16 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from adapters.mail.console import ConsoleMailer
 from adapters.mail.file import FileMailer
 from adapters.mail.smtp import SmtpConfig, SmtpMailer
 from domain.shared.ports import EmailMessage
 from tests.support.servers import free_port
+from tests.support.smtp import SmtpSink
+from tests.support.smtp import smtp_sink as sink_server
 
 LINK = "http://localhost:3000/reset-password?token=" + "x" * 300
 MESSAGE = EmailMessage(to="zoë@example.com", subject="Reset your password", body=f"Hello Zoë,\n\n{LINK}\n\n123456\n")
@@ -33,23 +33,10 @@ def check_raw(raw: bytes) -> None:
     assert msg.get_content_charset() == "utf-8"
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope.original_content or envelope.content)
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp_sink() -> Iterator[tuple[Sink, int]]:
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
+def smtp_sink() -> Iterator[tuple[SmtpSink, int]]:
+    with sink_server() as sink:
+        yield sink, sink.port
 
 
 async def test_file_mailer_writes_one_eml_per_message(tmp_path: Path) -> None:
@@ -72,7 +59,7 @@ async def test_console_mailer_logs_the_full_message(caplog: pytest.LogCaptureFix
     assert LINK in logged
 
 
-async def test_smtp_mailer_delivers(smtp_sink: tuple[Sink, int]) -> None:
+async def test_smtp_mailer_delivers(smtp_sink: tuple[SmtpSink, int]) -> None:
     sink, port = smtp_sink
     mailer = SmtpMailer(SmtpConfig(host="127.0.0.1", port=port, starttls=False), "no-reply@lms.local")
     await mailer.send(MESSAGE)

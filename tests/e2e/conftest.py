@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +60,32 @@ def serving(env: dict[str, str], *extra: str) -> Iterator[str]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`lms worker`, once it says it has started."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lms.cli", "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode(errors="replace")
+    assert "worker started" in line, line + proc.stdout.read().decode(errors="replace")
+    threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep the pipe from filling
+    return proc
+
+
+@contextmanager
+def working(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    proc = start_worker(env)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 @pytest.fixture

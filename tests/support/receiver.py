@@ -1,8 +1,11 @@
 """A real HTTP server that receives webhooks, for delivery tests: it records every request and
-answers from a script (a status, a hang, a redirect), then 200."""
+answers from a script (a status, a hang, a redirect), then 200. A request whose sender went away
+during a hang is recorded as answered 0: the sender never saw an answer."""
 
 from __future__ import annotations
 
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -28,6 +31,7 @@ class Receiver:
     script: deque[Any] = field(default_factory=deque)
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    arrived: int = 0  # requests whose body has been read, answered or not yet
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -42,17 +46,22 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 with receiver.lock:
+                    receiver.arrived += 1
                     action = receiver.script.popleft() if receiver.script else 200
                 status = 200
                 headers: dict[str, str] = {}
                 if isinstance(action, tuple) and action[0] == "hang":
                     time.sleep(action[1])
+                    if _gone(self.connection):
+                        status = 0
                 elif isinstance(action, tuple) and action[0] == "redirect":
                     status, headers = 307, {"Location": action[1]}
                 else:
                     status = int(action)
                 with receiver.lock:
                     receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body, status))
+                if status == 0:
+                    return
                 try:
                     self.send_response(status)
                     for name, value in headers.items():
@@ -84,3 +93,14 @@ class Receiver:
 
         with self.lock:
             return [json.loads(r.body)["type"] for r in self.received]
+
+
+def _gone(connection: socket.socket) -> bool:
+    """Whether the peer has closed the connection (readable, and nothing left to read)."""
+    readable, _, _ = select.select([connection], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True

@@ -1,0 +1,169 @@
+"""Background work under faults, with real processes: a worker killed in the middle of its jobs,
+and a webhook receiver that is down for an hour. Each ends by counting what arrived: nothing lost,
+nothing doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import os
+import signal
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import redis
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from adapters.sql.models import CertificateRow, OutboxEventRow, WebhookDeliveryRow
+from tests.e2e.conftest import lms, lms_env, serving, start_worker, working
+from tests.support.databases import PostgresDatabases
+from tests.support.receiver import Receiver
+from tests.support.servers import RedisServer
+from tests.support.smtp import smtp_sink
+
+SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+PASSWORD = "password-1"
+MAILS = ("Welcome to LMS", "Verify your email address", "You are enrolled in Survives a worker crash")
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        time.sleep(0.01)
+
+
+async def _counts(database: str) -> dict[str, object]:
+    engine = create_async_engine(database)
+    try:
+        async with engine.connect() as conn:
+            deliveries = (await conn.execute(select(WebhookDeliveryRow.status, WebhookDeliveryRow.attempts))).all()
+            unrelayed = (
+                await conn.execute(
+                    select(func.count()).select_from(OutboxEventRow).where(OutboxEventRow.relayed_at.is_(None))
+                )
+            ).scalar_one()
+            certificates = (await conn.execute(select(func.count()).select_from(CertificateRow))).scalar_one()
+    finally:
+        await engine.dispose()
+    return {
+        "statuses": Counter(status for status, _ in deliveries),
+        "attempts": sorted(attempts for _, attempts in deliveries),
+        "unrelayed": unrelayed,
+        "certificates": certificates,
+    }
+
+
+def counts(database: str) -> dict[str, object]:
+    return asyncio.run(_counts(database))
+
+
+class Client:
+    def __init__(self, base: str) -> None:
+        self.http = httpx.Client(base_url=f"{base}/api/v1", timeout=30)
+
+    def login(self, email: str) -> dict[str, str]:
+        r = self.http.post("/auth/login", json={"email": email, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
+
+    def call(self, method: str, path: str, headers: dict[str, str], status: int, **body: object) -> dict[str, object]:
+        r = self.http.request(method, path, json=body or None, headers=headers)
+        assert r.status_code == status, r.text
+        return dict(r.json())
+
+    def published_course(self, admin: dict[str, str], title: str) -> tuple[str, str]:
+        course = self.call("POST", "/courses", admin, 201, title=title)
+        lesson = self.call(
+            "POST", f"/courses/{course['id']}/lessons", admin, 201, title="Only lesson", lesson_type="text"
+        )
+        self.call("POST", f"/courses/{course['id']}/publish", admin, 200)
+        return str(course["id"]), str(lesson["id"])
+
+
+def admin_of(client: Client, env: dict[str, str], email: str) -> dict[str, str]:
+    created = lms("users", "create-admin", "--email", email, "--password-stdin", env=env, stdin=PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    return client.login(email)
+
+
+def test_a_worker_killed_in_the_middle_of_its_jobs_leaves_each_done_exactly_once(
+    tmp_path: Path, postgres_databases: PostgresDatabases, own_redis: RedisServer
+) -> None:
+    database = asyncio.run(postgres_databases.create())
+    receiver = Receiver(script=deque([("hang", 6)])).start()
+    with smtp_sink() as sink:
+        env = lms_env(
+            tmp_path,
+            LMS_DATABASE_URL=database,
+            LMS_REDIS_URL=own_redis.url,
+            LMS_QUEUE_URL=own_redis.url,
+            LMS_WEBHOOK_URLS=receiver.url,
+            LMS_WEBHOOK_SECRET=SECRET,
+            LMS_EMAIL_BACKEND="smtp",
+            LMS_SMTP_HOST="127.0.0.1",
+            LMS_SMTP_PORT=str(sink.port),
+            LMS_SMTP_STARTTLS="false",
+        )
+        sink.hold()
+        kv = redis.Redis.from_url(own_redis.url)
+        try:
+            first = start_worker(env)
+            with serving(env) as base:
+                client = Client(base)
+                admin = admin_of(client, env, "worker-crash@example.com")
+                course_id, lesson_id = client.published_course(admin, "Survives a worker crash")
+                # The first webhook delivery (course.published) is now hanging at the receiver.
+                wait_for(lambda: receiver.arrived >= 1, what="the first delivery")
+                r = client.http.post(
+                    "/auth/register",
+                    json={"email": "student@example.com", "full_name": "Stu Dent", "password": PASSWORD},
+                )
+                assert r.status_code == 201, r.text
+                wait_for(lambda: sink.arrived >= 1, what="the verification email")  # held at DATA
+                student = client.login("student@example.com")
+                enrollment = client.call("POST", "/enrollments", student, 201, course_id=course_id)
+                client.call("POST", f"/enrollments/{enrollment['id']}/lessons/{lesson_id}/complete", student, 200)
+                # The certificate job takes its render lock, then WeasyPrint renders for about a second.
+                wait_for(lambda: bool(kv.keys("lms:certificate-render:*")), what="the certificate render")
+                os.kill(first.pid, signal.SIGKILL)
+                first.wait(timeout=10)
+                sink.release()  # the held messages' sender is gone: they are never accepted
+                with working(env):
+                    wait_for(lambda: len(sink.messages) >= len(MAILS), what="the emails, again")
+                    wait_for(lambda: len(list((tmp_path / "files" / "certificates").glob("*.pdf"))) == 1)
+                    wait_for(lambda: delivered_all(database, receiver), what="every delivery")
+                    time.sleep(2)  # more sweeps and relay rounds: nothing more may arrive
+        finally:
+            kv.close()
+            receiver.stop()
+        mails = Counter(
+            (str(m["To"]), str(m["Subject"]))
+            for m in (email.message_from_bytes(raw, policy=email.policy.default) for raw in sink.messages)
+        )
+        assert mails == Counter(("student@example.com", subject) for subject in MAILS)
+        assert sink.arrived > len(MAILS)  # copies held when the worker died were never accepted
+        pdfs = list((tmp_path / "files" / "certificates").glob("*.pdf"))
+        assert len(pdfs) == 1 and pdfs[0].read_bytes().startswith(b"%PDF")
+        answered = Counter(r.headers["webhook-id"] for r in receiver.answered(200))
+        assert set(answered.values()) == {1}  # each event answered once
+        assert set(answered) == receiver_ids(receiver)  # and every one that was sent
+        dropped = [json.loads(r.body)["type"] for r in receiver.answered(0)]
+        assert dropped == ["course.published"]  # the one the killed worker was sending
+        final = counts(database)
+        assert final["unrelayed"] == 0 and final["certificates"] == 1
+
+
+def delivered_all(database: str, receiver: Receiver) -> bool:
+    return counts(database)["statuses"] == Counter({"delivered": len(receiver_ids(receiver))})
+
+
+def receiver_ids(receiver: Receiver) -> set[str]:
+    return {r.headers["webhook-id"] for r in receiver.received}
