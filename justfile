@@ -15,7 +15,7 @@ migrate:
     uv run lms db upgrade
 
 # Install what the test suite needs from the system when it is missing: the servers it starts
-# (PostgreSQL, Redis) and the fonts certificates are rendered with.
+# (PostgreSQL, Redis), the fonts certificates are rendered with, and libfaketime.
 system-deps:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -26,6 +26,8 @@ system-deps:
     fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
     fc-list 2>/dev/null | grep -qi "DejaVu Sans" || missing+=(fonts-dejavu-core)
     ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || missing+=(libharfbuzz-subset0)
+    # A worker under libfaketime lives through simulated hours of webhook retries in seconds.
+    ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || missing+=(faketime)
     # Azurite (the Azure Blob emulator of the storage tests) comes from the npm registry.
     command -v npm >/dev/null || missing+=(npm)
     if [ ${#missing[@]} -gt 0 ]; then

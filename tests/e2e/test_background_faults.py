@@ -13,6 +13,7 @@ import signal
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,7 @@ from adapters.sql.models import CertificateRow, OutboxEventRow, WebhookDeliveryR
 from tests.e2e.conftest import lms, lms_env, serving, start_worker, working
 from tests.support.databases import PostgresDatabases
 from tests.support.receiver import Receiver
-from tests.support.servers import RedisServer
+from tests.support.servers import RedisServer, free_port
 from tests.support.smtp import smtp_sink
 
 SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
@@ -40,7 +41,15 @@ def wait_for(check: Callable[[], bool], timeout: float = 60.0, what: str = "") -
         time.sleep(0.01)
 
 
-async def _counts(database: str) -> dict[str, object]:
+@dataclass(frozen=True)
+class Counts:
+    statuses: Counter[str]  # of the webhook deliveries
+    attempts: list[int]  # of each delivery
+    unrelayed: int  # outbox events
+    certificates: int
+
+
+async def _counts(database: str) -> Counts:
     engine = create_async_engine(database)
     try:
         async with engine.connect() as conn:
@@ -53,15 +62,15 @@ async def _counts(database: str) -> dict[str, object]:
             certificates = (await conn.execute(select(func.count()).select_from(CertificateRow))).scalar_one()
     finally:
         await engine.dispose()
-    return {
-        "statuses": Counter(status for status, _ in deliveries),
-        "attempts": sorted(attempts for _, attempts in deliveries),
-        "unrelayed": unrelayed,
-        "certificates": certificates,
-    }
+    return Counts(
+        statuses=Counter(status for status, _ in deliveries),
+        attempts=sorted(attempts for _, attempts in deliveries),
+        unrelayed=unrelayed,
+        certificates=certificates,
+    )
 
 
-def counts(database: str) -> dict[str, object]:
+def counts(database: str) -> Counts:
     return asyncio.run(_counts(database))
 
 
@@ -158,12 +167,81 @@ def test_a_worker_killed_in_the_middle_of_its_jobs_leaves_each_done_exactly_once
         dropped = [json.loads(r.body)["type"] for r in receiver.answered(0)]
         assert dropped == ["course.published"]  # the one the killed worker was sending
         final = counts(database)
-        assert final["unrelayed"] == 0 and final["certificates"] == 1
+        assert final.unrelayed == 0 and final.certificates == 1
 
 
 def delivered_all(database: str, receiver: Receiver) -> bool:
-    return counts(database)["statuses"] == Counter({"delivered": len(receiver_ids(receiver))})
+    return counts(database).statuses == Counter({"delivered": len(receiver_ids(receiver))})
 
 
 def receiver_ids(receiver: Receiver) -> set[str]:
     return {r.headers["webhook-id"] for r in receiver.received}
+
+
+def faked_clock(env: dict[str, str], offset_file: Path) -> dict[str, str]:
+    """`env` for a process whose wall clock runs `offset_file`'s offset ahead (libfaketime, read
+    on every call); its monotonic clock, which timeouts use, stays real."""
+    libraries = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+    if not libraries:
+        raise AssertionError("libfaketime is missing: install it with `apt-get install faketime` (just system-deps)")
+    offset_file.write_text("+0\n")
+    return env | {
+        "LD_PRELOAD": str(libraries[0]),
+        "FAKETIME_TIMESTAMP_FILE": str(offset_file),
+        "FAKETIME_NO_CACHE": "1",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
+
+
+def test_a_receiver_down_for_an_hour_gets_every_event_once_afterwards(
+    tmp_path: Path, postgres_databases: PostgresDatabases, own_redis: RedisServer
+) -> None:
+    """The receiver refuses connections for a simulated hour: attempts 1 to 4 fail on the §9.3
+    schedule (now, 5 s, 5 min, 30 min), nothing is attempted in the rest of the hour, and once it
+    is back the fifth attempt (2 h later) delivers each event exactly once."""
+    database = asyncio.run(postgres_databases.create())
+    port = free_port()  # nothing listens here until the hour is over
+    env = lms_env(
+        tmp_path,
+        LMS_DATABASE_URL=database,
+        LMS_REDIS_URL=own_redis.url,
+        LMS_QUEUE_URL=own_redis.url,
+        LMS_WEBHOOK_URLS=f"http://127.0.0.1:{port}/hooks",
+        LMS_WEBHOOK_SECRET=SECRET,
+    )
+    offset_file = tmp_path / "clock-offset"
+    offset = 0.0
+
+    def advance(seconds: float) -> None:
+        nonlocal offset
+        offset += seconds
+        offset_file.write_text(f"+{int(offset)}\n")
+
+    def attempted(times: int) -> Callable[[], bool]:
+        return lambda: set(counts(database).attempts) == {times}
+
+    receiver: Receiver | None = None
+    with serving(env) as base, working(faked_clock(env, offset_file)):
+        client = Client(base)
+        admin = admin_of(client, env, "hour-down@example.com")
+        courses = {client.published_course(admin, f"Down for an hour {n}")[0] for n in range(3)}
+        wait_for(lambda: len(counts(database).attempts) == 3 and attempted(1)(), what="the first attempts")
+        for attempts, delay in enumerate((5, 5 * 60, 30 * 60), start=2):
+            advance(delay * 1.1 + 1)  # past the delay and its 10 % jitter
+            wait_for(attempted(attempts), what=f"attempt {attempts}")
+        fourth = offset
+        advance(60 * 60 - offset)  # the rest of the hour: the fifth attempt is due two hours after the fourth
+        time.sleep(2.5)  # relay rounds in which nothing is due
+        assert attempted(4)() and counts(database).statuses == Counter({"pending": 3})
+        receiver = Receiver().start(port)
+        try:
+            advance(fourth + 2 * 60 * 60 * 1.1 + 1 - offset)
+            wait_for(lambda: counts(database).statuses == Counter({"delivered": 3}), what="the deliveries")
+            time.sleep(2.5)  # more relay rounds: nothing more may arrive
+        finally:
+            receiver.stop()
+    assert attempted(5)() and counts(database).unrelayed == 0
+    ids = Counter(r.headers["webhook-id"] for r in receiver.answered(200))
+    assert len(ids) == 3 and set(ids.values()) == {1}
+    assert len(receiver.received) == 3
+    assert {json.loads(r.body)["data"]["course_id"] for r in receiver.received} == courses
