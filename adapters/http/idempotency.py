@@ -11,6 +11,13 @@ different request is `422`; a retry while the first is still running is `409`; a
 Responses that say nothing about the request itself are not stored, so a retry runs again: server
 errors, `401` (no valid credentials yet), `408` and `429`. If the key-value store cannot be reached
 the request is refused with `503` rather than risk running twice.
+
+A running request holds its key on a short lease that it renews while it runs, so a retry after the
+process died runs again within `LEASE_SECONDS`. A process that dies after its change committed but
+before its response was stored leaves the change without a stored answer: the retry then runs
+again and meets what the first did. Routes whose effect is unique by nature (enroll, submit) answer
+it with their conflict; routes that create a new resource name it with `stable_id`, derived from the
+caller and the key, so the retry finds the resource the first one made instead of making another.
 """
 
 from __future__ import annotations
@@ -20,7 +27,10 @@ import hashlib
 import json
 import logging
 import re
+import asyncio
+import contextlib
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import IO
@@ -37,8 +47,12 @@ REPLAYED = (b"idempotency-replayed", b"true")
 METHODS = frozenset({"POST", "PUT", "PATCH"})
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 KEEP_SECONDS = 24 * 3600
-# How long a request holds its key before a retry may run it again (the process may have died).
-LEASE_SECONDS = 300
+# How long a request holds its key unless it renews it (every third of that while it runs): a retry
+# after the process died runs again this long after the last renewal.
+LEASE_SECONDS = 6.0
+RETRY_AFTER = (b"retry-after", b"2")
+STABLE_ID = "idempotency_stable_id"
+_NAMESPACE = uuid.UUID("0b9f6c1e-5d1f-4f43-9a55-2f1c2d7f3a61")
 NOT_STORED = frozenset({401, 408, 429})
 # Headers replayed with a stored response; the edge, rate-limit and request-id headers are the retry's own.
 REPLAYED_HEADERS = frozenset({b"content-type", b"location", b"etag", b"link", b"content-disposition"})
@@ -55,6 +69,13 @@ def covered(method: str, path: str) -> bool:
     if method not in METHODS or not path.startswith("/api/v1/"):
         return False
     return not path.startswith("/api/v1/auth/") or path == "/api/v1/auth/register"
+
+
+def stable_id(scope: Scope) -> uuid.UUID | None:
+    """The id a resource created by this request takes: the same for every retry with the same
+    caller and key, and None without a key."""
+    found = scope.get("state", {}).get(STABLE_ID)
+    return found if isinstance(found, uuid.UUID) else None
 
 
 def key_of(raw: bytes) -> str | None:
@@ -108,6 +129,7 @@ class IdempotencyMiddleware:
                 await self.app(scope, _replay(spool, receive, complete=False), send)
                 return
             record = f"idem:{await caller_of(scope, self.claims_of)}:{hashlib.sha256(key.encode()).hexdigest()}"
+            scope.setdefault("state", {})[STABLE_ID] = uuid.uuid5(_NAMESPACE, record)
             try:
                 body = _replay(spool, receive, complete=True)
                 await self._answer(scope, send, body, record=record, fingerprint=fingerprint)
@@ -145,7 +167,7 @@ class IdempotencyMiddleware:
                 return
             # Expired between the two calls: take it now (or answer as the one that did).
             if not await self.store.set_if_absent(record, running.dump(), LEASE_SECONDS):
-                await send_problem(send, 409, IN_PROGRESS)
+                await send_problem(send, 409, IN_PROGRESS, [RETRY_AFTER])
                 return
         start: Message | None = None
         chunks: list[bytes] = []
@@ -158,9 +180,13 @@ class IdempotencyMiddleware:
                 chunks.append(message.get("body", b""))
             await send(message)
 
+        renewing = asyncio.create_task(self._renew(record, running))
         try:
             await self.app(scope, body, capture)
         finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing  # a renewal must not land on top of the stored response
             status = int(start["status"]) if start is not None else 500
             if status >= 500 or status in NOT_STORED:
                 await self._forget(record)
@@ -175,6 +201,14 @@ class IdempotencyMiddleware:
                 done = Stored(fingerprint, status=status, headers=headers, body=sent)
                 await self.store.set(record, done.dump(), KEEP_SECONDS)
 
+    async def _renew(self, record: str, running: Stored) -> None:
+        while True:
+            await asyncio.sleep(LEASE_SECONDS / 3)
+            try:
+                await self.store.set(record, running.dump(), LEASE_SECONDS)
+            except KeyValueUnavailable:
+                log.warning("could not renew idempotency key %s; trying again", record)
+
     async def _forget(self, record: str) -> None:
         try:
             await self.store.delete(record)
@@ -186,7 +220,7 @@ class IdempotencyMiddleware:
             await send_problem(send, 422, REUSED)
             return
         if stored.status is None:
-            await send_problem(send, 409, IN_PROGRESS)
+            await send_problem(send, 409, IN_PROGRESS, [RETRY_AFTER])
             return
         body = base64.b64decode(stored.body)
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]

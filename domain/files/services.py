@@ -62,9 +62,17 @@ class FileService:
     allowed_extensions: frozenset[str] = frozenset({"mp4", "avi", "mov", "pdf", "doc", "docx", "jpg", "jpeg", "png"})
     url_expire_seconds: int = 900
 
-    async def upload(self, actor: User, upload: Upload) -> StoredFile:
+    async def upload(self, actor: User, upload: Upload, *, file_id: UUID | None = None) -> StoredFile:
         """The checks in API §7.10's order (empty, size, folder, extension); the object is stored
-        under a name the server makes, then the record is written. A failure leaves neither."""
+        under a name the server makes, then the record is written. A failure leaves neither.
+
+        `file_id` names the new file when the caller asks for one that is stable across retries of
+        the same request: if the file exists already (an earlier run committed) it is the answer,
+        and nothing more is stored."""
+        if file_id is not None and (done := await self.files.get(file_id)) is not None:
+            if done.uploader_id != actor.id:
+                raise Forbidden(NOT_AUTHORIZED_ACCESS)
+            return done
         if upload.size == 0:
             raise InvalidInput(EMPTY)
         if upload.too_large:
@@ -75,7 +83,7 @@ class FileService:
         name = stored_name(extension)
         mime_type = upload.content_type or "application/octet-stream"
         record = StoredFile(
-            id=new_id(),
+            id=file_id or new_id(),
             uploader_id=actor.id,
             filename=name,
             original_filename=original_name(upload.filename),

@@ -4,7 +4,10 @@ callers kept apart, and one row (one object, one event) however often a client r
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import func, select
@@ -134,6 +137,28 @@ async def test_an_upload_is_stored_once(api: Api) -> None:
     assert first.status_code == 201, first.text
     assert (again.status_code, again.json()) == (201, first.json())
     assert await count(api, FileRow, uploader_id=student.user["id"]) == 1
+
+
+async def test_an_upload_whose_answer_was_lost_is_found_again_by_its_retry(api: Api) -> None:
+    """The process died after the upload committed and before its response was stored: the retry
+    runs again, and the file's id (stable for the caller and key) leads it to the file already
+    made, with no second row or object."""
+    student = await api.register()
+    headers = {**student.headers, "Idempotency-Key": "upload-lost"}
+    files = {"file": ("notes.pdf", b"%PDF-1.4 lost answer", "application/pdf")}
+    first = await api.client.post("/api/v1/files/upload", files=files, headers=headers)
+    assert first.status_code == 201, first.text
+    record = f"idem:user:{student.user['id']}:{hashlib.sha256(b'upload-lost').hexdigest()}"
+    await api.container.kv.delete(record)  # as if it had never been stored
+    again = await api.client.post("/api/v1/files/upload", files=files, headers=headers)
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert "idempotency-replayed" not in again.headers  # it ran again, and met the first one's file
+    assert await count(api, FileRow, uploader_id=student.user["id"]) == 1
+    assert objects(api.container.settings.storage_url) == 1
+
+
+def objects(storage_url: str) -> int:
+    return sum(1 for f in Path(urlparse(storage_url).path).rglob("*") if f.is_file())
 
 
 async def test_register_is_scoped_by_client_address(api: Api) -> None:

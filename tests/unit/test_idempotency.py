@@ -4,9 +4,11 @@ server errors that release the key, large and multipart bodies, an unreachable s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
+from adapters.http import idempotency
 from adapters.http.idempotency import IdempotencyMiddleware
 from adapters.kv.memory import MemoryKeyValue
 from domain.shared.ports import KeyValueUnavailable
@@ -155,3 +157,37 @@ async def test_an_unreachable_store_refuses_rather_than_risk_a_double() -> None:
     status, _, body = await call(middleware(app, store=DownStore()), b"{}")
     assert (status, app.calls) == (503, 0)
     assert b"cannot be checked" in body
+
+
+async def test_a_running_request_renews_its_lease_and_a_dead_ones_lapses(monkeypatch: Any) -> None:
+    """The key is leased for a short time and renewed while the request runs, so a retry meets 409
+    (with Retry-After) for as long as the first lives, and runs once the lease of one that died
+    has lapsed."""
+    monkeypatch.setattr(idempotency, "LEASE_SECONDS", 0.15)
+    app = App()
+    app.gate = asyncio.Event()
+    store = MemoryKeyValue()
+    mw = middleware(app, store)
+    first = asyncio.create_task(call(mw, b'{"a": 1}'))
+    await asyncio.sleep(0.5)  # three leases' time
+    status, headers, _ = await call(mw, b'{"a": 1}')
+    assert (status, headers[b"retry-after"]) == (409, b"2")
+    app.gate.set()
+    assert (await first)[0] == 201
+    # A process that stopped (its request hangs, nothing renews the lease): the retry runs anew.
+    hung, retried = App(), App()
+    hung.gate = asyncio.Event()
+
+    async def dead(*_: Any) -> None:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(IdempotencyMiddleware, "_renew", dead)
+    stuck = asyncio.create_task(call(middleware(hung, store), b'{"b": 1}', scope(b"k-2")))
+    await asyncio.sleep(0.05)
+    assert (await call(middleware(retried, store), b'{"b": 1}', scope(b"k-2")))[0] == 409
+    await asyncio.sleep(0.2)
+    assert (await call(middleware(retried, store), b'{"b": 1}', scope(b"k-2")))[0] == 201
+    assert (hung.calls, retried.calls) == (1, 1)
+    stuck.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await stuck

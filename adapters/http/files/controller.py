@@ -16,6 +16,7 @@ from litestar.response import Redirect, Stream
 
 from adapters.http.bodies import response_of
 from adapters.http.files.uploads import receive_upload
+from adapters.http.idempotency import stable_id
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_response
 from adapters.http.security import BEARER, UuidPath, authenticated, files_of, parse_uuid
@@ -69,7 +70,7 @@ class FilesController(Controller):
         service = files_of(request)
         form = await receive_upload(request, service.max_mb * 1024 * 1024)
         try:
-            record = await service.upload(principal.user, form.upload())
+            record = await service.upload(principal.user, form.upload(), file_id=stable_id(request.scope))
         finally:
             form.close()
         return FileResponse.of(record)
