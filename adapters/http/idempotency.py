@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import IO
 
@@ -71,10 +71,11 @@ def covered(method: str, path: str) -> bool:
     return not path.startswith("/api/v1/auth/") or path == "/api/v1/auth/register"
 
 
-def stable_id(scope: Scope) -> uuid.UUID | None:
+def stable_id(scope: Mapping[str, object]) -> uuid.UUID | None:
     """The id a resource created by this request takes: the same for every retry with the same
     caller and key, and None without a key."""
-    found = scope.get("state", {}).get(STABLE_ID)
+    state = scope.get("state")
+    found = state.get(STABLE_ID) if isinstance(state, dict) else None
     return found if isinstance(found, uuid.UUID) else None
 
 

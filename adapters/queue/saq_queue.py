@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from saq import Job, Queue, Worker
+from saq.types import PartialTimersDict
 
 from adapters.queue.retry import RetryPolicy
 from domain.shared.jobs import JobHandler, JobHandlers
@@ -70,7 +71,7 @@ class SaqQueue:
             functions=functions,
             concurrency=concurrency,
             dequeue_timeout=1.0,
-            timers={"sweep": self._retry.sweep},
+            timers=PartialTimersDict(sweep=self._retry.sweep),
         )
         worker.SIGNALS = []  # the owner stops it with stop_worker(), not SAQ's own signal handlers
         return worker
