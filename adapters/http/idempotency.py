@@ -22,13 +22,13 @@ caller and the key, so the retry finds the resource the first one made instead o
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import logging
 import re
-import asyncio
-import contextlib
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Mapping

@@ -71,7 +71,8 @@ class SaqQueue:
             functions=functions,
             concurrency=concurrency,
             dequeue_timeout=1.0,
-            timers=PartialTimersDict(sweep=self._retry.sweep),
+            # SAQ's defaults but the sweep (its partial dict still types every key as required).
+            timers=PartialTimersDict(schedule=1, worker_info=10, abort=1, sweep=self._retry.sweep),
         )
         worker.SIGNALS = []  # the owner stops it with stop_worker(), not SAQ's own signal handlers
         return worker
