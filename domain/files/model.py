@@ -74,8 +74,10 @@ def check_extension(extension: str, allowed: frozenset[str]) -> None:
         raise InvalidInput(f"File extension '.{extension}' is not allowed")
 
 
-def stored_name(extension: str) -> str:
-    return f"{uuid.uuid4().hex}.{extension}"
+def stored_name(extension: str, file_id: uuid.UUID | None = None) -> str:
+    """A fresh random name, or the one a file of a stable id always gets (so that a retry writes
+    over the object of a run that died before recording it, instead of leaving it behind)."""
+    return f"{(file_id or uuid.uuid4()).hex}.{extension}"
 
 
 def classify(mime_type: str, extension: str) -> FileType:

@@ -68,7 +68,8 @@ class FileService:
 
         `file_id` names the new file when the caller asks for one that is stable across retries of
         the same request: if the file exists already (an earlier run committed) it is the answer,
-        and nothing more is stored."""
+        and nothing more is stored. Its object's name comes from the id too, so a run that died
+        between storing the object and recording it leaves nothing behind once retried."""
         if file_id is not None and (done := await self.files.get(file_id)) is not None:
             if done.uploader_id != actor.id:
                 raise Forbidden(NOT_AUTHORIZED_ACCESS)
@@ -80,7 +81,7 @@ class FileService:
         folder = clean_folder(upload.folder)
         extension = extension_of(upload.filename)
         check_extension(extension, self.allowed_extensions)
-        name = stored_name(extension)
+        name = stored_name(extension, file_id)
         mime_type = upload.content_type or "application/octet-stream"
         record = StoredFile(
             id=file_id or new_id(),
@@ -99,7 +100,10 @@ class FileService:
         try:
             await self.files.add(record)
         except BaseException:
-            await self.storage.delete(record.storage_key)  # no orphan object without its record
+            # No orphan object without its record; but a stable id's object may be a record's
+            # already (a retry that raced the first run and lost), and then it stays.
+            if file_id is None or await self.files.get(file_id) is None:
+                await self.storage.delete(record.storage_key)
             raise
         return record
 

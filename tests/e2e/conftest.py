@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.servers import PostgresServer, RedisServer, free_port, wait_until_up
 
 SECRET = "e2e-secret-key-that-is-long-enough-0123456789"
+PASSWORD = "password-1"
 
 
 def lms_env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -41,18 +45,32 @@ def lms(
     )  # fmt: skip
 
 
-@contextmanager
-def serving(env: dict[str, str], *extra: str) -> Iterator[str]:
-    port = free_port()
+def start_api(env: dict[str, str], *extra: str, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """`lms run`, once it answers its health check; its base URL."""
+    port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lms.cli", "run", "--port", str(port), *extra],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # one process group with its granian workers, for `crash`
     )
     base = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{base}/api/v1/health", proc)
+    return proc, base
+
+
+def crash(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL to the server and its workers at once, as a machine losing power: nothing is
+    flushed, no request finishes."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
+@contextmanager
+def serving(env: dict[str, str], *extra: str) -> Iterator[str]:
+    proc, base = start_api(env, *extra)
     try:
-        wait_until_up(f"{base}/api/v1/health", proc)
         yield base
     finally:
         proc.terminate()
@@ -86,6 +104,52 @@ def working(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        time.sleep(0.01)
+
+
+class Client:
+    def __init__(self, base: str) -> None:
+        self.http = httpx.Client(base_url=f"{base}/api/v1", timeout=30)
+
+    def login(self, email: str) -> dict[str, str]:
+        r = self.http.post("/auth/login", json={"email": email, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
+
+    def student(self, email: str) -> dict[str, str]:
+        """Registers, then signs in."""
+        body = {"email": email, "full_name": "Stu Dent", "password": PASSWORD}
+        r = self.http.post("/auth/register", json=body)
+        assert r.status_code == 201, r.text
+        return self.login(email)
+
+    def call(self, method: str, path: str, headers: dict[str, str], status: int, **body: object) -> dict[str, object]:
+        r = self.http.request(method, path, json=body or None, headers=headers)
+        assert r.status_code == status, r.text
+        return dict(r.json())
+
+    def published_course(self, admin: dict[str, str], title: str, *, publish: bool = True) -> tuple[str, str]:
+        """A course with one text lesson (published unless asked not to); its id and the lesson's."""
+        course = self.call("POST", "/courses", admin, 201, title=title)
+        lesson = self.call(
+            "POST", f"/courses/{course['id']}/lessons", admin, 201, title="Only lesson", lesson_type="text"
+        )
+        if publish:
+            self.call("POST", f"/courses/{course['id']}/publish", admin, 200)
+        return str(course["id"]), str(lesson["id"])
+
+
+def admin_of(client: Client, env: dict[str, str], email: str) -> dict[str, str]:
+    created = lms("users", "create-admin", "--email", email, "--password-stdin", env=env, stdin=PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    return client.login(email)
 
 
 @pytest.fixture

@@ -229,6 +229,15 @@ class RedisServer:
             self.process.wait(timeout=10)
             self.process = None
 
+    def freeze(self) -> None:
+        """SIGSTOP: connections stay open and nothing is answered, as on a stalled host; `thaw` undoes it."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def resume(self) -> None:
         arguments = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         self.process = subprocess.Popen(
