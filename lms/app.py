@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.http.analytics.controller import AnalyticsController
 from adapters.http.assessment.attempts_controller import AttemptsController
 from adapters.http.assessment.quizzes_controller import QuizzesController
+from adapters.http.bodies import LmsRequest
 from adapters.http.catalog.courses_controller import CoursesController
 from adapters.http.catalog.lessons_controller import LessonsController
 from adapters.http.credentials.controller import CertificatesController
@@ -34,7 +35,7 @@ from adapters.http.identity.users_controller import UsersController
 from adapters.http.integrations.controller import WebhookDeliveriesController
 from adapters.http.learning.controller import EnrollmentsController
 from adapters.http.metrics import EdgeMiddleware, Metrics, metrics_app
-from adapters.http.openapi import complete_body_schemas, document_idempotency, document_upload
+from adapters.http.openapi import complete_body_schemas, document_idempotency, document_links, document_upload
 from adapters.http.pagination import page_params
 from adapters.http.problems import exception_handlers
 from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
@@ -187,6 +188,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     origins = list(settings.cors_origins)
     app = Litestar(
+        request_class=LmsRequest,
         route_handlers=[banner, health, ready, metrics_route, api, *([docs] if settings.docs_enabled else [])],
         dependencies={
             "identity": Provide(lambda: container.identity, sync_to_thread=False),
@@ -233,4 +235,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     complete_body_schemas(app)
     document_upload(app, "/api/v1/files/upload")
     document_idempotency(app)
+    document_links(app)
     return app

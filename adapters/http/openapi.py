@@ -10,6 +10,7 @@ from litestar.enums import ParamType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     Example,
+    Link,
     OpenAPIFormat,
     OpenAPIHeader,
     OpenAPIMediaType,
@@ -229,6 +230,12 @@ _REPLAYED = OpenAPIHeader(
 )
 
 
+_RETRY_AFTER = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.INTEGER),
+    description="Seconds to wait before retrying, when the request with this Idempotency-Key is still running",
+)
+
+
 def document_idempotency(app: Litestar) -> None:
     """The `Idempotency-Key` header, its 409 and 422 answers and the replay header, on every
     operation the idempotency middleware covers."""
@@ -246,7 +253,64 @@ def document_idempotency(app: Litestar) -> None:
             for status, text in answers.items():
                 if status not in responses:
                     responses[status] = OpenAPIResponse(description=text, content={"application/problem+json": problem})
+            conflict = responses["409"]
+            if isinstance(conflict, OpenAPIResponse):
+                conflict.headers = {**(conflict.headers or {}), "Retry-After": _RETRY_AFTER}
             for status, response in responses.items():
                 if status.startswith("2") and isinstance(response, OpenAPIResponse):
                     response.headers = {**(response.headers or {}), "Idempotency-Replayed": _REPLAYED}
             operation.responses = responses
+
+
+# OpenAPI links (§4.8.20): how the id a create answers with names the resource in later calls, for
+# generated clients and for stateful testing. Each source operation lists the operations it leads
+# to, with the path parameters they take from its response or its own request.
+_ID = "$response.body#/id"
+_COURSE = {"course_id": "$request.path.course_id"}
+_QUIZ = {**_COURSE, "quiz_id": "$request.path.quiz_id"}
+_OF_COURSE = (
+    "get_course", "update_course", "delete_course", "publish_course", "create_lesson", "list_course_lessons",
+    "create_quiz", "list_course_quizzes", "list_course_enrollments", "get_course_enrollment_stats",
+    "get_course_analytics",
+)  # fmt: skip
+LINKS: dict[str, tuple[tuple[str, dict[str, str]], ...]] = {
+    "create_course": tuple((target, {"course_id": _ID}) for target in _OF_COURSE),
+    "create_lesson": tuple((t, {"lesson_id": _ID}) for t in ("get_lesson", "update_lesson", "delete_lesson")),
+    "create_quiz": (
+        *((t, {**_COURSE, "quiz_id": _ID}) for t in ("get_quiz", "update_quiz", "delete_quiz", "publish_quiz")),
+        *((t, {**_COURSE, "quiz_id": _ID}) for t in ("create_question", "list_quiz_questions_for_managers")),
+        *((t, {"quiz_id": _ID}) for t in ("start_attempt", "get_quiz_to_take", "list_my_attempts")),
+    ),
+    "create_question": tuple((t, {**_QUIZ, "question_id": _ID}) for t in ("update_question", "delete_question")),
+    "enroll": tuple(
+        (t, {"enrollment_id": _ID}) for t in ("get_enrollment", "review_enrollment", "generate_certificate")
+    ),
+    "start_attempt": tuple(
+        (t, {"quiz_id": "$request.path.quiz_id", "attempt_id": _ID}) for t in ("get_attempt", "submit_attempt")
+    ),
+    "upload_file": tuple((t, {"file_id": _ID}) for t in ("get_file", "download_file", "delete_file")),
+    "create_user": tuple((t, {"user_id": _ID}) for t in ("get_user", "update_user")),
+    "generate_certificate": tuple(
+        (t, {"certificate_id": _ID}) for t in ("get_certificate", "download_certificate", "revoke_certificate")
+    ),
+}
+
+
+def document_links(app: Litestar) -> None:
+    """`links` on the success answers of the create operations in `LINKS`."""
+    if app.openapi_config is None or app.openapi_schema.paths is None:
+        return
+    operations = {
+        operation.operation_id: operation
+        for item in app.openapi_schema.paths.values()
+        for method in ("get", "post", "put", "patch", "delete")
+        if (operation := getattr(item, method)) is not None
+    }
+    for source, targets in LINKS.items():
+        for status, response in (operations[source].responses or {}).items():
+            if status.startswith("2") and isinstance(response, OpenAPIResponse):
+                response.links = {
+                    target: Link(operation_id=target, parameters=dict(parameters))
+                    for target, parameters in targets
+                    if target in operations  # (a route left out by configuration)
+                }
