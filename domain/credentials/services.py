@@ -73,8 +73,10 @@ def _event(kind: str, certificate: Certificate, moment_name: str, moment: dateti
 
 
 RENDER_CERTIFICATE = "render_certificate"
-# How long one rendering may hold a certificate's render lock (rendering takes about 0.2 s).
-RENDER_LOCK_SECONDS = 30.0
+# How long one rendering may hold a certificate's render lock (rendering takes about 0.2 s, a
+# process's first about 1 s). A renderer that died frees it this long after it took it; one that
+# overran it would at worst render alongside another, both writing the same object.
+RENDER_LOCK_SECONDS = 10.0
 
 
 def pdf_key(certificate_id: UUID) -> str:

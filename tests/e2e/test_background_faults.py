@@ -28,7 +28,12 @@ from tests.support.servers import RedisServer, free_port
 from tests.support.smtp import smtp_sink
 
 SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-MAILS = ("Welcome to LMS", "Verify your email address", "You are enrolled in Survives a worker crash")
+MAILS = (
+    "Welcome to LMS",
+    "Verify your email address",
+    "You are enrolled in Survives a worker crash",
+    "You completed Survives a worker crash",
+)
 
 
 @dataclass(frozen=True)

@@ -65,12 +65,19 @@ BUSINESS_RULE_ANSWERS = {
 
 def test_no_input_breaks_the_api(fuzz_target: tuple[Any, dict[str, str]]) -> None:
     app, headers = fuzz_target
-    schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
+    schema = without_nul(schemathesis.openapi.from_asgi("/schema/openapi.json", app))
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 39
     for operation in operations:
         key = (operation.method.upper(), operation.path)
         fuzz(operation, None if key in ANONYMOUS else headers, every_check=key not in BUSINESS_RULE_ANSWERS)
+
+
+def without_nul(schema: Any) -> Any:
+    """No U+0000 in generated text: the API refuses it in every body with 422 (PostgreSQL cannot
+    store it), which the document's plain `string` cannot say; tests/http/test_bodies.py covers it."""
+    schema.config.generation.update(allow_x00=False)
+    return schema
 
 
 _keys = itertools.count()
