@@ -19,10 +19,41 @@ QUEUE_NAME = "lms"
 log = logging.getLogger("lms.worker")
 
 
+# Which jobs of the active list a sweep looks at (KEYS: the sweep lock, the active list; ARGV: the
+# lock's seconds). SAQ's own picks every job there, and sweeps one whose status is not `active`:
+# but a job a worker has just moved to the list is still `queued` until that worker marks it
+# active, so a sweep at that moment would run it twice. Here a job that is not active is swept
+# only when the previous sweep saw it in the list already (it is left over, not being started).
+_SWEEP_CANDIDATES = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return {} end
+redis.call('SET', KEYS[1], 1, 'EX', ARGV[1])
+local seen_key = KEYS[1] .. ':not-active'
+local seen = {}
+for _, id in ipairs(redis.call('SMEMBERS', seen_key)) do seen[id] = true end
+redis.call('DEL', seen_key)
+local picked = {}
+for _, id in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+  local raw = redis.call('GET', id)
+  local status = raw and cjson.decode(raw)['status']
+  if not raw or status == 'active' or status == 'aborting' or seen[id] then
+    table.insert(picked, {id, raw})
+  else
+    redis.call('SADD', seen_key, id)
+  end
+end
+redis.call('EXPIRE', seen_key, ARGV[1] * 10)
+return picked
+"""
+
+
 class _RedisQueue(RedisQueue):
-    """SAQ's Redis queue, but a sweep waits 1 s (not 5 s) for each stuck job's worker to
-    acknowledge its abort: the sweep handles stuck jobs one after another, and a dead worker never
-    answers, so a crash that left ten jobs running would otherwise hold their retries 50 s."""
+    """SAQ's Redis queue with a sweep that never takes back a job a worker is just starting (see
+    `_SWEEP_CANDIDATES`), and that waits 1 s (not 5 s) for each stuck job's worker to acknowledge
+    its abort: stuck jobs are handled one after another, and a dead worker never answers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cleanup_script = self.redis.register_script(_SWEEP_CANDIDATES)
 
     async def sweep(self, lock: int = 60, abort: float = 1.0) -> list[str]:
         return await super().sweep(lock, abort)

@@ -115,3 +115,22 @@ async def test_a_long_job_is_kept_alive_by_its_heartbeat_and_runs_once(redis_url
         for task in tasks:
             task.cancel()
         await queue.close()
+
+
+async def test_a_sweep_leaves_a_job_that_a_worker_is_just_starting(redis_url: str) -> None:
+    """A worker moves a job to the active list, then marks it active: a sweep in between must not
+    take it back (it would run twice); a job left there not active is swept by the next sweep."""
+    await flush(redis_url)
+    queue = SaqQueue(redis_url, retry=FAST_RETRY)
+    await queue.connect()
+    saq: Any = queue.queue
+    try:
+        await queue.enqueue("record", {"n": 1})
+        (job_id,) = await saq.redis.lrange(saq._queued, 0, -1)
+        await saq.redis.lmove(saq._queued, saq._active, "RIGHT", "LEFT")  # a worker mid-dequeue
+        assert await saq.sweep(lock=1) == []
+        await saq.redis.delete(saq._sweep)  # the next round
+        assert await saq.sweep(lock=1) == [job_id.decode()]  # left over: swept, and retried
+        assert await saq.redis.lrange(saq._active, 0, -1) == []
+    finally:
+        await queue.close()
