@@ -23,7 +23,7 @@ from adapters.http.analytics.controller import AnalyticsController
 from adapters.http.assessment.attempts_controller import AttemptsController
 from adapters.http.assessment.quizzes_controller import QuizzesController
 from adapters.http.bodies import LmsRequest
-from adapters.http.catalog.courses_controller import CoursesController
+from adapters.http.catalog.courses_controller import CoursesController, public_cache_key
 from adapters.http.catalog.lessons_controller import LessonsController
 from adapters.http.credentials.controller import CertificatesController
 from adapters.http.edge import add_edge_headers
@@ -43,6 +43,7 @@ from adapters.http.routing import HeadMiddleware, answer_options_with_every_meth
 from adapters.http.security import provide_principal
 from adapters.http.system import banner, docs, health, readiness_of, ready
 from adapters.http.telemetry import TracingMiddleware
+from adapters.kv.redis_store import RedisCache
 from adapters.sql import migrate
 from domain.identity.model import TokenType
 from lms.bootstrap import Container, build_container
@@ -156,9 +157,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         DefineMiddleware(edge, metrics=metrics, trusted_hosts=settings.trusted_hosts),
     ]
     if settings.rate_limit_enabled:
-        middleware.append(
-            DefineMiddleware(limiter, store=container.kv, rules=_rules(settings), claims_of=bearer_claims)
-        )
+        # On Redis an anonymous catalog read counts and reads its cache entry in one round trip.
+        counted = container.cache.counted_get if isinstance(container.cache, RedisCache) else None
+        limits = {"rules": _rules(settings), "claims_of": bearer_claims, "cache_key_of": public_cache_key}
+        middleware.append(DefineMiddleware(limiter, store=container.kv, counted_get=counted, **limits))
     idempotency: Any = IdempotencyMiddleware
     largest_body = max(MAX_JSON_BODY, settings.max_upload_mb * 1024 * 1024 + 1024 * 1024)
     middleware.append(DefineMiddleware(idempotency, store=container.kv, claims_of=bearer_claims, max_body=largest_body))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from adapters.http.asgi import App as ASGIApp
 from adapters.http.asgi import Message, Receive, Scope, Send
 from adapters.http.problems import send_problem
 from domain.identity.services import RevocationCheck, TokenBlacklist
-from domain.shared.ports import KeyValueStore, KeyValueUnavailable
+from domain.shared.ports import Cached, KeyValueStore, KeyValueUnavailable, WindowHit
 
 log = logging.getLogger("lms.ratelimit")
 
@@ -43,6 +43,18 @@ class Rules:
 # The verified, unexpired claims of a Bearer access token, or None.
 BearerClaims = Callable[[str], Awaitable[dict[str, Any] | None]]
 PRECHECK = "revocation_precheck"  # scope state: the blacklist answer read with the count
+# The cache entry (namespace, key) an anonymous request will read, known from its path and query.
+CacheKeyOf = Callable[[Scope], tuple[str, str] | None]
+# A window hit and a cache read in one round trip: (counter key, window, namespace, key).
+CountedGet = Callable[[str, float, str, str], Awaitable[tuple[WindowHit, Cached]]]
+PREFETCHED = "cache_prefetched"  # scope state: (namespace, key, Cached) read with the count
+
+
+def prefetched(scope: Mapping[str, object], namespace: str, key: str) -> Cached | None:
+    """The cache read made with this request's count, when it was of this entry."""
+    state = scope.get("state")
+    found = state.get(PREFETCHED) if isinstance(state, dict) else None
+    return found[2] if isinstance(found, tuple) and found[:2] == (namespace, key) else None
 
 
 def _normal(path: str) -> str:
@@ -79,11 +91,26 @@ async def caller_of(scope: Scope, claims_of: BearerClaims | None) -> str:
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, store: KeyValueStore, rules: Rules, claims_of: BearerClaims) -> None:
+    """`cache_key_of` and `counted_get`, when given, let an anonymous read that the cache answers
+    count and read in one round trip: the entry read travels with the count, and the route's
+    `read_through` finds it in the scope."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: KeyValueStore,
+        rules: Rules,
+        claims_of: BearerClaims,
+        *,
+        cache_key_of: CacheKeyOf | None = None,
+        counted_get: CountedGet | None = None,
+    ) -> None:
         self.app = app
         self.store = store
         self.rules = rules
         self.claims_of = claims_of
+        self.cache_key_of = cache_key_of if counted_get is not None else None
+        self.counted_get = counted_get
 
     async def _claims(self, scope: Scope) -> dict[str, Any] | None:
         token = _bearer(scope)
@@ -104,8 +131,15 @@ class RateLimitMiddleware:
             key = f"rl:{rule.name}:{await caller_of(scope, None)}"
         # A Bearer request's revocation entries are read in the same round trip as its count.
         revocation = TokenBlacklist.keys(claims["jti"], claims.get("sid")) if claims is not None else []
+        entry = self.cache_key_of(scope) if self.cache_key_of is not None and claims is None else None
         try:
-            hit, found = await self.store.hit_and_count(key, rule.seconds, *revocation)
+            if entry is not None:
+                assert self.counted_get is not None
+                hit, cached = await self.counted_get(key, rule.seconds, *entry)
+                scope.setdefault("state", {})[PREFETCHED] = (*entry, cached)
+                found = 0
+            else:
+                hit, found = await self.store.hit_and_count(key, rule.seconds, *revocation)
         except KeyValueUnavailable:
             log.warning("rate-limit store unreachable; letting %s through unlimited", scope["path"])
             await self.app(scope, receive, send)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -16,6 +16,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter
 
+from adapters.http.ratelimit import prefetched
 from domain.shared.errors import PreconditionFailed
 from domain.shared.ports import Cache
 
@@ -139,17 +140,20 @@ async def read_through(
     key: str | None,
     ttl: float,
     load: Callable[[], Awaitable[tuple[Representation, bool]]],
+    *,
+    scope: Mapping[str, object] | None = None,
 ) -> Representation:
     """The cached representation, or `load()`'s, stored when it says it may be shared.
 
     The cache's stamp is taken before loading, so a write that commits meanwhile (and
     invalidates the namespace) makes the fill a no-op instead of storing what it replaced.
-    A `ttl` of 0, or no key, reads around the cache.
+    A `ttl` of 0, or no key, reads around the cache. The read the rate limiter made with the
+    request's count (in `scope`), when it was of this entry, serves instead of a second one.
     """
     if ttl <= 0 or key is None:
         representation, _ = await load()
         return representation
-    cached = await cache.get(namespace, key)
+    cached = (prefetched(scope, namespace, key) if scope is not None else None) or await cache.get(namespace, key)
     if cached.value is not None:
         return Representation.unpack(cached.value)
     representation, shareable = await load()

@@ -89,21 +89,17 @@ class RedisKeyValue:
         await self._redis.aclose()
 
 
-# Entries live under their namespace's current generation; invalidating bumps the generation, so
-# every older entry becomes unreachable at once (and expires on its own). Keys share a hash tag
-# per namespace, so a cluster keeps a namespace's keys in one slot.
-_CACHE_GET = """
-local generation = redis.call('GET', KEYS[1]) or '0'
-local value = redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])
-if value then return {generation, value} end
-return {generation}
-"""
+# An entry is stored with the namespace generation it was filled at (`<generation>:<value>`);
+# invalidating bumps the generation, so every older entry reads as a miss at once (and is written
+# over or expires on its own). A read is two plain GETs in one pipeline, so it can share a round
+# trip with other commands (a script in a pipeline costs redis-py a second one). Keys share a hash
+# tag per namespace, so a cluster keeps a namespace's keys in one slot.
 # Store only if the namespace is still at the generation the reader saw before loading.
 _CACHE_PUT = """
 local generation = redis.call('GET', KEYS[1]) or '0'
 if generation ~= ARGV[1] then return 0 end
-redis.call('SET', ARGV[2] .. generation .. ':' .. ARGV[3], ARGV[4], 'PX', ARGV[5])
-redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('SET', KEYS[2], generation .. ':' .. ARGV[2], 'PX', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1
 """
 # Generations outlive every entry by far, so one that expires comes back as 0 with no entry left.
@@ -117,33 +113,51 @@ class RedisCache:
     """The cache port on Redis, shared by every API process. Reads and fills fail soft (a miss);
     invalidation raises KeyValueUnavailable so the writer knows."""
 
-    def __init__(self, url: str, *, prefix: str = "lms:cache:", timeout: float = 1.0) -> None:
+    def __init__(
+        self, url: str, *, prefix: str = "lms:cache:", counter_prefix: str = "lms:", timeout: float = 1.0
+    ) -> None:
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
         )
         self._prefix = prefix
-        self._get = self._redis.register_script(_CACHE_GET)
+        self._counter_prefix = counter_prefix  # RedisKeyValue's, whose window counts `counted_get` shares
         self._put = self._redis.register_script(_CACHE_PUT)
 
     def _generation_key(self, namespace: str) -> str:
         return f"{self._prefix}{{{namespace}}}:generation"
 
-    def _entry_prefix(self, namespace: str) -> str:
-        return f"{self._prefix}{{{namespace}}}:g"
+    def _entry_key(self, namespace: str, key: str) -> str:
+        return f"{self._prefix}{{{namespace}}}:e:{key}"
 
     async def get(self, namespace: str, key: str) -> Cached:
         try:
-            reply = await self._get(keys=[self._generation_key(namespace)], args=[self._entry_prefix(namespace), key])
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(self._generation_key(namespace))
+                pipe.get(self._entry_key(namespace, key))
+                generation, entry = await pipe.execute()
         except (RedisError, OSError) as exc:
             log.warning("cache read failed: %s", type(exc).__name__)
             return Cached(None, None)
-        return Cached(bytes(reply[1]) if len(reply) > 1 else None, int(reply[0]))
+        return _cached(generation, entry)
+
+    async def counted_get(self, counter: str, window: float, namespace: str, key: str) -> tuple[WindowHit, Cached]:
+        """A rate-limit window hit (as `RedisKeyValue.hit`, on its key `counter`) and a cache
+        read, in one round trip; KeyValueUnavailable when Redis cannot be reached."""
+        counted = self._counter_prefix + counter
+        async with _guard(), self._redis.pipeline(transaction=False) as pipe:
+            pipe.incr(counted)
+            pipe.pexpire(counted, max(1, int(window * 1000)), nx=True)
+            pipe.pttl(counted)
+            pipe.get(self._generation_key(namespace))
+            pipe.get(self._entry_key(namespace, key))
+            count, _, ttl_ms, generation, entry = await pipe.execute()
+        return WindowHit(count=int(count), reset_after=max(int(ttl_ms), 0) / 1000), _cached(generation, entry)
 
     async def put(self, namespace: str, key: str, value: bytes, *, stamp: int, ttl: float) -> bool:
         ttl_ms = max(1, int(min(ttl, _MAX_ENTRY_TTL) * 1000))
-        args: list[bytes | str | int] = [str(stamp), self._entry_prefix(namespace), key, value, ttl_ms, _GENERATION_TTL]
+        keys = [self._generation_key(namespace), self._entry_key(namespace, key)]
         try:
-            return bool(await self._put(keys=[self._generation_key(namespace)], args=args))
+            return bool(await self._put(keys=keys, args=[str(stamp), value, ttl_ms, _GENERATION_TTL]))
         except (RedisError, OSError) as exc:
             log.warning("cache fill failed: %s", type(exc).__name__)
             return False
@@ -159,3 +173,14 @@ class RedisCache:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def _cached(generation: bytes | None, entry: bytes | None) -> Cached:
+    """The read of an entry stored as `<generation>:<value>`: a miss unless it was filled at the
+    namespace's current generation."""
+    current = int(generation or 0)
+    if entry is not None:
+        filled, _, value = bytes(entry).partition(b":")
+        if filled.isdigit() and int(filled) == current:
+            return Cached(value, current)
+    return Cached(None, current)

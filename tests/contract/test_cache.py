@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.kv.memory import MemoryCache
-from adapters.kv.redis_store import RedisCache
+from adapters.kv.redis_store import RedisCache, RedisKeyValue
 from domain.shared.ports import Cache, KeyValueUnavailable
 from tests.support.servers import flush, free_port
 
@@ -91,3 +91,24 @@ async def test_redis_down_reads_as_a_miss_and_invalidation_raises() -> None:
             await cache.invalidate("ns")
     finally:
         await cache.close()
+
+
+async def test_a_counted_read_counts_with_the_key_value_store_and_reads_like_get(redis_url: str) -> None:
+    """Redis only: the rate limiter's window hit and a cache read in one round trip. The count is
+    the key-value store's own (the same key, the same window), the read the same as `get`."""
+    await flush(redis_url)
+    cache, kv = RedisCache(redis_url), RedisKeyValue(redis_url)
+    try:
+        assert (await kv.hit("rl:global:ip:10.0.0.9", 60)).count == 1
+        hit, cached = await cache.counted_get("rl:global:ip:10.0.0.9", 60, "courses", "public:/a")
+        assert (hit.count, cached.value) == (2, None) and 0 < hit.reset_after <= 60
+        assert cached.stamp is not None
+        assert await cache.put("courses", "public:/a", b"entry:with:colons", stamp=cached.stamp, ttl=30)
+        _, cached = await cache.counted_get("rl:global:ip:10.0.0.9", 60, "courses", "public:/a")
+        assert cached.value == b"entry:with:colons" and cached == await cache.get("courses", "public:/a")
+        await cache.invalidate("courses")
+        _, cached = await cache.counted_get("rl:global:ip:10.0.0.9", 60, "courses", "public:/a")
+        assert cached.value is None and (await kv.hit("rl:global:ip:10.0.0.9", 60)).count == 5
+    finally:
+        await cache.close()
+        await kv.close()

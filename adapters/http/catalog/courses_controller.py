@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
+from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
+from adapters.http.asgi import Scope
 from adapters.http.bodies import changes_of, input_of
 from adapters.http.catalog.schemas import (
     CourseCreate,
@@ -72,6 +75,32 @@ def list_key(request: Request[Any, Any, Any]) -> str | None:
     return query_key(request.scope, LIST_PARAMETERS, f"{PUBLIC}:")
 
 
+_COURSE_PATH = re.compile(r"/api/v1/courses/([0-9A-Fa-f-]{32,36})(/lessons)?/?")
+
+
+def public_cache_key(scope: Scope) -> tuple[str, str] | None:
+    """The cache entry an anonymous GET reads, from its path and query alone (the rate limiter
+    reads it with the count): the catalog list, a course, a course's lessons. It must name exactly
+    what the handlers below pass to `read_through`."""
+    if scope["method"] not in ("GET", "HEAD"):
+        return None
+    path = scope["path"]
+    if path in ("/api/v1/courses", "/api/v1/courses/"):
+        key = query_key(scope, LIST_PARAMETERS, f"{PUBLIC}:")
+        return (COURSE_LIST, key) if key is not None else None
+    match = _COURSE_PATH.fullmatch(path)
+    if match is None:
+        return None
+    try:
+        cid = UUID(match.group(1))
+    except ValueError:
+        return None
+    if match.group(2) is None:
+        return course_key(cid), PUBLIC
+    key = query_key(scope, LIST_PARAMETERS, f"{PUBLIC}:")
+    return (lessons_key(cid), key) if key is not None else None
+
+
 class CoursesController(Controller):
     path = "/courses"
     tags = ["courses"]
@@ -122,7 +151,9 @@ class CoursesController(Controller):
 
         if rules.is_public(scope):
             return respond(
-                await read_through(catalog.cache, COURSE_LIST, list_key(request), catalog.cache_ttl, load),
+                await read_through(
+                    catalog.cache, COURSE_LIST, list_key(request), catalog.cache_ttl, load, scope=request.scope
+                ),
                 if_none_match=if_none_match,
             )
         representation, _ = await load()
@@ -181,7 +212,7 @@ class CoursesController(Controller):
             return Representation.of(CourseResponse.of(course)), course.is_published
 
         return respond(
-            await read_through(catalog.cache, course_key(cid), PUBLIC, catalog.cache_ttl, load),
+            await read_through(catalog.cache, course_key(cid), PUBLIC, catalog.cache_ttl, load, scope=request.scope),
             if_none_match=if_none_match,
         )
 
@@ -288,7 +319,9 @@ class CoursesController(Controller):
             return representation, course.is_published
 
         return respond(
-            await read_through(catalog.cache, lessons_key(cid), list_key(request), catalog.cache_ttl, load),
+            await read_through(
+                catalog.cache, lessons_key(cid), list_key(request), catalog.cache_ttl, load, scope=request.scope
+            ),
             if_none_match=if_none_match,
         )
 
