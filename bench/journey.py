@@ -63,6 +63,12 @@ def main() -> None:
         for name, (_, path) in each.items():
             sets = [{"token": t, "paths": [path]} for t in learners.tokens]
             rows.append((name, k6(name, api, "", sets=sets, **run), k6(name, raw, "", sets=sets, **run)))
+        # Anonymous catalog reads the cache answers: one Redis round trip on each side.
+        for name, path in (
+            ("GET /courses/{id} (anonymous, cached)", f"/api/v1/courses/{learners.course_id}"),
+            ("GET /courses (anonymous, cached)", "/api/v1/courses"),
+        ):
+            rows.append((name, k6(name, api, path, **run), k6(name, raw, path, **run)))
         name = "PUT …/lessons/{id}/progress"
         rows.append(
             (

@@ -13,6 +13,9 @@ audience), count the request and read the blacklist entries in one Redis pipelin
 - `PUT …/enrollments/{e}/lessons/{l}/progress`: one transaction: the enrollment locked, the
   lesson, the stored progress, an insert or update, the totals, the enrollment update.
 - `GET /api/v1/analytics/my-progress`: one aggregate statement.
+- `GET /api/v1/courses/{id}` and `GET /api/v1/courses`, anonymous: the count and the cached entry
+  in one pipeline (`INCR`, `PEXPIRE NX`, `PTTL`, the namespace generation, the entry), the query
+  and a `SET` only on a miss.
 - `POST /api/v1/auth/login` (the auth rule, no Bearer: the count alone, one script call): the
   user by email, argon2id verification
   with the API's parameters, the refresh-session insert, two tokens.
@@ -241,9 +244,62 @@ async def lessons(request: Request[Any, Any, Any], course_id: uuid.UUID) -> Resp
     return Response(body, media_type="application/json")
 
 
+async def _counted_entry(request: Request[Any, Any, Any], namespace: str) -> tuple[bytes, bytes | None]:
+    """The anonymous rate-limit count and a cache read in one round trip: (generation, entry)."""
+    client = request.client.host if request.client else "unknown"
+    counter = f"lms:rl:global:ip:{client}"
+    async with STATE.redis.pipeline(transaction=False) as pipe:
+        pipe.incr(counter)
+        pipe.pexpire(counter, 60_000, nx=True)
+        pipe.pttl(counter)
+        pipe.get(f"lms:cache:raw-gen:{{{namespace}}}")
+        pipe.get(f"lms:cache:raw:{{{namespace}}}")
+        count, _, _, generation, entry = await pipe.execute()
+    if int(count) > 1_000_000_000:
+        raise HTTPException(status_code=429)
+    generation = generation or b"0"
+    if entry is not None and entry.partition(b":")[0] == generation:
+        return generation, entry.partition(b":")[2]
+    return generation, None
+
+
+async def _fill(namespace: str, generation: bytes, body: bytes) -> None:
+    await STATE.redis.set(f"lms:cache:raw:{{{namespace}}}", generation + b":" + body, ex=120)
+
+
+@get("/api/v1/courses/{course_id:uuid}")
+async def course(request: Request[Any, Any, Any], course_id: uuid.UUID) -> Response[bytes]:
+    namespace = f"course:{course_id}"
+    generation, entry = await _counted_entry(request, namespace)
+    if entry is None:
+        async with STATE.pool.acquire() as conn:
+            row = await conn.fetchrow("SELECT * FROM courses WHERE id = $1 AND is_published", course_id)
+        if row is None:
+            raise HTTPException(status_code=404)
+        entry = json.dumps(_plain(row)).encode()
+        await _fill(namespace, generation, entry)
+    return Response(entry, media_type="application/json")
+
+
+@get("/api/v1/courses")
+async def courses(request: Request[Any, Any, Any]) -> Response[bytes]:
+    namespace = "courses"
+    generation, entry = await _counted_entry(request, namespace)
+    if entry is None:
+        async with STATE.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT *, count(*) OVER () AS _total FROM courses WHERE is_published"
+                " ORDER BY created_at DESC, id DESC LIMIT 20 OFFSET 0"
+            )
+        total = rows[0]["_total"] if rows else 0
+        entry = json.dumps({"items": [_plain(r) for r in rows], "total": total, "page": 1, "page_size": 20}).encode()
+        await _fill(namespace, generation, entry)
+    return Response(entry, media_type="application/json")
+
+
 def _plain(row: asyncpg.Record) -> dict[str, Any]:
     def value(v: Any) -> Any:
-        return str(v) if isinstance(v, uuid.UUID) else _iso(v) if isinstance(v, datetime) else v
+        return str(v) if isinstance(v, (uuid.UUID, Decimal)) else _iso(v) if isinstance(v, datetime) else v
 
     return {k: value(v) for k, v in dict(row).items() if k != "_total"}
 
@@ -373,7 +429,7 @@ async def login(request: Request[Any, Any, Any], data: dict[str, Any]) -> dict[s
 
 def create_app() -> Litestar:
     return Litestar(
-        route_handlers=[health, me, my_courses, lessons, report_progress, my_progress, login],
+        route_handlers=[health, me, my_courses, lessons, course, courses, report_progress, my_progress, login],
         on_startup=[startup],
         on_shutdown=[shutdown],
         openapi_config=None,

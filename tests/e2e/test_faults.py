@@ -51,12 +51,13 @@ class Load:
                     ("courses", lambda: client.get("/api/v1/courses")),
                     *([("login", lambda: client.post("/api/v1/auth/login", json=login))] if n % 5 == 0 else []),
                 ):
+                    sent = time.monotonic()  # a request is placed by when it left, not when it was answered
                     try:
                         r = send()
                         problem = r.headers.get("content-type", "").startswith("application/problem+json")
-                        self.outcomes.append(Outcome(time.monotonic(), what, r.status_code, problem))
+                        self.outcomes.append(Outcome(sent, what, r.status_code, problem))
                     except httpx.HTTPError:
-                        self.outcomes.append(Outcome(time.monotonic(), what, 0, False))
+                        self.outcomes.append(Outcome(sent, what, 0, False))
                 time.sleep(0.02)
 
     def between(self, start: float, end: float) -> list[Outcome]:
