@@ -145,6 +145,20 @@ class Client:
             self.call("POST", f"/courses/{course['id']}/publish", admin, 200)
         return str(course["id"]), str(lesson["id"])
 
+    def quiz_course(self, owner: dict[str, str], student: dict[str, str], title: str) -> tuple[str, str, str]:
+        """A published course whose one lesson has a published one-question quiz (true/false,
+        "true"), with `student` enrolled: the course's, quiz's and question's ids."""
+        course_id, lesson_id = self.published_course(owner, title, publish=False)
+        quiz = self.call("POST", f"/courses/{course_id}/quizzes", owner, 201, lesson_id=lesson_id, title="Check")
+        question = self.call(
+            "POST", f"/courses/{course_id}/quizzes/{quiz['id']}/questions", owner, 201,
+            question_text="HTTP is stateless", question_type="true_false", correct_answer="true",
+        )  # fmt: skip
+        self.call("POST", f"/courses/{course_id}/quizzes/{quiz['id']}/publish", owner, 200)
+        self.call("POST", f"/courses/{course_id}/publish", owner, 200)
+        self.call("POST", "/enrollments", student, 201, course_id=course_id)
+        return course_id, str(quiz["id"]), str(question["id"])
+
 
 def admin_of(client: Client, env: dict[str, str], email: str) -> dict[str, str]:
     created = lms("users", "create-admin", "--email", email, "--password-stdin", env=env, stdin=PASSWORD + "\n")

@@ -96,20 +96,12 @@ class Round:
 
 def prepare(client: Client, admin: dict[str, str], student: dict[str, str], key: str) -> Round:
     to_enroll, _ = client.published_course(admin, f"Enroll {key}")
-    quizzed, lesson_id = client.published_course(admin, f"Quiz {key}", publish=False)
-    quiz = client.call("POST", f"/courses/{quizzed}/quizzes", admin, 201, lesson_id=lesson_id, title="Check")
-    question = client.call(
-        "POST", f"/courses/{quizzed}/quizzes/{quiz['id']}/questions", admin, 201,
-        question_text="HTTP is stateless", question_type="true_false", correct_answer="true",
-    )  # fmt: skip
-    client.call("POST", f"/courses/{quizzed}/quizzes/{quiz['id']}/publish", admin, 200)
-    client.call("POST", f"/courses/{quizzed}/publish", admin, 200)
-    client.call("POST", "/enrollments", student, 201, course_id=quizzed)
-    attempt = client.call("POST", f"/quizzes/{quiz['id']}/attempts", student, 201)
-    answers = {"answers": [{"question_id": question["id"], "answer_text": "true"}]}
+    _, quiz_id, question_id = client.quiz_course(admin, student, f"Quiz {key}")
+    attempt = client.call("POST", f"/quizzes/{quiz_id}/attempts", student, 201)
+    answers = {"answers": [{"question_id": question_id, "answer_text": "true"}]}
     return Round(
         enroll=("/enrollments", {"course_id": to_enroll}),
-        submit=(f"/quizzes/{quiz['id']}/attempts/{attempt['id']}/submit", answers),
+        submit=(f"/quizzes/{quiz_id}/attempts/{attempt['id']}/submit", answers),
         upload=f"%PDF-1.4 {key}".encode(),
         key=key,
     )

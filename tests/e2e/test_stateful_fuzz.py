@@ -69,15 +69,7 @@ def tokens(env: dict[str, str], base: str) -> dict[str, dict[str, str]]:
     client.call("POST", "/users", admin, 201, **body, role="instructor")
     teacher = client.login("stateful-teacher@example.com")
     student = client.student("stateful-student@example.com")
-    course_id, lesson_id = client.published_course(teacher, "Stateful start", publish=False)
-    quiz = client.call("POST", f"/courses/{course_id}/quizzes", teacher, 201, lesson_id=lesson_id, title="Start")
-    client.call(
-        "POST", f"/courses/{course_id}/quizzes/{quiz['id']}/questions", teacher, 201,
-        question_text="HTTP is stateless", question_type="true_false", correct_answer="true",
-    )  # fmt: skip
-    client.call("POST", f"/courses/{course_id}/quizzes/{quiz['id']}/publish", teacher, 200)
-    client.call("POST", f"/courses/{course_id}/publish", teacher, 200)
-    client.call("POST", "/enrollments", student, 201, course_id=course_id)
+    client.quiz_course(teacher, student, "Stateful start")
     return {"admin": admin, "instructor": teacher, "student": student}
 
 
