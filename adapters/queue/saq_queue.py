@@ -120,8 +120,8 @@ class SaqQueue:
 
 
 async def _beat(job: Job, every: float) -> None:
-    """Touch the running job so that sweeps know its worker lives; a failed touch is retried on the
-    next beat (the job only risks being retried, which every handler tolerates)."""
+    """Touch the running job so that sweeps know its worker lives. A failed touch is tried again on
+    the next beat; only touches missed for a whole heartbeat would let a sweep run the job again."""
     while True:
         await asyncio.sleep(every)
         try:
