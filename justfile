@@ -73,3 +73,7 @@ bench-growth *ARGS:
 # Autogenerate a migration from the models (review it before committing).
 revision MESSAGE:
     uv run python -c 'import sys; from adapters.sql.migrate import new_revision; new_revision(sys.argv[1])' "{{MESSAGE}}"
+
+# Where a request's time goes: the API and the raw baseline in process, with a profile per route.
+bench-profile *ARGS:
+    uv run python -m bench.profile {{ARGS}}

@@ -8,6 +8,7 @@ All three servers are granian with the same number of workers; the API and the b
 PostgreSQL and one Redis, with rate limits on (limits that never refuse). Each virtual user is
 one enrolled student with its own token. Every endpoint is driven on its own, then the whole
 journey (`bench/journey.js`: me, my courses, lessons, a progress report, my progress figures).
+Health is compared with the ceiling; the uncached course with both servers' catalog cache off.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def main() -> None:
         api = servers.serve_api(opts.workers)
         raw = servers.serve_app("bench.raw:create_app", opts.workers, probe="/health")
         hello = servers.serve_app("bench.hello:create_app", opts.workers)
+        # The catalog cache off on both sides: the uncached read's query on every request.
+        api_uncached = servers.serve_api(opts.workers, LMS_CACHE_TTL_SECONDS="0")
+        raw_uncached = servers.serve_app("bench.raw:create_app", opts.workers, "/health", LMS_CACHE_TTL_SECONDS="0")
         learners = seed_learners(api, admin_headers(api))
         # A student's own password, for the login rows.
         login = json.dumps({"email": "learner0@example.com", "password": PASSWORD})
@@ -60,6 +64,8 @@ def main() -> None:
         report = json.dumps({"status": "in_progress", "time_spent_seconds": 30, "last_position_seconds": 12})
         rows: list[tuple[str, Result, Result]] = []
         ceiling = k6("hello-world ceiling", hello, "/", **run)
+        # Health goes through the whole middleware stack and touches nothing: its baseline is the ceiling.
+        rows.append(("GET /health (baseline: the ceiling)", k6("health", api, "/api/v1/health", **run), ceiling))
         for name, (_, path) in each.items():
             sets = [{"token": t, "paths": [path]} for t in learners.tokens]
             rows.append((name, k6(name, api, "", sets=sets, **run), k6(name, raw, "", sets=sets, **run)))
@@ -69,6 +75,8 @@ def main() -> None:
             ("GET /courses (anonymous, cached)", "/api/v1/courses"),
         ):
             rows.append((name, k6(name, api, path, **run), k6(name, raw, path, **run)))
+        name, path = "GET /courses/{id} (anonymous, uncached)", f"/api/v1/courses/{learners.course_id}"
+        rows.append((name, k6(name, api_uncached, path, **run), k6(name, raw_uncached, path, **run)))
         name = "PUT …/lessons/{id}/progress"
         rows.append(
             (

@@ -15,7 +15,8 @@ audience), count the request and read the blacklist entries in one Redis pipelin
 - `GET /api/v1/analytics/my-progress`: one aggregate statement.
 - `GET /api/v1/courses/{id}` and `GET /api/v1/courses`, anonymous: the count and the cached entry
   in one pipeline (`INCR`, `PEXPIRE NX`, `PTTL`, the namespace generation, the entry), the query
-  and a `SET` only on a miss.
+  and a `SET` only on a miss. With `LMS_CACHE_TTL_SECONDS=0` (the API's cache off), the count
+  alone and then the query, every time.
 - `POST /api/v1/auth/login` (the auth rule, no Bearer: the count alone, one script call): the
   user by email, argon2id verification
   with the API's parameters, the refresh-session insert, two tokens.
@@ -42,6 +43,7 @@ from litestar import Litestar, Request, Response, get, post, put
 from litestar.exceptions import HTTPException
 
 SECRET = os.environ.get("LMS_SECRET_KEY", "")
+CACHING = os.environ.get("LMS_CACHE_TTL_SECONDS") != "0"
 ISSUER, AUDIENCE = "lms", "lms-api"
 HASHER = PasswordHasher(memory_cost=19_456, time_cost=2, parallelism=1)
 HIT = """
@@ -252,11 +254,15 @@ async def _counted_entry(request: Request[Any, Any, Any], namespace: str) -> tup
         pipe.incr(counter)
         pipe.pexpire(counter, 60_000, nx=True)
         pipe.pttl(counter)
-        pipe.get(f"lms:cache:raw-gen:{{{namespace}}}")
-        pipe.get(f"lms:cache:raw:{{{namespace}}}")
-        count, _, _, generation, entry = await pipe.execute()
+        if CACHING:
+            pipe.get(f"lms:cache:raw-gen:{{{namespace}}}")
+            pipe.get(f"lms:cache:raw:{{{namespace}}}")
+        count, _, _, *cached = await pipe.execute()
     if int(count) > 1_000_000_000:
         raise HTTPException(status_code=429)
+    if not cached:
+        return b"0", None
+    generation, entry = cached
     generation = generation or b"0"
     if entry is not None and entry.partition(b":")[0] == generation:
         return generation, entry.partition(b":")[2]
@@ -264,7 +270,8 @@ async def _counted_entry(request: Request[Any, Any, Any], namespace: str) -> tup
 
 
 async def _fill(namespace: str, generation: bytes, body: bytes) -> None:
-    await STATE.redis.set(f"lms:cache:raw:{{{namespace}}}", generation + b":" + body, ex=120)
+    if CACHING:
+        await STATE.redis.set(f"lms:cache:raw:{{{namespace}}}", generation + b":" + body, ex=120)
 
 
 @get("/api/v1/courses/{course_id:uuid}")

@@ -254,11 +254,11 @@ class Stack:
         self.procs.append(serve(args, {**self.env, **overrides}, f"http://127.0.0.1:{port}/api/v1/health"))
         return f"http://127.0.0.1:{port}"
 
-    def serve_app(self, factory: str, workers: int, probe: str = "/") -> str:
+    def serve_app(self, factory: str, workers: int, probe: str = "/", **overrides: str) -> str:
         """Another ASGI app (`module:create_app`) on granian, served like the API."""
         port = free_port()
         args = [*GRANIAN, "--workers", str(workers), "--port", str(port), factory]
-        self.procs.append(serve(args, self.env, f"http://127.0.0.1:{port}{probe}"))
+        self.procs.append(serve(args, {**self.env, **overrides}, f"http://127.0.0.1:{port}{probe}"))
         return f"http://127.0.0.1:{port}"
 
 

@@ -39,6 +39,7 @@ from adapters.http.openapi import complete_body_schemas, document_idempotency, d
 from adapters.http.pagination import page_params
 from adapters.http.problems import exception_handlers
 from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
+from adapters.http.representation import PrefetchedAnswerMiddleware
 from adapters.http.routing import HeadMiddleware, answer_options_with_every_method
 from adapters.http.security import provide_principal
 from adapters.http.system import banner, docs, health, readiness_of, ready
@@ -156,9 +157,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     middleware: list[Any] = [
         DefineMiddleware(edge, metrics=metrics, trusted_hosts=settings.trusted_hosts),
     ]
+    # On Redis an anonymous catalog read counts and reads its cache entry in one round trip, and
+    # a read found cached is answered before its handler runs.
+    prefetching = (
+        settings.rate_limit_enabled and isinstance(container.cache, RedisCache) and settings.cache_ttl_seconds > 0
+    )
     if settings.rate_limit_enabled:
-        # On Redis an anonymous catalog read counts and reads its cache entry in one round trip.
-        counted = container.cache.counted_get if isinstance(container.cache, RedisCache) else None
+        counted = container.cache.counted_get if prefetching and isinstance(container.cache, RedisCache) else None
         limits = {"rules": _rules(settings), "claims_of": bearer_claims, "cache_key_of": public_cache_key}
         middleware.append(DefineMiddleware(limiter, store=container.kv, counted_get=counted, **limits))
     idempotency: Any = IdempotencyMiddleware
@@ -166,6 +171,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     middleware.append(DefineMiddleware(idempotency, store=container.kv, claims_of=bearer_claims, max_body=largest_body))
     if settings.response_envelope:
         middleware.append(DefineMiddleware(envelope))
+    if prefetching:
+        answer: Any = PrefetchedAnswerMiddleware  # innermost
+        middleware.append(DefineMiddleware(answer))
     if tracing:
         middleware.insert(0, DefineMiddleware(cast(Any, TracingMiddleware)))
 

@@ -28,6 +28,7 @@ from adapters.sql.files_repository import SqlFileRepository
 from adapters.sql.identity_repositories import SqlUserLookup
 from adapters.sql.integrations import SqlDeliveryStore
 from adapters.sql.learning_repositories import SqlLearningReader
+from adapters.sql.prepared import PreparedReads
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from adapters.storage.obstore_storage import ObstoreStorage
 from adapters.webhooks.sender import HttpxWebhookSender
@@ -57,6 +58,7 @@ log = logging.getLogger("lms")
 class Container:
     settings: Settings
     engine: AsyncEngine
+    reads: PreparedReads
     sessions: async_sessionmaker[AsyncSession]
     kv: KeyValueStore
     kv_fallback: KeyValueStore | None
@@ -93,6 +95,7 @@ class Container:
                     await close()
                 except Exception:  # closing must not mask the reason we are closing
                     log.warning("error while closing %s", type(closer).__name__, exc_info=True)
+        await self.reads.close()
         await self.engine.dispose()
 
     async def ping_database(self) -> None:
@@ -136,6 +139,7 @@ def build_container(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     sessions = session_factory(engine)
+    reads = PreparedReads(engine, pool_size=settings.db_pool_size)
     clock = clock or SystemClock()
 
     kv: KeyValueStore
@@ -176,7 +180,7 @@ def build_container(
         targets=webhook_targets,
         secret=settings.webhook_secret or "",
     )
-    users = SqlUserLookup(engine)
+    users = SqlUserLookup(reads)
     identity = IdentityService(
         uow=uow,
         users=users,
@@ -191,7 +195,7 @@ def build_container(
     )
     learning = LearningService(
         uow=uow,
-        reader=SqlLearningReader(engine),
+        reader=SqlLearningReader(reads),
         users=users,
         queue=queue,
         clock=clock,
@@ -213,7 +217,7 @@ def build_container(
     learning.completion_listener = certificates  # a completed enrollment gets its certificate at once
     catalog = CatalogService(
         uow=uow,
-        reader=SqlCatalogReader(engine),
+        reader=SqlCatalogReader(reads),
         cache=cache,
         clock=clock,
         cache_ttl=float(settings.cache_ttl_seconds),
@@ -222,6 +226,7 @@ def build_container(
     return Container(
         settings=settings,
         engine=engine,
+        reads=reads,
         sessions=sessions,
         kv=kv,
         kv_fallback=fallback,
@@ -244,7 +249,7 @@ def build_container(
             url_expire_seconds=settings.file_url_expire_seconds,
         ),
         analytics=AnalyticsService(
-            reader=SqlAnalyticsReader(engine), clock=clock, cache=cache, cache_ttl=settings.analytics_cache_ttl_seconds
+            reader=SqlAnalyticsReader(reads), clock=clock, cache=cache, cache_ttl=settings.analytics_cache_ttl_seconds
         ),
         storage=storage,
         webhooks=webhooks,

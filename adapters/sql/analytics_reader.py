@@ -11,7 +11,6 @@ from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import Date, Table, bindparam, case, distinct, func, literal_column, select, true, union_all
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -24,6 +23,7 @@ from adapters.sql.models import (
     QuizAttemptRow,
     UserRow,
 )
+from adapters.sql.prepared import PreparedReads
 from domain.analytics.model import (
     AttemptTotals,
     CourseTotals,
@@ -223,14 +223,13 @@ SYSTEM_TOTALS = _system_totals()
 
 
 class SqlAnalyticsReader:
-    """Reads on an autocommit connection; one statement per method."""
+    """Prepared reads; one statement per method."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    def __init__(self, reads: PreparedReads) -> None:
+        self._reads = reads
 
     async def _rows(self, query: Any, **parameters: Any) -> list[Any]:
-        async with self._engine.connect() as conn:
-            return list((await conn.execute(query, parameters)).all())
+        return await self._reads.rows(query, parameters)
 
     async def _one(self, query: Any, **parameters: Any) -> Any:
         (row,) = await self._rows(query, **parameters)

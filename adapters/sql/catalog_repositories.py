@@ -23,11 +23,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.mappers import catalog_values, course_from_row, lesson_from_row
 from adapters.sql.models import COURSE_SEARCH_CONFIG, COURSE_SEARCH_DOCUMENT, CourseRow, EnrollmentRow, LessonRow
 from adapters.sql.paging import page_of_rows
+from adapters.sql.prepared import PreparedReads
 from adapters.sql.statements import locked
 from domain.catalog.model import Course, CourseFilter, Lesson
 from domain.catalog.services import ORDER_CONFLICT, SLUG_TAKEN
@@ -37,6 +38,11 @@ from domain.shared.pagination import Page, PageParams
 COURSES = cast(Table, CourseRow.__table__)
 LESSONS = cast(Table, LessonRow.__table__)
 ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
+
+
+# Read on every progress report, and on every uncached course read: built once.
+_LESSON = select(LESSONS).where(LESSONS.c.id == bindparam("id", type_=LESSONS.c.id.type))
+_COURSE = select(COURSES).where(COURSES.c.id == bindparam("id", type_=COURSES.c.id.type))
 
 
 def _escape_like(term: str) -> str:
@@ -93,7 +99,7 @@ class SqlLessonRepository:
         self._s = session
 
     async def get(self, lesson_id: UUID) -> Lesson | None:
-        row = (await self._s.execute(select(LESSONS).where(LESSONS.c.id == lesson_id))).first()
+        row = (await self._s.execute(_LESSON, {"id": lesson_id})).first()
         return lesson_from_row(row) if row else None
 
     async def of_course(self, course_id: UUID) -> list[Lesson]:
@@ -198,13 +204,13 @@ class _Columns:
 class SqlCatalogReader:
     """Reads on an autocommit connection: one statement for a page in the common case."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._dialect = engine.dialect.name
+    def __init__(self, reads: PreparedReads) -> None:
+        self._reads = reads
+        self._engine = reads.engine
+        self._dialect = reads.engine.dialect.name
 
     async def course(self, course_id: UUID) -> Course | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(COURSES).where(COURSES.c.id == course_id))).first()
+        row = await self._reads.first(_COURSE, {"id": course_id})
         return course_from_row(row) if row else None
 
     async def courses(self, scope: CourseFilter, params: PageParams) -> Page[Course]:

@@ -6,13 +6,14 @@ from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import Table, and_, bindparam, case, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.catalog_repositories import COURSES, LESSONS
 from adapters.sql.mappers import decimal_of, enrollment_from_row, progress_from_row, row_values
 from adapters.sql.models import EnrollmentRow, LessonProgressRow
 from adapters.sql.paging import PagedQuery, page_of_rows
-from adapters.sql.statements import insert_ignoring_conflicts, locked
+from adapters.sql.prepared import PreparedReads
+from adapters.sql.statements import LockedQuery, insert_ignoring_conflicts, locked
 from domain.learning.model import (
     CourseStats,
     Enrollment,
@@ -35,8 +36,30 @@ _OF_STUDENT = PagedQuery(
 )
 
 
-def _lesson_count(course_id: UUID) -> Any:
+def _lesson_count(course_id: Any) -> Any:
     return select(func.count()).select_from(LESSONS).where(LESSONS.c.course_id == course_id).scalar_subquery()
+
+
+def _bound(column: Any) -> Any:
+    """A bound parameter named as `column`, of its type."""
+    return bindparam(column.key, type_=column.type)
+
+
+# A progress report's transaction (the busiest write of the journey), built once.
+_ENROLLMENT = select(ENROLLMENTS).where(ENROLLMENTS.c.id == _bound(ENROLLMENTS.c.id))
+_LOCKED_ENROLLMENT = LockedQuery(ENROLLMENTS, ENROLLMENTS.c.id == _bound(ENROLLMENTS.c.id))
+_PROGRESS = select(PROGRESS).where(
+    PROGRESS.c.enrollment_id == _bound(PROGRESS.c.enrollment_id), PROGRESS.c.lesson_id == _bound(PROGRESS.c.lesson_id)
+)
+_TOTALS = select(
+    func.count().filter(PROGRESS.c.status == ProgressStatus.COMPLETED.value),
+    func.coalesce(func.sum(PROGRESS.c.time_spent_seconds), 0),
+    _lesson_count(bindparam("course_id", type_=LESSONS.c.course_id.type)),
+).where(PROGRESS.c.enrollment_id == _bound(PROGRESS.c.enrollment_id))
+_INSERT_PROGRESS = insert(PROGRESS)
+# The row's key under another name: the SET clause comes from the columns given.
+_UPDATE_PROGRESS = update(PROGRESS).where(PROGRESS.c.id == bindparam("row_id", type_=PROGRESS.c.id.type))
+_UPDATE_ENROLLMENT = update(ENROLLMENTS).where(ENROLLMENTS.c.id == bindparam("row_id", type_=ENROLLMENTS.c.id.type))
 
 
 class SqlEnrollmentRepository:
@@ -44,11 +67,10 @@ class SqlEnrollmentRepository:
         self._s = session
 
     async def get(self, enrollment_id: UUID, *, lock: bool = False) -> Enrollment | None:
-        condition = ENROLLMENTS.c.id == enrollment_id
         if lock:
-            row = (await locked(self._s, ENROLLMENTS, condition)).first()
+            row = (await _LOCKED_ENROLLMENT.execute(self._s, id=enrollment_id)).first()
         else:
-            row = (await self._s.execute(select(ENROLLMENTS).where(condition))).first()
+            row = (await self._s.execute(_ENROLLMENT, {"id": enrollment_id})).first()
         return enrollment_from_row(row) if row else None
 
     async def add_if_absent(self, enrollment: Enrollment) -> bool:
@@ -73,14 +95,11 @@ class SqlEnrollmentRepository:
     async def save(self, enrollment: Enrollment) -> None:
         values = row_values(enrollment)
         del values["id"], values["student_id"], values["course_id"], values["created_at"]
-        await self._s.execute(update(ENROLLMENTS).where(ENROLLMENTS.c.id == enrollment.id).values(**values))
+        await self._s.execute(_UPDATE_ENROLLMENT, {**values, "row_id": enrollment.id})
 
     async def totals(self, enrollment_id: UUID, course_id: UUID) -> ProgressTotals:
-        completed = func.count().filter(PROGRESS.c.status == ProgressStatus.COMPLETED.value)
-        query = select(
-            completed, func.coalesce(func.sum(PROGRESS.c.time_spent_seconds), 0), _lesson_count(course_id)
-        ).where(PROGRESS.c.enrollment_id == enrollment_id)
-        done, seconds, lessons = (await self._s.execute(query)).one()
+        binds = {"enrollment_id": enrollment_id, "course_id": course_id}
+        done, seconds, lessons = (await self._s.execute(_TOTALS, binds)).one()
         return ProgressTotals(completed_lessons=int(done), total_lessons=int(lessons), time_spent_seconds=int(seconds))
 
     async def course_totals(self, course_id: UUID) -> dict[UUID, ProgressTotals]:
@@ -109,24 +128,24 @@ class SqlProgressRepository:
         self._s = session
 
     async def get(self, enrollment_id: UUID, lesson_id: UUID) -> LessonProgress | None:
-        query = select(PROGRESS).where(PROGRESS.c.enrollment_id == enrollment_id, PROGRESS.c.lesson_id == lesson_id)
-        row = (await self._s.execute(query)).first()
+        row = (await self._s.execute(_PROGRESS, {"enrollment_id": enrollment_id, "lesson_id": lesson_id})).first()
         return progress_from_row(row) if row else None
 
     async def save(self, progress: LessonProgress, *, is_new: bool) -> None:
         values = row_values(progress)
         if is_new:
-            await self._s.execute(insert(PROGRESS).values(**values))
+            await self._s.execute(_INSERT_PROGRESS, values)
             return
         del values["id"], values["enrollment_id"], values["lesson_id"], values["created_at"]
-        await self._s.execute(update(PROGRESS).where(PROGRESS.c.id == progress.id).values(**values))
+        await self._s.execute(_UPDATE_PROGRESS, {**values, "row_id": progress.id})
 
 
 class SqlLearningReader:
     """Reads on an autocommit connection, one statement each in the common case."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    def __init__(self, reads: PreparedReads) -> None:
+        self._reads = reads
+        self._engine = reads.engine
 
     async def enrollment(self, enrollment_id: UUID) -> tuple[Enrollment, UUID] | None:
         query = (
@@ -139,7 +158,7 @@ class SqlLearningReader:
         return (enrollment_from_row(row), row.course_instructor_id) if row else None
 
     async def of_student(self, student_id: UUID, params: PageParams) -> Page[Enrollment]:
-        return await _OF_STUDENT.page(self._engine, params, enrollment_from_row, student_id=student_id)
+        return await _OF_STUDENT.page(self._reads, params, enrollment_from_row, student_id=student_id)
 
     async def of_course(self, course_id: UUID, params: PageParams) -> Page[Enrollment]:
         query = select(ENROLLMENTS).where(ENROLLMENTS.c.course_id == course_id).order_by(*_NEWEST_FIRST)

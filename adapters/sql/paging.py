@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from adapters.sql.prepared import PreparedReads
 from domain.shared.pagination import Page, PageParams
 
 
@@ -34,8 +35,8 @@ def _page_of(rows: Any, total: int, params: PageParams, convert: Any) -> Page[An
 
 class PagedQuery:
     """A page statement built once, with bound parameters (`:offset`, `:limit` and the query's
-    own): for hot reads, where building and keying a statement per call costs more than running
-    it. Answers as `page_in` does."""
+    own), read as a prepared read: for hot reads, where building and keying a statement per call
+    costs more than running it. Answers as `page_in` does."""
 
     def __init__(self, query: Select[Any]) -> None:
         self._page = (
@@ -43,13 +44,11 @@ class PagedQuery:
             .offset(bindparam("offset", type_=BigInteger))
             .limit(bindparam("limit", type_=BigInteger))
         )
-        self._count = select(func.count()).select_from(query.subquery())
+        self._count = select(func.count().label("total")).select_from(query.subquery())
 
-    async def page(self, engine: AsyncEngine, params: PageParams, convert: Any, **binds: Any) -> Page[Any]:
-        window = {**binds, "offset": params.offset, "limit": params.page_size}
-        async with engine.connect() as conn:
-            rows = (await conn.execute(self._page, window)).all()
-            if rows:
-                return _page_of(rows, int(rows[0]._total), params, convert)
-            total = int((await conn.execute(self._count, binds)).scalar_one())
-        return _page_of(rows, total, params, convert)
+    async def page(self, reads: PreparedReads, params: PageParams, convert: Any, **binds: Any) -> Page[Any]:
+        rows = await reads.rows(self._page, {**binds, "offset": params.offset, "limit": params.page_size})
+        if rows:
+            return _page_of(rows, int(rows[0]._total), params, convert)
+        (count,) = await reads.rows(self._count, binds)
+        return _page_of(rows, int(count.total), params, convert)

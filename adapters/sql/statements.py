@@ -13,23 +13,34 @@ def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-async def locked(
-    session: AsyncSession, table: Table, condition: ColumnElement[bool], query: Select[Any] | None = None
-) -> Any:
+class LockedQuery:
     """`query` (default: the rows of `table` matching `condition`), with those rows locked until the
-    transaction ends. SQLite has no row locks: a no-op write takes the database's write lock instead,
-    which later writers wait for (busy timeout), so the unit of work is serialised all the same.
+    transaction ends; built once, so `condition` may hold bound parameters given at each `execute`.
+    SQLite has no row locks: a no-op write takes the database's write lock instead, which later
+    writers wait for (busy timeout), so the unit of work is serialised all the same.
 
     On PostgreSQL the lock is `FOR NO KEY UPDATE`: writers of the row wait for each other, but rows
     that merely reference it (a certificate naming its course, progress naming its enrollment) do
     not, since their foreign-key checks take `KEY SHARE`. `FOR UPDATE` would make those inserts wait
     on the lock holder, and two such transactions deadlock."""
-    query = query if query is not None else select(table).where(condition)
-    if dialect_of(session) == "sqlite":
+
+    def __init__(self, table: Table, condition: ColumnElement[bool], query: Select[Any] | None = None) -> None:
+        query = query if query is not None else select(table).where(condition)
+        self._select = query.with_for_update(of=table, key_share=True)  # SQLite renders no lock clause
         # updated_at is named so its on-update default does not fire.
-        await session.execute(update(table).where(condition).values(id=table.c.id, updated_at=table.c.updated_at))
-        return await session.execute(query)
-    return await session.execute(query.with_for_update(of=table, key_share=True))
+        self._touch = update(table).where(condition).values(id=table.c.id, updated_at=table.c.updated_at)
+
+    async def execute(self, session: AsyncSession, **binds: Any) -> Any:
+        if dialect_of(session) == "sqlite":
+            await session.execute(self._touch, binds)
+        return await session.execute(self._select, binds)
+
+
+async def locked(
+    session: AsyncSession, table: Table, condition: ColumnElement[bool], query: Select[Any] | None = None
+) -> Any:
+    """A `LockedQuery` built for one call (`condition` holding its values)."""
+    return await LockedQuery(table, condition, query).execute(session)
 
 
 def insert_ignoring_conflicts(session: AsyncSession, table: Table, on: list[str] | None = None) -> Any:

@@ -11,6 +11,7 @@ from adapters.kv.memory import MemoryKeyValue
 from adapters.kv.redis_store import RedisKeyValue
 from adapters.sql.engine import create_engine, session_factory
 from adapters.sql.identity_repositories import SqlUserLookup
+from adapters.sql.prepared import PreparedReads
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.shared.ports import KeyValueStore
 from tests.support.databases import PostgresDatabases, SqliteDatabases
@@ -52,5 +53,12 @@ def uow_factory(sql_engine: AsyncEngine) -> SqlUnitOfWorkFactory:
 
 
 @pytest.fixture
-def user_lookup(sql_engine: AsyncEngine) -> SqlUserLookup:
-    return SqlUserLookup(sql_engine)
+async def prepared_reads(sql_engine: AsyncEngine) -> AsyncIterator[PreparedReads]:
+    reads = PreparedReads(sql_engine, pool_size=4)
+    yield reads
+    await reads.close()
+
+
+@pytest.fixture
+def user_lookup(prepared_reads: PreparedReads) -> SqlUserLookup:
+    return SqlUserLookup(prepared_reads)

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.catalog_repositories import SqlCatalogReader
 from adapters.sql.engine import create_engine
 from adapters.sql.models import COURSE_SEARCH_DOCUMENT
+from adapters.sql.prepared import PreparedReads
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.catalog.model import Course, CourseFilter, Lesson, LessonType
 from domain.identity.model import Role, User
@@ -110,9 +110,9 @@ async def test_positions_are_unique_and_close_up(uow_factory: SqlUnitOfWorkFacto
 
 
 async def test_reader_pages_filters_and_search(
-    sql_engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory, owner: User
+    prepared_reads: PreparedReads, uow_factory: SqlUnitOfWorkFactory, owner: User
 ) -> None:
-    reader = SqlCatalogReader(sql_engine)
+    reader = SqlCatalogReader(prepared_reads)
     courses = [
         make_course(owner, "py", n=1, title="Python services", description="queues and caches"),
         make_course(owner, "rs", n=2, title="Rust services", description="ownership"),

@@ -14,6 +14,7 @@ from adapters.sql.engine import session_factory
 from adapters.sql.integrations import SqlDeliveryStore
 from adapters.sql.learning_repositories import SqlLearningReader
 from adapters.sql.models import AuditLogRow, OutboxEventRow
+from adapters.sql.prepared import PreparedReads
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from domain.integrations.audit import audit_entry
 from domain.integrations.context import current_request_id
@@ -98,9 +99,9 @@ async def test_progress_round_trips_and_totals_count_what_exists(uow_factory: Sq
     assert (totals.completed_lessons, totals.total_lessons, totals.time_spent_seconds) == (0, 2, 45)
 
 
-async def test_reader_pages_and_stats(uow_factory: SqlUnitOfWorkFactory, sql_engine: AsyncEngine) -> None:
+async def test_reader_pages_and_stats(uow_factory: SqlUnitOfWorkFactory, prepared_reads: PreparedReads) -> None:
     enrollment, _ = await course_with_lessons(uow_factory, 1)
-    reader = SqlLearningReader(sql_engine)
+    reader = SqlLearningReader(prepared_reads)
     found = await reader.enrollment(enrollment.id)
     assert found is not None
     assert found[0].id == enrollment.id

@@ -1,5 +1,6 @@
 """Round trips per request on PostgreSQL + Redis, counted (so a change cannot add one silently):
-Redis round trips as packets sent by the client, SQL round trips as statements executed."""
+Redis round trips as packets sent by the client, SQL round trips as statements executed (through
+SQLAlchemy, and the prepared reads' straight through asyncpg)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import pytest
 from redis.asyncio.connection import Connection
 from sqlalchemy import event
 
+from adapters.http.catalog import courses_controller
 from tests.http.conftest import MakeApiFn
 from tests.support.api import Api
 from tests.support.catalog import cast_of, create_course, publish
@@ -40,14 +43,22 @@ def counting(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
     def statement(*_: Any) -> None:
         trips.sql += 1
 
+    fetch = asyncpg.Connection.fetch  # the prepared reads' (SQLAlchemy runs prepared statements itself)
+
+    async def fetched(self: asyncpg.Connection, *args: Any, **kwargs: Any) -> Any:
+        trips.sql += 1
+        return await fetch(self, *args, **kwargs)
+
     engine = api.container.engine.sync_engine
     monkeypatch.setattr(Connection, "send_packed_command", counted)
+    monkeypatch.setattr(asyncpg.Connection, "fetch", fetched)
     event.listen(engine, "before_cursor_execute", statement)
     try:
         yield trips
     finally:
         event.remove(engine, "before_cursor_execute", statement)
         monkeypatch.setattr(Connection, "send_packed_command", send)
+        monkeypatch.setattr(asyncpg.Connection, "fetch", fetch)
 
 
 async def measure(api: Api, monkeypatch: pytest.MonkeyPatch, path: str, headers: dict[str, str]) -> Trips:
@@ -94,6 +105,53 @@ async def test_a_cached_public_read_makes_one_redis_round_trip_and_none_to_the_d
     await enroll(api, cast.student, course["id"])
     path = f"/api/v1/courses/{course['id']}/lessons"
     assert await measure(api, monkeypatch, path, cast.student.headers) == Trips(redis=2, sql=1)
+
+
+VARYING = {"x-request-id", "ratelimit-remaining", "x-ratelimit-remaining", "ratelimit-reset", "x-ratelimit-reset"}
+
+
+def answer(response: Any) -> tuple[int, bytes, list[tuple[str, str]]]:
+    """Status, body and headers (sorted; without those that differ per request)."""
+    headers = sorted((k, v) for k, v in response.headers.multi_items() if k not in VARYING)
+    return response.status_code, response.content, headers
+
+
+async def test_a_cached_public_read_is_answered_before_its_handler_with_the_handlers_bytes(
+    make_api: MakeApiFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limiter found the entry: the answer is the handler's own, byte for byte and header for
+    header, 200 and 304 alike, without the handler running."""
+    api = await make_api(**LIMITED)
+    cast = await cast_of(api)
+    course = await publish(api, cast.owner, (await create_course(api, cast.owner))["id"])
+    await enroll(api, cast.student, course["id"])
+    loads = 0
+    original = courses_controller.read_through
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal loads
+        loads += 1
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(courses_controller, "read_through", counted)
+    for path in (
+        f"/api/v1/courses/{course['id']}",
+        f"/api/v1/courses/{course['id']}/lessons?page=1",
+        "/api/v1/courses?page_size=5",
+    ):
+        # Signed in, the handler answers from the same shared entry (and fills it).
+        by_handler = await api.client.get(path, headers=cast.student.headers)
+        assert by_handler.status_code == 200
+        handled = loads
+        before = await api.client.get(path)
+        assert loads == handled, path  # answered before the handler
+        assert answer(before) == answer(by_handler), path
+        etag = {"If-None-Match": by_handler.headers["etag"]}
+        not_modified = await api.client.get(path, headers={**cast.student.headers, **etag})
+        assert not_modified.status_code == 304
+        assert answer(await api.client.get(path, headers=etag)) == answer(not_modified), path
+        head = await api.client.head(path)
+        assert (head.status_code, head.content, head.headers["content-length"]) == (200, b"", str(len(before.content)))
 
 
 async def test_a_revoked_token_is_refused_through_the_shared_round_trip(make_api: MakeApiFn) -> None:
