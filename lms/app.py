@@ -42,7 +42,7 @@ from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
 from adapters.http.representation import PrefetchedAnswerMiddleware
 from adapters.http.routing import HeadMiddleware, answer_options_with_every_method
 from adapters.http.security import provide_principal
-from adapters.http.system import banner, docs, health, readiness_of, ready
+from adapters.http.system import LivenessMiddleware, banner, docs, health, readiness_of, ready
 from adapters.http.telemetry import TracingMiddleware
 from adapters.kv.redis_store import RedisCache
 from adapters.sql import migrate
@@ -242,6 +242,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     answer_options_with_every_method(app)
     # Before routing (route middleware runs after it): HEAD is answered by the GET route.
     app.asgi_handler = cast(Any, HeadMiddleware(cast(Any, app.asgi_handler)))
+    app.asgi_handler = cast(Any, LivenessMiddleware(cast(Any, app.asgi_handler), metrics, settings.trusted_hosts))
     complete_body_schemas(app)
     document_upload(app, "/api/v1/files/upload")
     document_idempotency(app)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -10,6 +11,9 @@ from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect
+
+from adapters.http.asgi import App, Receive, Scope, Send
+from adapters.http.metrics import Metrics, host_allowed
 
 
 class Banner(msgspec.Struct):
@@ -31,6 +35,41 @@ ReadinessCheck = Callable[[], Awaitable[Readiness]]
 
 _BANNER = Banner(message="LMS Backend API")
 _OK = Health(status="ok")
+HEALTH = "/api/v1/health"
+_HEALTH_BODY = msgspec.json.encode(_OK)
+_HEALTH_HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(_HEALTH_BODY)).encode())]
+
+
+class LivenessMiddleware:
+    """`GET` and `HEAD /api/v1/health` answered before routing, as the route below would answer
+    (a test compares the two), and counted in the metrics as the edge counts it: probes come often
+    and touch nothing, so they skip the framework. The edge's headers still come from the app's
+    `before_send`, which wraps this. A request the edge would refuse (an untrusted host) and a
+    cross-origin one (CORS headers) take the normal way."""
+
+    def __init__(self, app: App, metrics: Metrics, trusted_hosts: Sequence[str]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.trusted_hosts = tuple(trusted_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != HEALTH or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        host = ""
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                await self.app(scope, receive, send)
+                return
+            if name == b"host":
+                host = value.decode("latin-1")
+        if self.trusted_hosts and not host_allowed(host, self.trusted_hosts):
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        await send({"type": "http.response.start", "status": 200, "headers": list(_HEALTH_HEADERS)})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else _HEALTH_BODY})
+        self.metrics.record("GET", HEALTH, 200, time.perf_counter() - start)  # HEAD counts as GET
 
 
 @get("/", operation_id="service_banner", tags=["system"])
@@ -45,7 +84,7 @@ async def docs() -> Redirect:
     return Redirect("/schema", status_code=307)
 
 
-@get("/api/v1/health", operation_id="health", tags=["system"])
+@get(HEALTH, operation_id="health", tags=["system"])
 async def health() -> Health:
     """Liveness: answers while the process serves requests; touches no dependency."""
     return _OK

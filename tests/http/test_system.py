@@ -179,3 +179,23 @@ async def test_docs_are_off_in_production(make_api: MakeApiFn) -> None:
     api = await make_api(LMS_ENVIRONMENT="production", LMS_TRUSTED_HOSTS="testserver.local")
     problem(await api.client.get("/schema/openapi.json"), 404, "Not Found")
     problem(await api.client.get("/schema"), 404, "Not Found")
+
+
+VARYING = {"x-request-id", "vary"}
+
+
+def answer(response: Any) -> tuple[int, bytes, list[tuple[str, str]]]:
+    headers = [(k, v) for k, v in response.headers.multi_items() if k not in VARYING and not k.startswith("access-")]
+    return response.status_code, response.content, sorted(headers)
+
+
+async def test_health_answered_before_routing_is_the_routes_answer(api: Api) -> None:
+    """A probe skips the framework; a cross-origin request (CORS) is answered by the route. The
+    two agree on everything but CORS, for GET and HEAD, on http and https."""
+    for method in ("GET", "HEAD"):
+        for base in ("http://testserver.local", "https://testserver.local"):
+            probe = await api.client.request(method, f"{base}/api/v1/health")
+            routed = await api.client.request(method, f"{base}/api/v1/health", headers={"Origin": "https://x.test"})
+            assert answer(probe) == answer(routed), (method, base)
+            assert probe.headers["x-request-id"] != routed.headers["x-request-id"]
+    assert answer(probe)[1] == b""  # the last was a HEAD
