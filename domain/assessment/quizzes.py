@@ -173,13 +173,18 @@ class QuizService:
 
     # ----- quizzes -----
 
-    async def create_quiz(self, actor: User, course_id: UUID, new: NewQuiz) -> Quiz:
+    async def create_quiz(self, actor: User, course_id: UUID, new: NewQuiz, *, quiz_id: UUID | None = None) -> Quiz:
+        """`quiz_id`, when given, names the quiz: a retry of a create whose answer was lost finds
+        the quiz it made."""
         async with self.uow() as uow:
             course = await uow.courses.get(course_id, lock=True)
             if course is None:
                 raise NotFound(COURSE_NOT_FOUND)
             if not catalog_rules.can_manage(actor, course):
                 raise Forbidden(NOT_AUTHORIZED_MANAGE)
+            made = await uow.quizzes.get(quiz_id) if quiz_id is not None else None
+            if made is not None and made.course_id == course_id:
+                return made
             lesson = await uow.lessons.get(new.lesson_id)
             if lesson is None or lesson.course_id != course_id:
                 raise NotFound(LESSON_NOT_IN_COURSE)
@@ -188,7 +193,14 @@ class QuizService:
             now = self.clock.now()
             values = {f.name: getattr(new, f.name) for f in fields(new)}
             values["passing_score"] = two_places(new.passing_score)
-            quiz = Quiz(id=new_id(), course_id=course_id, is_published=False, created_at=now, updated_at=now, **values)
+            quiz = Quiz(
+                id=quiz_id or new_id(),
+                course_id=course_id,
+                is_published=False,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
             await uow.quizzes.add(quiz)
             await uow.commit()
         return quiz
@@ -222,15 +234,21 @@ class QuizService:
 
     # ----- questions -----
 
-    async def create_question(self, actor: User, course_id: UUID, quiz_id: UUID, new: NewQuestion) -> Question:
+    async def create_question(
+        self, actor: User, course_id: UUID, quiz_id: UUID, new: NewQuestion, *, question_id: UUID | None = None
+    ) -> Question:
+        """`question_id`, when given, names the question (as `create_quiz`'s `quiz_id` does)."""
         options = _options(new.options)
         async with self.uow() as uow:
             await self._managed(uow, actor, course_id, quiz_id, lock=True)
+            made = await uow.questions.get(question_id) if question_id is not None else None
+            if made is not None and made.quiz_id == quiz_id:
+                return made
             rules.check_question(new.question_type, options, new.correct_answer)
             now = self.clock.now()
             position = await uow.questions.max_position(quiz_id)
             question = Question(
-                id=new_id(),
+                id=question_id or new_id(),
                 quiz_id=quiz_id,
                 question_text=new.question_text,
                 question_type=new.question_type,

@@ -154,7 +154,9 @@ class CatalogService:
     async def get_course(self, viewer: User | None, course_id: UUID) -> Course:
         return await self._visible_course(viewer, course_id, NOT_AUTHORIZED_COURSE)
 
-    async def create_course(self, actor: User, new: NewCourse) -> Course:
+    async def create_course(self, actor: User, new: NewCourse, *, course_id: UUID | None = None) -> Course:
+        """`course_id`, when given, names the course: a retry of a create whose answer was lost
+        (the same caller's idempotency key) finds the course it made instead of a second one."""
         if actor.role not in (Role.INSTRUCTOR, Role.ADMIN):
             raise Forbidden(INSUFFICIENT_PERMISSIONS)
         derived = new.slug is None
@@ -165,9 +167,12 @@ class CatalogService:
         while True:
             now = self.clock.now()
             async with self.uow() as uow:
+                made = await uow.courses.get(course_id) if course_id is not None else None
+                if made is not None and made.instructor_id == actor.id:
+                    return made
                 slug = rules.unique_slug(base, await uow.courses.slugs_like(base)) if derived else base
                 course = Course(
-                    id=new_id(),
+                    id=course_id or new_id(),
                     title=new.title,
                     slug=slug,
                     description=new.description,
@@ -271,9 +276,15 @@ class CatalogService:
             raise Forbidden(NOT_AUTHORIZED_VIEW_LESSON)
         return lesson
 
-    async def create_lesson(self, actor: User, course_id: UUID, new: NewLesson) -> Lesson:
+    async def create_lesson(
+        self, actor: User, course_id: UUID, new: NewLesson, *, lesson_id: UUID | None = None
+    ) -> Lesson:
+        """`lesson_id`, when given, names the lesson (as `create_course`'s `course_id` does)."""
         async with self.uow() as uow:
             course = await self._managed_course(uow, actor, course_id, NOT_AUTHORIZED_MANAGE_LESSONS)
+            made = await uow.lessons.get(lesson_id) if lesson_id is not None else None
+            if made is not None and made.course_id == course_id:
+                return made
             if new.parent_lesson_id is not None:
                 await self._parent_in_course(uow, new.parent_lesson_id, course_id)
             video_url = rules.clean_video_url(new.video_url)
@@ -284,7 +295,7 @@ class CatalogService:
                 order_index = rules.next_position(await uow.lessons.max_position(course_id))
             now = self.clock.now()
             lesson = Lesson(
-                id=new_id(),
+                id=lesson_id or new_id(),
                 course_id=course_id,
                 title=new.title,
                 slug=new.slug if new.slug is not None else rules.lesson_slug(new.title),

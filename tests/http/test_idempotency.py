@@ -12,7 +12,16 @@ from urllib.parse import urlparse
 import pytest
 from sqlalchemy import func, select
 
-from adapters.sql.models import EnrollmentRow, FileRow, LessonProgressRow, QuizAttemptRow
+from adapters.sql.models import (
+    CourseRow,
+    EnrollmentRow,
+    FileRow,
+    LessonProgressRow,
+    LessonRow,
+    QuestionRow,
+    QuizAttemptRow,
+    QuizRow,
+)
 from tests.http.test_auth import problem
 from tests.support.api import Api, unique_email
 from tests.support.learning import classroom, enroll, quiz_room
@@ -219,3 +228,42 @@ async def test_the_document_declares_the_header(api: Api) -> None:
     assert "Idempotency-Key" not in [p["name"] for p in login_op.get("parameters", [])]
     register_op = spec["paths"]["/api/v1/auth/register"]["post"]
     assert "Idempotency-Key" in [p["name"] for p in register_op["parameters"]]
+
+
+@pytest.mark.parametrize("what", ["course", "lesson", "quiz", "question"])
+async def test_a_create_whose_answer_was_lost_finds_what_it_made(api: Api, what: str) -> None:
+    """The process died after the create committed and before its answer was stored: the retry
+    runs again and answers with what the first run made (its id is stable for the caller and key)."""
+    room = await quiz_room(api, lessons=2, publish_quiz=False)
+    owner, course_id = room.room.cast.owner, room.room.course_id
+    course = f"/api/v1/courses/{course_id}"
+    path, body, row, where = {
+        "course": ("/api/v1/courses", {"title": "Made once"}, CourseRow, {"instructor_id": owner.user["id"]}),
+        "lesson": (f"{course}/lessons", {"title": "Once", "lesson_type": "text"}, LessonRow, {"course_id": course_id}),
+        "quiz": (
+            f"{course}/quizzes",
+            {"lesson_id": room.room.lessons[0]["id"], "title": "Once"},
+            QuizRow,
+            {"course_id": course_id},
+        ),
+        "question": (
+            f"{room.url}/questions",
+            {"question_text": "Once?", "question_type": "true_false", "correct_answer": "true"},
+            QuestionRow,
+            {"quiz_id": room.quiz["id"]},
+        ),
+    }[what]
+    before = await count(api, row, **where)
+    headers = {**owner.headers, "Idempotency-Key": f"lost-{what}"}
+    first = await api.client.post(path, json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    record = f"idem:user:{owner.user['id']}:{hashlib.sha256(f'lost-{what}'.encode()).hexdigest()}"
+    await api.container.kv.delete(record)  # as if it had never been stored
+    again = await api.client.post(path, json=body, headers=headers)
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert "idempotency-replayed" not in again.headers  # it ran again, and met what the first made
+    assert await count(api, row, **where) == before + 1
+    # Another key is another request.
+    other = await api.client.post(path, json=body, headers={**owner.headers, "Idempotency-Key": f"new-{what}"})
+    assert other.status_code == (409 if what == "quiz" else 201), other.text  # one quiz per lesson
+    assert other.json().get("id") != first.json()["id"]

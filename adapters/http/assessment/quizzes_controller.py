@@ -19,6 +19,7 @@ from adapters.http.assessment.schemas import (
     QuizUpdate,
 )
 from adapters.http.bodies import changes_of, input_of
+from adapters.http.idempotency import stable_id
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_link, page_of, page_response
 from adapters.http.representation import Representation, query_key, read_through, respond
@@ -72,7 +73,10 @@ class QuizzesController(Controller):
     ) -> QuizResponse:
         """Add the quiz of one of the course's lessons (managers); it starts unpublished."""
         quiz = await quizzes_of(request).create_quiz(
-            principal.user, parse_uuid("course_id", course_id), input_of(data.checked(), NewQuiz)
+            principal.user,
+            parse_uuid("course_id", course_id),
+            input_of(data.checked(), NewQuiz),
+            quiz_id=stable_id(request.scope),
         )
         return QuizResponse.of(quiz)
 
@@ -195,7 +199,9 @@ class QuizzesController(Controller):
         """Add a question after the last one (managers). Option ids are generated when absent."""
         new = input_of(data.checked(), NewQuestion, options=_options(data))
         return QuestionResponse.of(
-            await quizzes_of(request).create_question(principal.user, *_ids(course_id, quiz_id), new)
+            await quizzes_of(request).create_question(
+                principal.user, *_ids(course_id, quiz_id), new, question_id=stable_id(request.scope)
+            )
         )
 
     @patch(

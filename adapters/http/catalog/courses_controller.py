@@ -20,6 +20,7 @@ from adapters.http.catalog.schemas import (
     LessonReorderRequest,
     LessonResponse,
 )
+from adapters.http.idempotency import stable_id
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_link, page_of
 from adapters.http.representation import (
@@ -179,8 +180,7 @@ class CoursesController(Controller):
         (transliterated to ASCII; `-2`, `-3`, … appended if taken); a given slug that is taken is a 409."""
         catalog = catalog_of(request)
         course = await catalog.create_course(
-            principal.user,
-            input_of(data, NewCourse),
+            principal.user, input_of(data, NewCourse), course_id=stable_id(request.scope)
         )
         response = respond(Representation.of(CourseResponse.of(course)), 201)
         response.headers["Location"] = f"/api/v1/courses/{course.id}"
@@ -353,6 +353,7 @@ class CoursesController(Controller):
                 video_url=data.video_url if data.video_url is not None else data.video_link,
                 video_link=UNSET,
             ),
+            lesson_id=stable_id(request.scope),
         )
         response = respond(Representation.of(LessonResponse.of(lesson)), 201)
         response.headers["Location"] = f"/api/v1/lessons/{lesson.id}"
