@@ -13,7 +13,9 @@ errors, `401` (no valid credentials yet), `408` and `429`. If the key-value stor
 the request is refused with `503` rather than risk running twice.
 
 A running request holds its key on a short lease that it renews while it runs, so a retry after the
-process died runs again within `LEASE_SECONDS`. A process that dies after its change committed but
+process died runs again within `LEASE_SECONDS`. The lease carries its holder's token, and every
+later write (renewal, stored answer, release) is conditional on it (`replace_if`): a request whose
+lease lapsed and was taken over never writes over the new holder's. A process that dies after its change committed but
 before its response was stored leaves the change without a stored answer: the retry then runs
 again and meets what the first did. Routes whose effect is unique by nature (enroll, submit) answer
 it with their conflict; routes that create a new resource name it with `stable_id`, derived from the
@@ -29,6 +31,7 @@ import hashlib
 import json
 import logging
 import re
+import secrets
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -93,15 +96,30 @@ class Stored:
     status: int | None = None  # None while the first request runs
     headers: tuple[tuple[str, str], ...] = ()
     body: str = ""  # base64
+    lease: str = ""  # while running: the holder's token, so only the holder renews or ends it
 
     def dump(self) -> str:
-        return json.dumps({"fp": self.fingerprint, "status": self.status, "headers": self.headers, "body": self.body})
+        return json.dumps(
+            {
+                "fp": self.fingerprint,
+                "status": self.status,
+                "headers": self.headers,
+                "body": self.body,
+                "lease": self.lease,
+            }
+        )
 
     @classmethod
     def load(cls, raw: str) -> Stored:
         data = json.loads(raw)
         headers = tuple((str(k), str(v)) for k, v in data.get("headers", ()))
-        return cls(fingerprint=data["fp"], status=data.get("status"), headers=headers, body=data.get("body", ""))
+        return cls(
+            fingerprint=data["fp"],
+            status=data.get("status"),
+            headers=headers,
+            body=data.get("body", ""),
+            lease=data.get("lease", ""),
+        )
 
 
 class IdempotencyMiddleware:
@@ -160,14 +178,14 @@ class IdempotencyMiddleware:
         return True, fingerprint
 
     async def _answer(self, scope: Scope, send: Send, body: Receive, *, record: str, fingerprint: str) -> None:
-        running = Stored(fingerprint)
-        if not await self.store.set_if_absent(record, running.dump(), LEASE_SECONDS):
+        running = Stored(fingerprint, lease=secrets.token_hex(16)).dump()
+        if not await self.store.set_if_absent(record, running, LEASE_SECONDS):
             found = await self.store.get(record)
             if found is not None:
                 await self._repeat(send, Stored.load(found), fingerprint)
                 return
             # Expired between the two calls: take it now (or answer as the one that did).
-            if not await self.store.set_if_absent(record, running.dump(), LEASE_SECONDS):
+            if not await self.store.set_if_absent(record, running, LEASE_SECONDS):
                 await send_problem(send, 409, IN_PROGRESS, [RETRY_AFTER])
                 return
         start: Message | None = None
@@ -190,7 +208,7 @@ class IdempotencyMiddleware:
                 await renewing  # a renewal must not land on top of the stored response
             status = int(start["status"]) if start is not None else 500
             if status >= 500 or status in NOT_STORED:
-                await self._forget(record)
+                await self._forget(record, running)
             else:
                 assert start is not None
                 headers = tuple(
@@ -200,19 +218,24 @@ class IdempotencyMiddleware:
                 )
                 sent = base64.b64encode(b"".join(chunks)).decode()
                 done = Stored(fingerprint, status=status, headers=headers, body=sent)
-                await self.store.set(record, done.dump(), KEEP_SECONDS)
+                if not await self.store.replace_if(record, running, done.dump(), KEEP_SECONDS):
+                    log.warning("idempotency key %s was taken over while its request ran; answer not stored", record)
 
-    async def _renew(self, record: str, running: Stored) -> None:
+    async def _renew(self, record: str, running: str) -> None:
+        """Renew the lease while it is ours. One that lapsed (a store stalled past it) and was
+        taken by a retry stays the retry's: this request never writes over it again."""
         while True:
             await asyncio.sleep(LEASE_SECONDS / 3)
             try:
-                await self.store.set(record, running.dump(), LEASE_SECONDS)
+                if not await self.store.replace_if(record, running, running, LEASE_SECONDS):
+                    log.warning("lost the lease of idempotency key %s to a retry", record)
+                    return
             except KeyValueUnavailable:
                 log.warning("could not renew idempotency key %s; trying again", record)
 
-    async def _forget(self, record: str) -> None:
+    async def _forget(self, record: str, running: str) -> None:
         try:
-            await self.store.delete(record)
+            await self.store.replace_if(record, running, None, 0)
         except KeyValueUnavailable:
             log.warning("could not release idempotency key %s; it expires on its own", record)
 

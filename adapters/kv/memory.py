@@ -58,6 +58,17 @@ class MemoryKeyValue:
         for key in keys:
             self._data.pop(key, None)
 
+    async def replace_if(self, key: str, expected: str, value: str | None, ttl: float) -> bool:
+        now = time.monotonic()
+        entry = self._live(key, now)
+        if entry is None or entry[0] != expected:
+            return False
+        if value is None:
+            del self._data[key]
+        else:
+            self._data[key] = (value, now + ttl)
+        return True
+
     async def exists(self, *keys: str) -> int:
         now = time.monotonic()
         return sum(1 for key in keys if self._live(key, now) is not None)

@@ -22,6 +22,14 @@ async def _guard() -> AsyncIterator[None]:
         raise KeyValueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
 
 
+# Compare and set (or delete, with an empty value): Redis 7 has no conditional SET on a value.
+_REPLACE_IF = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1
+"""
+
+
 class RedisKeyValue:
     def __init__(self, url: str, *, prefix: str = "lms:", timeout: float = 1.0) -> None:
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
@@ -32,6 +40,7 @@ class RedisKeyValue:
             health_check_interval=30,
         )
         self._prefix = prefix
+        self._replace_if = self._redis.register_script(_REPLACE_IF)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -58,6 +67,13 @@ class RedisKeyValue:
         if keys:
             async with _guard():
                 await self._redis.delete(*(self._k(k) for k in keys))
+
+    async def replace_if(self, key: str, expected: str, value: str | None, ttl: float) -> bool:
+        if value == "":
+            raise ValueError("an empty value cannot be stored by replace_if")
+        async with _guard():
+            done = await self._replace_if(keys=[self._k(key)], args=[expected, value or "", max(1, int(ttl * 1000))])
+        return bool(done)
 
     async def exists(self, *keys: str) -> int:
         async with _guard():

@@ -84,3 +84,26 @@ async def test_unreachable_redis_raises_unavailable() -> None:
         with pytest.raises(KeyValueUnavailable):
             await call
     await store.close()
+
+
+async def test_replace_if_changes_only_what_still_holds_the_expected_value(kv: KeyValueStore) -> None:
+    await kv.set("lease", "mine", 10)
+    assert not await kv.replace_if("lease", "theirs", "stolen", 10)
+    assert await kv.get("lease") == "mine"
+    assert await kv.replace_if("lease", "mine", "renewed", 0.05)
+    assert await kv.get("lease") == "renewed"
+    await asyncio.sleep(0.12)  # the new value carries the new expiry
+    assert await kv.get("lease") is None
+    assert not await kv.replace_if("lease", "renewed", "late", 10)  # expired: nothing to compare with
+    assert await kv.get("lease") is None
+    await kv.set("lease", "mine", 10)
+    assert not await kv.replace_if("lease", "theirs", None, 10)
+    assert await kv.replace_if("lease", "mine", None, 10)  # compare and delete
+    assert await kv.get("lease") is None
+
+
+async def test_replace_if_is_won_by_one_of_racing_callers(kv: KeyValueStore) -> None:
+    await kv.set("race", "start", 10)
+    results = await asyncio.gather(*(kv.replace_if("race", "start", str(i), 10) for i in range(10)))
+    assert results.count(True) == 1
+    assert await kv.get("race") == str(results.index(True))

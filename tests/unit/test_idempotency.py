@@ -191,3 +191,29 @@ async def test_a_running_request_renews_its_lease_and_a_dead_ones_lapses(monkeyp
     stuck.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await stuck
+
+
+async def test_a_lease_taken_over_after_it_lapsed_stays_with_the_retry(monkeypatch: Any) -> None:
+    """The store stalled past the first request's lease and a retry took the key: the first
+    request never writes over it again (no renewal, no stored answer, no release), so a third
+    call meets the retry's running lease and then the retry's answer, never a second run."""
+    monkeypatch.setattr(idempotency, "LEASE_SECONDS", 0.15)
+    store = MemoryKeyValue()
+    stalled, retry, third = App(), App(), App()
+    stalled.gate, retry.gate = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(call(middleware(stalled, store), b'{"a": 1}'))
+    await asyncio.sleep(0.02)
+    (record,) = list(store._data)
+    await store.delete(record)  # as if its lease had lapsed in a stall
+    second = asyncio.create_task(call(middleware(retry, store), b'{"a": 1}'))
+    await asyncio.sleep(0.3)  # the first one's renewals find the retry's lease and stop
+    taken = json.loads(await store.get(record) or "{}")
+    stalled.gate.set()
+    assert (await first)[0] == 201  # its client gets its answer, which is not stored
+    assert json.loads(await store.get(record) or "{}") == taken
+    assert (await call(middleware(third, store), b'{"a": 1}'))[0] == 409
+    retry.gate.set()
+    assert (await second)[0] == 201
+    status, headers, body = await call(middleware(third, store), b'{"a": 1}')
+    assert (status, headers[b"idempotency-replayed"], json.loads(body)["call"]) == (201, b"true", 1)
+    assert (stalled.calls, retry.calls, third.calls) == (1, 1, 0)
