@@ -179,6 +179,7 @@ def build_container(
         clock=clock,
         targets=webhook_targets,
         secret=settings.webhook_secret or "",
+        retention=timedelta(days=settings.webhook_retention_days) if settings.webhook_retention_days else None,
     )
     users = SqlUserLookup(reads)
     identity = IdentityService(

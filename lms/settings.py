@@ -63,6 +63,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     totp_issuer: str = "LMS"
     webhook_urls: tuple[str, ...] = ()
     webhook_secret: str | None = None
+    # Days a relayed event and its finished deliveries are kept; 0 keeps them forever.
+    webhook_retention_days: int = 30
     logfire_token: str | None = None
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
@@ -176,6 +178,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "trusted_hosts": _list,
     "db_pool_size": _int,
     "cache_ttl_seconds": lambda n, raw: _int(n, raw, minimum=0),
+    "webhook_retention_days": lambda n, raw: _int(n, raw, minimum=0),
     "analytics_cache_ttl_seconds": lambda n, raw: _int(n, raw, minimum=0),
 }
 _STRINGS = {

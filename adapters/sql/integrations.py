@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.sql.mappers import delivery_from_row, row_values
@@ -157,6 +157,24 @@ class SqlDeliveryStore:
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(DELIVERIES).where(DELIVERIES.c.id == delivery_id))).first()
         return delivery_from_row(row) if row else None
+
+    async def purge(self, relayed_before: datetime, limit: int) -> int:
+        pending = select(DELIVERIES.c.id).where(
+            DELIVERIES.c.event_id == OUTBOX.c.id, DELIVERIES.c.status == DeliveryStatus.PENDING.value
+        )
+        batch = (
+            select(OUTBOX.c.id)
+            .where(OUTBOX.c.relayed_at < relayed_before, ~pending.exists())
+            .order_by(OUTBOX.c.relayed_at)
+            .limit(limit)
+        )
+        async with self._sessions() as s, s.begin():
+            # Deliveries go with their event (ON DELETE CASCADE). A delivery made pending again
+            # meanwhile (an admin's retry) is re-checked in the DELETE, so its event stays.
+            done = await s.execute(
+                delete(OUTBOX).where(OUTBOX.c.id.in_(batch.scalar_subquery()), ~pending.exists()).returning(OUTBOX.c.id)
+            )
+            return len(done.all())
 
     async def retry(self, delivery_id: UUID, now: datetime) -> Delivery | None:
         async with self._sessions() as s, s.begin():

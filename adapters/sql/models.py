@@ -191,6 +191,7 @@ class OutboxEventRow(UUIDv7Base):
             postgresql_where=text("relayed_at IS NULL"),
             sqlite_where=text("relayed_at IS NULL"),
         ),
+        Index("ix_outbox_events_relayed", "relayed_at"),  # the retention purge
     )
 
 

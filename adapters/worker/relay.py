@@ -13,11 +13,13 @@ log = logging.getLogger("lms.webhooks")
 
 class RelayLoop:
     """Calls the relay every `interval` seconds until stopped; a failed round is logged and retried
-    on the next tick (rows stay in the outbox until relayed, so nothing is lost meanwhile)."""
+    on the next tick (rows stay in the outbox until relayed, so nothing is lost meanwhile). Every
+    `purge_every` seconds, from the first round on, it also purges what is past retention."""
 
-    def __init__(self, webhooks: WebhookService, interval: float = 1.0) -> None:
+    def __init__(self, webhooks: WebhookService, interval: float = 1.0, purge_every: float = 3600.0) -> None:
         self._webhooks = webhooks
         self._interval = interval
+        self._purge_every = purge_every
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -25,11 +27,21 @@ class RelayLoop:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-relay")
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_purge = loop.time()
         while True:
             try:
                 await self._webhooks.relay_once()
             except Exception:
                 log.warning("outbox relay round failed; retrying in %.1f s", self._interval, exc_info=True)
+            if loop.time() >= next_purge:
+                next_purge = loop.time() + self._purge_every
+                try:
+                    purged = await self._webhooks.purge_once()
+                    if purged:
+                        log.info("purged %d delivered events past retention", purged)
+                except Exception:
+                    log.warning("purging events past retention failed; trying again later", exc_info=True)
             await asyncio.sleep(self._interval)
 
     async def stop(self) -> None:

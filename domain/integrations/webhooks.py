@@ -101,6 +101,7 @@ class WebhookService:
     secret: str
     jitter: Callable[[], float] = field(default=lambda: random.uniform(-1.0, 1.0))  # noqa: S311 (not a secret)
     batch: int = 100
+    retention: timedelta | None = timedelta(days=30)  # None: events and deliveries are kept forever
 
     @property
     def enabled(self) -> bool:
@@ -125,6 +126,20 @@ class WebhookService:
             handed += len(claimed)
             if len(claimed) < self.batch:
                 return handed
+
+    async def purge_once(self) -> int:
+        """Delete what is past `retention`: events relayed before it whose deliveries have all
+        finished, with those deliveries (a delivery still pending keeps its event). Safe in
+        several processes at once. Returns how many events were deleted."""
+        if self.retention is None:
+            return 0
+        before = self.clock.now() - self.retention
+        purged = 0
+        while True:
+            done = await self.store.purge(before, self.batch)
+            purged += done
+            if done < self.batch:
+                return purged
 
     # ----- one attempt (the job) -----
 
