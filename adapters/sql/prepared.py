@@ -97,7 +97,11 @@ class PreparedReads:
         self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._dialect = engine.dialect
         self._direct = direct and engine.dialect.name == "postgresql"
-        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # Connected as the engine connects: the URL's options as SQLAlchemy's asyncpg dialect
+        # reads them (`ssl`, `command_timeout`, …), less those that are the dialect's own.
+        self._connect: dict[str, Any] = dict(engine.dialect.create_connect_args(engine.url)[1]) if self._direct else {}
+        for own in ("prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn"):
+            self._connect.pop(own, None)
         self._pool_size = pool_size
         self._pool: asyncio.Task[asyncpg.Pool] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -151,7 +155,7 @@ class PreparedReads:
 
     async def _open(self) -> asyncpg.Pool:
         # No connection is opened here (min_size=0): each is made when first needed.
-        return await asyncpg.create_pool(self._dsn, min_size=0, max_size=self._pool_size, init=_json_codecs)
+        return await asyncpg.create_pool(**self._connect, min_size=0, max_size=self._pool_size, init=_json_codecs)
 
     async def close(self) -> None:
         if self._pool is not None and self._loop is asyncio.get_running_loop():

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.analytics_reader import SqlAnalyticsReader
 from adapters.sql.catalog_repositories import SqlCatalogReader
+from adapters.sql.engine import create_engine
 from adapters.sql.identity_repositories import SqlUserLookup
 from adapters.sql.learning_repositories import SqlLearningReader
 from adapters.sql.prepared import PreparedReads
@@ -99,3 +100,18 @@ async def test_a_dropped_connection_is_read_again_on_a_fresh_one(
         assert ended
     again = await asyncio.gather(*(users.get(enrollment.student_id) for _ in range(4)))
     assert all(user is not None and user.id == enrollment.student_id for user in again)
+
+
+async def test_the_pool_connects_with_the_urls_options_as_the_engine_does() -> None:
+    engine = create_engine("postgresql+asyncpg://u:p@db.internal:5433/lms?ssl=require&prepared_statement_cache_size=5")
+    reads = PreparedReads(engine)
+    connect = reads._connect  # what asyncpg.create_pool is given
+    assert connect == {
+        "host": "db.internal",
+        "port": 5433,
+        "user": "u",
+        "password": "p",
+        "database": "lms",
+        "ssl": "require",
+    }
+    await engine.dispose()
