@@ -8,7 +8,7 @@ import pytest
 
 from adapters.kv.redis_store import RedisKeyValue
 from domain.shared.ports import KeyValueStore, KeyValueUnavailable
-from tests.support.servers import free_port
+from tests.support.servers import flush, free_port
 
 
 async def test_set_get_delete_exists(kv: KeyValueStore) -> None:
@@ -107,3 +107,21 @@ async def test_replace_if_is_won_by_one_of_racing_callers(kv: KeyValueStore) -> 
     results = await asyncio.gather(*(kv.replace_if("race", "start", str(i), 10) for i in range(10)))
     assert results.count(True) == 1
     assert await kv.get("race") == str(results.index(True))
+
+
+async def test_an_error_reply_in_a_round_trip_leaves_the_connection_in_step(redis_url: str) -> None:
+    """A command refused mid round trip (`INCR` of a text value) surfaces as unavailable after
+    every reply was read: the pooled connection's next round trip reads its own replies."""
+    await flush(redis_url)
+    store = RedisKeyValue(redis_url)
+    try:
+        await store.set("words", "not a number", 10)
+        await store.set("present", "1", 10)
+        with pytest.raises(KeyValueUnavailable):
+            await store.hit_and_count("words", 60, "present")
+        hit, found = await store.hit_and_count("fresh", 60, "present", "absent")
+        assert (hit.count, found) == (1, 1)
+        assert 0 < hit.reset_after <= 60
+        assert await store.get("words") == "not a number"
+    finally:
+        await store.close()
