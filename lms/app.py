@@ -40,7 +40,7 @@ from adapters.http.pagination import page_params
 from adapters.http.problems import exception_handlers
 from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
 from adapters.http.representation import PrefetchedAnswerMiddleware
-from adapters.http.routing import HeadMiddleware, answer_options_with_every_method
+from adapters.http.routing import HeadMiddleware, answer_options_with_every_method, resolve_dependencies_in_turn
 from adapters.http.security import provide_principal
 from adapters.http.system import LivenessMiddleware, banner, docs, health, readiness_of, ready
 from adapters.http.telemetry import TracingMiddleware
@@ -240,6 +240,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         logging_config=None,  # configure_logging owns logging
     )
     answer_options_with_every_method(app)
+    resolve_dependencies_in_turn(app)
     # Before routing (route middleware runs after it): HEAD is answered by the GET route.
     app.asgi_handler = cast(Any, HeadMiddleware(cast(Any, app.asgi_handler)))
     app.asgi_handler = cast(Any, LivenessMiddleware(cast(Any, app.asgi_handler), metrics, settings.trusted_hosts))

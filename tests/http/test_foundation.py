@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from litestar.routes import HTTPRoute
 
 from adapters.sql.models import CourseRow
 from domain.catalog.services import CatalogService
@@ -133,3 +134,16 @@ async def test_docs_redirects_to_the_interactive_docs(api: Api) -> None:
     r = await api.client.get("/docs")
     assert r.status_code == 307
     assert r.headers["location"] == "/schema"
+
+
+async def test_a_routes_dependencies_resolve_one_after_another(api: Api) -> None:
+    """None of ours does I/O, so no route pays for a task group to resolve them side by side."""
+    app = api.client._transport.app  # type: ignore[attr-defined]
+    models = [
+        model for route in app.routes if isinstance(route, HTTPRoute) for _, model in route.route_handler_map.values()
+    ]
+    several = [model for model in models if sum(len(batch) for batch in model.dependency_batches) >= 2]
+    assert several  # my-courses: the principal and the page, among others
+    assert all(len(batch) == 1 for model in models for batch in model.dependency_batches)
+    mine = await api.client.get("/api/v1/enrollments/my-courses?page_size=5", headers=(await api.register()).headers)
+    assert (mine.status_code, mine.json()["page_size"]) == (200, 5)
