@@ -137,7 +137,7 @@ def report(profile: cProfile.Profile, requests: int, top: int, callers: str) -> 
 async def profile(env: dict[str, str], routes: list[Route], opts: argparse.Namespace) -> None:
     requests, in_flight = opts.requests, opts.in_flight
     os.environ.update(env)
-    from bench.raw import create_app as raw_app  # reads the environment at import
+    import bench.raw  # reads the environment at import
     from lms.app import create_app
     from lms.bootstrap import build_container
     from lms.settings import load_settings
@@ -146,10 +146,8 @@ async def profile(env: dict[str, str], routes: list[Route], opts: argparse.Names
         settings = load_settings({**env, **overrides})
         return create_app(settings, build_container(settings))
 
-    import bench.raw
-
     ours, uncached = api(), api(LMS_CACHE_TTL_SECONDS="0")
-    bare = raw_app()  # one app; its cache is switched per route (bench.raw.CACHING)
+    bare = bench.raw.create_app()  # one app; its cache is switched per route (bench.raw.CACHING)
     async with Lifespan(ours), Lifespan(uncached), Lifespan(bare):
         print(f"\n{requests:,} requests per route, {in_flight} in flight; CPU µs per request in this process\n")
         print("| route | API µs | raw µs | raw / API |")

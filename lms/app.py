@@ -159,11 +159,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     ]
     # On Redis an anonymous catalog read counts and reads its cache entry in one round trip, and
     # a read found cached is answered before its handler runs.
-    prefetching = (
-        settings.rate_limit_enabled and isinstance(container.cache, RedisCache) and settings.cache_ttl_seconds > 0
-    )
+    redis_cache = container.cache if isinstance(container.cache, RedisCache) else None
+    counted = redis_cache.counted_get if redis_cache is not None and settings.cache_ttl_seconds > 0 else None
+    prefetching = settings.rate_limit_enabled and counted is not None
     if settings.rate_limit_enabled:
-        counted = container.cache.counted_get if prefetching and isinstance(container.cache, RedisCache) else None
         limits = {"rules": _rules(settings), "claims_of": bearer_claims, "cache_key_of": public_cache_key}
         middleware.append(DefineMiddleware(limiter, store=container.kv, counted_get=counted, **limits))
     idempotency: Any = IdempotencyMiddleware

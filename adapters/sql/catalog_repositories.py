@@ -29,7 +29,7 @@ from adapters.sql.mappers import catalog_values, course_from_row, lesson_from_ro
 from adapters.sql.models import COURSE_SEARCH_CONFIG, COURSE_SEARCH_DOCUMENT, CourseRow, EnrollmentRow, LessonRow
 from adapters.sql.paging import page_of_rows
 from adapters.sql.prepared import PreparedReads
-from adapters.sql.statements import locked
+from adapters.sql.statements import bound, locked
 from domain.catalog.model import Course, CourseFilter, Lesson
 from domain.catalog.services import ORDER_CONFLICT, SLUG_TAKEN
 from domain.shared.errors import Conflict
@@ -41,8 +41,8 @@ ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
 
 
 # Read on every progress report, and on every uncached course read: built once.
-_LESSON = select(LESSONS).where(LESSONS.c.id == bindparam("id", type_=LESSONS.c.id.type))
-_COURSE = select(COURSES).where(COURSES.c.id == bindparam("id", type_=COURSES.c.id.type))
+_LESSON = select(LESSONS).where(LESSONS.c.id == bound(LESSONS.c.id))
+_COURSE = select(COURSES).where(COURSES.c.id == bound(COURSES.c.id))
 
 
 def _escape_like(term: str) -> str:

@@ -32,13 +32,13 @@ def _unavailable(context: ExceptionContext) -> BaseException | None:
         return None  # a cancelled task (CancelledError) or an exit must stay what it is
     if context.is_disconnect:
         return DatabaseUnavailable(disconnect=True)
-    if isinstance(original, OSError) or type(original).__name__ in _CONNECT_ERRORS:
+    if isinstance(original, OSError) or type(original).__name__ in CONNECT_ERRORS:
         return DatabaseUnavailable(disconnect=False)
     return None
 
 
 # asyncpg's refusals while the server starts, stops or is full.
-_CONNECT_ERRORS = frozenset(
+CONNECT_ERRORS = frozenset(
     {"CannotConnectNowError", "ConnectionDoesNotExistError", "TooManyConnectionsError", "AdminShutdownError"}
 )
 
@@ -51,7 +51,7 @@ def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
     except OSError as exc:
         raise DatabaseUnavailable(disconnect=False) from exc
     except Exception as exc:
-        if type(exc).__name__ in _CONNECT_ERRORS or type(getattr(exc, "__cause__", None)).__name__ in _CONNECT_ERRORS:
+        if type(exc).__name__ in CONNECT_ERRORS or type(getattr(exc, "__cause__", None)).__name__ in CONNECT_ERRORS:
             raise DatabaseUnavailable(disconnect=False) from exc
         raise
 

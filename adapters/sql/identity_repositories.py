@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Select, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, delete, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.sql.mappers import recovery_from_row, session_from_row, user_from_row, user_values
 from adapters.sql.models import ConsumedTokenRow, RecoveryCodeRow, RefreshSessionRow, UserRow
 from adapters.sql.prepared import PreparedReads
+from adapters.sql.statements import bound
 from domain.identity.model import RecoveryCode, RefreshSession, User
 from domain.identity.services import EMAIL_TAKEN
 from domain.shared.errors import Conflict
@@ -28,8 +29,8 @@ def _rowcount(result: object) -> int:
 
 USERS = cast(Table, UserRow.__table__)
 # Built once: building and keying a statement per call costs more than running it.
-_USER_BY_ID = select(USERS).where(USERS.c.id == bindparam("key", type_=USERS.c.id.type))
-_USER_BY_EMAIL = select(USERS).where(USERS.c.email == bindparam("key", type_=USERS.c.email.type))
+_USER_BY_ID = select(USERS).where(USERS.c.id == bound(USERS.c.id, "key"))
+_USER_BY_EMAIL = select(USERS).where(USERS.c.email == bound(USERS.c.email, "key"))
 
 
 class SqlUserLookup:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Table, and_, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.catalog_repositories import COURSES, LESSONS
@@ -13,7 +13,7 @@ from adapters.sql.mappers import decimal_of, enrollment_from_row, progress_from_
 from adapters.sql.models import EnrollmentRow, LessonProgressRow
 from adapters.sql.paging import PagedQuery, page_of_rows
 from adapters.sql.prepared import PreparedReads
-from adapters.sql.statements import LockedQuery, insert_ignoring_conflicts, locked
+from adapters.sql.statements import LockedQuery, bound, insert_ignoring_conflicts, locked
 from domain.learning.model import (
     CourseStats,
     Enrollment,
@@ -30,9 +30,7 @@ PROGRESS = cast(Table, LessonProgressRow.__table__)
 _NEWEST_FIRST = (ENROLLMENTS.c.enrolled_at.desc(), ENROLLMENTS.c.id.desc())
 # A student's own enrollments (my-courses, on every dashboard load): built once.
 _OF_STUDENT = PagedQuery(
-    select(ENROLLMENTS)
-    .where(ENROLLMENTS.c.student_id == bindparam("student_id", type_=ENROLLMENTS.c.student_id.type))
-    .order_by(*_NEWEST_FIRST)
+    select(ENROLLMENTS).where(ENROLLMENTS.c.student_id == bound(ENROLLMENTS.c.student_id)).order_by(*_NEWEST_FIRST)
 )
 
 
@@ -40,26 +38,21 @@ def _lesson_count(course_id: Any) -> Any:
     return select(func.count()).select_from(LESSONS).where(LESSONS.c.course_id == course_id).scalar_subquery()
 
 
-def _bound(column: Any) -> Any:
-    """A bound parameter named as `column`, of its type."""
-    return bindparam(column.key, type_=column.type)
-
-
 # A progress report's transaction (the busiest write of the journey), built once.
-_ENROLLMENT = select(ENROLLMENTS).where(ENROLLMENTS.c.id == _bound(ENROLLMENTS.c.id))
-_LOCKED_ENROLLMENT = LockedQuery(ENROLLMENTS, ENROLLMENTS.c.id == _bound(ENROLLMENTS.c.id))
+_ENROLLMENT = select(ENROLLMENTS).where(ENROLLMENTS.c.id == bound(ENROLLMENTS.c.id))
+_LOCKED_ENROLLMENT = LockedQuery(ENROLLMENTS, ENROLLMENTS.c.id == bound(ENROLLMENTS.c.id))
 _PROGRESS = select(PROGRESS).where(
-    PROGRESS.c.enrollment_id == _bound(PROGRESS.c.enrollment_id), PROGRESS.c.lesson_id == _bound(PROGRESS.c.lesson_id)
+    PROGRESS.c.enrollment_id == bound(PROGRESS.c.enrollment_id), PROGRESS.c.lesson_id == bound(PROGRESS.c.lesson_id)
 )
 _TOTALS = select(
     func.count().filter(PROGRESS.c.status == ProgressStatus.COMPLETED.value),
     func.coalesce(func.sum(PROGRESS.c.time_spent_seconds), 0),
-    _lesson_count(bindparam("course_id", type_=LESSONS.c.course_id.type)),
-).where(PROGRESS.c.enrollment_id == _bound(PROGRESS.c.enrollment_id))
+    _lesson_count(bound(LESSONS.c.course_id)),
+).where(PROGRESS.c.enrollment_id == bound(PROGRESS.c.enrollment_id))
 _INSERT_PROGRESS = insert(PROGRESS)
 # The row's key under another name: the SET clause comes from the columns given.
-_UPDATE_PROGRESS = update(PROGRESS).where(PROGRESS.c.id == bindparam("row_id", type_=PROGRESS.c.id.type))
-_UPDATE_ENROLLMENT = update(ENROLLMENTS).where(ENROLLMENTS.c.id == bindparam("row_id", type_=ENROLLMENTS.c.id.type))
+_UPDATE_PROGRESS = update(PROGRESS).where(PROGRESS.c.id == bound(PROGRESS.c.id, "row_id"))
+_UPDATE_ENROLLMENT = update(ENROLLMENTS).where(ENROLLMENTS.c.id == bound(ENROLLMENTS.c.id, "row_id"))
 
 
 class SqlEnrollmentRepository:

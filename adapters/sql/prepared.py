@@ -24,7 +24,7 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sql.engine import _CONNECT_ERRORS, DatabaseUnavailable, retrying_read
+from adapters.sql.engine import CONNECT_ERRORS, DatabaseUnavailable, retrying_read
 
 Processor = Callable[[Any], Any] | None
 
@@ -86,7 +86,7 @@ async def _json_codecs(connection: asyncpg.Connection) -> None:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
-    return isinstance(exc, (OSError, asyncpg.PostgresConnectionError)) or type(exc).__name__ in _CONNECT_ERRORS
+    return isinstance(exc, (OSError, asyncpg.PostgresConnectionError)) or type(exc).__name__ in CONNECT_ERRORS
 
 
 class PreparedReads:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def bound(column: Any, name: str | None = None) -> Any:
+    """A bound parameter of `column`'s type, named as the column unless `name` is given: for
+    statements built once and given their values at each execution."""
+    return bindparam(name or column.key, type_=column.type)
 
 
 def dialect_of(session: AsyncSession) -> str:
