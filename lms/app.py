@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -34,10 +35,11 @@ from adapters.http.identity.auth_controller import AuthController
 from adapters.http.identity.users_controller import UsersController
 from adapters.http.integrations.controller import WebhookDeliveriesController
 from adapters.http.learning.controller import EnrollmentsController
-from adapters.http.metrics import EdgeMiddleware, Metrics, metrics_app
+from adapters.http.metrics import EdgeMiddleware, metrics_app
 from adapters.http.openapi import complete_body_schemas, document_idempotency, document_links, document_upload
 from adapters.http.pagination import page_params
 from adapters.http.problems import exception_handlers
+from adapters.http.proxies import ProxyHeadersMiddleware
 from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
 from adapters.http.representation import PrefetchedAnswerMiddleware
 from adapters.http.routing import HeadMiddleware, answer_options_with_every_method, resolve_dependencies_in_turn
@@ -50,6 +52,7 @@ from domain.identity.model import TokenType
 from lms.bootstrap import Container, build_container
 from lms.logs import configure_logging, configure_telemetry
 from lms.settings import RateLimit, Settings, SettingsError, load_settings
+from lms.supervision import PARENT_PID, die_with_parent
 
 log = logging.getLogger("lms")
 
@@ -116,6 +119,13 @@ def _openapi(settings: Settings) -> OpenAPIConfig | None:
     )
 
 
+def serve_app() -> Litestar:
+    """The application of each worker process `lms run` starts: it dies with that `lms run`."""
+    parent = os.environ.get(PARENT_PID, "")
+    die_with_parent(int(parent) if parent.isdigit() else None)
+    return create_app()
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
     settings = settings or (container.settings if container else load_settings())
     configure_logging(settings)
@@ -124,7 +134,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     container = container or build_container(settings)
     if tracing:
         instrument(container)
-    metrics = Metrics(share=settings.metrics_dir)
+    metrics = container.metrics
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -154,9 +164,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     limiter: Any = RateLimitMiddleware
     envelope: Any = EnvelopeMiddleware
     headers_hook: Any = add_edge_headers
-    middleware: list[Any] = [
-        DefineMiddleware(edge, metrics=metrics, trusted_hosts=settings.trusted_hosts),
-    ]
+    middleware: list[Any] = []
     # On Redis an anonymous catalog read counts and reads its cache entry in one round trip, and
     # a read found cached is answered before its handler runs.
     redis_cache = container.cache if isinstance(container.cache, RedisCache) else None
@@ -164,7 +172,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     prefetching = settings.rate_limit_enabled and counted is not None
     if settings.rate_limit_enabled:
         limits = {"rules": _rules(settings), "claims_of": bearer_claims, "cache_key_of": public_cache_key}
-        middleware.append(DefineMiddleware(limiter, store=container.kv, counted_get=counted, **limits))
+        middleware.append(DefineMiddleware(limiter, store=container.kv, counted_get=counted, meter=metrics, **limits))
     idempotency: Any = IdempotencyMiddleware
     largest_body = max(MAX_JSON_BODY, settings.max_upload_mb * 1024 * 1024 + 1024 * 1024)
     middleware.append(DefineMiddleware(idempotency, store=container.kv, claims_of=bearer_claims, max_body=largest_body))
@@ -176,7 +184,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if tracing:
         middleware.insert(0, DefineMiddleware(cast(Any, TracingMiddleware)))
 
-    metrics_route = asgi("/metrics", is_mount=False, include_in_schema=False, copy_scope=False)(metrics_app(metrics))
+    scrape = metrics_app(metrics, token=settings.metrics_token, private_only=settings.is_production)
+    metrics_route = asgi("/metrics", is_mount=False, include_in_schema=False, copy_scope=False)(scrape)
     readiness = readiness_of(container.ping_database, container.redis_pings(), container.storage.ping)
 
     api = Router(
@@ -240,9 +249,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     answer_options_with_every_method(app)
     resolve_dependencies_in_turn(app)
-    # Before routing (route middleware runs after it): HEAD is answered by the GET route.
-    app.asgi_handler = cast(Any, HeadMiddleware(cast(Any, app.asgi_handler)))
-    app.asgi_handler = cast(Any, LivenessMiddleware(cast(Any, app.asgi_handler), metrics, settings.trusted_hosts))
+    # Around routing (route middleware runs after it), innermost first: the host check, metrics
+    # and access log see every request, routed or not; HEAD is answered by the GET route; probes
+    # are answered before anything else; behind trusted proxies the client is found first.
+    handler: Any = app.asgi_handler
+    handler = edge(handler, metrics, settings.trusted_hosts, body_timeout=settings.body_read_timeout_seconds)
+    handler = LivenessMiddleware(HeadMiddleware(handler), metrics, settings.trusted_hosts)
+    if settings.trusted_proxies:
+        handler = ProxyHeadersMiddleware(handler, settings.trusted_proxies)
+    app.asgi_handler = handler
     complete_body_schemas(app)
     document_upload(app, "/api/v1/files/upload")
     document_idempotency(app)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from adapters.http.metrics import Metrics, Sample
 from adapters.kv.memory import MemoryCache, MemoryKeyValue
 from adapters.kv.redis_store import RedisCache, RedisKeyValue
 from adapters.mail.console import ConsoleMailer
@@ -23,7 +24,7 @@ from adapters.security.passwords import Argon2Hasher
 from adapters.security.totp import PyOtpTotp
 from adapters.sql.analytics_reader import SqlAnalyticsReader
 from adapters.sql.catalog_repositories import SqlCatalogReader
-from adapters.sql.engine import create_engine, session_factory
+from adapters.sql.engine import create_engine, pool_figures, session_factory
 from adapters.sql.files_repository import SqlFileRepository
 from adapters.sql.identity_repositories import SqlUserLookup
 from adapters.sql.integrations import SqlDeliveryStore
@@ -46,6 +47,7 @@ from domain.identity.tokens import Tokens
 from domain.integrations.ports import WebhookSender
 from domain.integrations.webhooks import WebhookService
 from domain.learning.services import LearningService
+from domain.shared.build import build_info
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.jobs import JobHandler, JobHandlers
 from domain.shared.ports import Cache, JobQueue, KeyValueStore, Mailer, ObjectStorage
@@ -78,6 +80,7 @@ class Container:
     webhooks: WebhookService
     relay: RelayLoop
     sender: WebhookSender
+    metrics: Metrics
 
     async def start(self) -> None:
         """What an API process starts; with the in-process queue it is also the webhook relay."""
@@ -102,6 +105,15 @@ class Container:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    async def queue_depth(self) -> list[Sample]:
+        depth = await self.queue.depth()
+        return [("lms_queue_jobs", {"state": state}, float(n)) for state, n in depth.items()]
+
+    async def outbox_backlog(self) -> list[Sample]:
+        waiting, oldest = await self.webhooks.store.backlog()
+        age = max(0.0, (self.webhooks.clock.now() - oldest).total_seconds()) if oldest is not None else 0.0
+        return [("lms_outbox_backlog", {}, float(waiting)), ("lms_outbox_oldest_age_seconds", {}, age)]
+
     def redis_pings(self) -> list[Any] | None:
         """Ping callables of the configured Redis servers (key-value, and the queue's if separate)."""
         if not self.settings.redis_url:
@@ -110,6 +122,12 @@ class Container:
         if self.settings.queue_url and self.settings.queue_url != self.settings.redis_url:
             pings.append(self.queue.ping)
         return pings
+
+
+def build_metrics(settings: Settings, role: str) -> Metrics:
+    """The process's metrics: `lms run` shares them among its workers (LMS_METRICS_DIR); an
+    `lms worker` answers for itself."""
+    return Metrics(share=settings.metrics_dir if role == "api" else None, build={**build_info(), "role": role})
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -135,30 +153,37 @@ def build_container(
     hasher: PasswordHasher | None = None,
     clock: Clock | None = None,
     webhook_sender: WebhookSender | None = None,
+    role: str = "api",
 ) -> Container:
+    """`role` is `api` or `worker`: what the process's metrics say it is, and whether they are
+    shared with the other processes of one `lms run`."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    metrics = build_metrics(settings, role)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     sessions = session_factory(engine)
     reads = PreparedReads(engine, pool_size=settings.db_pool_size)
+    metrics.sample(lambda: pool_figures(engine, reads))
     clock = clock or SystemClock()
 
     kv: KeyValueStore
     fallback: KeyValueStore | None = None
     cache: Cache
     if settings.redis_url:
-        kv = RedisKeyValue(settings.redis_url)
-        cache = RedisCache(settings.redis_url)
+        kv = RedisKeyValue(settings.redis_url, meter=metrics)
+        cache = RedisCache(settings.redis_url, meter=metrics)
         # Outside production the blacklist survives a Redis outage in process memory (API §7.1).
         fallback = None if settings.is_production else MemoryKeyValue()
     else:
         kv = MemoryKeyValue()
-        cache = MemoryCache()
+        cache = MemoryCache(meter=metrics)
 
     mailer = build_mailer(settings)
     handlers: dict[str, JobHandler] = {}  # filled below: the webhook job needs the queue it runs on
-    queue: JobQueue = SaqQueue(settings.queue_url) if settings.queue_url else InProcessQueue(handlers)
+    queue: JobQueue = (
+        SaqQueue(settings.queue_url, meter=metrics) if settings.queue_url else InProcessQueue(handlers, meter=metrics)
+    )
 
-    codec = JwtCodec(settings.secret_key)
+    codec = JwtCodec(settings.secret_key, previous=settings.secret_key_previous)
     policy = IdentityPolicy(
         access_ttl=timedelta(minutes=settings.access_token_expire_minutes),
         refresh_ttl=timedelta(days=settings.refresh_token_expire_days),
@@ -168,7 +193,13 @@ def build_container(
         frontend_url=settings.frontend_url,
         totp_issuer=settings.totp_issuer,
     )
-    storage = ObstoreStorage(settings.storage_url)
+    storage = ObstoreStorage(
+        settings.storage_url,
+        connect_timeout=settings.storage_connect_timeout_seconds,
+        timeout=settings.storage_timeout_seconds,
+        public_endpoint=settings.storage_public_endpoint,
+        meter=metrics,
+    )
     webhook_targets = tuple(dict.fromkeys(settings.webhook_urls))
     uow = SqlUnitOfWorkFactory(sessions, record_events=bool(webhook_targets))
     sender = webhook_sender or HttpxWebhookSender()
@@ -180,6 +211,7 @@ def build_container(
         targets=webhook_targets,
         secret=settings.webhook_secret or "",
         retention=timedelta(days=settings.webhook_retention_days) if settings.webhook_retention_days else None,
+        meter=metrics,
     )
     users = SqlUserLookup(reads)
     identity = IdentityService(
@@ -214,7 +246,7 @@ def build_container(
         clock=clock,
         frontend_url=settings.frontend_url,
     )
-    handlers.update(job_handlers(mailer, webhooks, certificates))
+    handlers.update(job_handlers(mailer, webhooks, certificates, metrics))
     learning.completion_listener = certificates  # a completed enrollment gets its certificate at once
     catalog = CatalogService(
         uow=uow,
@@ -224,7 +256,7 @@ def build_container(
         cache_ttl=float(settings.cache_ttl_seconds),
         content=learning,
     )
-    return Container(
+    container = Container(
         settings=settings,
         engine=engine,
         reads=reads,
@@ -256,4 +288,9 @@ def build_container(
         webhooks=webhooks,
         relay=RelayLoop(webhooks),
         sender=sender,
+        metrics=metrics,
     )
+    metrics.probe(container.queue_depth)
+    if webhooks.enabled:
+        metrics.probe(container.outbox_backlog)
+    return container

@@ -1,4 +1,4 @@
-"""The `lms` command: run, worker, db upgrade, users create-admin, demo seed (API §8.4).
+"""The `lms` command: run, worker, db upgrade/downgrade, users create-admin, demo seed (API §8.4).
 
 Exit status: 0 success, 1 operational failure, 2 usage or configuration error.
 """
@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
+from domain.shared.build import version
 from lms.settings import Settings, SettingsError, load_settings
+from lms.supervision import PARENT_PID
 
 
 def _settings() -> Settings:
@@ -21,6 +22,12 @@ def _settings() -> Settings:
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _refuse_in_production(settings: Settings, what: str) -> None:
+    if settings.is_production:
+        print(f"{what} refuses to run in production (LMS_ENVIRONMENT=production)", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def _prepare_schema(settings: Settings) -> None:
@@ -65,66 +72,68 @@ def cmd_run(args: argparse.Namespace) -> int:
     from granian.constants import Interfaces
     from granian.server import Server
 
+    from lms.logs import granian_log_config
+
+    os.environ[PARENT_PID] = str(os.getpid())  # each worker dies with this process (`serve_app`)
     server = Server(
-        "lms.app:create_app",
+        "lms.app:serve_app",
         address=args.host,
         port=args.port,
         interface=Interfaces.ASGI,
         workers=args.workers,
         factory=True,
         log_access=False,
+        log_dictconfig=granian_log_config(settings),
         backpressure=args.backpressure,
     )
     server.serve()
     return 0
 
 
-def cmd_worker(_: argparse.Namespace) -> int:
+def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     if not settings.queue_url:
         print("LMS_QUEUE_URL is not set; jobs run inside the API process", file=sys.stderr)
         return 2
-    from adapters.queue.saq_queue import SaqQueue, stop_worker
-    from lms.bootstrap import build_container
     from lms.logs import configure_logging
+    from lms.worker import run_worker
 
     configure_logging(settings)
-
-    async def main() -> None:
-        container = build_container(settings)
-        queue = container.queue
-        assert isinstance(queue, SaqQueue)
-        await queue.connect()
-        worker = queue.worker(container.handlers)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        running = asyncio.create_task(worker.start())
-        if container.webhooks.enabled:
-            container.relay.start()  # with a SAQ queue the outbox relay runs here, not in `lms run`
-        print(f"worker started on queue {queue.queue.name!r}", flush=True)
-        await stop.wait()
-        await stop_worker(worker)
-        running.cancel()
-        await container.close()
-
-    asyncio.run(main())
+    try:
+        asyncio.run(run_worker(settings, http_host=args.http_host, http_port=args.http_port))
+    except OSError as exc:  # the health and metrics port is taken, say
+        print(f"worker failed: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
-def cmd_db_upgrade(_: argparse.Namespace) -> int:
+def _migrate(step: str, revision: str) -> int:
     settings = _settings()
     from adapters.sql import migrate
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    run = migrate.upgrade if step == "upgrade" else migrate.downgrade
     try:
-        migrate.upgrade(settings.database_url)
-    except Exception as exc:  # an unreachable database is an operational failure
+        steps = run(settings.database_url, revision)
+    except Exception as exc:  # an unreachable database (or an unknown revision) is an operational failure
         print(f"migration failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    print("database schema is current")
+    verb = "applied" if step == "upgrade" else "reverted"
+    for line in steps:
+        print(f"{verb} {line}")
+    if step == "upgrade":
+        print("database schema is current" if steps else "database schema is current; nothing to apply")
+    elif not steps:
+        print(f"database schema is already at {revision}; nothing to revert")
     return 0
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    return _migrate("upgrade", "head")
+
+
+def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    return _migrate("downgrade", args.revision)
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
@@ -160,6 +169,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
         print("--students must be 0 or more", file=sys.stderr)
         return 2
     settings = _settings()
+    _refuse_in_production(settings, "lms demo seed")  # it creates accounts with published passwords
     _prepare_schema(settings)
     from adapters.queue.inprocess import InProcessQueue
     from adapters.security.passwords import Argon2Hasher
@@ -196,6 +206,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lms", description="LMS backend")
+    root.add_argument("--version", action="version", version=f"lms {version()}")
     sub = root.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="serve the API with granian")
@@ -206,12 +217,17 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     worker = sub.add_parser("worker", help="run the SAQ job worker (needs LMS_QUEUE_URL)")
+    worker.add_argument("--http-host", default="127.0.0.1", help="address of /health, /ready and /metrics")
+    worker.add_argument("--http-port", type=int, default=9100, help="their port; 0 serves none")
     worker.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply pending migrations")
     upgrade.set_defaults(func=cmd_db_upgrade)
+    downgrade = db_sub.add_parser("downgrade", help="revert migrations down to REVISION")
+    downgrade.add_argument("revision", help="a revision id (such as 0007), or -N for the last N")
+    downgrade.set_defaults(func=cmd_db_downgrade)
 
     users = sub.add_parser("users", help="user administration")
     users_sub = users.add_subparsers(dest="users_command", required=True)

@@ -1,27 +1,33 @@
-"""Logging: human-readable lines in development and test, JSON lines in production; logfire
-(OpenTelemetry) exports only when a token is configured."""
+"""Logging: human-readable lines in development and test, JSON lines in production (granian's and
+the worker's included); logfire (OpenTelemetry) exports only to a configured destination."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
-from lms.settings import Settings
+from lms.settings import Settings, unknown_variables
+
+# Attributes a log call may pass with `extra=` that become members of a JSON line.
+EXTRA_MEMBERS = ("request_id", "client_ip", "method", "route", "status", "duration_ms", "job", "job_id")
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = getattr(record, "request_id", None)
-        if request_id:
-            entry["request_id"] = request_id
+        for member in EXTRA_MEMBERS:
+            value = getattr(record, member, None)
+            if value is not None and value != "":
+                entry[member] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
@@ -52,20 +58,56 @@ def configure_logging(settings: Settings) -> None:
     ours.setLevel(settings.log_level)
     if settings.secret_key_generated:
         ours.warning("LMS_SECRET_KEY is not set: using a random key; tokens will not survive a restart")
+    if settings.is_production and settings.email_backend == "console":
+        ours.warning(
+            "LMS_EMAIL_BACKEND=console in production: every message, password reset links and sign-in "
+            "codes included, is written to the log"
+        )
+    for warning in unknown_variables(os.environ):
+        ours.warning(warning)
+
+
+def granian_log_config(settings: Settings) -> dict[str, Any]:
+    """granian's own lines (start, workers, shutdown) in the format of ours: JSON in production."""
+    formatter = (
+        {"()": "lms.logs.JsonFormatter"}
+        if settings.is_production
+        else {"()": "logging.Formatter", "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    )
+    stream = {"formatter": "lms", "class": "logging.StreamHandler", "stream": "ext://sys.stdout"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"lms": formatter},
+        "handlers": {"console": stream, "access": stream},
+        "loggers": {
+            "_granian": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "granian.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        },
+    }
+
+
+OTLP_ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
 
 def configure_telemetry(settings: Settings) -> bool:
-    """Set up logfire. Without a token nothing leaves the machine and no spans are recorded, so
-    the request path pays nothing for telemetry nobody reads. Returns whether export is on."""
+    """Set up logfire (OpenTelemetry). Traces are recorded only when someone reads them: a Logfire
+    token sends them to Logfire; the standard `OTEL_EXPORTER_OTLP_ENDPOINT` (or its traces
+    variant) sends them to any OpenTelemetry collector, and nothing to Logfire. With neither,
+    nothing leaves the machine and the request path pays nothing. Returns whether export is on."""
     import logfire
 
-    exporting = bool(settings.logfire_token)
+    from domain.shared.build import version
+
+    to_logfire = bool(settings.logfire_token)
+    to_collector = any(os.environ.get(name) for name in OTLP_ENDPOINTS)
     logfire.configure(
         token=settings.logfire_token,
-        send_to_logfire=exporting,
+        send_to_logfire=to_logfire,
         console=False,
         service_name="lms",
+        service_version=version(),
         environment=settings.environment.value,
         inspect_arguments=False,
     )
-    return exporting
+    return to_logfire or to_collector

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import enum
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -35,7 +37,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_url: str | None = None
     queue_url: str | None = None
     storage_url: str = ""
-    email_backend: str = "console"
+    # Signed download URLs point here instead of the endpoint the API itself uses (a store that
+    # browsers reach by another name, such as a compose service behind a published port).
+    storage_public_endpoint: str | None = None
+    storage_connect_timeout_seconds: int = 5
+    # One storage request (a PUT, a multipart part, a GET's answer), retries included.
+    storage_timeout_seconds: int = 30
+    # Unset: `console` in development and test; production must choose (console logs every
+    # message, reset links included).
+    email_backend: str = ""
     email_dir: Path | None = None
     email_from: str = "no-reply@lms.local"
     smtp_host: str | None = None
@@ -46,6 +56,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_ssl: bool = False
     secret_key: str = ""
     secret_key_generated: bool = False
+    # Earlier signing keys: tokens they signed still verify (rotation); none signs.
+    secret_key_previous: tuple[str, ...] = ()
     access_token_expire_minutes: int = 15
     refresh_token_expire_days: int = 30
     refresh_reuse_revokes_session: bool = False
@@ -69,6 +81,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
     trusted_hosts: tuple[str, ...] = ()
+    # Peers (CIDRs) whose Forwarded / X-Forwarded-For headers name the client; none by default.
+    trusted_proxies: tuple[str, ...] = ()
+    # A bearer token `/metrics` requires; unset: open in development and test, private
+    # addresses only in production.
+    metrics_token: str | None = None
+    # Seconds a request body may pause between two chunks before the request is refused (408).
+    body_read_timeout_seconds: int = 30
+    # Seconds a stopping `lms worker` lets its running jobs finish before it cancels them.
+    worker_shutdown_grace_seconds: int = 30
     db_pool_size: int = 20
     # Seconds a catalog read may be cached (API §7.12 allows up to 120); 0 turns the cache off.
     cache_ttl_seconds: int = 120
@@ -89,12 +110,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def mail_dir(self) -> Path:
         return self.email_dir or self.data_dir / "mail"
 
+    @property
+    def storage_in_memory(self) -> bool:
+        return self.storage_url.startswith("memory://")
+
     def check_workers(self, workers: int) -> None:
         """Several processes need shared state: refuse in-memory stores with more than one."""
         if workers > 1 and not self.redis_url:
             raise SettingsError(
                 "LMS_REDIS_URL must be set to run more than one worker: the in-process cache, "
                 "rate limiter, token blacklist and MFA codes are not shared between processes"
+            )
+        if workers > 1 and self.storage_in_memory:
+            raise SettingsError(
+                "LMS_STORAGE_URL=memory:// cannot serve more than one worker: each process would keep "
+                "its own files; use file://, s3://, az:// or gs://"
             )
 
 
@@ -148,6 +178,41 @@ def _redis(name: str, raw: str) -> str:
     return raw.strip()
 
 
+STORAGE_SCHEMES = ("file", "memory", "s3", "az", "gs")
+
+
+def _storage(name: str, raw: str) -> str:
+    url = raw.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in STORAGE_SCHEMES:
+        schemes = ", ".join(f"{scheme}://" for scheme in STORAGE_SCHEMES)
+        raise SettingsError(f"{name} must start with one of {schemes}, got {raw!r}")
+    if parts.scheme == "file" and (parts.netloc not in ("", "localhost") or not parts.path.startswith("/")):
+        raise SettingsError(f"{name} must name an absolute directory (file:///abs/path), got {raw!r}")
+    if parts.scheme in {"s3", "az", "gs"} and not parts.netloc:
+        raise SettingsError(f"{name} must name a bucket or container ({parts.scheme}://<name>/<prefix>), got {raw!r}")
+    return url
+
+
+def _http_url(name: str, raw: str) -> str:
+    url = raw.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise SettingsError(f"{name} must be an http:// or https:// URL, got {raw!r}")
+    return url
+
+
+def _networks(name: str, raw: str) -> tuple[str, ...]:
+    """CIDRs (a bare address is a /32 or /128), normalised."""
+    found = []
+    for item in _list(name, raw):
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(f"{name} must list IP addresses or CIDRs, got {item!r}") from None
+    return tuple(found)
+
+
 _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "environment": lambda n, raw: Environment(_choice(*(e.value for e in Environment))(n, raw)),
     "data_dir": lambda _n, raw: Path(raw),
@@ -155,7 +220,15 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "email_dir": lambda _n, raw: Path(raw),
     "redis_url": _redis,
     "queue_url": _redis,
+    "storage_url": _storage,
+    "storage_public_endpoint": _http_url,
+    "storage_connect_timeout_seconds": _int,
+    "storage_timeout_seconds": _int,
     "email_backend": _choice("console", "file", "smtp"),
+    "secret_key_previous": _list,
+    "trusted_proxies": _networks,
+    "body_read_timeout_seconds": _int,
+    "worker_shutdown_grace_seconds": lambda n, raw: _int(n, raw, minimum=0),
     "smtp_port": _int,
     "smtp_starttls": _bool,
     "smtp_ssl": _bool,
@@ -183,7 +256,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
 }
 _STRINGS = {
     "database_url",
-    "storage_url",
+    "metrics_token",
     "email_from",
     "smtp_host",
     "smtp_username",
@@ -201,12 +274,35 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _variable(field: str) -> str:
+    return f"LMS_{field.upper()}"
+
+
+KNOWN_VARIABLES = frozenset(
+    _variable(field.name) for field in msgspec.structs.fields(Settings) if field.name != "secret_key_generated"
+)
+
+
+def unknown_variables(env: Mapping[str, str] | None = None) -> list[str]:
+    """A warning for each `LMS_*` variable no setting reads (a typo is otherwise silently
+    ignored), naming the closest known one. `LMS_TEST_*` belong to the test suite."""
+    env = os.environ if env is None else env
+    warnings = []
+    for name in sorted(env):
+        if not name.startswith("LMS_") or name in KNOWN_VARIABLES or name.startswith("LMS_TEST_"):
+            continue
+        close = difflib.get_close_matches(name, KNOWN_VARIABLES, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        warnings.append(f"{name} is not a known setting and is ignored{hint}")
+    return warnings
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read, validate and complete the settings; raise SettingsError naming the bad variable."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     for field in msgspec.structs.fields(Settings):
-        var = f"LMS_{field.name.upper()}"
+        var = _variable(field.name)
         raw = env.get(var)
         if raw is None or raw == "" or field.name == "secret_key_generated":
             continue
@@ -227,6 +323,18 @@ def _complete(s: Settings) -> Settings:
         changes["database_url"] = f"sqlite+aiosqlite:///{(data_dir / 'lms.db').resolve()}"
     if not s.storage_url:
         changes["storage_url"] = f"file://{(data_dir / 'files').resolve()}"
+    if not s.email_backend:
+        if s.is_production:
+            raise SettingsError(
+                "LMS_EMAIL_BACKEND must be set in production: smtp (or file); console writes every "
+                "message, password reset links included, to the log"
+            )
+        changes["email_backend"] = "console"
+    if s.is_production and s.storage_in_memory:
+        raise SettingsError(
+            "LMS_STORAGE_URL=memory:// is not for production: files vanish with the process and no other "
+            "process (a second worker, `lms worker`) sees them; use file://, s3://, az:// or gs://"
+        )
     if not s.cors_origins:
         changes["cors_origins"] = (_origin(s.frontend_url),)
     if s.secret_key:
@@ -237,6 +345,8 @@ def _complete(s: Settings) -> Settings:
         changes["secret_key_generated"] = True
     else:
         raise SettingsError("LMS_SECRET_KEY must be set to at least 32 bytes outside development")
+    if any(len(key.encode()) < 32 for key in s.secret_key_previous):
+        raise SettingsError("LMS_SECRET_KEY_PREVIOUS must list keys of at least 32 bytes each")
     if s.is_production and not s.trusted_hosts:
         raise SettingsError("LMS_TRUSTED_HOSTS must be set in production")
     if s.email_backend == "smtp" and not s.smtp_host:

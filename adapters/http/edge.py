@@ -1,4 +1,5 @@
-"""What every response carries (API §1.7, §7.14): request id, security headers, no-store on auth.
+"""What every response carries (API §1.7, §7.14): request id, security headers, and caching rules:
+`no-store` on auth, and `private` on every answer to a request that carried credentials.
 
 Applied with Litestar's `before_send`, so it also reaches responses no route produced (404, 405).
 """
@@ -44,11 +45,25 @@ def request_id(scope: Scope) -> str:
 
 _SECURITY_RAW = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
 _DOCS_RAW = [(k, DOCS_CSP.encode() if k == b"content-security-policy" else v) for k, v in _SECURITY_RAW]
-_OWN = {k for k, _ in _SECURITY_RAW} | {b"cache-control", b"strict-transport-security", b"x-request-id"}
+_OWN = {k for k, _ in _SECURITY_RAW} | {b"strict-transport-security", b"x-request-id"}
+NO_STORE = (b"cache-control", b"no-store")
+# An answer for one signed-in caller: never kept by a shared cache, and by the browser only when
+# it can revalidate it (its ETag, with If-None-Match).
+PRIVATE_NO_STORE = (b"cache-control", b"private, no-store")
+PRIVATE_REVALIDATE = (b"cache-control", b"private, no-cache")
+_CREDENTIALS = (b"authorization", b"cookie")
+
+
+def _signed_in(scope: Scope) -> bool:
+    return any(name in _CREDENTIALS for name, _ in scope.get("headers", ()))
 
 
 async def add_edge_headers(message: Message, scope: Scope) -> None:
-    """Append the edge headers as raw bytes: this runs on every response, so it avoids re-parsing."""
+    """Append the edge headers as raw bytes: this runs on every response, so it avoids re-parsing.
+
+    `Cache-Control`: `no-store` on everything under `/api/v1/auth/` (tokens, secrets); a route's
+    own value otherwise; and, on an answer to a request that carried credentials and set none,
+    `private, no-cache` when it has an ETag to revalidate with, else `private, no-store`."""
     if message["type"] != "http.response.start":
         return
     path: str = scope.get("path", "")
@@ -57,6 +72,10 @@ async def add_edge_headers(message: Message, scope: Scope) -> None:
     if scope.get("scheme") == "https":
         headers.append((b"strict-transport-security", HSTS.encode()))
     if path.startswith("/api/v1/auth/"):
-        headers.append((b"cache-control", b"no-store"))
+        headers = [h for h in headers if h[0] != b"cache-control"]
+        headers.append(NO_STORE)
+    elif _signed_in(scope) and not any(name == b"cache-control" for name, _ in headers):
+        etag = any(name == b"etag" for name, _ in headers)
+        headers.append(PRIVATE_REVALIDATE if etag else PRIVATE_NO_STORE)
     headers.append((b"x-request-id", request_id(scope).encode()))
     message["headers"] = headers

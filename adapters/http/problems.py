@@ -9,6 +9,7 @@ from typing import Any, cast
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
+    ClientException,
     HTTPException,
     MethodNotAllowedException,
     NotFoundException,
@@ -45,6 +46,7 @@ TITLES = {
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    408: "Request Timeout",
     409: "Conflict",
     412: "Precondition Failed",
     413: "Content Too Large",
@@ -55,6 +57,16 @@ TITLES = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
+
+
+class BodyTimeout(ClientException):
+    """The client stopped sending its request body (the edge's read timeout)."""
+
+    status_code = 408
+
+    def __init__(self) -> None:
+        super().__init__(detail="Request body was not received in time")
+
 
 _STATUS: list[tuple[type[DomainError], int]] = [
     (InvalidInput, 400),

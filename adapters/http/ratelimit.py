@@ -18,6 +18,7 @@ from adapters.http.asgi import Message, Receive, Scope, Send
 from adapters.http.problems import send_problem
 from domain.identity.services import RevocationCheck, TokenBlacklist
 from domain.shared.ports import Cached, KeyValueStore, KeyValueUnavailable, WindowHit
+from domain.shared.telemetry import NULL_METER, Meter
 
 log = logging.getLogger("lms.ratelimit")
 
@@ -104,6 +105,7 @@ class RateLimitMiddleware:
         *,
         cache_key_of: CacheKeyOf | None = None,
         counted_get: CountedGet | None = None,
+        meter: Meter = NULL_METER,
     ) -> None:
         self.app = app
         self.store = store
@@ -111,6 +113,10 @@ class RateLimitMiddleware:
         self.claims_of = claims_of
         self.cache_key_of = cache_key_of if counted_get is not None else None
         self.counted_get = counted_get
+        self.refused = {
+            rule.name: meter.counter("lms_rate_limited_requests", rule=rule.name)
+            for rule in (rules.global_, rules.auth, rules.upload)
+        }
 
     async def _claims(self, scope: Scope) -> dict[str, Any] | None:
         token = _bearer(scope)
@@ -159,6 +165,7 @@ class RateLimitMiddleware:
         if claims is not None:
             scope.setdefault("state", {})[PRECHECK] = RevocationCheck(str(claims["jti"]), found)
         if hit.count > rule.count:
+            self.refused[rule.name].inc()
             retry = [(b"retry-after", str(reset).encode())]
             await send_problem(send, 429, "Rate limit exceeded. Try again later.", headers + retry)
             return

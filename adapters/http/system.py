@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from litestar.response import Redirect
 
 from adapters.http.asgi import App, Receive, Scope, Send
 from adapters.http.metrics import Metrics, host_allowed
+from domain.shared.build import version
 
 
 class Banner(msgspec.Struct):
@@ -22,6 +24,7 @@ class Banner(msgspec.Struct):
 
 class Health(msgspec.Struct):
     status: Literal["ok"]
+    version: str
 
 
 class Readiness(msgspec.Struct):
@@ -34,10 +37,12 @@ class Readiness(msgspec.Struct):
 ReadinessCheck = Callable[[], Awaitable[Readiness]]
 
 _BANNER = Banner(message="LMS Backend API")
-_OK = Health(status="ok")
+_OK = Health(status="ok", version=version())
 HEALTH = "/api/v1/health"
 _HEALTH_BODY = msgspec.json.encode(_OK)
 _HEALTH_HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(_HEALTH_BODY)).encode())]
+# Each readiness check's own budget; they run at once, so the probe answers within it (API §7.15).
+CHECK_SECONDS = 1.5
 
 
 class LivenessMiddleware:
@@ -84,9 +89,10 @@ async def docs() -> Redirect:
     return Redirect("/schema", status_code=307)
 
 
-@get(HEALTH, operation_id="health", tags=["system"])
+@get(HEALTH, operation_id="health", tags=["system"], security=[])
 async def health() -> Health:
-    """Liveness: answers while the process serves requests; touches no dependency."""
+    """Liveness: answers while the process serves requests; touches no dependency. Carries the
+    running version."""
     return _OK
 
 
@@ -94,35 +100,44 @@ async def health() -> Health:
     "/api/v1/ready",
     operation_id="readiness",
     tags=["system"],
-    responses={503: ResponseSpec(data_container=Readiness, description="A dependency is down")},
+    security=[],
+    responses={503: ResponseSpec(data_container=Readiness, description="The database is down")},
 )
 async def ready(readiness: NamedDependency[ReadinessCheck]) -> Response[Readiness]:
-    """Readiness: the database, and Redis when configured. `503` with `status=degraded` when one is down."""
+    """Readiness: the database, Redis (when configured) and the object store, each checked within
+    its own short budget. `503` only when the database is down: without Redis or the object store
+    an instance still serves public reads and sign-in, so they show as `degraded` with `200`, and
+    an outage they share never takes every instance out of the load balancer at once."""
     result = await readiness()
-    return Response(result, status_code=200 if result.status == "ok" else 503)
+    return Response(result, status_code=503 if result.database == "down" else 200)
+
+
+async def _up(ping: Callable[[], Awaitable[Any]], budget: float) -> bool:
+    try:
+        await asyncio.wait_for(ping(), budget)
+    except Exception:  # down, refused, or too slow: the same to a probe
+        return False
+    return True
 
 
 def readiness_of(
     db: Callable[[], Awaitable[Any]],
     redis: list[Callable[[], Awaitable[Any]]] | None,
-    storage: Callable[[], Awaitable[Any]],
+    storage: Callable[[], Awaitable[Any]] | None,
+    budget: float = CHECK_SECONDS,
 ) -> ReadinessCheck:
-    """Build the readiness probe from ping callables (None: Redis is not configured)."""
+    """Build the readiness probe from ping callables (None: Redis, or storage, is not checked);
+    the checks run at once, each within `budget` seconds."""
 
     async def check() -> Readiness:
-        async def up(ping: Callable[[], Awaitable[Any]]) -> bool:
-            try:
-                await ping()
-            except Exception:
-                return False
-            return True
-
-        database_up = await up(db)
-        if redis is None:
-            redis_state: Literal["up", "down", "not_configured"] = "not_configured"
-        else:
-            redis_state = "up" if all([await up(p) for p in redis]) else "down"
-        storage_up = await up(storage)
+        pings = [db, *(redis or []), *([storage] if storage is not None else [])]
+        results = await asyncio.gather(*(_up(ping, budget) for ping in pings))
+        database_up = results[0]
+        redis_results = results[1 : 1 + len(redis or [])]
+        storage_up = results[-1] if storage is not None else True
+        redis_state: Literal["up", "down", "not_configured"] = (
+            "not_configured" if redis is None else "up" if all(redis_results) else "down"
+        )
         healthy = database_up and redis_state != "down" and storage_up
         return Readiness(
             status="ok" if healthy else "degraded",

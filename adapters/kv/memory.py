@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
+from adapters.kv.counting import CacheReads
 from domain.shared.ports import Cached, WindowHit
+from domain.shared.telemetry import NULL_METER, Meter
 
 _PURGE_EVERY = 1024
 
@@ -100,18 +102,19 @@ class MemoryCache:
     Every method runs without awaiting, so each is atomic on the event loop.
     """
 
-    def __init__(self, max_entries: int = 10_000) -> None:
+    def __init__(self, max_entries: int = 10_000, meter: Meter = NULL_METER) -> None:
         self._generations: dict[str, int] = {}
         self._entries: OrderedDict[tuple[str, str], tuple[int, float, bytes]] = OrderedDict()
         self._max_entries = max_entries
+        self._reads = CacheReads(meter)
 
     async def get(self, namespace: str, key: str) -> Cached:
         generation = self._generations.get(namespace, 0)
         entry = self._entries.get((namespace, key))
         if entry is not None and entry[0] == generation and entry[1] > time.monotonic():
             self._entries.move_to_end((namespace, key))
-            return Cached(entry[2], generation)
-        return Cached(None, generation)
+            return self._reads.count(Cached(entry[2], generation))
+        return self._reads.count(Cached(None, generation))
 
     async def put(self, namespace: str, key: str, value: bytes, *, stamp: int, ttl: float) -> bool:
         if self._generations.get(namespace, 0) != stamp:

@@ -11,15 +11,18 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
+from adapters.kv.counting import CacheReads
 from domain.shared.ports import Cached, KeyValueUnavailable, WindowHit
+from domain.shared.telemetry import NULL_METER, Counter, Meter
 
 
 @asynccontextmanager
-async def _guard() -> AsyncIterator[None]:
-    """Connection and protocol failures become KeyValueUnavailable."""
+async def _guard(errors: Counter) -> AsyncIterator[None]:
+    """Connection and protocol failures become KeyValueUnavailable (and are counted)."""
     try:
         yield
     except (RedisError, OSError) as exc:
+        errors.inc()
         raise KeyValueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
 
 
@@ -81,7 +84,7 @@ async def _round_trip(redis: aioredis.Redis, *commands: bytes) -> list[Any]:
 
 
 class RedisKeyValue:
-    def __init__(self, url: str, *, prefix: str = "lms:", timeout: float = 1.0) -> None:
+    def __init__(self, url: str, *, prefix: str = "lms:", timeout: float = 1.0, meter: Meter = NULL_METER) -> None:
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
             url,
             decode_responses=True,
@@ -91,42 +94,43 @@ class RedisKeyValue:
         )
         self._prefix = prefix
         self._replace_if = self._redis.register_script(_REPLACE_IF)
+        self._errors = meter.counter("lms_redis_errors", store="kv")
 
     def _k(self, key: str) -> str:
         return self._prefix + key
 
     async def get(self, key: str) -> str | None:
-        async with _guard():
+        async with _guard(self._errors):
             value = await self._redis.get(self._k(key))
         return None if value is None else str(value)
 
     async def set(self, key: str, value: str, ttl: float) -> None:
-        async with _guard():
+        async with _guard(self._errors):
             await self._redis.set(self._k(key), value, px=max(1, int(ttl * 1000)))
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
-        async with _guard():
+        async with _guard(self._errors):
             return bool(await self._redis.set(self._k(key), value, px=max(1, int(ttl * 1000)), nx=True))
 
     async def pop(self, key: str) -> str | None:
-        async with _guard():
+        async with _guard(self._errors):
             value = await self._redis.getdel(self._k(key))
         return None if value is None else str(value)
 
     async def delete(self, *keys: str) -> None:
         if keys:
-            async with _guard():
+            async with _guard(self._errors):
                 await self._redis.delete(*(self._k(k) for k in keys))
 
     async def replace_if(self, key: str, expected: str, value: str | None, ttl: float) -> bool:
         if value == "":
             raise ValueError("an empty value cannot be stored by replace_if")
-        async with _guard():
+        async with _guard(self._errors):
             done = await self._replace_if(keys=[self._k(key)], args=[expected, value or "", max(1, int(ttl * 1000))])
         return bool(done)
 
     async def exists(self, *keys: str) -> int:
-        async with _guard():
+        async with _guard(self._errors):
             return int(await self._redis.exists(*(self._k(k) for k in keys)))
 
     async def hit(self, key: str, window: float) -> WindowHit:
@@ -137,12 +141,12 @@ class RedisKeyValue:
         redis-py's SCRIPT EXISTS), and its keys may live in different cluster slots. The window
         opens with the first hit: `PEXPIRE … NX` sets it only on a key without one (Redis 7)."""
         exists = [_command(b"EXISTS", *(self._k(k) for k in present))] if present else []
-        async with _guard():
+        async with _guard(self._errors):
             count, _, ttl_ms, *found = await _round_trip(self._redis, *_window_hit(self._k(key), window), *exists)
         return WindowHit(count=int(count), reset_after=max(int(ttl_ms), 0) / 1000), int(found[0]) if found else 0
 
     async def ping(self) -> None:
-        async with _guard():
+        async with _guard(self._errors):
             await self._redis.ping()
 
     async def close(self) -> None:
@@ -174,7 +178,13 @@ class RedisCache:
     invalidation raises KeyValueUnavailable so the writer knows."""
 
     def __init__(
-        self, url: str, *, prefix: str = "lms:cache:", counter_prefix: str = "lms:", timeout: float = 1.0
+        self,
+        url: str,
+        *,
+        prefix: str = "lms:cache:",
+        counter_prefix: str = "lms:",
+        timeout: float = 1.0,
+        meter: Meter = NULL_METER,
     ) -> None:
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
@@ -182,6 +192,8 @@ class RedisCache:
         self._prefix = prefix
         self._counter_prefix = counter_prefix  # RedisKeyValue's, whose window counts `counted_get` shares
         self._put = self._redis.register_script(_CACHE_PUT)
+        self._errors = meter.counter("lms_redis_errors", store="cache")
+        self._reads = CacheReads(meter)
 
     def _generation_key(self, namespace: str) -> str:
         return f"{self._prefix}{{{namespace}}}:generation"
@@ -189,26 +201,28 @@ class RedisCache:
     def _entry_key(self, namespace: str, key: str) -> str:
         return f"{self._prefix}{{{namespace}}}:e:{key}"
 
-    def _reads(self, namespace: str, key: str) -> tuple[bytes, bytes]:
+    def _entry_reads(self, namespace: str, key: str) -> tuple[bytes, bytes]:
         """The namespace's generation and the entry: two plain GETs."""
         return _command(b"GET", self._generation_key(namespace)), _command(b"GET", self._entry_key(namespace, key))
 
     async def get(self, namespace: str, key: str) -> Cached:
         try:
-            generation, entry = await _round_trip(self._redis, *self._reads(namespace, key))
+            generation, entry = await _round_trip(self._redis, *self._entry_reads(namespace, key))
         except (RedisError, OSError) as exc:
+            self._errors.inc()
             log.warning("cache read failed: %s", type(exc).__name__)
-            return Cached(None, None)
-        return _cached(generation, entry)
+            return self._reads.count(Cached(None, None))
+        return self._reads.count(_cached(generation, entry))
 
     async def counted_get(self, counter: str, window: float, namespace: str, key: str) -> tuple[WindowHit, Cached]:
         """A rate-limit window hit (as `RedisKeyValue.hit`, on its key `counter`) and a cache
         read, in one round trip; KeyValueUnavailable when Redis cannot be reached."""
-        async with _guard():
+        async with _guard(self._errors):
             count, _, ttl_ms, generation, entry = await _round_trip(
-                self._redis, *_window_hit(self._counter_prefix + counter, window), *self._reads(namespace, key)
+                self._redis, *_window_hit(self._counter_prefix + counter, window), *self._entry_reads(namespace, key)
             )
-        return WindowHit(count=int(count), reset_after=max(int(ttl_ms), 0) / 1000), _cached(generation, entry)
+        hit = WindowHit(count=int(count), reset_after=max(int(ttl_ms), 0) / 1000)
+        return hit, self._reads.count(_cached(generation, entry))
 
     async def put(self, namespace: str, key: str, value: bytes, *, stamp: int, ttl: float) -> bool:
         ttl_ms = max(1, int(min(ttl, _MAX_ENTRY_TTL) * 1000))
@@ -216,13 +230,14 @@ class RedisCache:
         try:
             return bool(await self._put(keys=keys, args=[str(stamp), value, ttl_ms, _GENERATION_TTL]))
         except (RedisError, OSError) as exc:
+            self._errors.inc()
             log.warning("cache fill failed: %s", type(exc).__name__)
             return False
 
     async def invalidate(self, *namespaces: str) -> None:
         if not namespaces:
             return
-        async with _guard(), self._redis.pipeline(transaction=False) as pipe:
+        async with _guard(self._errors), self._redis.pipeline(transaction=False) as pipe:
             for namespace in namespaces:
                 pipe.incr(self._generation_key(namespace))
                 pipe.expire(self._generation_key(namespace), _GENERATION_TTL)

@@ -11,15 +11,17 @@ from typing import Any
 
 from adapters.queue.retry import RetryPolicy
 from domain.shared.jobs import JobHandlers
+from domain.shared.telemetry import NULL_METER, Meter
 
 log = logging.getLogger("lms.queue")
 
 
 class InProcessQueue:
-    def __init__(self, handlers: JobHandlers, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, handlers: JobHandlers, retry: RetryPolicy | None = None, meter: Meter = NULL_METER) -> None:
         self._handlers = handlers
         self._retry = retry or RetryPolicy()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._meter = meter
 
     async def enqueue(self, name: str, payload: dict[str, Any]) -> None:
         if name not in self._handlers:
@@ -32,14 +34,28 @@ class InProcessQueue:
         for attempt in range(1, self._retry.attempts + 1):
             try:
                 await asyncio.wait_for(self._handlers[name](payload), self._retry.timeout)
+                self._meter.counter("lms_jobs", job=name, outcome="complete").inc()
                 return
             except Exception:
                 if attempt == self._retry.attempts:
-                    log.exception("job %s failed for good after %d attempts", name, attempt)
+                    self._meter.counter("lms_jobs", job=name, outcome="failed").inc()
+                    log.exception("job %s failed for good after %d attempts", name, attempt, extra={"job": name})
                     return
+                self._meter.counter("lms_jobs", job=name, outcome="retried").inc()
                 delay = self._retry.delay(attempt)
-                log.warning("job %s failed (attempt %d); retrying in %.0f s", name, attempt, delay, exc_info=True)
+                log.warning(
+                    "job %s failed (attempt %d); retrying in %.0f s",
+                    name,
+                    attempt,
+                    delay,
+                    exc_info=True,
+                    extra={"job": name},
+                )
                 await asyncio.sleep(delay)
+
+    async def depth(self) -> dict[str, int]:
+        """Jobs of this process not yet finished (running, or waiting for a retry)."""
+        return {"active": len(self._tasks)}
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for the jobs queued so far (tests, graceful shutdown)."""

@@ -14,9 +14,28 @@ from saq.types import PartialTimersDict
 from adapters.queue.retry import RetryPolicy
 from domain.shared.jobs import JobHandler, JobHandlers
 from domain.shared.ports import KeyValueUnavailable
+from domain.shared.telemetry import NULL_METER, Meter
 
 QUEUE_NAME = "lms"
 log = logging.getLogger("lms.worker")
+
+
+class JobLogFilter(logging.Filter):
+    """SAQ logs a failed job as its whole record (`Error processing job Job<…, kwargs: {…}>`), and
+    a job's arguments may hold a reset link or a sign-in code. Each job in a SAQ log line is
+    replaced by its function and id; nothing of its arguments is logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(arg, Job) for arg in record.args):
+            record.args = tuple(_named(arg) if isinstance(arg, Job) else arg for arg in record.args)
+        return True
+
+
+def _named(job: Job) -> str:
+    return f"{job.function} (job {job.id}, attempt {job.attempts})"
+
+
+logging.getLogger("saq").addFilter(JobLogFilter())
 
 
 # Which jobs of the active list a sweep looks at (KEYS: the sweep lock, the active list; ARGV: the
@@ -60,43 +79,77 @@ class _RedisQueue(RedisQueue):
 
 
 class SaqQueue:
-    def __init__(self, url: str, *, name: str = QUEUE_NAME, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, url: str, *, name: str = QUEUE_NAME, retry: RetryPolicy | None = None, meter: Meter = NULL_METER
+    ) -> None:
         self.queue: Queue = _RedisQueue.from_url(url, name=name)
         self._retry = retry or RetryPolicy()
+        self._meter = meter
+        self._redis_errors = meter.counter("lms_redis_errors", store="queue")
 
     async def connect(self) -> None:
         await self.queue.connect()
 
     async def enqueue(self, name: str, payload: dict[str, Any]) -> None:
-        await self.queue.enqueue(
-            name,
-            payload=payload,
-            retries=self._retry.attempts,
-            retry_delay=self._retry.first_delay,
-            retry_backoff=self._retry.max_delay,
-            timeout=self._retry.timeout,
-            heartbeat=self._retry.heartbeat,
-        )
+        try:
+            await self.queue.enqueue(
+                name,
+                payload=payload,
+                retries=self._retry.attempts,
+                retry_delay=self._retry.first_delay,
+                retry_backoff=self._retry.max_delay,
+                timeout=self._retry.timeout,
+                heartbeat=self._retry.heartbeat,
+            )
+        except Exception:
+            self._redis_errors.inc()
+            raise
 
     async def ping(self) -> None:
         try:
             await self.queue.redis.ping()  # type: ignore[attr-defined]
         except Exception as exc:
+            self._redis_errors.inc()
             raise KeyValueUnavailable(f"queue Redis unavailable: {type(exc).__name__}") from exc
+
+    async def depth(self) -> dict[str, int]:
+        """Jobs by state: `queued` (waiting for a worker), `active` (running), `waiting` (scheduled
+        for a later retry)."""
+        try:
+            queued = await self.queue.count("queued")
+            active = await self.queue.count("active")
+            incomplete = await self.queue.count("incomplete")
+        except Exception:
+            self._redis_errors.inc()
+            raise
+        return {"queued": queued, "active": active, "waiting": max(0, incomplete - queued - active)}
 
     async def close(self) -> None:
         await self.queue.disconnect()
 
-    def worker(self, handlers: JobHandlers, *, concurrency: int = 10) -> Worker[Any]:
-        """A SAQ worker running `handlers` on this queue."""
+    def worker(self, handlers: JobHandlers, *, concurrency: int = 10, grace: float = 0.0) -> Worker[Any]:
+        """A SAQ worker running `handlers` on this queue; each run is counted by outcome. Stopped,
+        it lets running jobs finish within `grace` seconds."""
 
         every = self._retry.heartbeat / 3
+        meter = self._meter
 
-        def adapt(handler: JobHandler) -> Any:
+        def adapt(name: str, handler: JobHandler) -> Any:
+            outcomes = {
+                outcome: meter.counter("lms_jobs", job=name, outcome=outcome)
+                for outcome in ("complete", "retried", "failed")
+            }
+
             async def run(ctx: dict[str, Any], *, payload: dict[str, Any]) -> None:
-                beating = asyncio.create_task(_beat(ctx["job"], every))
+                job: Job = ctx["job"]
+                beating = asyncio.create_task(_beat(job, every))
                 try:
                     await handler(payload)
+                except Exception:
+                    outcomes["retried" if job.retryable else "failed"].inc()
+                    raise
+                else:
+                    outcomes["complete"].inc()
                 finally:
                     beating.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -104,10 +157,10 @@ class SaqQueue:
 
             return run
 
-        functions = [(name, adapt(handler)) for name, handler in handlers.items()]
+        functions = [(name, adapt(name, handler)) for name, handler in handlers.items()]
         # A bounded dequeue wait lets the worker notice a stop request promptly; the sweep interval
         # is also the lock SAQ takes so that one worker sweeps at a time.
-        worker: Worker[Any] = Worker(
+        worker = _Worker(
             self.queue,
             functions=functions,
             concurrency=concurrency,
@@ -116,6 +169,7 @@ class SaqQueue:
             timers=PartialTimersDict(schedule=1, worker_info=10, abort=1, sweep=self._retry.sweep),
         )
         worker.SIGNALS = []  # the owner stops it with stop_worker(), not SAQ's own signal handlers
+        worker.grace = grace
         return worker
 
 
@@ -130,13 +184,50 @@ async def _beat(job: Job, every: float) -> None:
             log.warning("could not touch job %s; retrying on the next beat", job.id, exc_info=True)
 
 
+class _Worker(Worker[Any]):
+    """SAQ's worker, stopping gracefully: it takes no more jobs and lets the running ones finish
+    within `grace` seconds before anything is cancelled (a cancelled job is retried).
+
+    Taking no more jobs: once the worker's event is set, a dequeue loop that returns (each waits at
+    most its dequeue timeout) starts no other; one that got a job just then runs it, within the
+    grace like the rest. Running jobs keep their heartbeats, so no sweep takes them back meanwhile.
+    SAQ's own `start` calls `stop` as soon as the event is set, so the wait is made there.
+    """
+
+    grace: float = 0.0
+    _draining: asyncio.Future[None] | None = None
+
+    async def drain(self) -> None:
+        """Wait (once, however many callers ask) for the running jobs, within the grace."""
+        self.event.set()
+        if self._draining is None:
+            self._draining = asyncio.ensure_future(self._drain())
+        await asyncio.shield(self._draining)
+
+    async def _drain(self) -> None:
+        processing = [task for task in self.tasks if task.get_name() == "process" and not task.done()]
+        if self.grace <= 0 or not processing:
+            return
+        _, late = await asyncio.wait(processing, timeout=self.grace)
+        if late:
+            log.warning(
+                "%d job(s) still running after the %.0f s shutdown grace; cancelling them", len(late), self.grace
+            )
+
+    async def stop(self) -> None:
+        await self.drain()
+        await super().stop()
+
+
 async def stop_worker(worker: Worker[Any], poll: float = 0.05) -> None:
-    """Stop a SAQ worker promptly.
+    """Stop a SAQ worker: gracefully first (see `_Worker`), then promptly.
 
     SAQ's upkeep loops can swallow the first cancellation inside a Redis call and then sleep for
     their whole timer (up to 60 s) before the worker finishes stopping; cancelling again until the
     stop completes ends them at once.
     """
+    if isinstance(worker, _Worker):
+        await worker.drain()
     tasks = list(worker.tasks)
     stopping = asyncio.create_task(worker.stop())
     while not stopping.done():

@@ -100,5 +100,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def pool_figures(engine: AsyncEngine, reads: Any) -> list[tuple[str, dict[str, str], float]]:
+    """Connections in use and idle, and each pool's size, of the engine's pool and the prepared
+    reads' (`lms_db_pool_connections`, `lms_db_pool_size`)."""
+    pool: Any = engine.pool
+    figures: list[tuple[str, dict[str, str], float]] = []
+    if hasattr(pool, "checkedout"):
+        figures += [
+            ("lms_db_pool_connections", {"pool": "engine", "state": "in_use"}, float(pool.checkedout())),
+            ("lms_db_pool_connections", {"pool": "engine", "state": "idle"}, float(pool.checkedin())),
+            ("lms_db_pool_size", {"pool": "engine"}, float(pool.size())),
+        ]
+    status = reads.pool_status()
+    if status is not None:
+        in_use, idle, size = status
+        figures += [
+            ("lms_db_pool_connections", {"pool": "prepared", "state": "in_use"}, float(in_use)),
+            ("lms_db_pool_connections", {"pool": "prepared", "state": "idle"}, float(idle)),
+            ("lms_db_pool_size", {"pool": "prepared"}, float(size)),
+        ]
+    return figures
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

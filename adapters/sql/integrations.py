@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.sql.mappers import delivery_from_row, row_values
@@ -57,6 +57,12 @@ class SqlDeliveryStore:
     def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._engine = engine
         self._sessions = sessions
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        unrelayed = OUTBOX.c.relayed_at.is_(None)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(func.count(), func.min(OUTBOX.c.occurred_at)).where(unrelayed))).one()
+        return int(row[0]), row[1]
 
     async def relay(self, targets: Sequence[str], now: datetime, limit: int) -> int:
         unrelayed = OUTBOX.c.relayed_at.is_(None)

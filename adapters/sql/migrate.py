@@ -1,4 +1,10 @@
-"""Running Alembic from code: upgrade, downgrade, and "is the schema current?"."""
+"""Running Alembic from code: upgrade, downgrade, and "is the schema current?".
+
+On PostgreSQL a run holds a transaction-level advisory lock (`MIGRATION_LOCK`, taken in
+`migrations/env.py`) from before it reads the current revision until it commits, so concurrent
+runs (two pods' init containers, a Job retried) apply each revision once: the second waits, then
+finds the schema current.
+"""
 
 from __future__ import annotations
 
@@ -22,13 +28,30 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Blocking (runs its own event loop): call from a thread or before the server starts."""
-    command.upgrade(alembic_config(url), revision)
+# pg_advisory_xact_lock's key for schema changes ("lms-migr" as a 64-bit integer).
+MIGRATION_LOCK = int.from_bytes(b"lms-migr", "big") - 2**63
+APPLIED = "applied_steps"  # Config.attributes: the steps a run applied, filled by env.py
 
 
-def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head") -> list[str]:
+    """Blocking (runs its own event loop): call from a thread or before the server starts.
+    Returns the steps applied, oldest first (`0009 add x`); empty when the schema was current."""
+    cfg = alembic_config(url)
+    cfg.attributes[APPLIED] = []
+    command.upgrade(cfg, revision)
+    return list(cfg.attributes[APPLIED])
+
+
+def downgrade(url: str, revision: str) -> list[str]:
+    """Revert to `revision` (an id, or relative such as `-1`); returns the steps reverted."""
+    cfg = alembic_config(url)
+    cfg.attributes[APPLIED] = []
+    command.downgrade(cfg, revision)
+    return list(cfg.attributes[APPLIED])
+
+
+def describe_step(revision: str, doc: str | None) -> str:
+    return f"{revision} {doc.strip().splitlines()[0]}" if doc and doc.strip() else revision
 
 
 def head_revisions(url: str) -> set[str]:

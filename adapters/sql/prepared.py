@@ -157,6 +157,14 @@ class PreparedReads:
         # No connection is opened here (min_size=0): each is made when first needed.
         return await asyncpg.create_pool(**self._connect, min_size=0, max_size=self._pool_size, init=_json_codecs)
 
+    def pool_status(self) -> tuple[int, int, int] | None:
+        """(in use, idle, max size) of the prepared reads' own pool, once it is open."""
+        if self._pool is None or not self._pool.done() or self._pool.cancelled() or self._pool.exception():
+            return None
+        pool = self._pool.result()
+        idle = pool.get_idle_size()
+        return pool.get_size() - idle, idle, pool.get_max_size()
+
     async def close(self) -> None:
         if self._pool is not None and self._loop is asyncio.get_running_loop():
             pool = await self._pool

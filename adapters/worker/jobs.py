@@ -9,11 +9,22 @@ from domain.credentials.services import RENDER_CERTIFICATE, CertificateService
 from domain.integrations.webhooks import DELIVER_WEBHOOK, WebhookService
 from domain.shared.jobs import SEND_EMAIL, JobHandlers, email_from_payload
 from domain.shared.ports import Mailer
+from domain.shared.telemetry import Meter
 
 
-def job_handlers(mailer: Mailer, webhooks: WebhookService, certificates: CertificateService) -> JobHandlers:
+def job_handlers(
+    mailer: Mailer, webhooks: WebhookService, certificates: CertificateService, meter: Meter
+) -> JobHandlers:
+    sent = meter.counter("lms_emails", outcome="sent")
+    failed = meter.counter("lms_emails", outcome="failed")
+
     async def send_email(payload: dict[str, Any]) -> None:
-        await mailer.send(email_from_payload(payload))
+        try:
+            await mailer.send(email_from_payload(payload))
+        except Exception:
+            failed.inc()  # this attempt; the queue retries it
+            raise
+        sent.inc()
 
     async def deliver_webhook(payload: dict[str, Any]) -> None:
         await webhooks.deliver(UUID(payload["delivery_id"]), UUID(payload["claim_id"]))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import enum
+import mimetypes
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 from uuid import UUID
 
 from domain.shared.errors import InvalidInput
@@ -60,8 +63,11 @@ def clean_folder(raw: str | None) -> str:
 
 
 def original_name(raw: str) -> str:
-    """The client's filename with any path stripped."""
-    return raw.replace("\\", "/").rsplit("/", 1)[-1]
+    """The client's filename with any path stripped, and without control and format characters
+    (CR/LF would split the `Content-Disposition` of every later download; NUL cannot be stored;
+    a right-to-left override disguises an extension)."""
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
 def extension_of(filename: str) -> str:
@@ -78,6 +84,40 @@ def stored_name(extension: str, file_id: uuid.UUID | None = None) -> str:
     """A fresh random name, or the one a file of a stable id always gets (so that a retry writes
     over the object of a run that died before recording it, instead of leaving it behind)."""
     return f"{(file_id or uuid.uuid4()).hex}.{extension}"
+
+
+# The type each default extension is stored and served with, whatever the client claimed.
+MIME_TYPES = {
+    "mp4": "video/mp4",
+    "avi": "video/x-msvideo",
+    "mov": "video/quicktime",
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+}
+OCTET_STREAM = "application/octet-stream"
+# Types a browser would run or render as a page: never served as such, whatever is allowed.
+_ACTIVE = re.compile(r"^(text/html|application/xhtml\+xml|image/svg\+xml|.*xml|.*javascript|.*ecmascript)$")
+
+
+def mime_type_of(extension: str) -> str:
+    """The stored type comes from the (allowed) extension, never from the client's
+    `Content-Type`, so an upload cannot be served back as HTML or SVG from the store's domain."""
+    found = MIME_TYPES.get(extension) or mimetypes.types_map.get(f".{extension}") or OCTET_STREAM
+    return OCTET_STREAM if _ACTIVE.match(found) else found
+
+
+def attachment(filename: str) -> str:
+    """`Content-Disposition: attachment` naming the file: an ASCII `filename` and, for other names,
+    RFC 6266's `filename*`."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'").replace("\\", "_")
+    value = f'attachment; filename="{ascii_name}"'
+    if ascii_name != filename:
+        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return value
 
 
 def classify(mime_type: str, extension: str) -> FileType:

@@ -10,10 +10,12 @@ from domain.files.model import (
     EMPTY,
     FileType,
     StoredFile,
+    attachment,
     check_extension,
     classify,
     clean_folder,
     extension_of,
+    mime_type_of,
     original_name,
     stored_name,
 )
@@ -36,7 +38,6 @@ class Upload:
     """A received file part, already counted (and cut off past the limit) by the driving adapter."""
 
     filename: str
-    content_type: str | None
     size: int
     too_large: bool
     chunks: Callable[[], AsyncIterator[bytes]]  # the received bytes, read again from the start
@@ -82,7 +83,7 @@ class FileService:
         extension = extension_of(upload.filename)
         check_extension(extension, self.allowed_extensions)
         name = stored_name(extension, file_id)
-        mime_type = upload.content_type or "application/octet-stream"
+        mime_type = mime_type_of(extension)
         record = StoredFile(
             id=file_id or new_id(),
             uploader_id=actor.id,
@@ -96,7 +97,9 @@ class FileService:
             is_public=upload.is_public,
             created_at=self.clock.now(),
         )
-        await self.storage.put(record.storage_key, upload.chunks(), mime_type)
+        await self.storage.put(
+            record.storage_key, upload.chunks(), mime_type, disposition=attachment(record.original_filename)
+        )
         try:
             await self.files.add(record)
         except BaseException:

@@ -68,6 +68,10 @@ class DeliveryStore(Protocol):
         Returns how many events were deleted."""
         ...
 
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """How many committed events wait for the relay, and when the oldest of them happened."""
+        ...
+
     async def retry(self, delivery_id: UUID, now: datetime) -> Delivery | None:
         """Atomically move a failed delivery back to pending, due now; None when it was not failed."""
         ...

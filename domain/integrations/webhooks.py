@@ -28,6 +28,7 @@ from domain.shared.clock import Clock, iso
 from domain.shared.errors import Conflict, Forbidden, NotFound
 from domain.shared.pagination import Page, PageParams
 from domain.shared.ports import JobQueue
+from domain.shared.telemetry import NULL_METER, Meter
 
 log = logging.getLogger("lms.webhooks")
 
@@ -102,6 +103,7 @@ class WebhookService:
     jitter: Callable[[], float] = field(default=lambda: random.uniform(-1.0, 1.0))  # noqa: S311 (not a secret)
     batch: int = 100
     retention: timedelta | None = timedelta(days=30)  # None: events and deliveries are kept forever
+    meter: Meter = NULL_METER
 
     @property
     def enabled(self) -> bool:
@@ -160,8 +162,10 @@ class WebhookService:
         }
         if result.ok:
             values.update(status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None)
+            self.meter.counter("lms_webhook_deliveries", outcome="delivered").inc()
         else:
             delay = None if result.status_code == 410 else next_delay(attempts, self.jitter)
+            self.meter.counter("lms_webhook_deliveries", outcome="failed" if delay is None else "retry").inc()
             if delay is None:
                 values.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
                 log.error(

@@ -87,6 +87,9 @@ class JobQueue(Protocol):
 
     async def enqueue(self, name: str, payload: dict[str, Any]) -> None: ...
     async def ping(self) -> None: ...
+    async def depth(self) -> dict[str, int]:
+        """How many jobs are in each state (`queued`, `active`, …), for operators."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +107,25 @@ class ObjectMissing(Exception):
     """The store has no object under the key."""
 
 
+class StorageUnavailable(Unavailable):
+    """The object store failed or did not answer in time (HTTP 503)."""
+
+    def __init__(self, detail: str = "File storage unavailable") -> None:
+        super().__init__(detail)
+
+
 class ObjectStorage(Protocol):
     """Objects by key. `provider` names the backend as FileResponse does (`local`, `memory`, `s3`,
-    `azure`, `gcs`)."""
+    `azure`, `gcs`). Every method raises StorageUnavailable when the store fails or times out."""
 
     @property
     def provider(self) -> str: ...
-    async def put(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> None:
-        """Stream the chunks into the object (multipart on the cloud stores)."""
+    async def put(
+        self, key: str, chunks: AsyncIterator[bytes], content_type: str, *, disposition: str | None = None
+    ) -> None:
+        """Stream the chunks into the object (multipart on the cloud stores). The object is served
+        with `content_type` and, when given, the `Content-Disposition` `disposition`, to whoever
+        follows a signed URL. Raises StorageUnavailable."""
         ...
 
     async def open(self, key: str) -> AsyncIterator[bytes]:

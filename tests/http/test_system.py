@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.shared.build import version
 from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import problem
 from tests.support.api import Api
@@ -22,7 +23,7 @@ async def test_banner_health_ready(api: Api) -> None:
     r = await api.client.get("/")
     assert r.json() == {"message": "LMS Backend API"}
     r = await api.client.get("/api/v1/health")
-    assert r.json() == {"status": "ok"}
+    assert r.json() == {"status": "ok", "version": version()}
     r = await api.client.get("/api/v1/ready")
     assert r.status_code == 200
     expected_redis = "up" if api.backend == "postgres" else "not_configured"
@@ -87,7 +88,7 @@ async def test_trusted_hosts(make_api: MakeApiFn) -> None:
 
 async def test_envelope(make_api: MakeApiFn) -> None:
     api = await make_api(LMS_RESPONSE_ENVELOPE="true")
-    assert (await api.client.get("/api/v1/health")).json() == {"status": "ok"}
+    assert (await api.client.get("/api/v1/health")).json() == {"status": "ok", "version": version()}
     assert (await api.client.get("/")).json() == {
         "success": True,
         "data": {"message": "LMS Backend API"},

@@ -41,7 +41,7 @@ def upload(data: bytes) -> Upload:
     async def chunks() -> AsyncIterator[bytes]:
         yield data
 
-    return Upload(filename="notes.pdf", content_type="application/pdf", size=len(data), too_large=False, chunks=chunks)
+    return Upload(filename="notes.pdf", size=len(data), too_large=False, chunks=chunks)
 
 
 async def objects(storage: ObstoreStorage, key: str) -> bytes | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from adapters.http.metrics import Metrics
 from adapters.http.system import LivenessMiddleware
+from domain.shared.build import version
 
 
 def scope(method: str = "GET", path: str = "/api/v1/health", **headers: str) -> dict[str, Any]:
@@ -37,8 +38,8 @@ async def test_probes_are_answered_and_counted_and_the_rest_goes_on() -> None:
     get = await call(middleware, scope())
     head = await call(middleware, scope("HEAD"))
     assert [m["status"] for m in (get[0], head[0])] == [200, 200]
-    assert (get[1]["body"], head[1]["body"]) == (b'{"status":"ok"}', b"")
-    assert dict(head[0]["headers"])[b"content-length"] == b"15"
+    assert (get[1]["body"], head[1]["body"]) == (b'{"status":"ok","version":"%s"}' % version().encode(), b"")
+    assert dict(head[0]["headers"])[b"content-length"] == str(len(get[1]["body"])).encode()
     assert metrics.requests[("GET", "/api/v1/health", 200)] == 2
     assert routed == []
     untrusted = scope()

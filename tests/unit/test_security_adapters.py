@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from datetime import UTC, datetime
 
@@ -9,7 +10,7 @@ import jwt
 import pyotp
 import pytest
 
-from adapters.security.jwt_codec import JwtCodec
+from adapters.security.jwt_codec import JwtCodec, key_id
 from adapters.security.passwords import Argon2Hasher
 from adapters.security.totp import PyOtpTotp
 from domain.identity.ports import TokenExpired, TokenInvalid
@@ -49,6 +50,35 @@ def test_jwt_round_trip_and_checks() -> None:
     no_aud = jwt.encode({"sub": "u", "iat": now, "exp": now + 60, "iss": "lms"}, SECRET, "HS256")
     with pytest.raises(TokenInvalid):
         codec.decode(no_aud)
+
+
+def test_jwt_keys_rotate_by_kid() -> None:
+    now = int(time.time())
+    claims = {"sub": "u", "jti": "j", "typ": "access", "iat": now, "exp": now + 60}
+    old, new = "o" * 40, "n" * 40
+    before = JwtCodec(old).encode(claims)
+    assert jwt.get_unverified_header(before)["kid"] == key_id(old) != old
+    rotating = JwtCodec(new, previous=[old])
+    assert rotating.decode(before)["sub"] == "u"  # signed with the previous key: still valid
+    after = rotating.encode(claims)
+    assert jwt.get_unverified_header(after)["kid"] == key_id(new)  # the current key signs
+    done = JwtCodec(new)  # the old key removed
+    assert done.decode(after)["sub"] == "u"
+    with pytest.raises(TokenInvalid):
+        done.decode(before)
+    # A token with no `kid` (minted before keys had ids) is tried with every key.
+    legacy = jwt.encode({**claims, "iss": "lms", "aud": "lms-api"}, old, "HS256")
+    assert rotating.decode(legacy)["sub"] == "u"
+    with pytest.raises(TokenInvalid):
+        done.decode(legacy)
+    # A `kid` naming an accepted key does not make another key's signature pass.
+    forged = jwt.encode({**claims, "iss": "lms", "aud": "lms-api"}, "x" * 40, "HS256", headers={"kid": key_id(new)})
+    with pytest.raises(TokenInvalid):
+        rotating.decode(forged)
+    valid = rotating.encode(claims).split(".")
+    odd_header = base64.urlsafe_b64encode(b'{"alg":"HS256","kid":["a"]}').rstrip(b"=").decode()
+    with pytest.raises(TokenInvalid):
+        rotating.decode(".".join([odd_header, *valid[1:]]))
 
 
 def test_totp_window_and_uri() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lms.settings import Environment, RateLimit, SettingsError, load_settings
+from lms.settings import Environment, RateLimit, SettingsError, load_settings, unknown_variables
 
 KEY = "k" * 32
 
@@ -59,7 +59,31 @@ def test_values_are_parsed() -> None:
         ({"LMS_REDIS_URL": "http://localhost"}, "LMS_REDIS_URL"),
         ({"LMS_SECRET_KEY": "short"}, "LMS_SECRET_KEY"),
         ({"LMS_ENVIRONMENT": "test"}, "LMS_SECRET_KEY must be set to at least 32 bytes outside development"),
-        ({"LMS_ENVIRONMENT": "production", "LMS_SECRET_KEY": KEY}, "LMS_TRUSTED_HOSTS"),
+        (
+            {"LMS_ENVIRONMENT": "production", "LMS_SECRET_KEY": KEY, "LMS_EMAIL_BACKEND": "smtp", "LMS_SMTP_HOST": "m"},
+            "LMS_TRUSTED_HOSTS",
+        ),
+        (
+            {"LMS_ENVIRONMENT": "production", "LMS_SECRET_KEY": KEY, "LMS_TRUSTED_HOSTS": "x"},
+            "LMS_EMAIL_BACKEND must be set in production",
+        ),
+        ({"LMS_STORAGE_URL": "ftp://x"}, "LMS_STORAGE_URL must start with one of file://"),
+        ({"LMS_STORAGE_URL": "file://relative/dir"}, "LMS_STORAGE_URL must name an absolute directory"),
+        ({"LMS_STORAGE_URL": "s3://"}, "LMS_STORAGE_URL must name a bucket"),
+        (
+            {
+                "LMS_ENVIRONMENT": "production",
+                "LMS_SECRET_KEY": KEY,
+                "LMS_TRUSTED_HOSTS": "x",
+                "LMS_EMAIL_BACKEND": "file",
+                "LMS_STORAGE_URL": "memory://",
+            },
+            "memory:// is not for production",
+        ),
+        ({"LMS_TRUSTED_PROXIES": "10.0.0.0/8, not-an-ip"}, "LMS_TRUSTED_PROXIES must list IP addresses or CIDRs"),
+        ({"LMS_SECRET_KEY_PREVIOUS": "short"}, "LMS_SECRET_KEY_PREVIOUS"),
+        ({"LMS_STORAGE_PUBLIC_ENDPOINT": "minio:9000"}, "LMS_STORAGE_PUBLIC_ENDPOINT"),
+        ({"LMS_STORAGE_TIMEOUT_SECONDS": "0"}, "LMS_STORAGE_TIMEOUT_SECONDS"),
         ({"LMS_EMAIL_BACKEND": "smtp"}, "LMS_SMTP_HOST"),
         ({"LMS_WEBHOOK_URLS": "https://hook.example.com"}, "LMS_WEBHOOK_SECRET"),
         ({"LMS_DATABASE_URL": "mysql://x"}, "LMS_DATABASE_URL"),
@@ -78,3 +102,55 @@ def test_several_workers_need_redis() -> None:
     with pytest.raises(SettingsError, match="LMS_REDIS_URL"):
         s.check_workers(2)
     load_settings({"LMS_REDIS_URL": "redis://localhost:6379/0"}).check_workers(4)
+
+
+def test_several_workers_cannot_share_memory_storage() -> None:
+    s = load_settings({"LMS_REDIS_URL": "redis://localhost:6379/0", "LMS_STORAGE_URL": "memory://"})
+    s.check_workers(1)
+    with pytest.raises(SettingsError, match="memory:// cannot serve more than one worker"):
+        s.check_workers(2)
+
+
+def test_operational_settings_are_parsed() -> None:
+    s = load_settings(
+        {
+            "LMS_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7, fd00::/8",
+            "LMS_SECRET_KEY": KEY,
+            "LMS_SECRET_KEY_PREVIOUS": "p" * 32 + ", " + "q" * 40,
+            "LMS_STORAGE_URL": "s3://bucket/prefix",
+            "LMS_STORAGE_PUBLIC_ENDPOINT": "https://files.example.com/",
+            "LMS_STORAGE_TIMEOUT_SECONDS": "7",
+            "LMS_WORKER_SHUTDOWN_GRACE_SECONDS": "0",
+            "LMS_METRICS_TOKEN": "scrape-me",
+        }
+    )
+    assert s.trusted_proxies == ("10.0.0.0/8", "192.168.1.7/32", "fd00::/8")
+    assert s.secret_key_previous == ("p" * 32, "q" * 40)
+    assert s.storage_public_endpoint == "https://files.example.com"
+    assert (s.storage_timeout_seconds, s.storage_connect_timeout_seconds) == (7, 5)
+    assert s.worker_shutdown_grace_seconds == 0
+    assert s.metrics_token == "scrape-me"
+    assert s.email_backend == "console"  # outside production, console stays the default
+
+
+def test_console_email_in_production_only_when_asked_for() -> None:
+    env = {"LMS_ENVIRONMENT": "production", "LMS_SECRET_KEY": KEY, "LMS_TRUSTED_HOSTS": "api.example.com"}
+    with pytest.raises(SettingsError, match="LMS_EMAIL_BACKEND must be set in production"):
+        load_settings(env)
+    assert load_settings({**env, "LMS_EMAIL_BACKEND": "console"}).email_backend == "console"
+
+
+def test_misspelled_variables_are_named_with_the_closest_known_one() -> None:
+    warnings = unknown_variables(
+        {
+            "LMS_REDIS_URI": "redis://x",  # a typo
+            "LMS_DATABASE_URL": "sqlite+aiosqlite:///x.db",  # known
+            "LMS_TEST_DATABASE_URL": "postgresql://x",  # the test suite's own
+            "LMS_ZZZ": "1",  # nothing close
+            "PATH": "/bin",
+        }
+    )
+    assert warnings == [
+        "LMS_REDIS_URI is not a known setting and is ignored; did you mean LMS_REDIS_URL?",
+        "LMS_ZZZ is not a known setting and is ignored",
+    ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 from uuid import UUID
 
 import msgspec
@@ -20,7 +19,7 @@ from adapters.http.idempotency import stable_id
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_response
 from adapters.http.security import BEARER, UuidPath, authenticated, files_of, parse_uuid
-from domain.files.model import FileType, StoredFile
+from domain.files.model import FileType, StoredFile, attachment
 from domain.identity.model import Principal
 from domain.shared.pagination import PageParams
 
@@ -40,15 +39,6 @@ class FileResponse(msgspec.Struct, kw_only=True):
     @classmethod
     def of(cls, record: StoredFile) -> FileResponse:
         return response_of(cls, record)
-
-
-def content_disposition(filename: str) -> str:
-    """`attachment` with an ASCII `filename` and, for other names, RFC 6266's `filename*`."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'").replace("\\", "_")
-    value = f'attachment; filename="{ascii_name}"'
-    if ascii_name != filename:
-        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
-    return value
 
 
 class FilesController(Controller):
@@ -111,7 +101,7 @@ class FilesController(Controller):
             media_type=found.record.mime_type,
             headers={
                 "Content-Length": str(found.record.file_size),
-                "Content-Disposition": content_disposition(found.record.original_filename),
+                "Content-Disposition": attachment(found.record.original_filename),
             },
         )
 

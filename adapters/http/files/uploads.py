@@ -32,7 +32,6 @@ class ReceivedForm:
 
     path: str | None = None
     filename: str = ""
-    content_type: str | None = None
     size: int = 0
     too_large: bool = False
     fields: dict[str, str] = field(default_factory=dict)
@@ -43,7 +42,6 @@ class ReceivedForm:
             raise _invalid("form.is_public", "Must be true, false, 1 or 0")
         return Upload(
             filename=self.filename,
-            content_type=self.content_type,
             size=self.size,
             too_large=self.too_large,
             chunks=self._chunks,
@@ -90,7 +88,7 @@ async def receive_upload(request: Request[Any, Any, Any], max_bytes: int) -> Rec
                             raise _invalid("form.file", "Send exactly one file")
                         fd, form.path = tempfile.mkstemp(prefix="lms-upload-")
                         handle = os.fdopen(fd, "wb")
-                        form.filename, form.content_type = event.filename, event.content_type
+                        form.filename = event.filename  # the stored type comes from its extension
                 elif event is None:
                     if current is not None and handle is None and current.name:
                         form.fields[current.name] = text.decode("utf-8", "replace")
