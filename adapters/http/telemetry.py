@@ -20,6 +20,7 @@ class TracingMiddleware:
         route = scope.get("path_template") or scope["path"]
         with logfire.span(
             "{http.method} {http.route}",
+            _span_name=f"{scope['method']} {route}",  # OpenTelemetry's HTTP server span name
             **{"http.method": scope["method"], "http.route": route, "request_id": request_id(scope)},
         ) as span:
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,7 +23,8 @@ PASSWORD = "password-1"
 
 
 def lms_env(tmp: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+    # The suite's own LMS_TEST_* variables stay: they mark every process it starts (see conftest).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_") or k.startswith("LMS_TEST_")}
     env.update(
         {
             "LMS_ENVIRONMENT": "test",
@@ -67,43 +69,51 @@ def crash(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=10)
 
 
+def stop(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """SIGTERM to the process, then SIGKILL to its whole group (its own session: it and every
+    process it started) if it has not exited in time, and to whatever of the group is left."""
+    if proc.poll() is None:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=timeout)
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone already
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
 @contextmanager
 def serving(env: dict[str, str], *extra: str) -> Iterator[str]:
     proc, base = start_api(env, *extra)
     try:
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, timeout=15)
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """`lms worker`, once it says it has started."""
+def start_worker(env: dict[str, str], *, http_port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """`lms worker`, once its health endpoint answers; the base URL of that endpoint."""
+    port = http_port or free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lms.cli", "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "lms.cli", "worker", "--http-port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so that `stop` leaves nothing behind
     )
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{base}/health", proc)
     assert proc.stdout is not None
-    line = proc.stdout.readline().decode(errors="replace")
-    assert "worker started" in line, line + proc.stdout.read().decode(errors="replace")
     threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep the pipe from filling
-    return proc
+    return proc, base
 
 
 @contextmanager
 def working(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    proc = start_worker(env)
+    proc, _ = start_worker(env)
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(proc)
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:

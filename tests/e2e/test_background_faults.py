@@ -90,7 +90,7 @@ def test_a_worker_killed_in_the_middle_of_its_jobs_leaves_each_done_exactly_once
         sink.hold()
         kv = redis.Redis.from_url(own_redis.url)
         try:
-            first = start_worker(env)
+            first, _ = start_worker(env)
             with serving(env) as base:
                 client = Client(base)
                 admin = admin_of(client, env, "worker-crash@example.com")

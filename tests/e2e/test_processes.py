@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import lms, lms_env, serving
+from tests.e2e.conftest import lms, lms_env, serving, start_worker, stop
 from tests.support.databases import PostgresDatabases
 
 
@@ -132,13 +132,11 @@ def test_production_refuses_pending_migrations(tmp_path: Path) -> None:
 
 
 def test_worker_delivers_mail(tmp_path: Path, postgres_databases: PostgresDatabases, redis_url: str) -> None:
-    import subprocess
-    import sys
     import time
 
     database = asyncio.run(postgres_databases.create())
     env = lms_env(tmp_path, LMS_DATABASE_URL=database, LMS_REDIS_URL=redis_url, LMS_QUEUE_URL=redis_url)
-    worker = subprocess.Popen([sys.executable, "-m", "lms.cli", "worker"], env=env)
+    worker, _ = start_worker(env)
     try:
         with serving(env) as base:
             r = httpx.post(
@@ -150,6 +148,7 @@ def test_worker_delivers_mail(tmp_path: Path, postgres_databases: PostgresDataba
             while len(list((tmp_path / "mail").glob("*.eml"))) < 2:
                 assert time.monotonic() < deadline, "the worker delivered no mail"
                 time.sleep(0.1)
-    finally:
         worker.terminate()
         assert worker.wait(timeout=20) == 0
+    finally:
+        stop(worker)
