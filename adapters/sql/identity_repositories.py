@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.sql.mappers import recovery_from_row, session_from_row, user_from_row, user_values
 from adapters.sql.models import ConsumedTokenRow, RecoveryCodeRow, RefreshSessionRow, UserRow
 from adapters.sql.prepared import PreparedReads
-from adapters.sql.statements import bound
-from domain.identity.model import RecoveryCode, RefreshSession, User
+from adapters.sql.statements import bound, dialect_of
+from domain.identity.model import RecoveryCode, RefreshSession, Role, User
 from domain.identity.services import EMAIL_TAKEN
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
@@ -84,6 +84,12 @@ class SqlUserRepository:
             )
         ).scalars()
         return Page(items=[user_from_row(r) for r in rows], total=total, page=params.page, page_size=params.page_size)
+
+    async def lock_active_admins(self) -> list[UUID]:
+        query = select(UserRow.id).where(UserRow.role == Role.ADMIN.value, UserRow.is_active.is_(True))
+        if dialect_of(self._s) == "postgresql":
+            query = query.order_by(UserRow.id).with_for_update()  # in one order: no deadlock between two
+        return list((await self._s.execute(query)).scalars())
 
     async def claim_totp_step(self, user_id: UUID, step: int) -> bool:
         result = await self._s.execute(

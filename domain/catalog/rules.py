@@ -19,6 +19,7 @@ SLUG_MAX = 255
 LESSON_SLUG_FALLBACK = "lesson"
 
 VIDEO_URL_INVALID = "video_url must be a valid http/https URL"
+THUMBNAIL_URL_INVALID = "thumbnail_url must be a valid http/https URL"
 VIDEO_URL_NOT_ALLOWED = "video_url is only allowed for video lessons"
 
 _NOT_SLUG = re.compile(r"[^a-z0-9 -]")
@@ -99,7 +100,12 @@ def is_public(scope: CourseFilter) -> bool:
 
 
 def clean_video_url(value: str | None) -> str | None:
-    """Trimmed; empty means none; otherwise an absolute http(s) URL with a host."""
+    return clean_http_url(value, VIDEO_URL_INVALID)
+
+
+def clean_http_url(value: str | None, invalid: str) -> str | None:
+    """Trimmed; empty means none; otherwise an absolute http(s) URL with a host (never
+    `javascript:`, `data:` or `file:`, which a front end would render as a link or an image)."""
     if value is None:
         return None
     url = value.strip()
@@ -109,9 +115,9 @@ def clean_video_url(value: str | None) -> str | None:
         parts = urlsplit(url)
         _ = parts.port  # a malformed port raises here
     except ValueError:
-        raise InvalidInput(VIDEO_URL_INVALID) from None
+        raise InvalidInput(invalid) from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or _WHITESPACE.search(url):
-        raise InvalidInput(VIDEO_URL_INVALID)
+        raise InvalidInput(invalid)
     return url
 
 

@@ -159,6 +159,7 @@ class CatalogService:
         (the same caller's idempotency key) finds the course it made instead of a second one."""
         if actor.role not in (Role.INSTRUCTOR, Role.ADMIN):
             raise Forbidden(INSUFFICIENT_PERMISSIONS)
+        thumbnail_url = rules.clean_http_url(new.thumbnail_url, rules.THUMBNAIL_URL_INVALID)
         derived = new.slug is None
         base = new.slug if new.slug is not None else rules.slugify(new.title)
         if len(base) < rules.SLUG_MIN:
@@ -180,7 +181,7 @@ class CatalogService:
                     category=new.category,
                     difficulty_level=new.difficulty_level,
                     is_published=False,
-                    thumbnail_url=new.thumbnail_url,
+                    thumbnail_url=thumbnail_url,
                     estimated_duration_minutes=new.estimated_duration_minutes,
                     metadata=new.metadata,
                     created_at=now,
@@ -207,6 +208,8 @@ class CatalogService:
         async with self.uow() as uow:
             course = await self._managed_course(uow, actor, course_id, NOT_AUTHORIZED_MANAGE_COURSE)
             values = changes_given(changes, not_null=_COURSE_NOT_NULL)
+            if isinstance(values.get("thumbnail_url"), str):
+                values["thumbnail_url"] = rules.clean_http_url(values["thumbnail_url"], rules.THUMBNAIL_URL_INVALID)
             if precondition is not None:
                 precondition(course)
             was_published = course.is_published

@@ -25,6 +25,11 @@ class UserRepository(Protocol):
         """Users ordered by created_at descending."""
         ...
 
+    async def lock_active_admins(self) -> list[UUID]:
+        """The active admins' ids, their rows locked until the unit of work ends (PostgreSQL; SQLite
+        has one writer at a time)."""
+        ...
+
     async def claim_totp_step(self, user_id: UUID, step: int) -> bool:
         """Atomically record `step` as the last accepted TOTP step if it is newer; False otherwise."""
         ...

@@ -74,6 +74,8 @@ INVALID_CODE = "Invalid MFA code"
 INVALID_PASSWORD = "Invalid password"
 ADMIN_ONLY = "Not authorized to perform this action"
 EMAIL_TAKEN = "Email is already registered"
+LAST_ADMIN = "Cannot remove the last admin"
+CANNOT_REMOVE_YOURSELF = "Admins cannot deactivate or demote themselves"
 USER = "user"  # the audit log's subject type
 
 
@@ -624,10 +626,19 @@ class IdentityService:
                 raise InvalidInput(f"'{name}' cannot be null")
         password_hash = await self.hasher.hash(password) if isinstance(password, str) else None
         now = self.clock.now()
+        may_remove_admin = (isinstance(role, Role) and role is not Role.ADMIN) or is_active is False
         async with self.uow() as uow:
+            # Every active admin's row is locked first: two admins demoting each other at once
+            # cannot leave none.
+            admins = await uow.users.lock_active_admins() if may_remove_admin else []
             user = await uow.users.get(user_id)
             if user is None:
                 raise NotFound("User not found")
+            if may_remove_admin and user.role is Role.ADMIN and user.is_active:
+                if user.id == actor.id:
+                    raise Conflict(CANNOT_REMOVE_YOURSELF)
+                if not [admin for admin in admins if admin != user.id]:
+                    raise Conflict(LAST_ADMIN)
             if isinstance(full_name, str):
                 user.full_name = full_name
             if isinstance(role, Role) and role is not user.role:
@@ -637,12 +648,15 @@ class IdentityService:
                     )
                 )
                 user.role = role
+            signs_out = password_hash is not None
             if isinstance(is_active, bool) and is_active != user.is_active:
                 action = "user_activated" if is_active else "user_deactivated"
                 await uow.audit.add(audit_entry(action, USER, user.id, actor, now))
                 user.is_active = is_active
+                signs_out = signs_out or not is_active  # reactivating must not revive old tokens
             if password_hash is not None:
                 user.password_hash = password_hash
+            if signs_out:
                 user.tokens_valid_after = now
                 await uow.refresh_sessions.revoke_all(user.id, now)
             user.updated_at = now

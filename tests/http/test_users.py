@@ -149,6 +149,32 @@ async def test_admin_password_reset_signs_the_user_out_everywhere(api: Api) -> N
     assert (await api.me(fresh)).status_code == 200
 
 
+async def test_deactivation_ends_every_sign_in_and_reactivation_revives_none(api: Api) -> None:
+    admin = await api.admin()
+    s = await api.register()
+    other = await api.login(s.email)
+    r = await api.client.patch(f"/api/v1/users/{s.user['id']}", json={"is_active": False}, headers=admin.headers)
+    assert (r.status_code, r.json()["is_active"]) == (200, False)
+    r = await api.client.patch(f"/api/v1/users/{s.user['id']}", json={"is_active": True}, headers=admin.headers)
+    assert (r.status_code, r.json()["is_active"]) == (200, True)
+    for session in (s, other):
+        problem(await api.me(session), 401, "Token has been revoked")
+        r = await api.client.post("/api/v1/auth/refresh", json={"refresh_token": session.refresh})
+        problem(r, 401, "Token has been revoked")
+    assert (await api.me(await api.login(s.email))).status_code == 200  # signing in again works
+
+
+async def test_admins_keep_at_least_one_admin(api: Api) -> None:
+    admin = await api.admin()
+    for change in ({"is_active": False}, {"role": "instructor"}):
+        r = await api.client.patch(f"/api/v1/users/{admin.user['id']}", json=change, headers=admin.headers)
+        problem(r, 409, "Admins cannot deactivate or demote themselves")
+    other = await api.admin()
+    r = await api.client.patch(f"/api/v1/users/{other.user['id']}", json={"role": "student"}, headers=admin.headers)
+    assert r.status_code == 200
+    assert (await api.me(admin)).json()["role"] == "admin"
+
+
 @pytest.mark.parametrize("path", ["/api/v1/users/me", "/api/v1/auth/me"])
 async def test_me_shape(api: Api, path: str) -> None:
     s = await api.register()

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
-from domain.identity.model import RecoveryCode, RefreshSession, User
+from domain.identity.model import RecoveryCode, RefreshSession, Role, User
 from domain.identity.services import EMAIL_TAKEN
 from domain.integrations.model import AuditEntry
 from domain.shared.errors import Conflict
@@ -57,6 +57,9 @@ class FakeUsers:
         users = sorted(self.s.users.values(), key=lambda u: (u.created_at, u.id), reverse=True)
         items = users[params.offset : params.offset + params.page_size]
         return Page(items=items, total=len(users), page=params.page, page_size=params.page_size)
+
+    async def lock_active_admins(self) -> list[UUID]:
+        return [u.id for u in self.s.users.values() if u.role is Role.ADMIN and u.is_active]
 
     async def claim_totp_step(self, user_id: UUID, step: int) -> bool:
         user = self.s.users[user_id]

@@ -310,6 +310,24 @@ async def test_admin_rules(world: World) -> None:
         await world.service.refresh(fresh.tokens.refresh_token, None)
 
 
+async def test_the_last_admin_stays(world: World) -> None:
+    first = await world.service.create_admin("first@example.com", "First", PW)
+    second = await world.service.create_admin("second@example.com", "Second", PW)
+    for change in ({"is_active": False}, {"role": Role.STUDENT}):
+        with pytest.raises(Conflict, match="Admins cannot deactivate or demote themselves"):
+            await world.service.update_user(first, first.id, **change)
+    # The first admin was deactivated meanwhile (another request): the second is the last one.
+    await world.service.update_user(second, first.id, is_active=False)
+    for change in ({"is_active": False}, {"role": Role.INSTRUCTOR}):
+        with pytest.raises(Conflict, match="Cannot remove the last admin"):
+            await world.service.update_user(first, second.id, **change)
+    assert (await world.service.get_user(second, second.id)).is_active
+    # Changes that remove no admin go through, and a second admin makes the first removable.
+    assert (await world.service.update_user(first, second.id, full_name="Still here")).full_name == "Still here"
+    await world.service.update_user(second, first.id, is_active=True)
+    assert (await world.service.update_user(second, first.id, role=Role.STUDENT)).role is Role.STUDENT
+
+
 async def test_blacklist_fails_closed_without_fallback(world: World) -> None:
     class DownStore:
         async def exists(self, *keys: str) -> int:

@@ -146,3 +146,32 @@ async def test_reorder_racing_a_new_lesson_keeps_positions_unique(make_api: Make
     assert reorder.status_code in (200, 422)
     listed = (await one.client.get(url, headers=owner.headers)).json()["items"]
     assert sorted(x["order_index"] for x in listed) == list(range(1, 6))
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one(make_api: MakeApiFn) -> None:
+    one = await make_api()
+    two = await make_api()
+    survivor = await one.admin()
+    for _ in range(4):
+        newcomer = await two.admin()
+        results = await asyncio.gather(
+            one.client.patch(
+                f"/api/v1/users/{newcomer.user['id']}", json={"is_active": False}, headers=survivor.headers
+            ),
+            two.client.patch(
+                f"/api/v1/users/{survivor.user['id']}", json={"role": "student"}, headers=newcomer.headers
+            ),
+        )
+        assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
+        refused = next(r for r in results if r.status_code == 409)
+        assert refused.json()["detail"] == "Cannot remove the last admin"
+        async with one.container.sessions() as session:
+            from sqlalchemy import func, select
+
+            from adapters.sql.models import UserRow
+
+            admins = await session.scalar(
+                select(func.count()).select_from(UserRow).where(UserRow.role == "admin", UserRow.is_active.is_(True))
+            )
+        assert admins == 1
+        survivor = survivor if results[0].status_code == 200 else newcomer
