@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.http.analytics.controller import AnalyticsController
 from adapters.http.assessment.attempts_controller import AttemptsController
 from adapters.http.assessment.quizzes_controller import QuizzesController
-from adapters.http.bodies import LmsRequest
+from adapters.http.bodies import LmsRequest, refuse_nul_in_query
 from adapters.http.catalog.courses_controller import CoursesController, public_cache_key
 from adapters.http.catalog.lessons_controller import LessonsController
 from adapters.http.credentials.controller import CertificatesController
@@ -49,6 +49,7 @@ from adapters.http.telemetry import TracingMiddleware
 from adapters.kv.redis_store import RedisCache
 from adapters.sql import migrate
 from domain.identity.model import TokenType
+from domain.shared.errors import Unauthenticated, Unavailable
 from lms.bootstrap import Container, build_container
 from lms.logs import configure_logging, configure_telemetry
 from lms.settings import RateLimit, Settings, SettingsError, load_settings
@@ -173,9 +174,27 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if settings.rate_limit_enabled:
         limits = {"rules": _rules(settings), "claims_of": bearer_claims, "cache_key_of": public_cache_key}
         middleware.append(DefineMiddleware(limiter, store=container.kv, counted_get=counted, meter=metrics, **limits))
+    async def reauthenticate(token: str) -> tuple[int, str] | None:
+        """Whether the caller of a stored answer may still act (revoked, deactivated: no)."""
+        try:
+            await container.identity.authenticate(token)
+        except Unauthenticated as exc:
+            return 401, exc.detail
+        except Unavailable as exc:
+            return 503, exc.detail
+        return None
+
     idempotency: Any = IdempotencyMiddleware
-    largest_body = max(MAX_JSON_BODY, settings.max_upload_mb * 1024 * 1024 + 1024 * 1024)
-    middleware.append(DefineMiddleware(idempotency, store=container.kv, claims_of=bearer_claims, max_body=largest_body))
+    middleware.append(
+        DefineMiddleware(
+            idempotency,
+            store=container.kv,
+            claims_of=bearer_claims,
+            reauthenticate=reauthenticate,
+            max_json=MAX_JSON_BODY,
+            max_upload=settings.max_upload_mb * 1024 * 1024 + 1024 * 1024,  # the file and its form
+        )
+    )
     if settings.response_envelope:
         middleware.append(DefineMiddleware(envelope))
     if prefetching:
@@ -215,6 +234,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             "readiness": Provide(lambda: readiness, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
+        before_request=refuse_nul_in_query,
         middleware=middleware,
         before_send=[headers_hook],
         cors_config=CORSConfig(

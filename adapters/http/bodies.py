@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
+from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Request
@@ -16,6 +17,7 @@ from domain.shared.unset import UNSET
 
 T = TypeVar("T")
 NUL_TEXT = "Text must not contain the NUL character (U+0000)"
+NOT_UTF8 = "Request body is not valid UTF-8"
 # A JSON `\u0000` escape: one not itself escaped (an odd run of backslashes before `u0000`).
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 S = TypeVar("S", bound=msgspec.Struct)
@@ -84,12 +86,45 @@ def check_decimal(name: str, value: object, top: Decimal, *, inclusive: bool = T
     raise FieldsInvalid("Request validation failed", [FieldError(f"body.{name}", f"Must be a number {bound}")])
 
 
+def _invalid(source: str, message: str, key: str | None = None) -> ValidationException:
+    return ValidationException(message, extra=[{"source": source, "key": key, "message": message}])
+
+
 class LmsRequest(Request[Any, Any, Any]):
-    """Refuses a JSON body whose text has a NUL character with 422, on every backend alike:
-    PostgreSQL cannot store U+0000 in text or JSON, where SQLite would."""
+    """Refuses, with 422 on every backend alike, text no column can hold: a NUL character in a
+    JSON body or a form (PostgreSQL cannot store U+0000 in text or JSON, where SQLite would), and
+    a JSON body that is not UTF-8."""
 
     async def body(self) -> bytes:
         raw = await super().body()
-        if b"\\u0000" in raw and _NUL_ESCAPE.search(raw) and "json" in self.headers.get("content-type", ""):
-            raise ValidationException(NUL_TEXT, extra=[{"source": "body", "message": NUL_TEXT}])
+        content_type = self.headers.get("content-type", "")
+        if b"\\u0000" in raw and _NUL_ESCAPE.search(raw) and "json" in content_type:
+            raise _invalid("body", NUL_TEXT)
+        if content_type.startswith("application/x-www-form-urlencoded") and (name := _nul_field(raw)) is not None:
+            raise _invalid("form", NUL_TEXT, name)
         return raw
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except UnicodeDecodeError:
+            raise _invalid("body", NOT_UTF8) from None
+
+
+
+def _nul_field(encoded: bytes) -> str | None:
+    """The first field of a URL-encoded query or form whose name or value holds a NUL character."""
+    if b"%00" not in encoded and b"\x00" not in encoded:
+        return None
+    for name, value in parse_qsl(encoded.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "")
+    return None
+
+
+async def refuse_nul_in_query(request: Request[Any, Any, Any]) -> None:
+    """`before_request`, so after authentication and the role checks, as validation comes (API
+    §1.6): a query parameter with a NUL character is 422 on `query.<name>`."""
+    query: bytes = request.scope.get("query_string", b"")
+    if query and (name := _nul_field(query)) is not None:
+        raise _invalid("query", NUL_TEXT, name)

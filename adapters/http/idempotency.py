@@ -9,8 +9,16 @@ different request is `422`; a retry while the first is still running is `409`; a
 1 to 255 visible ASCII characters (optionally as a quoted structured-field string) is `400`.
 
 Responses that say nothing about the request itself are not stored, so a retry runs again: server
-errors, `401` (no valid credentials yet), `408` and `429`. If the key-value store cannot be reached
-the request is refused with `503` rather than risk running twice.
+errors, `401` (no valid credentials yet), `408` and `429`. Nor are answers that carry credentials
+(registration's tokens): a retry of a registration runs again, and meets `409 Email is already
+registered`. If the key-value store cannot be reached the request is refused with `503` rather
+than risk running twice.
+
+Nothing is read before the caller is known: a request to a route that needs a token and carries
+no valid one goes straight to the route (which answers `401`), and a body is buffered only up to
+its route's own limit (the upload limit for uploads, 1 MiB of JSON otherwise). A stored answer is
+replayed only to a caller who may still act: a token revoked or a user deactivated since gets
+the `401` the route would give.
 
 A running request holds its key on a short lease that it renews while it runs, so a retry after the
 process died runs again within `LEASE_SECONDS`. The lease carries its holder's token, and every
@@ -34,13 +42,13 @@ import re
 import secrets
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import IO
 
 from adapters.http.asgi import App, Message, Receive, Scope, Send
 from adapters.http.problems import send_problem
-from adapters.http.ratelimit import BearerClaims, caller_of
+from adapters.http.ratelimit import BearerClaims, bearer_of, caller_of
 from domain.shared.ports import KeyValueStore, KeyValueUnavailable
 
 log = logging.getLogger("lms.http")
@@ -57,6 +65,12 @@ RETRY_AFTER = (b"retry-after", b"2")
 STABLE_ID = "idempotency_stable_id"
 _NAMESPACE = uuid.UUID("0b9f6c1e-5d1f-4f43-9a55-2f1c2d7f3a61")
 NOT_STORED = frozenset({401, 408, 429})
+REGISTER = "/api/v1/auth/register"  # the one covered route open to anonymous callers
+NEVER_STORED = frozenset({REGISTER})  # answers that carry credentials
+UPLOAD = "/api/v1/files/upload"
+# Why a replay is refused to a caller who may no longer act (the status and detail the route
+# would answer: 401, or 503 when revocations cannot be checked), or None when it may go ahead.
+Reauthenticate = Callable[[str], Awaitable[tuple[int, str] | None]]
 # Headers replayed with a stored response; the edge, rate-limit and request-id headers are the retry's own.
 REPLAYED_HEADERS = frozenset({b"content-type", b"location", b"etag", b"link", b"content-disposition"})
 _CHUNK = 64 * 1024
@@ -123,11 +137,22 @@ class Stored:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: App, store: KeyValueStore, claims_of: BearerClaims, max_body: int) -> None:
+    def __init__(
+        self,
+        app: App,
+        store: KeyValueStore,
+        claims_of: BearerClaims,
+        reauthenticate: Reauthenticate,
+        *,
+        max_json: int,
+        max_upload: int,
+    ) -> None:
         self.app = app
         self.store = store
         self.claims_of = claims_of
-        self.max_body = max_body
+        self.reauthenticate = reauthenticate
+        self.max_json = max_json
+        self.max_upload = max_upload
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not covered(scope["method"], scope["path"]):
@@ -141,8 +166,14 @@ class IdempotencyMiddleware:
         if key is None:
             await send_problem(send, 400, INVALID_KEY)
             return
+        token = bearer_of(scope)
+        signed_in = token is not None and await self.claims_of(token) is not None
+        if not signed_in and scope["path"] != REGISTER:
+            await self.app(scope, receive, send)  # the route answers 401; nothing was read or kept
+            return
         with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as spool:
-            complete, fingerprint = await self._buffer(scope, receive, spool)
+            limit = self.max_upload if scope["path"] == UPLOAD else self.max_json
+            complete, fingerprint = await self._buffer(scope, receive, spool, limit)
             if not complete:
                 # Too large to fingerprint: the route refuses it on its own terms (413).
                 await self.app(scope, _replay(spool, receive, complete=False), send)
@@ -151,14 +182,14 @@ class IdempotencyMiddleware:
             scope.setdefault("state", {})[STABLE_ID] = uuid.uuid5(_NAMESPACE, record)
             try:
                 body = _replay(spool, receive, complete=True)
-                await self._answer(scope, send, body, record=record, fingerprint=fingerprint)
+                await self._answer(scope, send, body, record=record, fingerprint=fingerprint, token=token)
             except KeyValueUnavailable:
                 log.warning("idempotency store unreachable; refusing %s %s", scope["method"], scope["path"])
                 await send_problem(send, 503, UNAVAILABLE)
 
-    async def _buffer(self, scope: Scope, receive: Receive, spool: IO[bytes]) -> tuple[bool, str]:
+    async def _buffer(self, scope: Scope, receive: Receive, spool: IO[bytes], limit: int) -> tuple[bool, str]:
         """Read the body into the spool, then fingerprint the request; False when the body passes
-        `max_body`."""
+        `limit`."""
         size = 0
         while True:
             message = await receive()
@@ -167,7 +198,7 @@ class IdempotencyMiddleware:
             chunk = message.get("body", b"")
             spool.write(chunk)
             size += len(chunk)
-            if size > self.max_body:
+            if size > limit:
                 spool.seek(0)
                 return False, ""
             if not message.get("more_body"):
@@ -177,11 +208,19 @@ class IdempotencyMiddleware:
         spool.seek(0)
         return True, fingerprint
 
-    async def _answer(self, scope: Scope, send: Send, body: Receive, *, record: str, fingerprint: str) -> None:
+    async def _answer(
+        self, scope: Scope, send: Send, body: Receive, *, record: str, fingerprint: str, token: str | None
+    ) -> None:
         running = Stored(fingerprint, lease=secrets.token_hex(16)).dump()
         if not await self.store.set_if_absent(record, running, LEASE_SECONDS):
             found = await self.store.get(record)
             if found is not None:
+                refused = await self.reauthenticate(token) if token is not None else None
+                if refused is not None:
+                    status, detail = refused
+                    challenge = [(b"www-authenticate", b'Bearer error="invalid_token"')] if status == 401 else []
+                    await send_problem(send, status, detail, challenge)
+                    return
                 await self._repeat(send, Stored.load(found), fingerprint)
                 return
             # Expired between the two calls: take it now (or answer as the one that did).
@@ -207,7 +246,7 @@ class IdempotencyMiddleware:
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing  # a renewal must not land on top of the stored response
             status = int(start["status"]) if start is not None else 500
-            if status >= 500 or status in NOT_STORED:
+            if status >= 500 or status in NOT_STORED or scope["path"] in NEVER_STORED:
                 await self._forget(record, running)
             else:
                 assert start is not None

@@ -73,7 +73,8 @@ def choose_rule(method: str, path: str, rules: Rules) -> Rule | None:
     return rules.global_
 
 
-def _bearer(scope: Scope) -> str | None:
+def bearer_of(scope: Scope) -> str | None:
+    """The Bearer credential of a request, or None."""
     auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
     scheme, _, token = auth.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -82,7 +83,7 @@ def _bearer(scope: Scope) -> str | None:
 async def caller_of(scope: Scope, claims_of: BearerClaims | None) -> str:
     """Who sends the request: `user:<id>` from a valid Bearer access token (when `claims_of` is
     given), else `ip:<client address>`."""
-    token = _bearer(scope) if claims_of is not None else None
+    token = bearer_of(scope) if claims_of is not None else None
     if claims_of is not None and token is not None:
         claims = await claims_of(token)
         if claims is not None:
@@ -119,7 +120,7 @@ class RateLimitMiddleware:
         }
 
     async def _claims(self, scope: Scope) -> dict[str, Any] | None:
-        token = _bearer(scope)
+        token = bearer_of(scope)
         return await self.claims_of(token) if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

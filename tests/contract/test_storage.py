@@ -162,6 +162,26 @@ async def test_signed_urls_grant_a_plain_get_for_their_lifetime(storage: Obstore
         assert "se" in query  # a SAS: its expiry is signed
 
 
+async def test_a_signed_url_serves_the_stored_type_as_an_attachment(storage: ObstoreStorage) -> None:
+    """What a browser following the URL gets: the type the API stored (not the uploader's claim)
+    and `attachment`, so nothing renders on the store's own domain."""
+    if storage.provider in ("local", "memory"):
+        return  # the API streams these itself, with the same headers (tests/http/test_files.py)
+    disposition = 'attachment; filename="report.pdf"'
+    await storage.put(
+        "typed/report.pdf", chunks(b"<html>not a page</html>"), "application/pdf", disposition=disposition
+    )
+    url = await storage.signed_url("typed/report.pdf", 900)
+    assert url is not None
+    async with httpx.AsyncClient() as client:
+        r = await client.get(url)
+    assert (r.status_code, r.headers["content-type"], r.headers["content-disposition"]) == (
+        200,
+        "application/pdf",
+        disposition,
+    )
+
+
 async def test_signed_urls_are_refused_once_expired_on_azure(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -141,3 +141,40 @@ async def test_an_object_gone_from_the_store_is_404(files_api: Api) -> None:
     await api.container.storage.delete(key)
     problem(await api.client.get(record["file_url"], headers=owner.headers), 404, "File no longer exists")
     assert (await api.client.delete(f"/api/v1/files/{record['id']}", headers=owner.headers)).status_code == 204
+
+
+async def test_the_stored_type_comes_from_the_extension_not_the_client(files_api: Api) -> None:
+    """An upload claiming `text/html` or `image/svg+xml` is stored and served as its extension's
+    type, always as an attachment."""
+    api = files_api
+    owner = await api.register()
+    for claimed in ("text/html", "image/svg+xml", "application/x-evil\x00"):
+        r = await upload(api, owner, "page.png", b"<html><script>alert(1)</script></html>", content_type=claimed)
+        assert (r.status_code, r.json()["mime_type"], r.json()["file_type"]) == (201, "image/png", "image"), r.text
+        served = await api.client.get(r.json()["file_url"], headers=owner.headers)
+        assert served.headers["content-type"] == "image/png"
+        assert served.headers["content-disposition"].startswith("attachment;")
+        assert served.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_control_characters_never_reach_a_stored_name(files_api: Api) -> None:
+    """CR/LF would split every later download's headers; NUL cannot be stored on PostgreSQL."""
+    api = files_api
+    owner = await api.register()
+    boundary = "b0undary"
+    # A quoted name is percent-decoded as browsers send it (`%0D%0A` is CR/LF); NUL and TAB come raw.
+    for raw, stored in ((b"in%0D%0Ajected.pdf", "injected.pdf"), (b"nul\x00led.pdf", "nulled.pdf"),
+                        (b"tab\tbed\x7f.pdf", "tabbed.pdf"), (b"\xe2\x80\xaefdp.exe.pdf", "fdp.exe.pdf")):  # fmt: skip
+        body = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
+            + raw
+            + b'"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--'
+            + boundary.encode()
+            + b"--\r\n"
+        )
+        headers = {**owner.headers, "content-type": f"multipart/form-data; boundary={boundary}"}
+        r = await api.client.post("/api/v1/files/upload", content=body, headers=headers)
+        assert (r.status_code, r.json()["original_filename"]) == (201, stored), r.text
+        served = await api.client.get(r.json()["file_url"], headers=owner.headers)
+        assert served.status_code == 200
+        assert served.headers["content-disposition"] == f'attachment; filename="{stored}"'

@@ -48,6 +48,27 @@ async def test_text_with_a_nul_character_is_a_validation_problem(api: Api) -> No
     assert literal.json()["title"] == "Back\\u0000slash"
 
 
+async def test_bad_bytes_in_queries_forms_and_json_are_validation_problems(api: Api) -> None:
+    """NUL in a query parameter or a form field, and a JSON body that is not UTF-8: 422 naming
+    where (each was a 500 on PostgreSQL), after the authentication a route asks for."""
+    for query, field in (("q=%00", "query.q"), ("category=a%00b", "query.category"), ("page=1&q%00=x", "query.q")):
+        invalid(await api.client.get(f"/api/v1/courses?{query}"), field)
+    problem(await api.client.get("/api/v1/users/me?x=%00"), 401, "Not authenticated")  # authentication first
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    r = await api.client.post("/api/v1/auth/token", content=b"username=a%00b@example.com&password=x", headers=form)
+    invalid(r, "form.username")
+    r = await api.client.post("/api/v1/auth/token", content=b"username=a@example.com&password=x\x00y", headers=form)
+    invalid(r, "form.password")
+    json = {"content-type": "application/json"}
+    for path, body in (
+        ("/api/v1/auth/login", b'{"email": "a\xff@example.com", "password": "password-1"}'),
+        ("/api/v1/auth/register", b'{"email": "b@example.com", "full_name": "\xc3\x28", "password": "pass-word-1"}'),
+    ):
+        r = await api.client.post(path, content=body, headers=json)
+        invalid(r, "body")
+        assert r.json()["errors"][0]["message"] == "Request body is not valid UTF-8"
+
+
 async def test_options_lists_every_method_of_the_path(api: Api) -> None:
     expected = {
         "/api/v1/courses": "GET, HEAD, OPTIONS, POST",

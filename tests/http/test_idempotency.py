@@ -170,13 +170,58 @@ def objects(storage_url: str) -> int:
     return sum(1 for f in Path(urlparse(storage_url).path).rglob("*") if f.is_file())
 
 
-async def test_register_is_scoped_by_client_address(api: Api) -> None:
+async def test_a_registration_is_never_replayed(api: Api) -> None:
+    """Its answer carries tokens: another client behind the same address with the same key and
+    body must not receive them. The retry runs again, as a fresh request would."""
     body = {"email": unique_email(), "full_name": "Retry Me", "password": "password-1"}
     headers = {"Idempotency-Key": "register-1"}
     first = await api.client.post("/api/v1/auth/register", json=body, headers=headers)
     again = await api.client.post("/api/v1/auth/register", json=body, headers=headers)
     assert first.status_code == 201, first.text
-    assert (again.status_code, again.json()) == (201, first.json())  # not 409 Email is already registered
+    assert "idempotency-replayed" not in again.headers
+    problem(again, 409, "Email is already registered")
+
+
+async def test_a_replay_checks_the_caller_again(api: Api) -> None:
+    """A stored answer is not replayed once its caller signed out, or was deactivated."""
+    room = await classroom(api)
+    student = room.cast.student
+    body = {"course_id": room.course_id}
+    first = await api.client.post("/api/v1/enrollments", json=body, headers={**student.headers, **KEY})
+    assert first.status_code == 201
+    r = await api.client.post("/api/v1/auth/logout", json={"refresh_token": student.refresh}, headers=student.headers)
+    assert r.status_code == 204
+    replay = await api.client.post("/api/v1/enrollments", json=body, headers={**student.headers, **KEY})
+    problem(replay, 401, "Token has been revoked")
+    admin = await api.admin()
+    other = await api.register()
+    await api.client.post("/api/v1/files/upload", headers={**other.headers, "Idempotency-Key": "f-1"},
+                          files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")})  # fmt: skip
+    r = await api.client.patch(f"/api/v1/users/{other.user['id']}", json={"is_active": False}, headers=admin.headers)
+    assert r.status_code == 200
+    replay = await api.client.post(
+        "/api/v1/files/upload",
+        headers={**other.headers, "Idempotency-Key": "f-1"},
+        files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")},
+    )
+    assert replay.status_code == 401 and "idempotency-replayed" not in replay.headers
+
+
+async def test_an_anonymous_body_is_not_read_before_the_401(api: Api) -> None:
+    """A body far past every limit, sent with a key and no credentials: refused at once, unread."""
+    received = 0
+
+    async def huge() -> Any:
+        nonlocal received
+        for _ in range(60):
+            received += 1
+            yield b"x" * (1024 * 1024)
+
+    r = await api.client.post(
+        "/api/v1/enrollments", content=huge(), headers={**KEY, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 401
+    assert received <= 2  # at most what the server had in hand before it answered
 
 
 async def test_other_routes_ignore_the_header(api: Api) -> None:

@@ -6,14 +6,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import problem
 from tests.support.api import PASSWORD, Api
 from tests.support.catalog import create_course, publish, user_with_role
+from tests.support.servers import free_port, wait_until_up
 
 LIMITED = {"LMS_RATE_LIMIT_ENABLED": "true", "LMS_RATE_LIMIT_GLOBAL": "2/60"}
 OTHER_KEY = "another-secret-key-that-is-long-enough-9876543210"
@@ -171,3 +177,66 @@ async def test_a_body_that_stops_arriving_is_refused(make_api: MakeApiFn) -> Non
     problem(r, 408, "Request body was not received in time")
     assert asyncio.get_running_loop().time() - started < 4
     assert (await api.me(session)).json()["full_name"] == "Test User"  # nothing changed
+
+
+@pytest.fixture
+def paused_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[bytes]]:
+    """moto's S3 in a process of its own (so that it can be paused), configured as an operator
+    would through the standard AWS environment."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{endpoint}/moto-api/", server)
+        httpx.put(f"{endpoint}/paused-bucket").raise_for_status()
+        for name, value in {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+            "AWS_ALLOW_HTTP": "true",
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield server
+    finally:
+        server.send_signal(signal.SIGCONT)
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def test_a_store_that_stops_answering_costs_seconds_and_a_503(
+    make_api: MakeApiFn, paused_s3: subprocess.Popen[bytes]
+) -> None:
+    api = await make_api(
+        LMS_STORAGE_URL="s3://paused-bucket/objects",
+        LMS_STORAGE_TIMEOUT_SECONDS="1",
+        LMS_STORAGE_CONNECT_TIMEOUT_SECONDS="1",
+    )
+    owner = await api.register()
+    files = {"file": ("notes.pdf", b"%PDF-1.4 before", "application/pdf")}
+    stored = await api.client.post("/api/v1/files/upload", files=files, headers=owner.headers)
+    assert stored.status_code == 201, stored.text
+    paused_s3.send_signal(signal.SIGSTOP)  # connections are accepted, nothing is answered
+    try:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        r = await api.client.get("/api/v1/ready")
+        assert (r.status_code, r.json()["storage"], r.json()["status"]) == (200, "down", "degraded")
+        assert loop.time() - started < 2.5
+        started = loop.time()
+        r = await api.client.post("/api/v1/files/upload", files=files, headers=owner.headers)
+        problem(r, 503, "File storage unavailable")
+        assert loop.time() - started < 10
+        # Signing needs no request to the store: downloads still redirect.
+        r = await api.client.get(stored.json()["file_url"], headers=owner.headers)
+        assert r.status_code == 307
+    finally:
+        paused_s3.send_signal(signal.SIGCONT)
+    r = await api.client.post("/api/v1/files/upload", files=files, headers=owner.headers)
+    assert r.status_code == 201
+    assert (await api.client.get("/api/v1/ready")).json()["storage"] == "up"
+    assert 'lms_storage_errors_total{operation="put"}' in (await api.client.get("/metrics")).text

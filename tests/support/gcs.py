@@ -5,8 +5,9 @@ The emulator implements the JSON API and, of the XML API, a plain GET and PUT (w
 and `Last-Modified` headers real ones answer with). The store's client also uses the XML API for DELETE and for
 multipart uploads (POST `?uploads`, PUT `?partNumber&uploadId`, POST `?uploadId`, DELETE
 `?uploadId`). Those routes are added here on top of the emulator's own storage, answering as GCS
-documents them, so the adapter is exercised over HTTP end to end. Signed (V4) download URLs are
-checked as GCS checks them: the RSA signature over the canonical request, and the expiry.
+documents them, so the adapter is exercised over HTTP end to end. An object's `Content-Disposition`
+(which the emulator drops) is kept and answered on GET, as GCS does. Signed (V4) download URLs
+are checked as GCS checks them: the RSA signature over the canonical request, and the expiry.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class _Uploads:
     """Multipart uploads in progress: upload id → part number → bytes."""
 
     parts: dict[str, dict[int, bytes]] = field(default_factory=dict)
+    dispositions: dict[str, str | None] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -109,11 +111,15 @@ def _query(request: Any) -> dict[str, list[str]]:
 def _xml_routes(objects: Any, uploads: _Uploads, signing: _Signing) -> tuple[Handler, Handler, Handler, Handler]:
     """GET, PUT, POST and DELETE on `/<bucket>/<object>` as the XML API answers them."""
 
-    def store(request: Any, response: Any, storage: Any, data: bytes) -> None:
+    def store(request: Any, response: Any, storage: Any, data: bytes, disposition: str | None) -> None:
         request._data = data  # the emulator's own XML upload keeps bytes and metadata
         objects.xml_upload(request, response, storage)
         if response.status == HTTPStatus.OK:
             response["ETag"] = _etag(data)
+            if disposition:  # kept as GCS keeps it (the emulator drops it), and answered on GET
+                bucket, name = request.params["bucket_name"], request.params["object_id"]
+                meta = storage.get_file_obj(bucket, name)
+                storage.patch_object(bucket, name, {**meta, "contentDisposition": disposition})
 
     def put(request: Any, response: Any, storage: Any) -> None:
         query = request.query
@@ -127,7 +133,7 @@ def _xml_routes(objects: Any, uploads: _Uploads, signing: _Signing) -> tuple[Han
                 parts[int(query["partNumber"][0])] = data
             response["ETag"] = _etag(data)
             return
-        store(request, response, storage, request.data)
+        store(request, response, storage, request.data, request.get_header("Content-Disposition", None))
 
     def post(request: Any, response: Any, storage: Any) -> None:
         query, bucket, name = _query(request), request.params["bucket_name"], request.params["object_id"]
@@ -135,6 +141,7 @@ def _xml_routes(objects: Any, uploads: _Uploads, signing: _Signing) -> tuple[Han
             upload_id = uuid.uuid4().hex
             with uploads.lock:
                 uploads.parts[upload_id] = {}
+                uploads.dispositions[upload_id] = request.get_header("Content-Disposition", None)
             _xml(response, "InitiateMultipartUploadResult", Bucket=bucket, Key=name, UploadId=upload_id)
             return
         if "uploadId" not in query:
@@ -144,11 +151,12 @@ def _xml_routes(objects: Any, uploads: _Uploads, signing: _Signing) -> tuple[Han
         numbers = [int(part.findtext("{*}PartNumber") or part.findtext("PartNumber") or 0) for part in listed]
         with uploads.lock:
             parts = uploads.parts.pop(query["uploadId"][0], None)
+            disposition = uploads.dispositions.pop(query["uploadId"][0], None)
         if parts is None or any(number not in parts for number in numbers):
             response.status = HTTPStatus.BAD_REQUEST
             return
         data = b"".join(parts[number] for number in numbers)
-        store(request, response, storage, data)
+        store(request, response, storage, data, disposition)
         if response.status == HTTPStatus.OK:
             etag = response["ETag"]
             _xml(response, "CompleteMultipartUploadResult", Bucket=bucket, Key=name, ETag=etag)
@@ -177,6 +185,8 @@ def _xml_routes(objects: Any, uploads: _Uploads, signing: _Signing) -> tuple[Han
             updated = datetime.fromisoformat(meta["updated"].replace("Z", "+00:00"))
             response["Last-Modified"] = format_datetime(updated.astimezone(UTC), usegmt=True)
             response["ETag"] = f'"{meta["md5Hash"]}"'
+            if meta.get("contentDisposition"):
+                response["Content-Disposition"] = meta["contentDisposition"]
 
     return get, put, post, delete
 

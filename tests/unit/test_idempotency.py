@@ -38,17 +38,34 @@ class App:
         await send({"type": "http.response.body", "body": payload})
 
 
-async def nobody(_: str) -> str | None:
-    return None
+async def signed(token: str) -> dict[str, Any] | None:
+    """The claims of the test's one valid token."""
+    return {"sub": "user-1", "jti": "j-1"} if token == "valid" else None
 
 
-def scope(key: bytes = b"k-1", content_type: bytes = b"application/json") -> dict[str, Any]:
+class Authentication:
+    """Whether the caller may still act; `refusal` once revoked."""
+
+    def __init__(self) -> None:
+        self.refusal: tuple[int, str] | None = None
+
+    async def __call__(self, _: str) -> tuple[int, str] | None:
+        return self.refusal
+
+
+def scope(
+    key: bytes = b"k-1",
+    content_type: bytes = b"application/json",
+    path: str = "/api/v1/enrollments",
+    token: bytes | None = b"valid",
+) -> dict[str, Any]:
+    auth = [(b"authorization", b"Bearer " + token)] if token is not None else []
     return {
         "type": "http",
         "method": "POST",
-        "path": "/api/v1/enrollments",
+        "path": path,
         "query_string": b"",
-        "headers": [(b"idempotency-key", key), (b"content-type", content_type)],
+        "headers": [(b"idempotency-key", key), (b"content-type", content_type), *auth],
         "client": ("10.0.0.1", 1234),
     }
 
@@ -72,8 +89,11 @@ async def call(
     return sent[0]["status"], headers, b"".join(m.get("body", b"") for m in sent[1:])
 
 
-def middleware(app: App, store: Any = None, max_body: int = 1_000_000) -> IdempotencyMiddleware:
-    return IdempotencyMiddleware(app, store or MemoryKeyValue(), nobody, max_body)
+def middleware(
+    app: App, store: Any = None, max_body: int = 1_000_000, authentication: Authentication | None = None
+) -> IdempotencyMiddleware:
+    check = authentication or Authentication()
+    return IdempotencyMiddleware(app, store or MemoryKeyValue(), signed, check, max_json=max_body, max_upload=max_body)
 
 
 async def test_a_retry_while_the_first_runs_is_409_and_then_replays() -> None:
@@ -217,3 +237,42 @@ async def test_a_lease_taken_over_after_it_lapsed_stays_with_the_retry(monkeypat
     status, headers, body = await call(middleware(third, store), b'{"a": 1}')
     assert (status, headers[b"idempotency-replayed"], json.loads(body)["call"]) == (201, b"true", 1)
     assert (stalled.calls, retry.calls, third.calls) == (1, 1, 0)
+
+
+async def test_nothing_is_read_for_a_caller_the_route_will_refuse() -> None:
+    """No valid token on a route that needs one: the route answers (401), with the body as sent,
+    and no key is taken, so a signed-in retry later runs."""
+    app, store = App(status=401), MemoryKeyValue()
+    mw = middleware(app, store, max_body=10)
+    for token in (None, b"forged"):
+        status, headers, body = await call(mw, [b"x" * 8, b"y" * 8], scope(token=token))
+        assert (status, json.loads(body)["size"], b"idempotency-replayed" in headers) == (401, 16, False)
+    assert (app.calls, store._data) == (2, {})
+
+
+async def test_registration_answers_are_never_replayed() -> None:
+    """Anonymous registration is covered (a concurrent retry meets 409), but its answer carries
+    tokens: a retry runs again (and meets the route's `409 Email is already registered`)."""
+    app = App()
+    mw = middleware(app)
+    register = scope(path="/api/v1/auth/register", token=None)
+    for _ in range(2):
+        status, headers, _ = await call(mw, b'{"email": "a@example.com"}', register)
+        assert (status, b"idempotency-replayed" in headers) == (201, False)
+    assert app.calls == 2
+
+
+async def test_a_replay_is_refused_to_a_caller_who_may_no_longer_act() -> None:
+    app, authentication = App(), Authentication()
+    mw = middleware(app, authentication=authentication)
+    assert (await call(mw, b"{}"))[0] == 201
+    authentication.refusal = (401, "Token has been revoked")
+    status, headers, body = await call(mw, b"{}")
+    assert (status, json.loads(body)["detail"], headers[b"www-authenticate"]) == (
+        401,
+        "Token has been revoked",
+        b'Bearer error="invalid_token"',
+    )
+    authentication.refusal = (503, "Token revocation service unavailable")
+    status, headers, _ = await call(mw, b"{}")
+    assert (status, b"www-authenticate" in headers, app.calls) == (503, False, 1)
