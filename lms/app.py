@@ -174,6 +174,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if settings.rate_limit_enabled:
         limits = {"rules": _rules(settings), "claims_of": bearer_claims, "cache_key_of": public_cache_key}
         middleware.append(DefineMiddleware(limiter, store=container.kv, counted_get=counted, meter=metrics, **limits))
+
     async def reauthenticate(token: str) -> tuple[int, str] | None:
         """Whether the caller of a stored answer may still act (revoked, deactivated: no)."""
         try:

@@ -19,6 +19,7 @@ from adapters.mail.smtp import SmtpConfig, SmtpMailer
 from adapters.pdf.certificates import WeasyPrintRenderer
 from adapters.queue.inprocess import InProcessQueue
 from adapters.queue.saq_queue import SaqQueue
+from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.jwt_codec import JwtCodec
 from adapters.security.passwords import Argon2Hasher
 from adapters.security.totp import PyOtpTotp
@@ -224,6 +225,7 @@ def build_container(
         blacklist=TokenBlacklist(kv, fallback),
         queue=queue,
         clock=clock,
+        common_passwords=ZxcvbnCommonPasswords(),
         policy=policy,
     )
     learning = LearningService(
@@ -255,6 +257,7 @@ def build_container(
         clock=clock,
         cache_ttl=float(settings.cache_ttl_seconds),
         content=learning,
+        lesson_guards=[quizzes],  # a lesson whose quiz has attempts stays
     )
     container = Container(
         settings=settings,

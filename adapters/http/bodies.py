@@ -111,7 +111,6 @@ class LmsRequest(Request[Any, Any, Any]):
             raise _invalid("body", NOT_UTF8) from None
 
 
-
 def _nul_field(encoded: bytes) -> str | None:
     """The first field of a URL-encoded query or form whose name or value holds a NUL character."""
     if b"%00" not in encoded and b"\x00" not in encoded:

@@ -35,6 +35,7 @@ NOT_AUTHORIZED_VIEW = "Not authorized to view quizzes for this course"
 NOT_AUTHORIZED_ACCESS = "Not authorized to access this quiz"
 NOT_AUTHORIZED_MANAGE = "Not authorized to manage quizzes for this course"
 HAS_ATTEMPTS = "Quiz has attempts and cannot be deleted"
+LESSON_HAS_ATTEMPTS = "Lesson has a quiz with attempts and cannot be deleted"
 PUBLISHED_QUESTION = "Cannot delete a question from a published quiz"
 
 
@@ -142,6 +143,13 @@ class QuizService:
         assessment: AssessmentUnitOfWork = uow  # type: ignore[assignment]  # one unit of work spans the contexts
         quiz = await assessment.quizzes.of_lesson(lesson_id)
         return quiz is not None and quiz.is_published
+
+    async def removal_refused(self, uow: Any, lesson_id: UUID) -> str | None:
+        """A lesson goes with its quiz, and the quiz's attempts are the students' records: as the
+        quiz itself, a lesson whose quiz has attempts is not deleted (API §7.7)."""
+        assessment: AssessmentUnitOfWork = uow  # one unit of work spans the contexts
+        quiz = await assessment.quizzes.of_lesson(lesson_id)
+        return LESSON_HAS_ATTEMPTS if quiz is not None and await assessment.quizzes.has_attempts(quiz.id) else None
 
     # ----- reading -----
 

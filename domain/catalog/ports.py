@@ -111,3 +111,12 @@ class CourseContentListener(Protocol):
     async def lessons_changed(self, uow: Any, course: Course, now: datetime) -> AfterCommit:
         """After it, before commit; returns what to do once the change has committed."""
         ...
+
+
+class LessonGuard(Protocol):
+    """A context above the catalog whose records would be lost with a lesson (assessment: the
+    attempts at its quiz). Asked inside the deletion's unit of work, after the manager check."""
+
+    async def removal_refused(self, uow: Any, lesson_id: UUID) -> str | None:
+        """Why the lesson may not be deleted (a 409 detail), or None when it may."""
+        ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -17,6 +17,7 @@ from domain.catalog.ports import (
     CatalogUnitOfWork,
     CatalogUnitOfWorkFactory,
     CourseContentListener,
+    LessonGuard,
 )
 from domain.identity.model import Role, User
 from domain.integrations.audit import audit_entry
@@ -145,6 +146,7 @@ class CatalogService:
     clock: Clock
     cache_ttl: float = 120.0  # how long a shared read may be served from the cache; 0: never
     content: CourseContentListener | None = None  # who recomputes figures when lessons come and go
+    lesson_guards: list[LessonGuard] = field(default_factory=list)  # who keeps a lesson from deletion
 
     # ----- courses -----
 
@@ -355,6 +357,9 @@ class CatalogService:
             course, lesson = await self._managed_lesson(uow, actor, lesson_id)
             if precondition is not None:
                 precondition(lesson)
+            for guard in self.lesson_guards:
+                if (refusal := await guard.removal_refused(uow, lesson.id)) is not None:
+                    raise Conflict(refusal)
             after_commit = await self._lessons_change(uow, course, lambda: uow.lessons.remove(lesson), self.clock.now())
             await uow.commit()
         await self._invalidate(lessons_key(lesson.course_id))

@@ -115,3 +115,9 @@ class TotpProvider(Protocol):
     def matching_step(self, secret: str, code: str, at: datetime) -> int | None:
         """The time step (within ±1 of `at`) whose code equals `code`, or None."""
         ...
+
+
+class CommonPasswords(Protocol):
+    """The passwords people choose most often, which an attacker tries first."""
+
+    def is_common(self, password: str) -> bool: ...

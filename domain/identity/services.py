@@ -25,6 +25,7 @@ from domain.identity.model import (
     User,
 )
 from domain.identity.ports import (
+    CommonPasswords,
     IdentityUnitOfWork,
     PasswordHasher,
     TotpProvider,
@@ -42,6 +43,8 @@ from domain.integrations.audit import audit_entry
 from domain.shared.clock import Clock
 from domain.shared.errors import (
     Conflict,
+    FieldError,
+    FieldsInvalid,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -75,6 +78,8 @@ INVALID_PASSWORD = "Invalid password"
 ADMIN_ONLY = "Not authorized to perform this action"
 EMAIL_TAKEN = "Email is already registered"
 LAST_ADMIN = "Cannot remove the last admin"
+TOO_COMMON = "This password is one of the most common ones; choose another"
+VALIDATION_FAILED = "Request validation failed"
 CANNOT_REMOVE_YOURSELF = "Admins cannot deactivate or demote themselves"
 USER = "user"  # the audit log's subject type
 
@@ -194,6 +199,7 @@ class IdentityService:
     blacklist: TokenBlacklist
     queue: JobQueue
     clock: Clock
+    common_passwords: CommonPasswords
     policy: IdentityPolicy = field(default_factory=IdentityPolicy)
     _dummy_hash: str | None = field(default=None, init=False, repr=False)
 
@@ -237,17 +243,29 @@ class IdentityService:
         verified, created without emails."""
         return await self._create(data, verified=True)
 
+    def _refuse_common(self, password: str, field_name: str) -> None:
+        """A password someone chooses may not be one of the most common ones: a 422 on
+        `field_name`, as a validation failure."""
+        if self.common_passwords.is_common(password):
+            raise FieldsInvalid(VALIDATION_FAILED, [FieldError(field_name, TOO_COMMON)])
+
+    async def _new_password_hash(self, password: str, field_name: str) -> str:
+        self._refuse_common(password, field_name)
+        return await self.hasher.hash(password)
+
     async def _create(self, data: NewUser, *, verified: bool) -> User:
+        self._refuse_common(data.password, "body.password")
         email = normalize_email(data.email)
         if await self.users.get_by_email(email) is not None:  # fast path; the unique index decides races
             raise Conflict(EMAIL_TAKEN)
+        password_hash = await self.hasher.hash(data.password)
         now = self.clock.now()
         user = User(
             id=new_id(),
             email=email,
             full_name=data.full_name,
             role=data.role,
-            password_hash=await self.hasher.hash(data.password),
+            password_hash=password_hash,
             email_verified_at=now if verified else None,
             created_at=now,
             updated_at=now,
@@ -442,8 +460,8 @@ class IdentityService:
 
     async def reset_password(self, token: str, new_password: str) -> None:
         claims = self.tokens.read(token, TokenType.PASSWORD_RESET, RESET_ERRORS)
+        password_hash = await self._new_password_hash(new_password, "body.new_password")
         user = await self._token_user(claims)
-        password_hash = await self.hasher.hash(new_password)
         now = self.clock.now()
         async with self.uow() as uow:
             expires = datetime.fromtimestamp(claims.exp, tz=now.tzinfo)
@@ -459,6 +477,7 @@ class IdentityService:
 
     async def change_password(self, principal: Principal, current_password: str, new_password: str) -> None:
         user = principal.user
+        self._refuse_common(new_password, "body.new_password")
         if not await self.hasher.verify(user.password_hash, current_password):
             raise Unauthenticated(INVALID_PASSWORD)
         password_hash = await self.hasher.hash(new_password)
@@ -624,7 +643,7 @@ class IdentityService:
         for name, value in (("full_name", full_name), ("role", role), ("password", password), ("is_active", is_active)):
             if value is None:
                 raise InvalidInput(f"'{name}' cannot be null")
-        password_hash = await self.hasher.hash(password) if isinstance(password, str) else None
+        password_hash = await self._new_password_hash(password, "body.password") if isinstance(password, str) else None
         now = self.clock.now()
         may_remove_admin = (isinstance(role, Role) and role is not Role.ADMIN) or is_active is False
         async with self.uow() as uow:

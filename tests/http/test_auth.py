@@ -329,3 +329,32 @@ async def test_concurrent_logins_each_get_their_own_sign_in(api: Api) -> None:
     s = await api.register()
     results = await asyncio.gather(*(api.login(s.email) for _ in range(4)))
     assert len({r.refresh for r in results}) == 4
+
+
+async def test_the_most_common_passwords_are_refused(api: Api) -> None:
+    """Length alone let `password` and `12345678` in; every place a password is chosen refuses the
+    most common ones (case aside) with 422 on its field, and changes nothing."""
+    message = "This password is one of the most common ones; choose another"
+    for password in ("password", "12345678", "Password1", "QWERTYUIOP"):
+        body = {"email": unique_email(), "full_name": "Common", "password": password}
+        r = await api.client.post("/api/v1/auth/register", json=body)
+        invalid(r, "body.password")
+        assert r.json()["errors"] == [{"field": "body.password", "message": message}]
+    s = await api.register()
+    r = await api.client.post(
+        "/api/v1/users/me/password",
+        json={"current_password": s.password, "new_password": "iloveyou1"},
+        headers=s.headers,
+    )
+    invalid(r, "body.new_password")
+    admin = await api.admin()
+    r = await api.client.patch(f"/api/v1/users/{s.user['id']}", json={"password": "123456789"}, headers=admin.headers)
+    invalid(r, "body.password")
+    assert (await api.me(s)).status_code == 200  # nothing changed: the sign-in lives on
+    await api.client.post("/api/v1/auth/forgot-password", json={"email": s.email})
+    mail = await api.mailbox.wait_for(s.email, "Reset your password")
+    token = mail.body.split("token=")[1].split()[0]
+    r = await api.client.post("/api/v1/auth/reset-password", json={"token": token, "new_password": "sunshine1"})
+    invalid(r, "body.new_password")
+    r = await api.client.post("/api/v1/auth/reset-password", json={"token": token, "new_password": "rarely-guessed-9"})
+    assert r.status_code == 200  # the token was not spent on the refused attempt

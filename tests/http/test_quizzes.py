@@ -326,6 +326,27 @@ async def test_a_quiz_with_attempts_cannot_be_deleted(api: Api) -> None:
     assert other.user["role"] == "student"
 
 
+async def test_a_lesson_whose_quiz_has_attempts_cannot_be_deleted(api: Api) -> None:
+    """Deleting the lesson would delete the quiz and the students' attempts with it: refused as
+    deleting the quiz is, while a lesson whose quiz has none still goes (and takes the quiz)."""
+    qr = await quiz_room(api)
+    owner, student = qr.room.cast.owner, qr.room.cast.student
+    lesson = f"/api/v1/lessons/{qr.quiz['lesson_id']}"
+    await enroll(api, student, qr.room.course_id)
+    assert (await api.client.post(qr.attempts, headers=student.headers)).status_code == 201
+    for who in (owner, qr.room.cast.admin):
+        problem(
+            await api.client.delete(lesson, headers=who.headers),
+            409,
+            "Lesson has a quiz with attempts and cannot be deleted",
+        )
+    assert (await api.client.get(qr.url, headers=owner.headers)).status_code == 200  # nothing went
+    untried = await quiz_room(api)
+    r = await api.client.delete(f"/api/v1/lessons/{untried.quiz['lesson_id']}", headers=untried.room.cast.owner.headers)
+    assert r.status_code == 204
+    problem(await api.client.get(untried.url, headers=untried.room.cast.owner.headers), 404, "Quiz not found")
+
+
 async def test_public_questions_are_cached_and_never_stale_after_a_write(make_api: MakeApiFn) -> None:
     one = await make_api()
     # On PostgreSQL a second app shares Redis: the cache of one is the other's. In-process caches

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from adapters.kv.memory import MemoryKeyValue
+from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.jwt_codec import JwtCodec
 from adapters.security.totp import PyOtpTotp
 from domain.identity.services import IdentityPolicy, IdentityService, TokenBlacklist
@@ -33,6 +34,7 @@ class World:
             blacklist=TokenBlacklist(self.kv, None),
             queue=self.queue,
             clock=self.clock,
+            common_passwords=ZxcvbnCommonPasswords(),
             policy=policy,
         )
 
