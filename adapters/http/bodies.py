@@ -12,6 +12,7 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
 
+from adapters.http.validation import describe_pattern
 from domain.shared.errors import FieldError, FieldsInvalid
 from domain.shared.unset import UNSET
 
@@ -67,7 +68,12 @@ def response_of(response: type[S], entity: object, **overrides: Any) -> S:
 
 # Decimals on the wire (API §1.3): strings with exactly 2 places.
 DecimalString = Annotated[
-    str, msgspec.Meta(pattern=r"^\d+\.\d{2}$", description="A decimal with 2 places", examples=["42.50"])
+    str,
+    msgspec.Meta(
+        pattern=describe_pattern(r"^\d+\.\d{2}$", "Must be a decimal with 2 places"),
+        description="A decimal with 2 places",
+        examples=["42.50"],
+    ),
 ]
 
 

@@ -17,9 +17,11 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.types import ExceptionHandlersMap
+from litestar.utils.scope.state import ScopeState
 
 from adapters.http.asgi import Send
 from adapters.http.edge import request_id
+from adapters.http.validation import member_errors, readable, struct_of
 from domain.integrations.context import current_request_id
 from domain.shared.errors import (
     Conflict,
@@ -132,7 +134,6 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[
     return problem(status, exc.detail, headers=headers)
 
 
-_AT = re.compile(r"\s+-\s+at\s+`\$[^`]*`$")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 _INDEX = re.compile(r"\[(\d+)\]")
 
@@ -147,9 +148,15 @@ def _field(source: str, key: str | None, message: str) -> str:
     return ".".join(parts)
 
 
-def _message(raw: str) -> str:
-    message = _AT.sub("", raw).strip()
-    return message[:1].upper() + message[1:] if message else "Invalid value"
+def _body_errors(request: Request[Any, Any, Any]) -> list[FieldError] | None:
+    """Every invalid member of the route's JSON body (the decoder stops at the first), or None when
+    the body is not one to check member by member."""
+    decoded = ScopeState.from_scope(request.scope).json
+    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
+    struct = struct_of(parameter.annotation) if parameter is not None else None
+    if struct is None or not isinstance(decoded, dict):
+        return None
+    return member_errors(struct, decoded, "body") or None
 
 
 def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -159,6 +166,7 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
     )
     errors: list[FieldError] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
+    body_checked = False
     for item in extra:
         if not isinstance(item, dict):
             continue
@@ -166,10 +174,17 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
         source = str(getattr(raw_source, "value", raw_source))
         if source == "body" and is_form:
             source = "form"
+        if source == "body" and item.get("key") and not body_checked:
+            body_checked = True
+            if (members := _body_errors(request)) is not None:
+                errors += members
+                continue
+        elif source == "body" and item.get("key") and body_checked:
+            continue  # already reported member by member
         message = str(item.get("message", ""))
-        errors.append(FieldError(_field(source, item.get("key"), message), _message(message)))
+        errors.append(FieldError(_field(source, item.get("key"), message), readable(message)))
     if not errors:
-        errors.append(FieldError("body", _message(str(exc.detail))))
+        errors.append(FieldError("body", readable(str(exc.detail))))
     return validation_problem(errors)
 
 

@@ -358,3 +358,17 @@ async def test_the_most_common_passwords_are_refused(api: Api) -> None:
     invalid(r, "body.new_password")
     r = await api.client.post("/api/v1/auth/reset-password", json={"token": token, "new_password": "rarely-guessed-9"})
     assert r.status_code == 200  # the token was not spent on the refused attempt
+
+
+async def test_every_invalid_member_is_named_in_words(api: Api) -> None:
+    r = await api.client.post(
+        "/api/v1/auth/register", json={"email": "not-an-email", "full_name": "A", "password": 12, "role": "owner"}
+    )
+    invalid(r)
+    assert r.json()["errors"] == [
+        {"field": "body.email", "message": "Must be a valid email address"},
+        {"field": "body.full_name", "message": "Must be at least 2 characters long"},
+        {"field": "body.password", "message": "Must be a string, not an integer"},
+        {"field": "body.role", "message": "Must be one of: admin, instructor, student"},
+    ]
+    assert await count_users(api) == 0

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from adapters.http.bodies import refuses_null
+from adapters.http.validation import describe_pattern
 from domain.catalog.model import Course, DifficultyLevel, Lesson, LessonType
 from domain.catalog.rules import SLUG_PATTERN
 
@@ -21,7 +22,7 @@ Slug = Annotated[
     Meta(
         min_length=3,
         max_length=255,
-        pattern=SLUG_PATTERN,
+        pattern=describe_pattern(SLUG_PATTERN, "Must be lower-case letters and digits joined by single hyphens"),
         description="Lower-case letters, digits and single hyphens. Derived from the title when absent.",
         examples=["intro-to-python"],
     ),

@@ -10,10 +10,13 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from adapters.http.bodies import refuses_null
+from adapters.http.validation import describe_pattern
 from domain.identity.model import MfaMethod, Role, User
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-EMAIL_PATTERN = rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+$"
+EMAIL_PATTERN = describe_pattern(
+    rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+$", "Must be a valid email address"
+)
 
 Email = Annotated[
     str, Meta(max_length=255, pattern=EMAIL_PATTERN, description="An email address", examples=["ada@example.com"])
