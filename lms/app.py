@@ -27,6 +27,7 @@ from adapters.http.bodies import LmsRequest, refuse_nul_in_query
 from adapters.http.catalog.courses_controller import CoursesController, public_cache_key
 from adapters.http.catalog.lessons_controller import LessonsController
 from adapters.http.credentials.controller import CertificatesController
+from adapters.http.document import install as finish_document
 from adapters.http.edge import add_edge_headers
 from adapters.http.envelope import EnvelopeMiddleware
 from adapters.http.files.controller import FilesController
@@ -283,4 +284,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     document_upload(app, "/api/v1/files/upload")
     document_idempotency(app)
     document_links(app)
+    finish_document(app)  # last: it serves the document as it stands
     return app

@@ -25,7 +25,7 @@ from litestar.openapi.spec import (
 
 from adapters.http import idempotency
 from adapters.http.bodies import NON_NULLABLE
-from adapters.http.problems import TITLES
+from adapters.http.document import PROBLEM_DESCRIPTIONS
 
 
 class ProblemField(msgspec.Struct):
@@ -43,42 +43,18 @@ class Problem(msgspec.Struct, kw_only=True):
     errors: list[ProblemField] | msgspec.UnsetType = msgspec.UNSET
 
 
-_DESCRIPTIONS = {
-    400: "A business rule refused the request",
-    401: "Missing, invalid, expired or revoked credentials",
-    403: "The caller may not do this",
-    404: "The resource does not exist",
-    409: "The change conflicts with existing state",
-    412: "The resource changed since it was read (If-Match)",
-    413: "Request body too large",
-    422: "Request validation failed (see `errors`)",
-    429: "Rate limit exceeded",
-    503: "A dependency is unavailable",
-}
-
-
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
-    """Declared problem responses for a route.
-
-    400 is always declared: any route may answer `Invalid host header` (API §2.2).
-    """
-    specs: dict[int, ResponseSpec] = {}
-    for status in sorted({400, *statuses}):
-        description = _DESCRIPTIONS[status]
-        if status == 400 and 400 not in statuses:
-            description = "Invalid host header"
-        specs[status] = ResponseSpec(
+    """Declared problem responses for a route (400 always: any route may answer `Invalid host
+    header`, API §2.2). Descriptions and examples are the document's (`document.finish`)."""
+    return {
+        status: ResponseSpec(
             data_container=Problem,
-            description=description,
+            description=PROBLEM_DESCRIPTIONS[status],
             media_type="application/problem+json",
-            examples=[
-                Example(
-                    summary=TITLES[status],
-                    value={"type": "about:blank", "title": TITLES[status], "status": status, "detail": description},
-                )
-            ],
+            generate_examples=False,
         )
-    return specs
+        for status in sorted({400, *statuses})
+    }
 
 
 # JSON Schema keywords of msgspec's constraints, and the attributes Litestar's Schema holds them in.

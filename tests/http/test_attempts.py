@@ -12,6 +12,7 @@ from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import invalid, problem
 from tests.support.api import Api
 from tests.support.catalog import user_with_role
+from tests.support.documented import assert_documented_event
 from tests.support.learning import audit_actions, complete, enroll, enrollment, quiz_room
 from tests.unit.fakes import FakeClock
 
@@ -277,6 +278,7 @@ async def test_submitting_records_the_event(make_api: MakeApiFn) -> None:
             .all()
         )
     (payload,) = payloads
+    await assert_documented_event(api, json.loads(json.dumps(payload)))
     data = json.loads(json.dumps(payload))["data"]
     assert data == {
         "attempt_id": attempt["id"],

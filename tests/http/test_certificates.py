@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import re
 from typing import Any
 from uuid import UUID
@@ -19,6 +20,7 @@ from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import invalid, problem
 from tests.support.api import Api
 from tests.support.catalog import user_with_role
+from tests.support.documented import assert_documented_event
 from tests.support.learning import Classroom, audit_actions, classroom, complete, enroll, enrollment
 
 NO_SUCH = "00000000-0000-0000-0000-00000000abcd"
@@ -137,6 +139,8 @@ async def test_revocation_is_for_admins_and_happens_once(make_api: MakeApiFn) ->
     assert second == first  # idempotent
     async with api.container.sessions() as session:
         types = (await session.execute(select(OutboxEventRow.type))).scalars().all()
+        for payload in (await session.execute(select(OutboxEventRow.payload))).scalars():
+            await assert_documented_event(api, json.loads(json.dumps(payload)))  # issued and revoked
     assert types.count("certificate.revoked") == 1
     number = certificate["certificate_number"]
     assert (await api.client.get(f"/api/v1/certificates/verify/{number}")).json()["valid"] is False

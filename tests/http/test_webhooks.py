@@ -18,6 +18,7 @@ from domain.integrations.webhooks import RETRY_DELAYS
 from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import invalid, problem
 from tests.support.api import Api
+from tests.support.documented import assert_documented_event
 from tests.support.learning import classroom, complete, enroll
 from tests.support.receiver import Received, Receiver
 from tests.unit.fakes import FakeClock
@@ -91,6 +92,7 @@ async def test_the_journey_delivers_signed_events(make_api: MakeApiFn, receiver:
         assert received.headers["user-agent"] == "lms-webhooks/1"
         assert received.headers["content-type"] == "application/json"
         assert body["timestamp"].endswith("Z")
+        await assert_documented_event(api, body)  # as the document's `webhooks` declares it
     by_type = {json.loads(r.body)["type"]: json.loads(r.body)["data"] for r in receiver.received}
     assert by_type["course.published"]["course_id"] == room.course_id
     assert by_type["course.published"]["instructor_id"] == room.cast.owner.user["id"]

@@ -56,7 +56,9 @@ def test_a_list_past_its_bound_and_a_body_of_the_wrong_shape() -> None:
     assert member_errors(Body, {"name": "abc", "code": "ABC", "items": [item] * 3}, "body") == [
         FieldError("body.items", "Must have at most 2 items")
     ]
-    assert member_errors(Body, ["not", "an", "object"], "body") == [FieldError("body", "Must be an object, not an array")]
+    assert member_errors(Body, ["not", "an", "object"], "body") == [
+        FieldError("body", "Must be an object, not an array")
+    ]
     assert member_errors(Body, {"name": "abc", "code": "ABC"}, "body") == []
 
 

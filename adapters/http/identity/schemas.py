@@ -127,13 +127,14 @@ class TokenResponse(msgspec.Struct, kw_only=True):
 class AuthResponse(msgspec.Struct, kw_only=True):
     user: UserResponse
     tokens: TokenResponse
+    mfa_required: Literal[False] = False  # tells this answer of `login` from the MFA challenge
 
 
 class MfaChallengeResponse(msgspec.Struct, kw_only=True):
     challenge_token: str
     expires_in_seconds: int
     mfa_method: MfaMethod
-    mfa_required: bool = True
+    mfa_required: Literal[True] = True
     message: str = "MFA verification required"
 
 

@@ -7,8 +7,10 @@ from uuid import UUID
 
 import msgspec
 
-from adapters.http.bodies import response_of
-from domain.integrations.model import Delivery, DeliveryStatus
+from adapters.http.bodies import DecimalString, response_of
+from adapters.http.document import webhook_event
+from domain.integrations.model import Delivery, DeliveryStatus, EventType
+from domain.learning.model import EnrollmentStatus
 
 
 class WebhookDeliveryResponse(msgspec.Struct, kw_only=True):
@@ -29,3 +31,62 @@ class WebhookDeliveryResponse(msgspec.Struct, kw_only=True):
     @classmethod
     def of(cls, delivery: Delivery) -> WebhookDeliveryResponse:
         return response_of(cls, delivery)
+
+
+# ----- the payloads webhook receivers get (API §9.1), for the document's `webhooks` -----
+# Every member is always sent. A test validates the payloads of real deliveries against these.
+
+
+@webhook_event(EventType.ENROLLMENT_CREATED, "A student enrolled in a course (not sent again on a re-enroll).")
+class EnrollmentCreatedData(msgspec.Struct, kw_only=True):
+    enrollment_id: UUID
+    student_id: UUID
+    course_id: UUID
+    status: EnrollmentStatus
+    enrolled_at: datetime
+
+
+@webhook_event(EventType.ENROLLMENT_COMPLETED, "An enrollment moved from `active` to `completed`.")
+class EnrollmentCompletedData(msgspec.Struct, kw_only=True):
+    enrollment_id: UUID
+    student_id: UUID
+    course_id: UUID
+    completed_at: datetime
+
+
+@webhook_event(EventType.COURSE_PUBLISHED, "A draft course was published.")
+class CoursePublishedData(msgspec.Struct, kw_only=True):
+    course_id: UUID
+    instructor_id: UUID
+    published_at: datetime
+
+
+@webhook_event(EventType.QUIZ_SUBMITTED, "An attempt was submitted and graded (not on expiry).")
+class QuizSubmittedData(msgspec.Struct, kw_only=True):
+    attempt_id: UUID
+    quiz_id: UUID
+    enrollment_id: UUID
+    student_id: UUID
+    percentage: DecimalString
+    is_passed: bool
+    submitted_at: datetime
+
+
+@webhook_event(EventType.CERTIFICATE_ISSUED, "A certificate was issued (with the completion of its enrollment).")
+class CertificateIssuedData(msgspec.Struct, kw_only=True):
+    certificate_id: UUID
+    certificate_number: str
+    enrollment_id: UUID
+    student_id: UUID
+    course_id: UUID
+    issued_at: datetime
+
+
+@webhook_event(EventType.CERTIFICATE_REVOKED, "A certificate was revoked (sent the first time only).")
+class CertificateRevokedData(msgspec.Struct, kw_only=True):
+    certificate_id: UUID
+    certificate_number: str
+    enrollment_id: UUID
+    student_id: UUID
+    course_id: UUID
+    revoked_at: datetime
