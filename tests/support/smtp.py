@@ -17,6 +17,8 @@ from tests.support.servers import free_port
 class SmtpSink:
     def __init__(self) -> None:
         self.messages: list[bytes] = []
+        self.refused: list[bytes] = []  # messages read and then refused (`refuse()`)
+        self.refusing = False
         self.arrived = 0  # messages whose DATA was read, accepted or not
         self.open = threading.Event()  # cleared: messages wait before they are accepted
         self.open.set()
@@ -28,8 +30,15 @@ class SmtpSink:
     def release(self) -> None:
         self.open.set()
 
+    def refuse(self) -> None:
+        """Read each message, then answer 554: the sender's job fails (and is retried)."""
+        self.refusing = True
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.arrived += 1
+        if self.refusing:
+            self.refused.append(envelope.original_content or envelope.content)
+            return "554 Transaction failed: refused by the test"
         if not self.open.is_set():
             await asyncio.to_thread(self.open.wait)
         if server.transport is None or server.transport.is_closing():
