@@ -316,14 +316,19 @@ def _is_page(document: Document, content: dict[str, Any]) -> bool:
 
 
 def _binary_downloads(document: Document) -> None:
-    """Downloads are bytes: `format: binary` (and the media type), so clients return them as such."""
+    """Downloads are bytes: `format: binary` (and the media type), so clients return them as such.
+    A file is served with its own type (`image/png`, …): `*/*` beside `application/octet-stream`,
+    which generators read as bytes."""
     for _, _, operation in _operations(document):
         success = operation.get("responses", {}).get("200", {})
-        for media_type, media in success.get("content", {}).items():
+        content = success.get("content", {})
+        for media_type, media in list(content.items()):
             if media_type in ("application/pdf", "application/octet-stream"):
                 media["schema"] = {"type": "string", "format": "binary", "contentMediaType": media_type}
                 media.pop("examples", None)
                 media.pop("example", None)
+            if media_type == "application/octet-stream":
+                content["*/*"] = {"schema": {"type": "string", "format": "binary"}}
 
 
 def _security(document: Document) -> None:
