@@ -256,17 +256,22 @@ def _rename_pages(document: Document) -> None:
         schemas[new]["title"] = new
     targets = {f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renames.items()}
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("$ref"), str) and node["$ref"] in targets:
-                node["$ref"] = targets[node["$ref"]]
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
+    def retarget(node: dict[str, Any]) -> None:
+        if isinstance(node.get("$ref"), str) and node["$ref"] in targets:
+            node["$ref"] = targets[node["$ref"]]
 
-    walk(document)
+    _each_object(document, retarget)
+
+
+def _each_object(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
+    """Call `visit` on every JSON object in `node`, outermost first."""
+    if isinstance(node, dict):
+        visit(node)
+        for value in list(node.values()):
+            _each_object(value, visit)
+    elif isinstance(node, list):
+        for value in node:
+            _each_object(value, visit)
 
 
 def _headers_and_problems(document: Document) -> None:
@@ -373,20 +378,13 @@ def _schemas(document: Document) -> None:
         problem["examples"] = [_problem_example(404), _problem_example(422)]
         problem["description"] = "An RFC 9457 problem (API §2)"
 
-    def inline_single_one_of(node: Any) -> None:
-        if isinstance(node, dict):
-            options = node.get("oneOf")
-            if isinstance(options, list) and len(options) == 1 and isinstance(options[0], dict):
-                only = node.pop("oneOf")[0]
-                for key, value in only.items():
-                    node.setdefault(key, value)
-            for value in node.values():
-                inline_single_one_of(value)
-        elif isinstance(node, list):
-            for value in node:
-                inline_single_one_of(value)
+    def inline_single_one_of(node: dict[str, Any]) -> None:
+        options = node.get("oneOf")
+        if isinstance(options, list) and len(options) == 1 and isinstance(options[0], dict):
+            for key, value in node.pop("oneOf")[0].items():
+                node.setdefault(key, value)
 
-    inline_single_one_of(schemas)
+    _each_object(schemas, inline_single_one_of)
 
 
 def install(app: Litestar) -> None:

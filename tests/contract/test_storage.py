@@ -16,7 +16,7 @@ import pytest
 from adapters.storage.obstore_storage import ObstoreStorage
 from domain.shared.ports import ObjectMissing
 from tests.support.gcs import GcsServer
-from tests.support.servers import AZURITE_ACCOUNT, AZURITE_KEY, AzuriteServer, ServerMissing, free_port
+from tests.support.servers import AZURITE_ACCOUNT, AZURITE_KEY, AzuriteServer, ServerMissing, free_port, s3_environment
 
 BUCKET = "lms-test"
 
@@ -77,13 +77,7 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
     if request.param == "gcs":
         return gcs_store(request, tmp_path, monkeypatch)
     # Configured as an operator would: the provider's standard environment, the URL alone.
-    for name, value in {
-        "AWS_ENDPOINT_URL": request.getfixturevalue("s3_endpoint"),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "AWS_ALLOW_HTTP": "true",
-    }.items():
+    for name, value in s3_environment(request.getfixturevalue("s3_endpoint")).items():
         monkeypatch.setenv(name, value)
     return ObstoreStorage(f"s3://{BUCKET}/prefix-{os.urandom(4).hex()}")
 

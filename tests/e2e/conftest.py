@@ -38,6 +38,19 @@ def lms_env(tmp: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def production_env(tmp: Path, database: str, redis: str, **extra: str) -> dict[str, str]:
+    """`lms_env` in production, on PostgreSQL and Redis (the queue too), for requests to 127.0.0.1."""
+    return lms_env(
+        tmp,
+        LMS_ENVIRONMENT="production",
+        LMS_TRUSTED_HOSTS="127.0.0.1,localhost",
+        LMS_DATABASE_URL=database,
+        LMS_REDIS_URL=redis,
+        LMS_QUEUE_URL=redis,
+        **extra,
+    )
+
+
 def lms(
     *args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
@@ -47,13 +60,16 @@ def lms(
     )  # fmt: skip
 
 
-def start_api(env: dict[str, str], *extra: str, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """`lms run`, once it answers its health check; its base URL."""
+def start_api(
+    env: dict[str, str], *extra: str, port: int | None = None, log: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`lms run`, once it answers its health check; its base URL. Its output goes to `log` when
+    given (to read once it stopped), else to a pipe."""
     port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lms.cli", "run", "--port", str(port), *extra],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log.open("wb") if log is not None else subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # one process group with its granian workers, for `crash`
     )
@@ -90,20 +106,23 @@ def serving(env: dict[str, str], *extra: str) -> Iterator[str]:
         stop(proc, timeout=15)
 
 
-def start_worker(env: dict[str, str], *, http_port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """`lms worker`, once its health endpoint answers; the base URL of that endpoint."""
+def start_worker(
+    env: dict[str, str], *, http_port: int | None = None, log: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`lms worker`, once its health endpoint answers; the base URL of that endpoint. Its output
+    goes to `log` when given, else nowhere."""
     port = http_port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lms.cli", "worker", "--http-port", str(port)],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log.open("wb") if log is not None else subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, so that `stop` leaves nothing behind
     )
     base = f"http://127.0.0.1:{port}"
     wait_until_up(f"{base}/health", proc)
-    assert proc.stdout is not None
-    threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep the pipe from filling
+    if proc.stdout is not None:
+        threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep the pipe from filling
     return proc, base
 
 

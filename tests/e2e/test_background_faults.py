@@ -82,10 +82,7 @@ def test_a_worker_killed_in_the_middle_of_its_jobs_leaves_each_done_exactly_once
             LMS_QUEUE_URL=own_redis.url,
             LMS_WEBHOOK_URLS=receiver.url,
             LMS_WEBHOOK_SECRET=SECRET,
-            LMS_EMAIL_BACKEND="smtp",
-            LMS_SMTP_HOST="127.0.0.1",
-            LMS_SMTP_PORT=str(sink.port),
-            LMS_SMTP_STARTTLS="false",
+            **sink.settings(),
         )
         sink.hold()
         kv = redis.Redis.from_url(own_redis.url)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import lms_env, serving
+from tests.e2e.conftest import production_env, serving
 from tests.support.databases import PostgresDatabases
 from tests.support.servers import PostgresServer, RedisServer
 
@@ -76,19 +76,6 @@ def loaded(base: str, token: str, email: str) -> Iterator[Load]:
         thread.join(timeout=30)
 
 
-def production(tmp_path: Path, database: str, redis: str) -> dict[str, str]:
-    return lms_env(
-        tmp_path,
-        LMS_ENVIRONMENT="production",
-        LMS_TRUSTED_HOSTS="127.0.0.1,localhost",
-        LMS_DATABASE_URL=database,
-        LMS_REDIS_URL=redis,
-        LMS_QUEUE_URL=redis,
-        LMS_RATE_LIMIT_GLOBAL="100000/60",
-        LMS_RATE_LIMIT_AUTH="100000/60",
-    )
-
-
 def signed_up(base: str) -> tuple[str, str]:
     email = f"fault-{time.monotonic_ns()}@example.com"
     r = httpx.post(f"{base}/api/v1/auth/register", json={"email": email, "full_name": "Fault", "password": PASSWORD})
@@ -129,7 +116,13 @@ def through_fault(base: str, break_it: Callable[[], None], repair: Callable[[], 
 def test_postgres_restarted_under_load(tmp_path: Path, own_postgres: PostgresServer, own_redis: RedisServer) -> None:
     database = asyncio.run(PostgresDatabases(own_postgres.url).create())
     # A Redis of its own too: the load's rate-limit counts must not reach other tests' servers.
-    with serving(production(tmp_path, database, own_redis.url), "--workers", "2") as base:
+    with serving(
+        production_env(
+            tmp_path, database, own_redis.url, LMS_RATE_LIMIT_GLOBAL="100000/60", LMS_RATE_LIMIT_AUTH="100000/60"
+        ),
+        "--workers",
+        "2",
+    ) as base:
         phases = through_fault(base, own_postgres.pause, own_postgres.resume)
     during, after, late = phases.during, phases.after, phases.late
     # While it is down: problems with 503, never a 500; the cached public list keeps answering.
@@ -144,7 +137,13 @@ def test_postgres_restarted_under_load(tmp_path: Path, own_postgres: PostgresSer
 
 def test_redis_killed_under_load(tmp_path: Path, own_redis: RedisServer, postgres_databases: PostgresDatabases) -> None:
     database = asyncio.run(postgres_databases.create())
-    with serving(production(tmp_path, database, own_redis.url), "--workers", "2") as base:
+    with serving(
+        production_env(
+            tmp_path, database, own_redis.url, LMS_RATE_LIMIT_GLOBAL="100000/60", LMS_RATE_LIMIT_AUTH="100000/60"
+        ),
+        "--workers",
+        "2",
+    ) as base:
         phases = through_fault(base, own_redis.kill, own_redis.resume)
     during, after, late = phases.during, phases.after, phases.late
     # Public reads answer from the database; rate limiting lets requests through; authenticated

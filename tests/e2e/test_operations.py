@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from domain.shared.build import version
-from tests.e2e.conftest import lms, lms_env, serving, start_worker, stop, wait_for
+from tests.e2e.conftest import lms, lms_env, production_env, serving, start_api, start_worker, stop, wait_for
 from tests.support.databases import PostgresDatabases
 from tests.support.servers import RedisServer, free_port, wait_until_up
 from tests.support.smtp import smtp_sink
@@ -100,20 +100,11 @@ def test_configuration_mistakes_stop_start_up_with_one_line(tmp_path: Path) -> N
 
 def test_misspelled_variables_are_named(tmp_path: Path) -> None:
     env = lms_env(tmp_path, LMS_LOG_LEVEL="WARNING", LMS_RATE_LIMT_ENABLED="false")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lms.cli", "run", "--port", str(port := free_port())],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/api/v1/health", proc)
-    finally:
-        stop(proc)
-    assert proc.stdout is not None
-    output = proc.stdout.read().decode()
-    assert "LMS_RATE_LIMT_ENABLED is not a known setting and is ignored; did you mean LMS_RATE_LIMIT_ENABLED?" in output
+    log = tmp_path / "run.log"
+    proc, _ = start_api(env, log=log)
+    stop(proc)
+    hint = "LMS_RATE_LIMT_ENABLED is not a known setting and is ignored; did you mean LMS_RATE_LIMIT_ENABLED?"
+    assert hint in log.read_text()
 
 
 def test_concurrent_upgrades_apply_each_revision_once(tmp_path: Path, postgres_databases: PostgresDatabases) -> None:
@@ -156,10 +147,7 @@ def test_a_stopping_worker_finishes_its_sends_and_none_runs_twice(
             LMS_DATABASE_URL=database,
             LMS_REDIS_URL=own_redis.url,
             LMS_QUEUE_URL=own_redis.url,
-            LMS_EMAIL_BACKEND="smtp",
-            LMS_SMTP_HOST="127.0.0.1",
-            LMS_SMTP_PORT=str(sink.port),
-            LMS_SMTP_STARTTLS="false",
+            **sink.settings(),
         )
         worker, _ = start_worker(env)
         try:
@@ -230,47 +218,23 @@ def test_the_workers_own_endpoint(
 
 def test_production_logs_are_json_lines(tmp_path: Path, postgres_databases: PostgresDatabases, redis_url: str) -> None:
     database = asyncio.run(postgres_databases.create())
-    env = lms_env(
-        tmp_path,
-        LMS_ENVIRONMENT="production",
-        LMS_TRUSTED_HOSTS="127.0.0.1",
-        LMS_DATABASE_URL=database,
-        LMS_REDIS_URL=redis_url,
-        LMS_QUEUE_URL=redis_url,
-        LMS_LOG_LEVEL="INFO",
-        LMS_RATE_LIMIT_ENABLED="false",
-    )
+    env = production_env(tmp_path, database, redis_url, LMS_LOG_LEVEL="INFO", LMS_RATE_LIMIT_ENABLED="false")
     assert lms("db", "upgrade", env=env).returncode == 0
-    port = free_port()
-    api = subprocess.Popen(
-        [sys.executable, "-m", "lms.cli", "run", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "lms.cli", "worker", "--http-port", str(probe_port := free_port())],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    logs = {"api": tmp_path / "api.log", "worker": tmp_path / "worker.log"}
+    api, base = start_api(env, log=logs["api"])
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/api/v1/health", api)
-        wait_until_up(f"http://127.0.0.1:{probe_port}/health", worker)
-        httpx.get(f"http://127.0.0.1:{port}/api/v1/courses")
+        worker, _ = start_worker(env, log=logs["worker"])
+        try:
+            httpx.get(f"{base}/api/v1/courses")
+        finally:
+            stop(worker)
     finally:
         stop(api)
-        stop(worker)
-    for process, expected in ((api, ("_granian", "lms.access")), (worker, ("lms.worker",))):
-        assert process.stdout is not None
-        lines = [line for line in process.stdout.read().decode().splitlines() if line.strip()]
-        entries = [json.loads(line) for line in lines]  # every line: one JSON object
-        assert {"time", "level", "logger", "message"} <= set(entries[0])
-        loggers = {entry["logger"] for entry in entries}
-        assert set(expected) <= loggers, loggers
-        if process is api:
+    for name, expected in (("api", {"_granian", "lms.access"}), ("worker", {"lms.worker"})):
+        entries = [json.loads(line) for line in logs[name].read_text().splitlines() if line.strip()]
+        assert {"time", "level", "logger", "message"} <= set(entries[0])  # every line above is one JSON object
+        assert expected <= {entry["logger"] for entry in entries}, entries
+        if name == "api":
             access = next(entry for entry in entries if entry["logger"] == "lms.access")
             assert (access["route"], access["status"], access["client_ip"]) == ("/api/v1/courses", 200, "127.0.0.1")
 

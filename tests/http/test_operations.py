@@ -19,7 +19,7 @@ from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import problem
 from tests.support.api import PASSWORD, Api
 from tests.support.catalog import create_course, publish, user_with_role
-from tests.support.servers import free_port, wait_until_up
+from tests.support.servers import free_port, s3_environment, wait_until_up
 
 LIMITED = {"LMS_RATE_LIMIT_ENABLED": "true", "LMS_RATE_LIMIT_GLOBAL": "2/60"}
 OTHER_KEY = "another-secret-key-that-is-long-enough-9876543210"
@@ -193,13 +193,7 @@ def paused_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[byte
     try:
         wait_until_up(f"{endpoint}/moto-api/", server)
         httpx.put(f"{endpoint}/paused-bucket").raise_for_status()
-        for name, value in {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-            "AWS_ALLOW_HTTP": "true",
-        }.items():
+        for name, value in s3_environment(endpoint).items():
             monkeypatch.setenv(name, value)
         yield server
     finally:

@@ -114,10 +114,7 @@ async def test_a_failed_email_job_logs_its_name_not_its_arguments(
     sink.refuse()
     api = await make_api(
         LMS_LOG_LEVEL="DEBUG",
-        LMS_EMAIL_BACKEND="smtp",
-        LMS_SMTP_HOST="127.0.0.1",
-        LMS_SMTP_PORT=str(sink.port),
-        LMS_SMTP_STARTTLS="false",
+        **sink.settings(),
     )
     attach(logs)
     s = await api.register()

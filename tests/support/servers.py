@@ -260,6 +260,17 @@ async def flush(redis_url: str) -> None:
         await client.aclose()
 
 
+def s3_environment(endpoint: str) -> dict[str, str]:
+    """The standard AWS variables that point the S3 client at a test server (moto)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_ALLOW_HTTP": "true",
+    }
+
+
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
     """Poll `url` until it answers 200; fail with the process's output if it exits first."""
     import httpx

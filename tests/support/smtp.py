@@ -30,6 +30,15 @@ class SmtpSink:
     def release(self) -> None:
         self.open.set()
 
+    def settings(self) -> dict[str, str]:
+        """The variables that send the API's and the worker's mail here."""
+        return {
+            "LMS_EMAIL_BACKEND": "smtp",
+            "LMS_SMTP_HOST": "127.0.0.1",
+            "LMS_SMTP_PORT": str(self.port),
+            "LMS_SMTP_STARTTLS": "false",
+        }
+
     def refuse(self) -> None:
         """Read each message, then answer 554: the sender's job fails (and is retried)."""
         self.refusing = True

@@ -72,21 +72,19 @@ class QuizSubmittedData(msgspec.Struct, kw_only=True):
     submitted_at: datetime
 
 
-@webhook_event(EventType.CERTIFICATE_ISSUED, "A certificate was issued (with the completion of its enrollment).")
-class CertificateIssuedData(msgspec.Struct, kw_only=True):
+class _CertificateData(msgspec.Struct, kw_only=True):
     certificate_id: UUID
     certificate_number: str
     enrollment_id: UUID
     student_id: UUID
     course_id: UUID
+
+
+@webhook_event(EventType.CERTIFICATE_ISSUED, "A certificate was issued (with the completion of its enrollment).")
+class CertificateIssuedData(_CertificateData, kw_only=True):
     issued_at: datetime
 
 
 @webhook_event(EventType.CERTIFICATE_REVOKED, "A certificate was revoked (sent the first time only).")
-class CertificateRevokedData(msgspec.Struct, kw_only=True):
-    certificate_id: UUID
-    certificate_number: str
-    enrollment_id: UUID
-    student_id: UUID
-    course_id: UUID
+class CertificateRevokedData(_CertificateData, kw_only=True):
     revoked_at: datetime
