@@ -162,7 +162,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         return claims
 
     # The hand-written middleware speaks raw ASGI dicts; Litestar's TypedDict signatures are stricter.
-    edge: Any = EdgeMiddleware
     limiter: Any = RateLimitMiddleware
     envelope: Any = EnvelopeMiddleware
     headers_hook: Any = add_edge_headers
@@ -275,7 +274,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # and access log see every request, routed or not; HEAD is answered by the GET route; probes
     # are answered before anything else; behind trusted proxies the client is found first.
     handler: Any = app.asgi_handler
-    handler = edge(handler, metrics, settings.trusted_hosts, body_timeout=settings.body_read_timeout_seconds)
+    handler = EdgeMiddleware(handler, metrics, settings.trusted_hosts, body_timeout=settings.body_read_timeout_seconds)
     handler = LivenessMiddleware(HeadMiddleware(handler), metrics, settings.trusted_hosts)
     if settings.trusted_proxies:
         handler = ProxyHeadersMiddleware(handler, settings.trusted_proxies)
