@@ -104,6 +104,10 @@ async def test_signed_in_answers_are_private(api: Api) -> None:
     assert (r.headers["cache-control"], bool(r.headers["etag"])) == ("private, no-cache", True)
     # Anonymous answers are the same for everyone: no private marking.
     assert "cache-control" not in (await api.client.get(f"/api/v1/courses/{course['id']}")).headers
+    files = {"file": ("notes.pdf", b"%PDF-1.4 private", "application/pdf")}
+    uploaded = (await api.client.post("/api/v1/files/upload", files=files, headers=admin.headers)).json()
+    download = await api.client.get(uploaded["file_url"], headers=admin.headers)
+    assert (download.status_code, download.headers["cache-control"]) == (200, "private, no-store")
     # Errors to signed-in callers are private too; auth answers are never stored at all.
     assert (await api.client.get("/api/v1/users/nope", headers=admin.headers)).headers["cache-control"] == (
         "private, no-store"

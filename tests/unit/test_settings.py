@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,23 @@ def test_misspelled_variables_are_named_with_the_closest_known_one() -> None:
         "LMS_REDIS_URI is not a known setting and is ignored; did you mean LMS_REDIS_URL?",
         "LMS_ZZZ is not a known setting and is ignored",
     ]
+
+
+def test_console_email_in_production_is_a_warning_at_start_up(caplog: pytest.LogCaptureFixture) -> None:
+    from lms.logs import configure_logging
+
+    settings = load_settings(
+        {
+            "LMS_ENVIRONMENT": "production",
+            "LMS_SECRET_KEY": KEY,
+            "LMS_TRUSTED_HOSTS": "api.example.com",
+            "LMS_EMAIL_BACKEND": "console",
+        }
+    )
+    ours = logging.getLogger("lms")
+    ours.addHandler(caplog.handler)  # configure_logging replaces the root's handlers, not ours
+    try:
+        configure_logging(settings)
+    finally:
+        ours.removeHandler(caplog.handler)
+    assert any("LMS_EMAIL_BACKEND=console in production" in r.getMessage() for r in caplog.records)
