@@ -118,13 +118,15 @@ def _migrate(step: str, revision: str) -> int:
     except Exception as exc:  # an unreachable database (or an unknown revision) is an operational failure
         print(f"migration failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    from lms.logs import report
+
     verb = "applied" if step == "upgrade" else "reverted"
     for line in steps:
-        print(f"{verb} {line}")
+        report(settings, f"{verb} {line}")
     if step == "upgrade":
-        print("database schema is current" if steps else "database schema is current; nothing to apply")
+        report(settings, "database schema is current" if steps else "database schema is current; nothing to apply")
     elif not steps:
-        print(f"database schema is already at {revision}; nothing to revert")
+        report(settings, f"database schema is already at {revision}; nothing to revert")
     return 0
 
 

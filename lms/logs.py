@@ -67,6 +67,16 @@ def configure_logging(settings: Settings) -> None:
         ours.warning(warning)
 
 
+def report(settings: Settings, message: str) -> None:
+    """A command's progress line on stdout (`lms db upgrade`'s steps): a JSON line in production,
+    as every other line there is, else the text."""
+    if settings.is_production:
+        record = logging.LogRecord("lms.cli", logging.INFO, __file__, 0, message, None, None)
+        print(JsonFormatter().format(record), flush=True)
+    else:
+        print(message, flush=True)
+
+
 def granian_log_config(settings: Settings) -> dict[str, Any]:
     """granian's own lines (start, workers, shutdown) in the format of ours: JSON in production."""
     formatter = (

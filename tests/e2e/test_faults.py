@@ -76,6 +76,11 @@ def loaded(base: str, token: str, email: str) -> Iterator[Load]:
         thread.join(timeout=30)
 
 
+def under_load(tmp_path: Path, database: str, redis: str) -> dict[str, str]:
+    """Production, with rate limits the load never reaches."""
+    return production_env(tmp_path, database, redis, LMS_RATE_LIMIT_GLOBAL="100000/60", LMS_RATE_LIMIT_AUTH="100000/60")
+
+
 def signed_up(base: str) -> tuple[str, str]:
     email = f"fault-{time.monotonic_ns()}@example.com"
     r = httpx.post(f"{base}/api/v1/auth/register", json={"email": email, "full_name": "Fault", "password": PASSWORD})
@@ -116,13 +121,7 @@ def through_fault(base: str, break_it: Callable[[], None], repair: Callable[[], 
 def test_postgres_restarted_under_load(tmp_path: Path, own_postgres: PostgresServer, own_redis: RedisServer) -> None:
     database = asyncio.run(PostgresDatabases(own_postgres.url).create())
     # A Redis of its own too: the load's rate-limit counts must not reach other tests' servers.
-    with serving(
-        production_env(
-            tmp_path, database, own_redis.url, LMS_RATE_LIMIT_GLOBAL="100000/60", LMS_RATE_LIMIT_AUTH="100000/60"
-        ),
-        "--workers",
-        "2",
-    ) as base:
+    with serving(under_load(tmp_path, database, own_redis.url), "--workers", "2") as base:
         phases = through_fault(base, own_postgres.pause, own_postgres.resume)
     during, after, late = phases.during, phases.after, phases.late
     # While it is down: problems with 503, never a 500; the cached public list keeps answering.
@@ -137,13 +136,7 @@ def test_postgres_restarted_under_load(tmp_path: Path, own_postgres: PostgresSer
 
 def test_redis_killed_under_load(tmp_path: Path, own_redis: RedisServer, postgres_databases: PostgresDatabases) -> None:
     database = asyncio.run(postgres_databases.create())
-    with serving(
-        production_env(
-            tmp_path, database, own_redis.url, LMS_RATE_LIMIT_GLOBAL="100000/60", LMS_RATE_LIMIT_AUTH="100000/60"
-        ),
-        "--workers",
-        "2",
-    ) as base:
+    with serving(under_load(tmp_path, database, own_redis.url), "--workers", "2") as base:
         phases = through_fault(base, own_redis.kill, own_redis.resume)
     during, after, late = phases.during, phases.after, phases.late
     # Public reads answer from the database; rate limiting lets requests through; authenticated

@@ -217,9 +217,12 @@ def test_the_workers_own_endpoint(
 
 
 def test_production_logs_are_json_lines(tmp_path: Path, postgres_databases: PostgresDatabases, redis_url: str) -> None:
-    database = asyncio.run(postgres_databases.create())
+    database = asyncio.run(postgres_databases.create_empty())
     env = production_env(tmp_path, database, redis_url, LMS_LOG_LEVEL="INFO", LMS_RATE_LIMIT_ENABLED="false")
-    assert lms("db", "upgrade", env=env).returncode == 0
+    upgraded = lms("db", "upgrade", env=env)
+    assert upgraded.returncode == 0
+    steps = [json.loads(line) for line in upgraded.stdout.splitlines()]  # the migration Job's lines too
+    assert steps[0]["message"].startswith("applied 0001") and steps[-1]["message"] == "database schema is current"
     logs = {"api": tmp_path / "api.log", "worker": tmp_path / "worker.log"}
     api, base = start_api(env, log=logs["api"])
     try:
