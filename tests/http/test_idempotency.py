@@ -208,20 +208,23 @@ async def test_a_replay_checks_the_caller_again(api: Api) -> None:
 
 
 async def test_an_anonymous_body_is_not_read_before_the_401(api: Api) -> None:
-    """A body far past every limit, sent with a key and no credentials: refused at once, unread."""
-    received = 0
+    """A body far past the JSON limit, sent with a key and no credentials, is refused at once and
+    never read: on a JSON route, and on the upload route, whose own limit is 100 MiB."""
+    for path, content_type in (
+        ("/api/v1/enrollments", "application/json"),
+        ("/api/v1/files/upload", "multipart/form-data; boundary=x"),
+    ):
+        received = 0
 
-    async def huge() -> Any:
-        nonlocal received
-        for _ in range(60):
-            received += 1
-            yield b"x" * (1024 * 1024)
+        async def huge() -> Any:
+            nonlocal received
+            for _ in range(60):
+                received += 1
+                yield b"x" * (1024 * 1024)
 
-    r = await api.client.post(
-        "/api/v1/enrollments", content=huge(), headers={**KEY, "Content-Type": "application/json"}
-    )
-    assert r.status_code == 401
-    assert received <= 2  # at most what the server had in hand before it answered
+        r = await api.client.post(path, content=huge(), headers={**KEY, "Content-Type": content_type})
+        assert r.status_code == 401, path
+        assert received <= 2, path  # at most what the server had in hand before it answered
 
 
 async def test_other_routes_ignore_the_header(api: Api) -> None:
