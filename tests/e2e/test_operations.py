@@ -10,6 +10,7 @@ import email.policy
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -202,6 +203,12 @@ def test_the_workers_own_endpoint(
         assert httpx.get(f"{probes}/nothing").status_code == 404
         with httpx.Client() as client:
             assert client.post(f"{probes}/health").status_code == 405
+        host, port = probes.removeprefix("http://").split(":")
+        for garbage in (b"NOT HTTP\r\n\r\n", b"GET /health SPDY/3\r\n\r\n", b"GET " + b"x" * 9000 + b"\r\n\r\n"):
+            with socket.create_connection((host, int(port)), timeout=5) as raw:
+                raw.sendall(garbage)
+                answer = raw.recv(4096)
+            assert answer == b"" or answer.startswith(b"HTTP/1.1 400 "), answer  # refused, or dropped when too long
         own_redis.freeze()
         try:
             started = time.monotonic()
