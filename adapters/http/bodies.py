@@ -13,7 +13,7 @@ from litestar import Request
 from litestar.exceptions import ValidationException
 
 from adapters.http.validation import describe_pattern
-from domain.shared.errors import FieldError, FieldsInvalid
+from domain.shared.errors import VALIDATION_FAILED, FieldError, FieldsInvalid
 from domain.shared.unset import UNSET
 
 T = TypeVar("T")
@@ -89,7 +89,7 @@ def check_decimal(name: str, value: object, top: Decimal, *, inclusive: bool = T
     if value.is_finite() and value >= 0 and (value <= top if inclusive else value < top):
         return
     bound = f"from 0 to {top}" if inclusive else f"from 0, below {top}"
-    raise FieldsInvalid("Request validation failed", [FieldError(f"body.{name}", f"Must be a number {bound}")])
+    raise FieldsInvalid(VALIDATION_FAILED, [FieldError(f"body.{name}", f"Must be a number {bound}")])
 
 
 def _invalid(source: str, message: str, key: str | None = None) -> ValidationException:

@@ -24,6 +24,7 @@ from adapters.http.edge import request_id
 from adapters.http.validation import member_errors, readable, struct_of
 from domain.integrations.context import current_request_id
 from domain.shared.errors import (
+    VALIDATION_FAILED,
     Conflict,
     DomainError,
     FieldError,
@@ -40,7 +41,7 @@ log = logging.getLogger("lms.http")
 
 PROBLEM_JSON = "application/problem+json"
 VALIDATION_TYPE = "urn:lms:problem:validation-error"
-VALIDATION_DETAIL = "Request validation failed"
+VALIDATION_DETAIL = VALIDATION_FAILED
 
 TITLES = {
     400: "Bad Request",

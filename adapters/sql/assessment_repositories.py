@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, delete, exists, func, insert, select, update
+from sqlalchemy import Table, delete, exists, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -130,22 +130,15 @@ class SqlQuizRepository:
         await self._s.execute(delete(QUIZZES).where(QUIZZES.c.id == quiz_id))
 
     async def page(self, course_id: UUID, *, published_only: bool, params: PageParams) -> Page[QuizSummary]:
-        totals = (
-            select(
-                QUESTIONS.c.quiz_id,
-                func.count().label("total_questions"),
-                func.coalesce(func.sum(QUESTIONS.c.points), 0).label("total_points"),
-            )
-            .group_by(QUESTIONS.c.quiz_id)
-            .subquery()
-        )
-        query = (
-            select(QUIZZES, totals.c.total_questions, totals.c.total_points)
-            .outerjoin(totals, totals.c.quiz_id == QUIZZES.c.id)
-            .where(QUIZZES.c.course_id == course_id)
+        # Each quiz's totals through the questions index, for the page's quizzes only.
+        of_quiz = QUESTIONS.c.quiz_id == QUIZZES.c.id
+        questions = select(func.count()).where(of_quiz).scalar_subquery()
+        points = select(func.coalesce(func.sum(QUESTIONS.c.points), 0)).where(of_quiz).scalar_subquery()
+        query = select(QUIZZES, questions.label("total_questions"), points.label("total_points")).where(
+            QUIZZES.c.course_id == course_id
         )
         if published_only:
-            query = query.where(QUIZZES.c.is_published.is_(True))
+            query = query.where(QUIZZES.c.is_published == true())
         ordered = query.order_by(QUIZZES.c.created_at.desc(), QUIZZES.c.id.desc())
 
         def summary(row: Any) -> QuizSummary:
@@ -166,7 +159,7 @@ class SqlQuestionRepository:
         self._s = session
 
     def _of(self, quiz_id: UUID) -> Any:
-        return select(QUESTIONS).where(QUESTIONS.c.quiz_id == quiz_id).order_by(QUESTIONS.c.order_index)
+        return select(QUESTIONS).where(QUESTIONS.c.quiz_id == quiz_id).order_by(QUESTIONS.c.order_index, QUESTIONS.c.id)
 
     async def of_quiz(self, quiz_id: UUID) -> list[Question]:
         return [question_from_row(row) for row in await self._s.execute(self._of(quiz_id))]

@@ -20,14 +20,22 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.mappers import catalog_values, course_from_row, lesson_from_row
-from adapters.sql.models import COURSE_SEARCH_CONFIG, COURSE_SEARCH_DOCUMENT, CourseRow, EnrollmentRow, LessonRow
-from adapters.sql.paging import page_of_rows
+from adapters.sql.models import (
+    COURSE_SEARCH_CONFIG,
+    COURSE_SEARCH_DOCUMENT,
+    ROW_COUNTS,
+    CourseRow,
+    EnrollmentRow,
+    LessonRow,
+)
+from adapters.sql.paging import kept_count, page_of_rows
 from adapters.sql.prepared import PreparedReads
 from adapters.sql.statements import bound, locked
 from domain.catalog.model import Course, CourseFilter, Lesson
@@ -164,7 +172,7 @@ class SqlLessonRepository:
 def _course_conditions(scope: CourseFilter, dialect: str) -> list[ColumnElement[bool] | TextClause]:
     conditions: list[ColumnElement[bool] | TextClause] = []
     if scope.published_only:
-        conditions.append(COURSES.c.is_published.is_(True))
+        conditions.append(COURSES.c.is_published == true())  # `= true`: the partial indexes apply
     if scope.instructor_id is not None:
         conditions.append(COURSES.c.instructor_id == scope.instructor_id)
     if scope.category is not None:
@@ -188,6 +196,16 @@ def _course_conditions(scope: CourseFilter, dialect: str) -> list[ColumnElement[
                     )
                 )
     return conditions
+
+
+def _kept_total(scope: CourseFilter) -> Any:
+    """The total the writes keep, for the two unfiltered catalogs (public and admin); None when a
+    filter applies (then the filtered rows are counted, through the filters' indexes)."""
+    if scope.instructor_id is not None or scope.category is not None or scope.difficulty_level is not None:
+        return None
+    if scope.text:
+        return None
+    return kept_count(ROW_COUNTS, "courses:published" if scope.published_only else "courses")
 
 
 class _Columns:
@@ -216,7 +234,7 @@ class SqlCatalogReader:
     async def courses(self, scope: CourseFilter, params: PageParams) -> Page[Course]:
         query = select(COURSES).where(*_course_conditions(scope, self._dialect))
         ordered = query.order_by(COURSES.c.created_at.desc(), COURSES.c.id.desc())
-        return await page_of_rows(self._engine, ordered, params, course_from_row)
+        return await page_of_rows(self._engine, ordered, params, course_from_row, total=_kept_total(scope))
 
     async def lesson(self, lesson_id: UUID) -> tuple[Lesson, Course] | None:
         query = select(LESSONS, COURSES).join(COURSES, COURSES.c.id == LESSONS.c.course_id)

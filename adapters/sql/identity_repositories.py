@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Select, Table, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, delete, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.mappers import recovery_from_row, session_from_row, user_from_row, user_values
-from adapters.sql.models import ConsumedTokenRow, RecoveryCodeRow, RefreshSessionRow, UserRow
+from adapters.sql.models import ROW_COUNTS, ConsumedTokenRow, RecoveryCodeRow, RefreshSessionRow, UserRow
+from adapters.sql.paging import kept_count, page_in
 from adapters.sql.prepared import PreparedReads
 from adapters.sql.statements import bound, dialect_of
 from domain.identity.model import RecoveryCode, RefreshSession, Role, User
@@ -74,16 +75,8 @@ class SqlUserRepository:
         await self._s.execute(update(UserRow).where(UserRow.id == user.id).values(**values))
 
     async def page(self, params: PageParams) -> Page[User]:
-        total = (await self._s.execute(select(func.count()).select_from(UserRow))).scalar_one()
-        rows = (
-            await self._s.execute(
-                select(UserRow)
-                .order_by(UserRow.created_at.desc(), UserRow.id.desc())
-                .offset(params.offset)
-                .limit(params.page_size)
-            )
-        ).scalars()
-        return Page(items=[user_from_row(r) for r in rows], total=total, page=params.page, page_size=params.page_size)
+        query = select(USERS).order_by(USERS.c.created_at.desc(), USERS.c.id.desc())
+        return await page_in(self._s, query, params, user_from_row, total=kept_count(ROW_COUNTS, "users"))
 
     async def lock_active_admins(self) -> list[UUID]:
         query = select(UserRow.id).where(UserRow.role == Role.ADMIN.value, UserRow.is_active.is_(True))

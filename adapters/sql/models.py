@@ -7,17 +7,19 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base
+from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base, orm_registry
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     ForeignKey,
     Index,
     Integer,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -27,6 +29,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 # Free-form JSON objects: JSONB on PostgreSQL, JSON text elsewhere.
 JsonObject = JSON().with_variant(JSONB(), "postgresql")
+
+
+# Totals the writes keep, for the big unfiltered lists (API §3: an exact total without counting
+# the rows): `users`, `courses`, `courses:published`. Triggers (migration 0009) keep them in the
+# transaction of every insert, update and delete of the counted table.
+ROW_COUNTS = Table(
+    "row_counts",
+    orm_registry.metadata,
+    Column("name", String(64), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
 
 
 class UserRow(UUIDv7AuditBase):
@@ -43,7 +56,7 @@ class UserRow(UUIDv7AuditBase):
     email_verified_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     tokens_valid_after: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
-    __table_args__ = (Index("ix_users_created_at", "created_at"),)
+    __table_args__ = (Index("ix_users_created_at", "created_at", "id"),)
 
 
 class RefreshSessionRow(UUIDv7AuditBase):
@@ -74,10 +87,13 @@ class RecoveryCodeRow(UUIDv7AuditBase):
     used_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
 
-# The document that course text search runs over (PostgreSQL full-text search). The GIN index and
-# the query must spell the same expression for the planner to use the index.
+# The document course text search runs over (PostgreSQL full-text search): a stored generated
+# column, `search_document`, with a GIN index (migration 0009). It exists on PostgreSQL only, so
+# it is not a column of the model: queries name it, and nothing else reads or writes it. Stored,
+# a filter on it costs a comparison per row, not a `to_tsvector` per row.
 COURSE_SEARCH_CONFIG = "english"
-COURSE_SEARCH_DOCUMENT = f"to_tsvector('{COURSE_SEARCH_CONFIG}', title || ' ' || coalesce(description, ''))"
+COURSE_SEARCH_SOURCE = f"to_tsvector('{COURSE_SEARCH_CONFIG}', title || ' ' || coalesce(description, ''))"
+COURSE_SEARCH_DOCUMENT = "search_document"
 
 
 class CourseRow(UUIDv7AuditBase):
@@ -94,11 +110,38 @@ class CourseRow(UUIDv7AuditBase):
     estimated_duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     custom_metadata: Mapped[dict[str, Any] | None] = mapped_column(JsonObject, nullable=True)
 
+    # The catalog's orders and filters, each served by an index: newest first (`created_at`, `id`),
+    # the published catalog by itself and by category and difficulty (partial indexes, which a
+    # query saying `is_published = true` uses), an instructor's own courses, and text search.
     __table_args__ = (
-        Index("ix_courses_published_created", "is_published", "created_at"),
-        Index("ix_courses_instructor_created", "instructor_id", "created_at"),
-        Index("ix_courses_created_at", "created_at"),
-        Index("ix_courses_category", "category"),
+        Index(
+            "ix_courses_published_recent",
+            "created_at",
+            "id",
+            postgresql_where=text("is_published = true"),
+            sqlite_where=text("is_published = 1"),
+        ),
+        Index(
+            "ix_courses_published_category",
+            "category",
+            "difficulty_level",
+            "created_at",
+            "id",
+            postgresql_where=text("is_published = true"),
+            sqlite_where=text("is_published = 1"),
+        ),
+        Index(
+            "ix_courses_published_difficulty",
+            "difficulty_level",
+            "created_at",
+            "id",
+            postgresql_where=text("is_published = true"),
+            sqlite_where=text("is_published = 1"),
+        ),
+        Index("ix_courses_instructor_created", "instructor_id", "created_at", "id"),
+        Index("ix_courses_created_at", "created_at", "id"),
+        Index("ix_courses_category", "category", "difficulty_level", "created_at", "id"),
+        Index("ix_courses_difficulty", "difficulty_level", "created_at", "id"),
         Index("ix_courses_search", text(COURSE_SEARCH_DOCUMENT), postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
@@ -148,8 +191,8 @@ class EnrollmentRow(UUIDv7AuditBase):
     __table_args__ = (
         UniqueConstraint("student_id", "course_id", name="uq_enrollments_student_course"),
         # "My courses" and a course's enrollments, newest first.
-        Index("ix_enrollments_student_enrolled", "student_id", "enrolled_at"),
-        Index("ix_enrollments_course_enrolled", "course_id", "enrolled_at"),
+        Index("ix_enrollments_student_enrolled", "student_id", "enrolled_at", "id"),
+        Index("ix_enrollments_course_enrolled", "course_id", "enrolled_at", "id"),
     )
 
 
@@ -220,7 +263,9 @@ class WebhookDeliveryRow(UUIDv7AuditBase):
     __table_args__ = (
         UniqueConstraint("event_id", "target_url", name="uq_webhook_deliveries_event_target"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
-        Index("ix_webhook_deliveries_created", "created_at"),
+        Index("ix_webhook_deliveries_created", "created_at", "id"),
+        Index("ix_webhook_deliveries_status_created", "status", "created_at", "id"),
+        Index("ix_webhook_deliveries_event_created", "event_type", "created_at", "id"),
     )
 
 
@@ -264,7 +309,7 @@ class QuizRow(UUIDv7AuditBase):
     show_correct_answers: Mapped[bool] = mapped_column(Boolean)
     is_published: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (Index("ix_quizzes_course_created", "course_id", "created_at"),)
+    __table_args__ = (Index("ix_quizzes_course_created", "course_id", "created_at", "id"),)
 
 
 class QuestionRow(UUIDv7AuditBase):
@@ -282,7 +327,7 @@ class QuestionRow(UUIDv7AuditBase):
     correct_answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     custom_metadata: Mapped[dict[str, Any] | None] = mapped_column(JsonObject, nullable=True)
 
-    __table_args__ = (Index("ix_questions_quiz_position", "quiz_id", "order_index"),)
+    __table_args__ = (Index("ix_questions_quiz_position", "quiz_id", "order_index", "id"),)
 
 
 class QuizAttemptRow(UUIDv7AuditBase):
@@ -335,7 +380,7 @@ class CertificateRow(UUIDv7AuditBase):
     is_revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
-    __table_args__ = (Index("ix_certificates_student_issued", "student_id", "issued_at"),)
+    __table_args__ = (Index("ix_certificates_student_issued", "student_id", "issued_at", "id"),)
 
 
 class FileRow(UUIDv7Base):
@@ -354,4 +399,4 @@ class FileRow(UUIDv7Base):
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
 
-    __table_args__ = (Index("ix_files_uploader_created", "uploader_id", "created_at"),)
+    __table_args__ = (Index("ix_files_uploader_created", "uploader_id", "created_at", "id"),)

@@ -26,7 +26,15 @@ from domain.shared.caching import invalidate
 from domain.shared.changes import apply as apply_changes
 from domain.shared.changes import given as changes_given
 from domain.shared.clock import Clock, iso
-from domain.shared.errors import Conflict, FieldError, FieldsInvalid, Forbidden, InvalidInput, NotFound
+from domain.shared.errors import (
+    VALIDATION_FAILED,
+    Conflict,
+    FieldError,
+    FieldsInvalid,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams
 from domain.shared.ports import Cache
@@ -165,7 +173,7 @@ class CatalogService:
         derived = new.slug is None
         base = new.slug if new.slug is not None else rules.slugify(new.title)
         if len(base) < rules.SLUG_MIN:
-            raise FieldsInvalid("Request validation failed", [FieldError("body.slug", SLUG_TOO_SHORT)])
+            raise FieldsInvalid(VALIDATION_FAILED, [FieldError("body.slug", SLUG_TOO_SHORT)])
         attempts = 0
         while True:
             now = self.clock.now()

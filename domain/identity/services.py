@@ -42,6 +42,7 @@ from domain.identity.tokens import (
 from domain.integrations.audit import audit_entry
 from domain.shared.clock import Clock
 from domain.shared.errors import (
+    VALIDATION_FAILED,
     Conflict,
     FieldError,
     FieldsInvalid,
@@ -79,7 +80,6 @@ ADMIN_ONLY = "Not authorized to perform this action"
 EMAIL_TAKEN = "Email is already registered"
 LAST_ADMIN = "Cannot remove the last admin"
 TOO_COMMON = "This password is one of the most common ones; choose another"
-VALIDATION_FAILED = "Request validation failed"
 CANNOT_REMOVE_YOURSELF = "Admins cannot deactivate or demote themselves"
 USER = "user"  # the audit log's subject type
 

@@ -57,6 +57,9 @@ class FieldError:
     message: str
 
 
+VALIDATION_FAILED = "Request validation failed"
+
+
 class FieldsInvalid(DomainError):
     """A business rule that reports like a validation failure (HTTP 422)."""
 

@@ -147,3 +147,31 @@ async def test_postgres_text_search_uses_its_index(postgres_databases: PostgresD
         await engine.dispose()
         await postgres_databases.drop(url)
     assert "ix_courses_search" in plan
+
+
+async def test_cursor_pages_continue_after_ties_in_order(
+    prepared_reads: PreparedReads, uow_factory: SqlUnitOfWorkFactory, owner: User
+) -> None:
+    """A keyset page continues after the last row's whole sort key (`created_at`, `id`): courses
+    created in the same instant are neither skipped nor repeated, and the pages the cursors walk
+    are the pages the offsets give."""
+    async with uow_factory() as uow:
+        for n in range(9):
+            await uow.courses.add(make_course(owner, f"tie-{n}", n=n // 4, published=n != 4))
+        await uow.commit()
+    reader = SqlCatalogReader(prepared_reads)
+    for scope in (CourseFilter(published_only=True), CourseFilter(published_only=False)):
+        by_offset = []
+        for number in (1, 2, 3, 4, 5):
+            by_offset.append([c.slug for c in (await reader.courses(scope, PageParams(number, 2))).items])
+        walked, params = [], PageParams(page_size=2)
+        while True:
+            page = await reader.courses(scope, params)
+            walked.append([c.slug for c in page.items])
+            assert page.total == (8 if scope.published_only else 9)
+            assert page.page == (1 if params.after is None else None)
+            if page.next_key is None:
+                break
+            params = PageParams(page_size=2, after=page.next_key)
+        assert walked == [slugs for slugs in by_offset if slugs]
+        assert len({slug for slugs in walked for slug in slugs}) == page.total

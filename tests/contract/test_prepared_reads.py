@@ -52,6 +52,13 @@ async def everything_read(reads: PreparedReads, ids: dict[str, Any]) -> list[Any
         await analytics.course_totals(ids["course"]),
         await analytics.instructor_totals(ids["owner"]),
         await analytics.system_totals(),
+        await learning.of_student(
+            ids["student"],
+            PageParams(page_size=10, after=(NOW + timedelta(days=900), new_id())),  # by cursor
+        ),
+        await learning.of_student(
+            ids["student"], PageParams(page_size=10, after=(NOW - timedelta(days=900), new_id()))
+        ),
     ]
 
 
@@ -79,6 +86,9 @@ async def test_prepared_reads_answer_as_sqlalchemy_does(
     assert direct[5] == course
     assert direct[5].metadata == {"k": [1, 2]}
     assert [e.progress_percentage for e in direct[3].items] == [stored.progress_percentage]
+    after_all, after_none = direct[-2:]
+    assert ([e.id for e in after_all.items], after_all.total, after_all.page) == ([enrollment.id], 1, None)
+    assert (after_none.items, after_none.total) == ([], 1)
 
 
 async def test_a_dropped_connection_is_read_again_on_a_fresh_one(

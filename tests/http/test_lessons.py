@@ -317,7 +317,7 @@ async def test_reorder(api: Api, cast: Cast, draft: dict[str, Any]) -> None:
 async def test_reorder_of_an_empty_course(api: Api, cast: Cast, draft: dict[str, Any]) -> None:
     r = await api.client.patch(f"{lessons_url(draft)}/reorder", json={"lesson_ids": []}, headers=cast.owner.headers)
     assert r.status_code == 200
-    assert r.json() == {"items": [], "total": 0, "page": 1, "page_size": 20, "total_pages": 0}
+    assert r.json() == {"items": [], "total": 0, "page": 1, "page_size": 20, "total_pages": 0, "next_cursor": None}
 
 
 async def test_lessons_added_at_once_get_distinct_positions(api: Api, cast: Cast, draft: dict[str, Any]) -> None:

@@ -99,7 +99,7 @@ async def test_envelope(make_api: MakeApiFn) -> None:
     r = await api.client.get("/api/v1/users", headers=admin.headers)
     body = r.json()
     assert body["success"] is True
-    assert set(body["data"]) == {"items", "total", "page", "page_size", "total_pages"}
+    assert set(body["data"]) == {"items", "total", "page", "page_size", "total_pages", "next_cursor"}
     assert r.headers["link"]
     r = await api.client.get("/api/v1/users", headers=s.headers)
     assert "success" not in r.json()  # problems are never wrapped

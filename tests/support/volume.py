@@ -1,7 +1,8 @@
 """Bulk data on PostgreSQL, inserted with set-based SQL (not through the API), for the analytics
 EXPLAIN test and the growth benchmark.
 
-Bulk students enroll in the first `enrollments_per_student` bulk courses; each enrollment has
+Bulk students enroll in the first `enrollments_per_student` bulk courses (or, with `spread`,
+student n in the courses after course n, so that enrollments cover every course); each enrollment has
 `progress_per_enrollment` completed progress rows and `attempts_per_enrollment` graded attempts,
 all spread over the last 60 days. Ids are derived from names (`md5(name)::uuid`), so rows refer
 to each other without lookups.
@@ -25,6 +26,7 @@ class Volume:
     progress_per_enrollment: int = 10
     attempts_per_enrollment: int = 1
     first: int = 1  # the number of the first bulk student: a second fill adds students after the first
+    spread: bool = False  # each student in other courses, rather than every student in the first ones
 
     @property
     def last(self) -> int:
@@ -44,6 +46,7 @@ def bulk_id(name: str) -> uuid.UUID:
 def _statements(v: Volume) -> list[str]:
     done = v.progress_per_enrollment >= v.lessons
     percentage = round(100 * v.progress_per_enrollment / v.lessons, 2)
+    course = f"((n + c) % {v.courses})" if v.spread else "c"  # the bulk course of student n's c-th enrollment
     return [
         """INSERT INTO users (id, email, full_name, role, password_hash, is_active, created_at, updated_at)
            VALUES (md5('bulk-instructor')::uuid, 'bulk-instructor@example.com', 'Bulk Instructor', 'instructor',
@@ -73,7 +76,8 @@ def _statements(v: Volume) -> list[str]:
         f"""INSERT INTO enrollments (id, student_id, course_id, status, enrolled_at, started_at, completed_at,
                                      progress_percentage, completed_lessons_count, total_lessons_count,
                                      total_time_spent_seconds, rating, created_at, updated_at)
-            SELECT md5('enrollment-' || n || '-' || c)::uuid, md5('student-' || n)::uuid, md5('course-' || c)::uuid,
+            SELECT md5('enrollment-' || n || '-' || c)::uuid, md5('student-' || n)::uuid,
+                   md5('course-' || {course})::uuid,
                    '{"completed" if done else "active"}', now() - (n % 60) * interval '1 day',
                    now() - (n % 60) * interval '1 day', {"now()" if done else "NULL"},
                    {percentage}, {v.progress_per_enrollment}, {v.lessons}, {60 * v.progress_per_enrollment},
@@ -82,7 +86,8 @@ def _statements(v: Volume) -> list[str]:
         f"""INSERT INTO lesson_progress (id, enrollment_id, lesson_id, status, started_at, completed_at,
                                          time_spent_seconds, last_position_seconds, completion_percentage,
                                          created_at, updated_at)
-            SELECT gen_random_uuid(), md5('enrollment-' || n || '-' || c)::uuid, md5('lesson-' || c || '-' || l)::uuid,
+            SELECT gen_random_uuid(), md5('enrollment-' || n || '-' || c)::uuid,
+                   md5('lesson-' || {course} || '-' || l)::uuid,
                    'completed', now() - ((n + l) % 60) * interval '1 day', now() - ((n + l) % 60) * interval '1 day',
                    60, 0, 100, now(), now()
             FROM generate_series({v.first}, {v.last}) AS n, generate_series(0, {v.enrollments_per_student - 1}) AS c,
@@ -90,7 +95,7 @@ def _statements(v: Volume) -> list[str]:
         f"""INSERT INTO quiz_attempts (id, enrollment_id, quiz_id, student_id, attempt_number, status, started_at,
                                        submitted_at, graded_at, score, max_score, percentage, is_passed,
                                        time_taken_seconds, created_at, updated_at)
-            SELECT gen_random_uuid(), md5('enrollment-' || n || '-' || c)::uuid, md5('quiz-' || c)::uuid,
+            SELECT gen_random_uuid(), md5('enrollment-' || n || '-' || c)::uuid, md5('quiz-' || {course})::uuid,
                    md5('student-' || n)::uuid, a, 'graded', now() - ((n + a) % 60) * interval '1 day',
                    now() - ((n + a) % 60) * interval '1 day', now() - ((n + a) % 60) * interval '1 day',
                    (n + a) % 5, 4, ((n + a) % 5) * 25, (n + a) % 5 >= 3, 60, now(), now()
@@ -105,6 +110,107 @@ async def fill(dsn: str, volume: Volume) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         for statement in _statements(volume):
+            await conn.execute(statement)
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+
+
+# A course's category and level cycle through these; its description says `kubernetes` in 1 % of
+# courses and `python` in 57 % (the selective and the broad search of the list benchmark).
+CATEGORIES = ("DevOps", "Backend", "Data", "Design", "Security")
+LEVELS = ("beginner", "intermediate", "advanced")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A large catalog for the list routes: `courses` courses (nine in ten published, one
+    second apart) with `lessons` lessons, one quiz with one question each; `users` students;
+    `enrollments` enrollments (student n in course n mod `courses`), every other one with a
+    certificate; and `rows` files, outbox events and webhook deliveries."""
+
+    courses: int
+    lessons: int = 5
+    users: int = 0
+    enrollments: int = 0
+    rows: int = 0
+
+
+def _catalog_statements(v: Catalog) -> list[str]:
+    categories = "ARRAY[" + ", ".join(f"'{c}'" for c in CATEGORIES) + "]"
+    levels = "ARRAY[" + ", ".join(f"'{level}'" for level in LEVELS) + "]"
+    return [
+        """INSERT INTO users (id, email, full_name, role, password_hash, is_active, created_at, updated_at)
+           VALUES (md5('list-instructor')::uuid, 'list-instructor@example.com', 'List Instructor', 'instructor',
+                   'x', true, now(), now())
+           ON CONFLICT DO NOTHING""",
+        f"""INSERT INTO users (id, email, full_name, role, password_hash, is_active, created_at, updated_at)
+            SELECT md5('list-user-' || n)::uuid, 'list-' || n || '@example.com', 'List Student ' || n, 'student',
+                   'x', true, now() - n * interval '1 second', now()
+            FROM generate_series(1, {v.users}) AS n""",
+        f"""INSERT INTO courses (id, title, slug, description, instructor_id, category, difficulty_level,
+                                 is_published, created_at, updated_at)
+            SELECT md5('list-course-' || n)::uuid, 'Course ' || n, 'list-course-' || n,
+                   CASE WHEN n % 100 = 0 THEN 'Operating kubernetes clusters' ELSE 'Services and queues' END
+                   || CASE WHEN n % 100 < 57 THEN ' with python' ELSE '' END,
+                   md5('list-instructor')::uuid, ({categories})[n % 5 + 1], ({levels})[n % 3 + 1],
+                   n % 10 <> 0, now() - n * interval '1 second', now()
+            FROM generate_series(1, {v.courses}) AS n""",
+        f"""INSERT INTO lessons (id, course_id, title, slug, lesson_type, order_index, is_preview,
+                                 created_at, updated_at)
+            SELECT md5('list-lesson-' || n || '-' || l)::uuid, md5('list-course-' || n)::uuid, 'Lesson ' || l,
+                   'lesson-' || l, 'text', l, false, now(), now()
+            FROM generate_series(1, {v.courses}) AS n, generate_series(1, {v.lessons}) AS l""",
+        f"""INSERT INTO quizzes (id, course_id, lesson_id, title, quiz_type, passing_score, shuffle_questions,
+                                 shuffle_options, show_correct_answers, is_published, created_at, updated_at)
+            SELECT md5('list-quiz-' || n)::uuid, md5('list-course-' || n)::uuid,
+                   md5('list-lesson-' || n || '-1')::uuid, 'Quiz ' || n, 'graded', 70, false, false, true, true,
+                   now() - n * interval '1 second', now()
+            FROM generate_series(1, {v.courses if v.lessons else 0}) AS n""",
+        f"""INSERT INTO questions (id, quiz_id, question_text, question_type, points, order_index, correct_answer,
+                                   created_at, updated_at)
+            SELECT md5('list-question-' || n)::uuid, md5('list-quiz-' || n)::uuid, 'True?', 'true_false', 1, 1,
+                   'true', now(), now()
+            FROM generate_series(1, {v.courses if v.lessons else 0}) AS n""",
+        f"""INSERT INTO enrollments (id, student_id, course_id, status, enrolled_at, progress_percentage,
+                                     completed_lessons_count, total_lessons_count, total_time_spent_seconds,
+                                     created_at, updated_at)
+            SELECT md5('list-enrollment-' || n)::uuid, md5('list-user-' || (1 + (n - 1) % {max(v.users, 1)}))::uuid,
+                   md5('list-course-' || (1 + n % {max(v.courses, 1)}))::uuid, 'active',
+                   now() - n * interval '1 second', 0, 0, {v.lessons}, 0, now(), now()
+            FROM generate_series(1, {v.enrollments}) AS n""",
+        f"""INSERT INTO certificates (id, enrollment_id, student_id, course_id, certificate_number, completion_date,
+                                      issued_at, is_revoked, created_at, updated_at)
+            SELECT md5('list-certificate-' || n)::uuid, md5('list-enrollment-' || n)::uuid,
+                   md5('list-user-' || (1 + (n - 1) % {max(v.users, 1)}))::uuid,
+                   md5('list-course-' || (1 + n % {max(v.courses, 1)}))::uuid, 'LIST-' || n,
+                   now(), now() - n * interval '1 second', false, now(), now()
+            FROM generate_series(1, {v.enrollments}) AS n
+            WHERE n % 2 = 0""",
+        f"""INSERT INTO files (id, uploader_id, filename, original_filename, storage_key, file_type, mime_type,
+                               file_size, storage_provider, is_public, created_at)
+            SELECT md5('list-file-' || n)::uuid, md5('list-user-' || (1 + (n - 1) % {max(v.users, 1)}))::uuid,
+                   n || '.pdf', 'notes-' || n || '.pdf', 'bulk/' || n || '.pdf', 'document', 'application/pdf',
+                   1000, 'local', false, now() - n * interval '1 second'
+            FROM generate_series(1, {v.rows if v.users else 0}) AS n""",
+        f"""INSERT INTO outbox_events (id, type, occurred_at, payload, relayed_at)
+            SELECT md5('list-event-' || n)::uuid, 'enrollment.created', now(), '{{}}', now()
+            FROM generate_series(1, {v.rows}) AS n""",
+        f"""INSERT INTO webhook_deliveries (id, event_id, event_type, target_url, status, attempts, created_at,
+                                            updated_at)
+            SELECT md5('list-delivery-' || n)::uuid, md5('list-event-' || n)::uuid,
+                   (ARRAY['enrollment.created', 'course.completed', 'certificate.issued'])[n % 3 + 1],
+                   'https://hooks.example.com/lms', (ARRAY['delivered', 'failed', 'pending'])[n % 3 + 1], 1,
+                   now() - n * interval '1 second', now()
+            FROM generate_series(1, {v.rows}) AS n""",
+    ]
+
+
+async def fill_catalog(dsn: str, catalog: Catalog) -> None:
+    """Insert the catalog into a migrated database (VACUUM ANALYZE afterwards, as `fill` does)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        for statement in _catalog_statements(catalog):
             await conn.execute(statement)
         await conn.execute("VACUUM ANALYZE")
     finally:

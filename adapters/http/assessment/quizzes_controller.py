@@ -35,7 +35,7 @@ from domain.assessment.quizzes import NewQuestion, NewQuiz, OptionInput, Questio
 from domain.identity.model import Principal
 from domain.shared.pagination import PageParams
 
-PAGE_PARAMETERS = frozenset({"page", "page_size"})
+PAGE_PARAMETERS = frozenset({"page", "page_size", "cursor"})
 
 
 def _ids(course_id: str, quiz_id: str) -> tuple[Any, Any]:
@@ -156,7 +156,7 @@ class QuizzesController(Controller):
 
         async def load() -> tuple[Representation, bool]:
             page = await service.questions_page(quiz.id, paging)
-            return Representation.of(page_of(page, QuestionPublicResponse.of), page_link(request, page)), True
+            return Representation.of(page_of(page, QuestionPublicResponse.of, request), page_link(request, page)), True
 
         key = query_key(request.scope, PAGE_PARAMETERS)
         return respond(await read_through(service.cache, questions_key(quiz.id), key, service.cache_ttl, load))

@@ -56,7 +56,7 @@ from domain.catalog.services import (
     lessons_key,
 )
 from domain.identity.model import Principal, Role
-from domain.shared.pagination import Page, PageParams
+from domain.shared.pagination import PageParams, page_of_list
 from domain.shared.unset import UNSET
 
 # Entries hold what an anonymous visitor may see; that is all a shared entry may ever hold.
@@ -67,7 +67,7 @@ instructor_or_admin = require_roles(Role.INSTRUCTOR, Role.ADMIN, detail=INSUFFIC
 
 # Query parameters the catalog lists understand. A request with any other one is answered
 # uncached: its `Link` header would repeat it, so every invented parameter would be a new entry.
-LIST_PARAMETERS = frozenset({"page", "page_size", "category", "difficulty_level", "mine", "q"})
+LIST_PARAMETERS = frozenset({"page", "page_size", "cursor", "category", "difficulty_level", "mine", "q"})
 
 
 def list_key(request: Request[Any, Any, Any]) -> str | None:
@@ -148,7 +148,7 @@ class CoursesController(Controller):
 
         async def load() -> tuple[Representation, bool]:
             page = await catalog.list_courses(scope, paging)
-            return Representation.of(page_of(page, CourseResponse.of), page_link(request, page)), True
+            return Representation.of(page_of(page, CourseResponse.of, request), page_link(request, page)), True
 
         if rules.is_public(scope):
             return respond(
@@ -315,7 +315,7 @@ class CoursesController(Controller):
         async def load() -> tuple[Representation, bool]:
             # Shared only for a published course, whose lessons everyone may read (see get_course).
             course, page = await catalog.list_lessons(viewer, cid, paging)
-            representation = Representation.of(page_of(page, LessonResponse.of), page_link(request, page))
+            representation = Representation.of(page_of(page, LessonResponse.of, request), page_link(request, page))
             return representation, course.is_published
 
         return respond(
@@ -380,11 +380,10 @@ class CoursesController(Controller):
         requested page of the new order; its links point at the lesson list."""
         catalog = catalog_of(request)
         ordered = await catalog.reorder_lessons(principal.user, parse_uuid("course_id", course_id), data.lesson_ids)
-        page = Page(
-            items=ordered[paging.offset : paging.offset + paging.page_size],
-            total=len(ordered),
-            page=paging.page,
-            page_size=paging.page_size,
-        )
+        page = page_of_list(ordered, paging, key=lambda lesson: (lesson.order_index,))
         list_path = request.url.path.rstrip("/").removesuffix("/reorder")
-        return respond(Representation.of(page_of(page, LessonResponse.of), page_link(request, page, path=list_path)))
+        return respond(
+            Representation.of(
+                page_of(page, LessonResponse.of, request, path=list_path), page_link(request, page, path=list_path)
+            )
+        )
