@@ -147,7 +147,8 @@ async def read_through(
     """The cached representation, or `load()`'s, stored when it says it may be shared.
 
     The cache's stamp is taken before loading, so a write that commits meanwhile (and
-    invalidates the namespace) makes the fill a no-op instead of storing what it replaced.
+    invalidates the namespace) makes the fill a no-op instead of storing what it replaced. A cold
+    entry is loaded once however many requests miss it together (the cache's single flight).
     A `ttl` of 0, or no key, reads around the cache. The read the rate limiter made with the
     request's count (in `scope`), when it was of this entry, serves instead of a second one.
     """
@@ -157,10 +158,18 @@ async def read_through(
     cached = (prefetched(scope, namespace, key) if scope is not None else None) or await cache.get(namespace, key)
     if cached.value is not None:
         return Representation.unpack(cached.value)
-    representation, shareable = await load()
-    if shareable and cached.stamp is not None:
-        await cache.put(namespace, key, representation.pack(), stamp=cached.stamp, ttl=ttl)
-    return representation
+    if cached.stamp is None:  # the cache could not be read: no filling, and no waiting on others
+        representation, _ = await load()
+        return representation
+    own: list[Representation] = []
+
+    async def packed() -> tuple[bytes, bool]:
+        representation, shareable = await load()
+        own.append(representation)
+        return representation.pack(), shareable
+
+    shared = await cache.fill(namespace, key, packed, stamp=cached.stamp, ttl=ttl)
+    return own[0] if shared is None else Representation.unpack(shared)
 
 
 class PrefetchedAnswerMiddleware:

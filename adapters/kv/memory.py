@@ -6,6 +6,7 @@ import time
 from collections import OrderedDict
 
 from adapters.kv.counting import CacheReads
+from adapters.kv.flights import Filled, Flights, Load, load_shared
 from domain.shared.ports import Cached, WindowHit
 from domain.shared.telemetry import NULL_METER, Meter
 
@@ -97,9 +98,11 @@ class MemoryKeyValue:
 
 
 class MemoryCache:
-    """The cache port in process memory: generations per namespace, least recently used eviction.
+    """The cache port in process memory: generations per namespace, least recently used eviction,
+    and a single flight per cold entry in this process.
 
-    Every method runs without awaiting, so each is atomic on the event loop.
+    Every method but `fill` (which awaits its load) runs without awaiting, so each is atomic on
+    the event loop.
     """
 
     def __init__(self, max_entries: int = 10_000, meter: Meter = NULL_METER) -> None:
@@ -107,6 +110,7 @@ class MemoryCache:
         self._entries: OrderedDict[tuple[str, str], tuple[int, float, bytes]] = OrderedDict()
         self._max_entries = max_entries
         self._reads = CacheReads(meter)
+        self._flights = Flights()
 
     async def get(self, namespace: str, key: str) -> Cached:
         generation = self._generations.get(namespace, 0)
@@ -124,6 +128,15 @@ class MemoryCache:
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
         return True
+
+    async def fill(self, namespace: str, key: str, load: Load, *, stamp: int, ttl: float) -> bytes | None:
+        async def alone() -> bytes | None:
+            return await load_shared(load, lambda value: self.put(namespace, key, value, stamp=stamp, ttl=ttl))
+
+        async def lead() -> Filled:
+            return Filled(await alone(), loaded=True)
+
+        return await self._flights.run((namespace, key, stamp), lead, alone)
 
     async def invalidate(self, *namespaces: str) -> None:
         for namespace in namespaces:

@@ -3,7 +3,10 @@ KeyValueUnavailable so callers decide whether to fail open or closed."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +15,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from adapters.kv.counting import CacheReads
+from adapters.kv.flights import FILL_WAIT, Filled, Flights, Load, load_shared
 from domain.shared.ports import Cached, KeyValueUnavailable, WindowHit
 from domain.shared.telemetry import NULL_METER, Counter, Meter
 
@@ -169,6 +173,9 @@ return 1
 # Generations outlive every entry by far, so one that expires comes back as 0 with no entry left.
 _GENERATION_TTL = 86_400
 _MAX_ENTRY_TTL = 3_600.0
+# A fill's lease on an entry (ended early by its holder), and how often the others look for it.
+_FILL_LEASE = 15.0
+_FIRST_POLL, _LAST_POLL = 0.002, 0.05
 
 log = logging.getLogger("lms.cache")
 
@@ -192,6 +199,8 @@ class RedisCache:
         self._prefix = prefix
         self._counter_prefix = counter_prefix  # RedisKeyValue's, whose window counts `counted_get` shares
         self._put = self._redis.register_script(_CACHE_PUT)
+        self._release = self._redis.register_script(_REPLACE_IF)
+        self._flights = Flights()
         self._errors = meter.counter("lms_redis_errors", store="cache")
         self._reads = CacheReads(meter)
 
@@ -200,6 +209,9 @@ class RedisCache:
 
     def _entry_key(self, namespace: str, key: str) -> str:
         return f"{self._prefix}{{{namespace}}}:e:{key}"
+
+    def _fill_key(self, namespace: str, key: str, stamp: int) -> str:
+        return f"{self._prefix}{{{namespace}}}:f:{stamp}:{key}"
 
     def _entry_reads(self, namespace: str, key: str) -> tuple[bytes, bytes]:
         """The namespace's generation and the entry: two plain GETs."""
@@ -233,6 +245,54 @@ class RedisCache:
             self._errors.inc()
             log.warning("cache fill failed: %s", type(exc).__name__)
             return False
+
+    async def fill(self, namespace: str, key: str, load: Load, *, stamp: int, ttl: float) -> bytes | None:
+        """In this process, callers wait on the one flight per entry; across processes, the
+        flight holds a lease on the entry (`SET NX`, so one process at a time loads it) and the
+        others poll for the entry it stores. A lease outlives no crashed holder by more than
+        `_FILL_LEASE`; a caller that waits `FILL_WAIT` in vain loads for itself."""
+
+        async def alone() -> bytes | None:
+            return await load_shared(load, lambda value: self.put(namespace, key, value, stamp=stamp, ttl=ttl))
+
+        async def lead() -> Filled:
+            lease, token = self._fill_key(namespace, key, stamp), secrets.token_hex(8)
+            deadline, pause = time.monotonic() + FILL_WAIT, _FIRST_POLL
+            while True:
+                try:
+                    held = await self._redis.set(lease, token, nx=True, px=int(_FILL_LEASE * 1000))
+                except (RedisError, OSError):
+                    held = True  # fail soft: no lease to take, so load as if alone
+                    token = ""
+                if held:
+                    try:
+                        return Filled(await alone(), loaded=True)
+                    finally:
+                        if token:
+                            await self._let_go(lease, token)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _LAST_POLL)
+                found = await self._peek(namespace, key)
+                if found is not None:
+                    return Filled(found, loaded=False)
+                if time.monotonic() > deadline:
+                    return Filled(await alone(), loaded=True)
+
+        return await self._flights.run((namespace, key, stamp), lead, alone)
+
+    async def _peek(self, namespace: str, key: str) -> bytes | None:
+        """The entry at the namespace's current generation, uncounted (a wait, not a read)."""
+        try:
+            generation, entry = await _round_trip(self._redis, *self._entry_reads(namespace, key))
+        except (RedisError, OSError):
+            return None
+        return _cached(generation, entry).value
+
+    async def _let_go(self, lease: str, token: str) -> None:
+        try:
+            await self._release(keys=[lease], args=[token, "", 0])
+        except (RedisError, OSError) as exc:  # the lease then ends on its own
+            log.warning("cache fill lease not released: %s", type(exc).__name__)
 
     async def invalidate(self, *namespaces: str) -> None:
         if not namespaces:

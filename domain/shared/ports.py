@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -75,6 +75,22 @@ class Cache(Protocol):
 
     async def get(self, namespace: str, key: str) -> Cached: ...
     async def put(self, namespace: str, key: str, value: bytes, *, stamp: int, ttl: float) -> bool: ...
+    async def fill(
+        self,
+        namespace: str,
+        key: str,
+        load: Callable[[], Awaitable[tuple[bytes, bool]]],
+        *,
+        stamp: int,
+        ttl: float,
+    ) -> bytes | None:
+        """Fill an entry that `get` found cold (at generation `stamp`), with a single flight: one
+        caller per entry runs `load` (per process on memory, across processes on Redis) and
+        stores its value if `load` says it is shareable; callers that miss the same entry
+        meanwhile wait briefly for that value instead of loading it again. Answers the value
+        another caller loaded, or None when this caller ran `load` (its result is its answer)."""
+        ...
+
     async def invalidate(self, *namespaces: str) -> None:
         """Make every entry of `namespaces` unreachable; raises KeyValueUnavailable when it could not."""
         ...

@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
+from adapters.sql.catalog_repositories import SqlCatalogReader
 from adapters.sql.models import CourseRow, LessonRow
 from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import problem
@@ -204,3 +205,44 @@ async def test_a_zero_ttl_turns_the_cache_off(make_api: MakeApiFn) -> None:
     await sneak_title(api, CourseRow, course["id"], "Seen at once")
     assert (await api.client.get(f"/api/v1/courses/{course['id']}")).json()["title"] == "Seen at once"
     assert (await api.client.get("/api/v1/courses")).json()["items"][0]["title"] == "Seen at once"
+
+
+async def test_sixteen_cold_requests_run_one_query(
+    make_api: MakeApiFn, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold search asked for by 16 clients at once is read from the database once: per process
+    on the memory cache, across processes (two apps here) on Redis."""
+    apps = [await make_api()]
+    if backend == "postgres":
+        apps.append(await make_api())
+    api = apps[0]
+    cast = await cast_of(api)
+    for n in range(3):
+        await publish(api, cast.owner, (await create_course(api, cast.owner, title=f"Stampede {n}"))["id"])
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM courses" in statement:
+            statements.append(statement)
+
+    slow = SqlCatalogReader.courses
+
+    async def slowly(self: SqlCatalogReader, *args: Any) -> Any:
+        await asyncio.sleep(0.2)  # long enough for every request to miss the entry meanwhile
+        return await slow(self, *args)
+
+    monkeypatch.setattr(SqlCatalogReader, "courses", slowly)
+    engines = [app.container.engine.sync_engine for app in apps]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        answers = await asyncio.gather(
+            *(apps[n % len(apps)].client.get("/api/v1/courses", params={"q": "stampede"}) for n in range(16))
+        )
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+    assert [r.status_code for r in answers] == [200] * 16
+    assert {r.content for r in answers} == {answers[0].content}
+    assert answers[0].json()["total"] == 3
+    assert len(statements) == 1, statements
