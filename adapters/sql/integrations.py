@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, Table, delete, func, insert, or_, select, 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.sql.mappers import delivery_from_row, row_values
-from adapters.sql.models import AuditLogRow, OutboxEventRow, WebhookDeliveryRow
-from adapters.sql.paging import page_of_rows
+from adapters.sql.models import ROW_COUNTS, AuditLogRow, OutboxEventRow, WebhookDeliveryRow
+from adapters.sql.paging import kept_count, page_of_rows
 from adapters.sql.statements import dialect_of, insert_ignoring_conflicts
 from domain.integrations.model import AuditEntry, ClaimedDelivery, Delivery, DeliveryFilter, DeliveryStatus, DomainEvent
 from domain.integrations.webhooks import event_body
@@ -157,7 +157,9 @@ class SqlDeliveryStore:
         if where.event_type is not None:
             query = query.where(DELIVERIES.c.event_type == where.event_type)
         ordered = query.order_by(DELIVERIES.c.created_at.desc(), DELIVERIES.c.id.desc())
-        return await page_of_rows(self._engine, ordered, params, delivery_from_row)
+        unfiltered = where.status is None and where.event_type is None
+        total = kept_count(ROW_COUNTS, "webhook_deliveries") if unfiltered else None
+        return await page_of_rows(self._engine, ordered, params, delivery_from_row, total=total)
 
     async def get(self, delivery_id: UUID) -> Delivery | None:
         async with self._engine.connect() as conn:

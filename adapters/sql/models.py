@@ -32,8 +32,8 @@ JsonObject = JSON().with_variant(JSONB(), "postgresql")
 
 
 # Totals the writes keep, for the big unfiltered lists (API §3: an exact total without counting
-# the rows): `users`, `courses`, `courses:published`. Triggers (migration 0009) keep them in the
-# transaction of every insert, update and delete of the counted table.
+# the rows): `users`, `courses`, `courses:published`, `webhook_deliveries`. Triggers (migration
+# 0009) keep them in the transaction of every insert, update and delete of the counted table.
 ROW_COUNTS = Table(
     "row_counts",
     orm_registry.metadata,

@@ -9,9 +9,9 @@ instead of an index on the expression: a filter on it then costs a comparison pe
 `to_tsvector` per row, whichever plan the planner picks. Adding it rewrites `courses` once.
 
 `row_counts` holds the totals of the big unfiltered lists (`users`, `courses`,
-`courses:published`), kept by triggers in the transaction of each insert, update and delete:
+`courses:published`, `webhook_deliveries`), kept by triggers in the transaction of each insert, update and delete:
 statement-level ones with transition tables on PostgreSQL (a bulk insert updates a count once),
-row-level ones on SQLite. A later migration that rebuilds `users` or `courses` in batch mode on
+row-level ones on SQLite. A later migration that rebuilds a counted table in batch mode on
 SQLite drops their triggers and must create them again (`tests/contract/test_row_counts.py` would
 catch it).
 """
@@ -56,6 +56,8 @@ PUBLISHED_INDEXES = {
 }
 PUBLISHED = {"postgresql_where": sa.text("is_published = true"), "sqlite_where": sa.text("is_published = 1")}
 
+# Tables counted whole (every row); `courses` is counted whole and published.
+COUNTED_WHOLE = ("users", "webhook_deliveries")
 POSTGRES_TRIGGERS = [
     """CREATE FUNCTION lms_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -93,23 +95,24 @@ END $$""",
     *(
         f"CREATE TRIGGER {table}_counted_{event} AFTER {event.upper()} ON {table} REFERENCING {refs} "
         "FOR EACH STATEMENT EXECUTE FUNCTION lms_count_rows()"
-        for table in ("users", "courses")
+        for table in ("courses", *COUNTED_WHOLE)
         for event, refs in (
             ("insert", "NEW TABLE AS new_rows"),
             ("delete", "OLD TABLE AS old_rows"),
             ("update", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
         )
-        if not (table == "users" and event == "update")  # users are counted whole: updates change nothing
+        if not (table in COUNTED_WHOLE and event == "update")  # counted whole: updates change nothing
     ),
 ]
 
 SQLITE_TRIGGERS = [
-    """CREATE TRIGGER users_counted_insert AFTER INSERT ON users BEGIN
-  UPDATE row_counts SET n = n + 1 WHERE name = 'users';
-END""",
-    """CREATE TRIGGER users_counted_delete AFTER DELETE ON users BEGIN
-  UPDATE row_counts SET n = n - 1 WHERE name = 'users';
-END""",
+    *(
+        f"""CREATE TRIGGER {table}_counted_{event} AFTER {event.upper()} ON {table} BEGIN
+  UPDATE row_counts SET n = n {sign} 1 WHERE name = '{table}';
+END"""
+        for table in COUNTED_WHOLE
+        for event, sign in (("insert", "+"), ("delete", "-"))
+    ),
     """CREATE TRIGGER courses_counted_insert AFTER INSERT ON courses BEGIN
   UPDATE row_counts SET n = n + 1 WHERE name = 'courses';
   UPDATE row_counts SET n = n + 1 WHERE name = 'courses:published' AND NEW.is_published;
@@ -124,7 +127,7 @@ WHEN NEW.is_published IS NOT OLD.is_published BEGIN
 END""",
 ]
 TRIGGERS = {
-    "users": ("users_counted_insert", "users_counted_delete"),
+    **{table: (f"{table}_counted_insert", f"{table}_counted_delete") for table in COUNTED_WHOLE},
     "courses": ("courses_counted_insert", "courses_counted_delete", "courses_counted_update"),
 }
 
@@ -140,7 +143,8 @@ def upgrade() -> None:
         """INSERT INTO row_counts (name, n)
            SELECT 'users', count(*) FROM users
            UNION ALL SELECT 'courses', count(*) FROM courses
-           UNION ALL SELECT 'courses:published', count(*) FROM courses WHERE is_published"""
+           UNION ALL SELECT 'courses:published', count(*) FROM courses WHERE is_published
+           UNION ALL SELECT 'webhook_deliveries', count(*) FROM webhook_deliveries"""
     )
     op.drop_index("ix_courses_published_created", table_name="courses")
     for table, name, _, columns in REKEYED:

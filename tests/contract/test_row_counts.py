@@ -9,23 +9,22 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sql.models import ROW_COUNTS, CourseRow, UserRow
+from adapters.sql.models import ROW_COUNTS, CourseRow, OutboxEventRow, UserRow, WebhookDeliveryRow
 
-USERS, COURSES = UserRow.__table__, CourseRow.__table__
+USERS, COURSES, DELIVERIES = UserRow.__table__, CourseRow.__table__, WebhookDeliveryRow.__table__
+EVENTS = OutboxEventRow.__table__
 
 
 async def kept_and_real(engine: AsyncEngine) -> tuple[dict[str, int], dict[str, int]]:
     async with engine.connect() as conn:
         kept = {name: int(n) for name, n in (await conn.execute(select(ROW_COUNTS.c.name, ROW_COUNTS.c.n))).all()}
-        real = {
-            "users": int((await conn.execute(select(func.count()).select_from(USERS))).scalar_one()),
-            "courses": int((await conn.execute(select(func.count()).select_from(COURSES))).scalar_one()),
-            "courses:published": int(
-                (
-                    await conn.execute(select(func.count()).select_from(COURSES).where(COURSES.c.is_published))
-                ).scalar_one()
-            ),
+        counts = {
+            "users": select(func.count()).select_from(USERS),
+            "courses": select(func.count()).select_from(COURSES),
+            "courses:published": select(func.count()).select_from(COURSES).where(COURSES.c.is_published),
+            "webhook_deliveries": select(func.count()).select_from(DELIVERIES),
         }
+        real = {name: int((await conn.execute(count)).scalar_one()) for name, count in counts.items()}
     return kept, real
 
 
@@ -70,5 +69,26 @@ async def test_kept_counts_follow_every_write(sql_engine: AsyncEngine) -> None:
     async with sql_engine.begin() as conn:
         await conn.execute(delete(COURSES).where(COURSES.c.title.like("Course 2%")))
         await conn.execute(delete(COURSES).where(COURSES.c.is_published.is_(False)))
+    kept, real = await kept_and_real(sql_engine)
+    assert kept == real
+
+
+async def test_kept_delivery_counts_follow_the_relay_and_the_purge(sql_engine: AsyncEngine) -> None:
+    now = datetime.now(UTC)
+    event = {"id": uuid.uuid4(), "type": "course.published", "occurred_at": now, "payload": {}}
+    deliveries = [
+        {"id": uuid.uuid4(), "event_id": event["id"], "event_type": "course.published",
+         "target_url": f"https://hooks.example.com/{n}", "status": "pending", "attempts": 0,
+         "created_at": now, "updated_at": now}
+        for n in range(4)
+    ]  # fmt: skip
+    async with sql_engine.begin() as conn:
+        await conn.execute(insert(EVENTS).values(event))
+        await conn.execute(insert(DELIVERIES), deliveries)
+    kept, real = await kept_and_real(sql_engine)
+    assert kept == real and real["webhook_deliveries"] >= 4
+    async with sql_engine.begin() as conn:
+        await conn.execute(update(DELIVERIES).values(status="delivered"))
+        await conn.execute(delete(EVENTS).where(EVENTS.c.id == event["id"]))  # deliveries go with it
     kept, real = await kept_and_real(sql_engine)
     assert kept == real

@@ -126,8 +126,8 @@ LEVELS = ("beginner", "intermediate", "advanced")
 class Catalog:
     """A large catalog for the list routes: `courses` courses (nine in ten published, one
     second apart) with `lessons` lessons, one quiz with one question each; `users` students;
-    `enrollments` enrollments (student n in course n mod `courses`), every other one with a
-    certificate; and `rows` files, outbox events and webhook deliveries."""
+    `enrollments` enrollments (student n in course n mod `courses`), each with a graded attempt at
+    its course's quiz and every other one with a certificate; and `rows` files, outbox events and webhook deliveries."""
 
     courses: int
     lessons: int = 5
@@ -179,6 +179,14 @@ def _catalog_statements(v: Catalog) -> list[str]:
                    md5('list-course-' || (1 + n % {max(v.courses, 1)}))::uuid, 'active',
                    now() - n * interval '1 second', 0, 0, {v.lessons}, 0, now(), now()
             FROM generate_series(1, {v.enrollments}) AS n""",
+        f"""INSERT INTO quiz_attempts (id, enrollment_id, quiz_id, student_id, attempt_number, status, started_at,
+                                       submitted_at, graded_at, score, max_score, percentage, is_passed,
+                                       created_at, updated_at)
+            SELECT md5('list-attempt-' || n)::uuid, md5('list-enrollment-' || n)::uuid,
+                   md5('list-quiz-' || (1 + n % {max(v.courses, 1)}))::uuid,
+                   md5('list-user-' || (1 + (n - 1) % {max(v.users, 1)}))::uuid, 1, 'graded', now(), now(), now(),
+                   1, 1, 100, true, now(), now()
+            FROM generate_series(1, {v.enrollments if v.lessons else 0}) AS n""",
         f"""INSERT INTO certificates (id, enrollment_id, student_id, course_id, certificate_number, completion_date,
                                       issued_at, is_revoked, created_at, updated_at)
             SELECT md5('list-certificate-' || n)::uuid, md5('list-enrollment-' || n)::uuid,
