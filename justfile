@@ -70,6 +70,10 @@ bench-journey *ARGS:
 bench-growth *ARGS:
     uv run python -m bench.growth {{ARGS}}
 
+# Every list route, uncached, at 100, 10 k and 100 k courses (1 M users and enrollments).
+bench-lists *ARGS:
+    uv run python -m bench.lists {{ARGS}}
+
 # Autogenerate a migration from the models (review it before committing).
 revision MESSAGE:
     uv run python -c 'import sys; from adapters.sql.migrate import new_revision; new_revision(sys.argv[1])' "{{MESSAGE}}"

@@ -18,7 +18,7 @@ import time
 
 import httpx
 
-from bench.run import Result, admin_headers, k6, options, seed_learners, stack
+from bench.run import Result, admin_headers, k6, latency, options, seed_learners, stack
 from tests.support.volume import Volume, bulk_id, fill
 
 SMALL = Volume(students=100)  # 100 enrollments in bulk course 0, 10 progress rows each: 1 k
@@ -45,21 +45,6 @@ def measure(api: str, student: str, admin: str, course: str, *, vus: int, durati
         k6("N2 GET /analytics/my-dashboard", api, "/api/v1/analytics/my-dashboard", token=student, **run),
         k6("N3 GET /analytics/courses/{id}", api, f"/api/v1/analytics/courses/{course}", token=admin, **run),
     ]
-
-
-def latency(url: str, token: str, n: int = 50) -> tuple[float, float, float]:
-    """One request at a time: median, p95 and max in ms (after 5 warm-up requests)."""
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(headers=headers) as client:
-        for _ in range(5):
-            client.get(url).raise_for_status()
-        times = []
-        for _ in range(n):
-            start = time.perf_counter()
-            client.get(url).raise_for_status()
-            times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return times[len(times) // 2], times[int(len(times) * 0.95) - 1], times[-1]
 
 
 def main() -> None:

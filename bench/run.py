@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -158,6 +159,21 @@ def k6_files(base: str, token: str, *, duration: str) -> Result:
     result = _result("POST upload + GET download, 10 MB (4 VUs; both counted)", summary)
     print(f"files: {moved / 1e6:.0f} MB/s moved through the API", flush=True)
     return result
+
+
+def latency(url: str, token: str = "", n: int = 50) -> tuple[float, float, float]:
+    """One request at a time: median, p95 and max in ms (after 5 warm-up requests)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(headers=headers) as client:
+        for _ in range(5):
+            client.get(url).raise_for_status()
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            client.get(url).raise_for_status()
+            times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return times[len(times) // 2], times[int(len(times) * 0.95) - 1], times[-1]
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -8,7 +8,9 @@ from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    Select,
     Table,
     TextClause,
     and_,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
@@ -35,13 +38,17 @@ from adapters.sql.models import (
     EnrollmentRow,
     LessonRow,
 )
-from adapters.sql.paging import kept_count, page_of_rows
+from adapters.sql.paging import counted, kept_count, page_in, page_of_rows
 from adapters.sql.prepared import PreparedReads
 from adapters.sql.statements import bound, locked
 from domain.catalog.model import Course, CourseFilter, Lesson
 from domain.catalog.services import ORDER_CONFLICT, SLUG_TAKEN
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
+
+# A search with at most this many matches reads them all through the text index and sorts them;
+# with more, the page walks the newest-first index (a few thousand rows sort in about a millisecond).
+_SORTED_MATCHES = 5_000
 
 COURSES = cast(Table, CourseRow.__table__)
 LESSONS = cast(Table, LessonRow.__table__)
@@ -233,8 +240,29 @@ class SqlCatalogReader:
 
     async def courses(self, scope: CourseFilter, params: PageParams) -> Page[Course]:
         query = select(COURSES).where(*_course_conditions(scope, self._dialect))
+        if scope.text and self._dialect == "postgresql":
+            return await self._searched(query, params)
         ordered = query.order_by(COURSES.c.created_at.desc(), COURSES.c.id.desc())
         return await page_of_rows(self._engine, ordered, params, course_from_row, total=_kept_total(scope))
+
+    async def _searched(self, query: Select[Any], params: PageParams) -> Page[Course]:
+        """A text search on PostgreSQL: the matches are counted first (through the text index),
+        and the count picks the page's plan, which the planner cannot: it assumes matches are
+        spread evenly over the catalog, and would walk the newest-first index for a word that only
+        drafts, or only old courses, contain, reading every course. Few matches are read whole
+        through the text index and sorted; many are met soon walking the index. Count and page
+        read one snapshot, so the total is exact."""
+        async with self._engine.connect() as conn:
+            snapshot = await conn.execution_options(isolation_level="REPEATABLE READ")
+            async with snapshot.begin():
+                found = int((await snapshot.execute(select(counted(query)))).scalar_one())
+                if found <= _SORTED_MATCHES:
+                    matches = query.offset(0).subquery("matches")  # a fence: no walking the date index
+                    ordered = select(matches).order_by(matches.c.created_at.desc(), matches.c.id.desc())
+                else:
+                    ordered = query.order_by(COURSES.c.created_at.desc(), COURSES.c.id.desc())
+                total = literal(found, BigInteger)
+                return await page_in(snapshot, ordered, params, course_from_row, total=total)
 
     async def lesson(self, lesson_id: UUID) -> tuple[Lesson, Course] | None:
         query = select(LESSONS, COURSES).join(COURSES, COURSES.c.id == LESSONS.c.course_id)

@@ -8,8 +8,11 @@ steers the planner off the indexes). For the big unfiltered lists the caller pas
 writes keep (`kept_count`) instead. A page past the end has no row to carry the total: then it is
 read on its own.
 
-A page asked for by cursor continues after the sort key of the previous page's last row (keyset:
-`WHERE (created_at, id) < (:a, :b)` in the list's order, served by the same index at any depth).
+A page asked for by number past the first finds its rows' sort keys first, skipping the earlier
+ones in the list's index alone, then joins the page's rows to them (a deferred join: the rows
+skipped are never read from the table). A page asked for by cursor continues after the sort key
+of the previous page's last row (keyset: `WHERE (created_at, id) < (:a, :b)` in the list's order,
+served by the same index at any depth).
 The sort key is read from the statement's own `ORDER BY`, whose columns are the row's. One row more
 than the page is read, to know whether another page follows.
 """
@@ -72,6 +75,21 @@ class _Order:
         if not columns:
             raise ValueError("a paged statement needs an ORDER BY of its own columns")
         return cls(tuple(columns), tuple(descending))
+
+    @property
+    def on_tables(self) -> bool:
+        return all(isinstance(getattr(column, "table", None), Table) for column in self.columns)
+
+    def deferred(self, page: Select[Any], query: Select[Any], params: PageParams) -> Select[Any]:
+        """A page at an offset, found on the sort key alone (which the list's index holds, so the
+        rows skipped are read from the index only), then joined to its rows."""
+        keys = (
+            query.with_only_columns(*self.columns, maintain_column_froms=True)
+            .offset(params.offset)
+            .limit(params.page_size + 1)
+            .subquery("page_keys")
+        )
+        return page.join(keys, and_(*(column == keys.c[column.key] for column in self.columns)))
 
     def key(self, row: Any) -> SortKey:
         return tuple(getattr(row, column.key) for column in self.columns)
@@ -147,8 +165,12 @@ async def page_in(
     count = total if total is not None else counted(query)
     page = query.add_columns(count.label(TOTAL))
     if params.after is not None:
-        page = page.where(order.after(order.literals(params.after)))
-    rows = (await executor.execute(page.offset(params.offset).limit(params.page_size + 1))).all()
+        page = page.where(order.after(order.literals(params.after))).limit(params.page_size + 1)
+    elif params.offset and order.on_tables:
+        page = order.deferred(page, query, params)
+    else:
+        page = page.offset(params.offset).limit(params.page_size + 1)
+    rows = (await executor.execute(page)).all()
     if rows:
         return _page_of(rows, int(getattr(rows[0], TOTAL)), params, order, convert)
     found = int((await executor.execute(select(count))).scalar_one())

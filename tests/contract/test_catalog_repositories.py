@@ -149,18 +149,31 @@ async def test_postgres_text_search_uses_its_index(postgres_databases: PostgresD
     assert "ix_courses_search" in plan
 
 
+@pytest.mark.parametrize("sorted_matches", [5_000, 0])
 async def test_cursor_pages_continue_after_ties_in_order(
-    prepared_reads: PreparedReads, uow_factory: SqlUnitOfWorkFactory, owner: User
+    prepared_reads: PreparedReads,
+    uow_factory: SqlUnitOfWorkFactory,
+    owner: User,
+    sorted_matches: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A keyset page continues after the last row's whole sort key (`created_at`, `id`): courses
     created in the same instant are neither skipped nor repeated, and the pages the cursors walk
-    are the pages the offsets give."""
+    are the pages the offsets give, searched too (on PostgreSQL both ways of reading a search:
+    sorting its few matches, or walking the date index for many)."""
+    monkeypatch.setattr("adapters.sql.catalog_repositories._SORTED_MATCHES", sorted_matches)
     async with uow_factory() as uow:
         for n in range(9):
             await uow.courses.add(make_course(owner, f"tie-{n}", n=n // 4, published=n != 4))
         await uow.commit()
     reader = SqlCatalogReader(prepared_reads)
-    for scope in (CourseFilter(published_only=True), CourseFilter(published_only=False)):
+    scopes = [
+        CourseFilter(published_only=True),
+        CourseFilter(published_only=False),
+        CourseFilter(published_only=True, text="course"),
+        CourseFilter(published_only=False, text="course"),
+    ]
+    for scope in scopes:
         by_offset = []
         for number in (1, 2, 3, 4, 5):
             by_offset.append([c.slug for c in (await reader.courses(scope, PageParams(number, 2))).items])

@@ -117,7 +117,8 @@ async def fill(dsn: str, volume: Volume) -> None:
 
 
 # A course's category and level cycle through these; its description says `kubernetes` in 1 % of
-# courses and `python` in 57 % (the selective and the broad search of the list benchmark).
+# courses (all published) and `python` in 57 % (the selective and the broad search of the list
+# benchmark), and `terraform` in 1 % (all drafts: a word no published course has).
 CATEGORIES = ("DevOps", "Backend", "Data", "Design", "Security")
 LEVELS = ("beginner", "intermediate", "advanced")
 
@@ -127,7 +128,8 @@ class Catalog:
     """A large catalog for the list routes: `courses` courses (nine in ten published, one
     second apart) with `lessons` lessons, one quiz with one question each; `users` students;
     `enrollments` enrollments (student n in course n mod `courses`), each with a graded attempt at
-    its course's quiz and every other one with a certificate; and `rows` files, outbox events and webhook deliveries."""
+    its course's quiz and every other one with a certificate; and `rows` files, outbox events and
+    webhook deliveries (1 % failed, 1 % pending, 1 % of type `certificate.revoked`)."""
 
     courses: int
     lessons: int = 5
@@ -136,7 +138,10 @@ class Catalog:
     rows: int = 0
 
 
-def _catalog_statements(v: Catalog) -> list[str]:
+def _catalog_statements(v: Catalog, since: Catalog) -> list[str]:
+    courses = f"generate_series({since.courses + 1}, {v.courses})"
+    enrollments = f"generate_series({since.enrollments + 1}, {v.enrollments})"
+    rows = f"generate_series({since.rows + 1}, {v.rows})"
     categories = "ARRAY[" + ", ".join(f"'{c}'" for c in CATEGORIES) + "]"
     levels = "ARRAY[" + ", ".join(f"'{level}'" for level in LEVELS) + "]"
     return [
@@ -147,38 +152,39 @@ def _catalog_statements(v: Catalog) -> list[str]:
         f"""INSERT INTO users (id, email, full_name, role, password_hash, is_active, created_at, updated_at)
             SELECT md5('list-user-' || n)::uuid, 'list-' || n || '@example.com', 'List Student ' || n, 'student',
                    'x', true, now() - n * interval '1 second', now()
-            FROM generate_series(1, {v.users}) AS n""",
+            FROM generate_series({since.users + 1}, {v.users}) AS n""",
         f"""INSERT INTO courses (id, title, slug, description, instructor_id, category, difficulty_level,
                                  is_published, created_at, updated_at)
             SELECT md5('list-course-' || n)::uuid, 'Course ' || n, 'list-course-' || n,
-                   CASE WHEN n % 100 = 0 THEN 'Operating kubernetes clusters' ELSE 'Services and queues' END
+                   CASE n % 100 WHEN 1 THEN 'Operating kubernetes clusters' WHEN 0 THEN 'Terraform drafts'
+                        ELSE 'Services and queues' END
                    || CASE WHEN n % 100 < 57 THEN ' with python' ELSE '' END,
                    md5('list-instructor')::uuid, ({categories})[n % 5 + 1], ({levels})[n % 3 + 1],
                    n % 10 <> 0, now() - n * interval '1 second', now()
-            FROM generate_series(1, {v.courses}) AS n""",
+            FROM {courses} AS n""",
         f"""INSERT INTO lessons (id, course_id, title, slug, lesson_type, order_index, is_preview,
                                  created_at, updated_at)
             SELECT md5('list-lesson-' || n || '-' || l)::uuid, md5('list-course-' || n)::uuid, 'Lesson ' || l,
                    'lesson-' || l, 'text', l, false, now(), now()
-            FROM generate_series(1, {v.courses}) AS n, generate_series(1, {v.lessons}) AS l""",
+            FROM {courses} AS n, generate_series(1, {v.lessons}) AS l""",
         f"""INSERT INTO quizzes (id, course_id, lesson_id, title, quiz_type, passing_score, shuffle_questions,
                                  shuffle_options, show_correct_answers, is_published, created_at, updated_at)
             SELECT md5('list-quiz-' || n)::uuid, md5('list-course-' || n)::uuid,
                    md5('list-lesson-' || n || '-1')::uuid, 'Quiz ' || n, 'graded', 70, false, false, true, true,
                    now() - n * interval '1 second', now()
-            FROM generate_series(1, {v.courses if v.lessons else 0}) AS n""",
+            FROM {courses} AS n WHERE {v.lessons} > 0""",
         f"""INSERT INTO questions (id, quiz_id, question_text, question_type, points, order_index, correct_answer,
                                    created_at, updated_at)
             SELECT md5('list-question-' || n)::uuid, md5('list-quiz-' || n)::uuid, 'True?', 'true_false', 1, 1,
                    'true', now(), now()
-            FROM generate_series(1, {v.courses if v.lessons else 0}) AS n""",
+            FROM {courses} AS n WHERE {v.lessons} > 0""",
         f"""INSERT INTO enrollments (id, student_id, course_id, status, enrolled_at, progress_percentage,
                                      completed_lessons_count, total_lessons_count, total_time_spent_seconds,
                                      created_at, updated_at)
             SELECT md5('list-enrollment-' || n)::uuid, md5('list-user-' || (1 + (n - 1) % {max(v.users, 1)}))::uuid,
                    md5('list-course-' || (1 + n % {max(v.courses, 1)}))::uuid, 'active',
                    now() - n * interval '1 second', 0, 0, {v.lessons}, 0, now(), now()
-            FROM generate_series(1, {v.enrollments}) AS n""",
+            FROM {enrollments} AS n""",
         f"""INSERT INTO quiz_attempts (id, enrollment_id, quiz_id, student_id, attempt_number, status, started_at,
                                        submitted_at, graded_at, score, max_score, percentage, is_passed,
                                        created_at, updated_at)
@@ -186,40 +192,44 @@ def _catalog_statements(v: Catalog) -> list[str]:
                    md5('list-quiz-' || (1 + n % {max(v.courses, 1)}))::uuid,
                    md5('list-user-' || (1 + (n - 1) % {max(v.users, 1)}))::uuid, 1, 'graded', now(), now(), now(),
                    1, 1, 100, true, now(), now()
-            FROM generate_series(1, {v.enrollments if v.lessons else 0}) AS n""",
+            FROM {enrollments} AS n WHERE {v.lessons} > 0""",
         f"""INSERT INTO certificates (id, enrollment_id, student_id, course_id, certificate_number, completion_date,
                                       issued_at, is_revoked, created_at, updated_at)
             SELECT md5('list-certificate-' || n)::uuid, md5('list-enrollment-' || n)::uuid,
                    md5('list-user-' || (1 + (n - 1) % {max(v.users, 1)}))::uuid,
                    md5('list-course-' || (1 + n % {max(v.courses, 1)}))::uuid, 'LIST-' || n,
                    now(), now() - n * interval '1 second', false, now(), now()
-            FROM generate_series(1, {v.enrollments}) AS n
+            FROM {enrollments} AS n
             WHERE n % 2 = 0""",
         f"""INSERT INTO files (id, uploader_id, filename, original_filename, storage_key, file_type, mime_type,
                                file_size, storage_provider, is_public, created_at)
             SELECT md5('list-file-' || n)::uuid, md5('list-user-' || (1 + (n - 1) % {max(v.users, 1)}))::uuid,
                    n || '.pdf', 'notes-' || n || '.pdf', 'bulk/' || n || '.pdf', 'document', 'application/pdf',
                    1000, 'local', false, now() - n * interval '1 second'
-            FROM generate_series(1, {v.rows if v.users else 0}) AS n""",
+            FROM {rows} AS n WHERE {v.users} > 0""",
         f"""INSERT INTO outbox_events (id, type, occurred_at, payload, relayed_at)
             SELECT md5('list-event-' || n)::uuid, 'enrollment.created', now(), '{{}}', now()
-            FROM generate_series(1, {v.rows}) AS n""",
+            FROM {rows} AS n""",
         f"""INSERT INTO webhook_deliveries (id, event_id, event_type, target_url, status, attempts, created_at,
                                             updated_at)
             SELECT md5('list-delivery-' || n)::uuid, md5('list-event-' || n)::uuid,
-                   (ARRAY['enrollment.created', 'course.completed', 'certificate.issued'])[n % 3 + 1],
-                   'https://hooks.example.com/lms', (ARRAY['delivered', 'failed', 'pending'])[n % 3 + 1], 1,
+                   CASE WHEN n % 100 = 2 THEN 'certificate.revoked'
+                        ELSE (ARRAY['enrollment.created', 'enrollment.completed', 'certificate.issued'])[n % 3 + 1] END,
+                   'https://hooks.example.com/lms',
+                   CASE n % 100 WHEN 0 THEN 'failed' WHEN 1 THEN 'pending' ELSE 'delivered' END, 1,
                    now() - n * interval '1 second', now()
-            FROM generate_series(1, {v.rows}) AS n""",
+            FROM {rows} AS n""",
     ]
 
 
-async def fill_catalog(dsn: str, catalog: Catalog) -> None:
-    """Insert the catalog into a migrated database (VACUUM ANALYZE afterwards, as `fill` does)."""
+async def fill_catalog(dsn: str, catalog: Catalog, *, since: Catalog | None = None) -> None:
+    """Insert the catalog into a migrated database, or grow one filled as `since` to it (VACUUM
+    ANALYZE afterwards, as `fill` does)."""
     conn = await asyncpg.connect(dsn)
     try:
-        for statement in _catalog_statements(catalog):
+        for statement in _catalog_statements(catalog, since or Catalog(courses=0, lessons=catalog.lessons)):
             await conn.execute(statement)
         await conn.execute("VACUUM ANALYZE")
+        await conn.execute("CHECKPOINT")  # the fill's writes flushed now, not during what follows
     finally:
         await conn.close()

@@ -3,8 +3,12 @@ in each big table (filled in bulk and analysed), each SELECT the list routes iss
 by page number, deep, and by cursor, with every filter the contract offers, and no plan scans a
 big table sequentially or counts its total with a window over every matching row (`WindowAgg`).
 
-Search is checked with a word that matches 1 % of the courses: for one that matches most of them,
-counting the matches reads most of the table whichever way it goes (the benchmark shows its cost).
+Search is checked with words that match 1 % of the courses, published ones or drafts only, and
+must read its matches through the text index (walking the date index for a word no published
+course has would read every course). For a word that matches most courses, counting the matches
+reads most of the table whichever way it goes (the benchmark shows its cost); so does any filter
+whose value most rows share, which the planner may then read sequentially: the filters here pick
+values as rare as an operator's usual question (failed deliveries, one event type).
 """
 
 from __future__ import annotations
@@ -36,8 +40,10 @@ WATCHED = {
 }
 
 
-def problems_in(plan: dict[str, Any]) -> set[str]:
+def problems_in(statement: str, plan: dict[str, Any]) -> set[str]:
     found = set()
+    if "search_document" in statement and not any(n.get("Index Name") == "ix_courses_search" for n in nodes(plan)):
+        found.add("search without the text index")
     for node in nodes(plan):
         if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in WATCHED:
             found.add(f"Seq Scan on {node['Relation Name']}")
@@ -65,6 +71,7 @@ async def test_no_list_reads_a_big_table_whole(make_api: MakeApiFn, monkeypatch:
         ("/api/v1/courses?category=DevOps&difficulty_level=beginner", anonymous),
         ("/api/v1/courses?difficulty_level=advanced", anonymous),
         ("/api/v1/courses?q=kubernetes", anonymous),
+        ("/api/v1/courses?q=terraform", anonymous),
         ("/api/v1/courses?mine=true", owner),
         ("/api/v1/courses", admin),
         ("/api/v1/courses?page=500", admin),
@@ -85,21 +92,22 @@ async def test_no_list_reads_a_big_table_whole(make_api: MakeApiFn, monkeypatch:
         ("/api/v1/webhooks/deliveries", admin),
         ("/api/v1/webhooks/deliveries?page=500", admin),
         ("/api/v1/webhooks/deliveries?status=failed", admin),
-        ("/api/v1/webhooks/deliveries?event_type=course.completed", admin),
+        ("/api/v1/webhooks/deliveries?event_type=certificate.revoked", admin),
     ]
     async with recorded(engine, monkeypatch) as statements:
         for url, headers in routes:
-            r = await api.client.get(url, params={"page_size": 2}, headers=headers)
+            paged = f"{url}{'&' if '?' in url else '?'}page_size=2"
+            r = await api.client.get(paged, headers=headers)
             assert r.status_code == 200, (url, r.text)
             cursor = r.json()["next_cursor"]
             if cursor is not None and "page=" not in url:
-                r = await api.client.get(url, params={"page_size": 2, "cursor": cursor}, headers=headers)
+                r = await api.client.get(f"{paged}&cursor={cursor}", headers=headers)
                 assert r.status_code == 200, (url, r.text)
 
     lists = [(s, p) for s, p in statements if any(f"FROM {table}" in s for table in WATCHED)]
     assert len(lists) >= len(routes)
     found = {}
     for statement, plan in await plans_of(engine, lists):
-        if problems := problems_in(plan):
+        if problems := problems_in(statement, plan):
             found[statement] = (sorted(problems), json.dumps(plan, indent=1))
     assert not found, found
