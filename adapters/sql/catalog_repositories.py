@@ -250,19 +250,17 @@ class SqlCatalogReader:
         and the count picks the page's plan, which the planner cannot: it assumes matches are
         spread evenly over the catalog, and would walk the newest-first index for a word that only
         drafts, or only old courses, contain, reading every course. Few matches are read whole
-        through the text index and sorted; many are met soon walking the index. Count and page
-        read one snapshot, so the total is exact."""
+        through the text index and sorted; many are met soon walking the index. (Two statements:
+        a course published between them shows in one and not the other, as it would in the next
+        page anyway.)"""
         async with self._engine.connect() as conn:
-            snapshot = await conn.execution_options(isolation_level="REPEATABLE READ")
-            async with snapshot.begin():
-                found = int((await snapshot.execute(select(counted(query)))).scalar_one())
-                if found <= _SORTED_MATCHES:
-                    matches = query.offset(0).subquery("matches")  # a fence: no walking the date index
-                    ordered = select(matches).order_by(matches.c.created_at.desc(), matches.c.id.desc())
-                else:
-                    ordered = query.order_by(COURSES.c.created_at.desc(), COURSES.c.id.desc())
-                total = literal(found, BigInteger)
-                return await page_in(snapshot, ordered, params, course_from_row, total=total)
+            found = int((await conn.execute(select(counted(query)))).scalar_one())
+            if found <= _SORTED_MATCHES:
+                matches = query.offset(0).subquery("matches")  # a fence: no walking the date index
+                ordered = select(matches).order_by(matches.c.created_at.desc(), matches.c.id.desc())
+            else:
+                ordered = query.order_by(COURSES.c.created_at.desc(), COURSES.c.id.desc())
+            return await page_in(conn, ordered, params, course_from_row, total=literal(found, BigInteger))
 
     async def lesson(self, lesson_id: UUID) -> tuple[Lesson, Course] | None:
         query = select(LESSONS, COURSES).join(COURSES, COURSES.c.id == LESSONS.c.course_id)
