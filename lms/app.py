@@ -178,7 +178,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     async def reauthenticate(token: str) -> tuple[int, str] | None:
         """Whether the caller of a stored answer may still act (revoked, deactivated: no)."""
         try:
-            await container.identity.authenticate(token)
+            await container.identity.sign_in.authenticate(token)
         except Unauthenticated as exc:
             return 401, exc.detail
         except Unavailable as exc:
@@ -229,7 +229,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         request_class=LmsRequest,
         route_handlers=[banner, health, ready, metrics_route, api, *([docs] if settings.docs_enabled else [])],
         dependencies={
-            "identity": Provide(lambda: container.identity, sync_to_thread=False),
+            "sign_in": Provide(lambda: container.identity.sign_in, sync_to_thread=False),
+            "accounts": Provide(lambda: container.identity.accounts, sync_to_thread=False),
+            "mfa": Provide(lambda: container.identity.mfa, sync_to_thread=False),
+            "user_admin": Provide(lambda: container.identity.admin, sync_to_thread=False),
+            "lockout": Provide(lambda: container.identity.lockout, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "paging": Provide(page_params),
             "readiness": Provide(lambda: readiness, sync_to_thread=False),

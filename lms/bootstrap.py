@@ -42,8 +42,11 @@ from domain.assessment.quizzes import QuizService
 from domain.catalog.services import CatalogService
 from domain.credentials.services import CertificateService
 from domain.files.services import FileService
+from domain.identity.blacklist import TokenBlacklist
+from domain.identity.families import Identity
+from domain.identity.parts import IdentityParts
+from domain.identity.policy import IdentityPolicy
 from domain.identity.ports import PasswordHasher
-from domain.identity.services import IdentityPolicy, IdentityService, TokenBlacklist
 from domain.identity.tokens import Tokens
 from domain.integrations.ports import WebhookSender
 from domain.integrations.webhooks import WebhookService
@@ -69,7 +72,7 @@ class Container:
     queue: JobQueue
     handlers: JobHandlers
     codec: JwtCodec
-    identity: IdentityService
+    identity: Identity
     catalog: CatalogService
     learning: LearningService
     quizzes: QuizService
@@ -193,6 +196,8 @@ def build_container(
         refresh_reuse_revokes_session=settings.refresh_reuse_revokes_session,
         frontend_url=settings.frontend_url,
         totp_issuer=settings.totp_issuer,
+        login_max_failures=settings.login_max_failures,
+        login_lockout=timedelta(seconds=settings.login_lockout_seconds),
     )
     storage = ObstoreStorage(
         settings.storage_url,
@@ -215,18 +220,20 @@ def build_container(
         meter=metrics,
     )
     users = SqlUserLookup(reads)
-    identity = IdentityService(
-        uow=uow,
-        users=users,
-        hasher=hasher or Argon2Hasher(),
-        tokens=Tokens(codec),
-        totp=PyOtpTotp(),
-        kv=kv,
-        blacklist=TokenBlacklist(kv, fallback),
-        queue=queue,
-        clock=clock,
-        common_passwords=ZxcvbnCommonPasswords(),
-        policy=policy,
+    identity = Identity.of(
+        IdentityParts(
+            uow=uow,
+            users=users,
+            hasher=hasher or Argon2Hasher(),
+            tokens=Tokens(codec),
+            totp=PyOtpTotp(),
+            kv=kv,
+            blacklist=TokenBlacklist(kv, fallback),
+            queue=queue,
+            clock=clock,
+            common_passwords=ZxcvbnCommonPasswords(),
+            policy=policy,
+        )
     )
     learning = LearningService(
         uow=uow,

@@ -154,7 +154,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     async def main() -> int:
         container = build_container(settings)
         try:
-            user = await container.identity.create_admin(args.email, args.full_name, password)
+            user = await container.identity.accounts.create_admin(args.email, args.full_name, password)
         except Conflict as exc:
             print(exc.detail, file=sys.stderr)
             return 1

@@ -24,8 +24,8 @@ from domain.assessment.quizzes import NewQuestion, NewQuiz, OptionInput
 from domain.catalog.model import Course, CourseFilter, DifficultyLevel, LessonType
 from domain.catalog.services import NewCourse, NewLesson
 from domain.identity.model import Role, User
+from domain.identity.policy import NewUser
 from domain.identity.ports import PasswordHasher
-from domain.identity.services import NewUser
 from domain.learning.model import REVIEW_THRESHOLD, ProgressStatus, ProgressUpdate
 from domain.shared.pagination import MAX_PAGE, PageParams
 from lms.bootstrap import Container
@@ -157,11 +157,11 @@ class Seeder:
     report: Report = field(default_factory=Report)
 
     async def user(self, email: str, password: str, full_name: str, role: Role) -> User:
-        existing = await self.container.identity.users.get_by_email(email)
+        existing = await self.container.identity.parts.users.get_by_email(email)
         return existing or await self.new_user(email, password, full_name, role)
 
     async def new_user(self, email: str, password: str, full_name: str, role: Role) -> User:
-        user = await self.container.identity.provision(
+        user = await self.container.identity.accounts.provision(
             NewUser(email=email, full_name=full_name, password=password, role=role)
         )
         self.report.add(f"{role.value} {email}")
@@ -263,7 +263,7 @@ async def _history(
     rng = random.Random(number)  # noqa: S311 (demo data, not secrets)
     email = f"student{number}@demo.lms.local"
     c = seeder.container
-    if await c.identity.users.get_by_email(email) is not None:
+    if await c.identity.parts.users.get_by_email(email) is not None:
         return  # made by an earlier run: nothing changes
     at = now - timedelta(days=rng.uniform(3, HISTORY_DAYS), minutes=rng.uniform(0, 600))
     seeder.clock.set(at)

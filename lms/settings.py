@@ -63,6 +63,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     refresh_reuse_revokes_session: bool = False
     allow_public_role_registration: bool = False
     require_email_verification: bool = False
+    # Failed password checks of one email within the lockout time that lock its password sign-in.
+    login_max_failures: int = 5
+    # Seconds of the first lock (and of the window failures are counted in); repeats double it.
+    login_lockout_seconds: int = 900
     response_envelope: bool = False
     rate_limit_enabled: bool = True
     rate_limit_global: RateLimit = RateLimit(100, 60)
@@ -237,6 +241,8 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "refresh_reuse_revokes_session": _bool,
     "allow_public_role_registration": _bool,
     "require_email_verification": _bool,
+    "login_max_failures": _int,
+    "login_lockout_seconds": _int,
     "response_envelope": _bool,
     "rate_limit_enabled": _bool,
     "rate_limit_global": _limit,

@@ -12,17 +12,27 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
+
+import msgspec
 
 from adapters.http.asgi import App as ASGIApp
 from adapters.http.asgi import Message, Receive, Scope, Send
 from adapters.http.problems import send_problem
-from domain.identity.services import RevocationCheck, TokenBlacklist
+from domain.identity.blacklist import RevocationCheck, TokenBlacklist
+from domain.identity.lockout import LockoutCheck, keys
+from domain.identity.policy import normalize_email
 from domain.shared.ports import Cached, KeyValueStore, KeyValueUnavailable, WindowHit
 from domain.shared.telemetry import NULL_METER, Meter
 
 log = logging.getLogger("lms.ratelimit")
 
 AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/token", "/api/v1/auth/login/mfa", "/api/v1/auth/mfa/login"})
+# Password sign-ins whose email's lock state is read with the count (API §10.1), and the body
+# member that holds the email.
+EMAIL_SIGN_INS = {"/api/v1/auth/login": "email", "/api/v1/auth/token": "username"}
+LOCKOUT_PRECHECK = "lockout_precheck"  # scope state: the email's lock state read with the count
+_PEEK_LIMIT = 16 * 1024  # sign-in bodies are small; a larger one is left to the handler to refuse
 UPLOAD_PATH = "/api/v1/files/upload"
 EXEMPT_EXACT = frozenset({"/", "/api/v1/health", "/api/v1/ready", "/metrics"})
 
@@ -49,6 +59,51 @@ CacheKeyOf = Callable[[Scope], tuple[str, str] | None]
 # A window hit and a cache read in one round trip: (counter key, window, namespace, key).
 CountedGet = Callable[[str, float, str, str], Awaitable[tuple[WindowHit, Cached]]]
 PREFETCHED = "cache_prefetched"  # scope state: (namespace, key, Cached) read with the count
+
+
+def lockout_precheck(scope: Mapping[str, object]) -> LockoutCheck | None:
+    """The email's lock state read with this request's count, if it was."""
+    state = scope.get("state")
+    found = state.get(LOCKOUT_PRECHECK) if isinstance(state, dict) else None
+    return found if isinstance(found, LockoutCheck) else None
+
+
+async def _peek(receive: Receive) -> tuple[Receive, bytes | None]:
+    """The request body (None when it is larger than the peek limit or the client left), and a
+    receive that hands the application every message again."""
+    messages: list[Message] = []
+    body = b""
+    complete = False
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            complete = True
+            break
+        if len(body) > _PEEK_LIMIT:
+            break
+
+    async def again() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return again, body if complete and len(body) <= _PEEK_LIMIT else None
+
+
+def _email_in(body: bytes, member: str, form: bool) -> str | None:
+    """The sign-in email in a JSON or form body, normalised; None when there is none to read."""
+    try:
+        if form:
+            values = parse_qs(body.decode(), max_num_fields=8).get(member)
+            found: object = values[0] if values else None
+        else:
+            decoded = msgspec.json.decode(body)
+            found = decoded.get(member) if isinstance(decoded, dict) else None
+    except (ValueError, msgspec.DecodeError):
+        return None
+    return normalize_email(found) if isinstance(found, str) and 0 < len(found) <= 320 else None
 
 
 def prefetched(scope: Mapping[str, object], namespace: str, key: str) -> Cached | None:
@@ -131,7 +186,12 @@ class RateLimitMiddleware:
         if rule is None:
             await self.app(scope, receive, send)
             return
-        claims = await self._claims(scope)
+        email = None
+        member = EMAIL_SIGN_INS.get(scope["path"]) if scope["method"] == "POST" else None
+        if member is not None:
+            receive, body = await _peek(receive)
+            email = _email_in(body, member, form=member == "username") if body is not None else None
+        claims = await self._claims(scope) if email is None else None
         if rule is self.rules.upload and claims is not None:
             key = f"rl:{rule.name}:user:{claims['sub']}"
         else:
@@ -144,6 +204,10 @@ class RateLimitMiddleware:
                 assert self.counted_get is not None
                 hit, cached = await self.counted_get(key, rule.seconds, *entry)
                 scope.setdefault("state", {})[PREFETCHED] = (*entry, cached)
+                found = 0
+            elif email is not None:
+                hit, (lock, failures) = await self.store.hit_and_get(key, rule.seconds, *keys(email))
+                scope.setdefault("state", {})[LOCKOUT_PRECHECK] = LockoutCheck(email, lock, failures)
                 found = 0
             else:
                 hit, found = await self.store.hit_and_count(key, rule.seconds, *revocation)

@@ -19,8 +19,10 @@ from domain.assessment.quizzes import QuizService
 from domain.catalog.services import CatalogService
 from domain.credentials.services import CertificateService
 from domain.files.services import FileService
+from domain.identity.blacklist import RevocationCheck
 from domain.identity.model import Principal, Role, User
-from domain.identity.services import ADMIN_ONLY, IdentityService, RevocationCheck
+from domain.identity.policy import ADMIN_ONLY
+from domain.identity.sign_in import SignIn
 from domain.integrations.webhooks import WebhookService
 from domain.learning.services import LearningService
 from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated, Unavailable
@@ -83,8 +85,8 @@ def webhooks_of(connection: Connection) -> WebhookService:
     return cast(WebhookService, _service(connection, "webhooks"))
 
 
-def identity_of(connection: Connection) -> IdentityService:
-    return cast(IdentityService, _service(connection, "identity"))
+def sign_in_of(connection: Connection) -> SignIn:
+    return cast(SignIn, _service(connection, "identity").sign_in)
 
 
 def _precheck(connection: Connection) -> RevocationCheck | None:
@@ -98,7 +100,7 @@ async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
     token = bearer_token(connection)
     if token is None:
         raise Unauthenticated("Not authenticated")
-    connection.state[PRINCIPAL] = await identity_of(connection).authenticate(token, _precheck(connection))
+    connection.state[PRINCIPAL] = await sign_in_of(connection).authenticate(token, _precheck(connection))
 
 
 # Route options of an authenticated route in a controller whose other routes are public or optional.
@@ -112,7 +114,7 @@ async def optional_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> Use
     if token is None:
         return None
     try:
-        return (await identity_of(connection).authenticate(token, _precheck(connection))).user
+        return (await sign_in_of(connection).authenticate(token, _precheck(connection))).user
     except (Unauthenticated, Unavailable):
         return None
 

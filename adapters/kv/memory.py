@@ -90,6 +90,12 @@ class MemoryKeyValue:
     async def hit_and_count(self, key: str, window: float, *present: str) -> tuple[WindowHit, int]:
         return await self.hit(key, window), await self.exists(*present)
 
+    async def get_many(self, *keys: str) -> list[str | None]:
+        return [await self.get(key) for key in keys]
+
+    async def hit_and_get(self, key: str, window: float, *keys: str) -> tuple[WindowHit, list[str | None]]:
+        return await self.hit(key, window), await self.get_many(*keys)
+
     async def ping(self) -> None:
         return None
 

@@ -87,6 +87,10 @@ async def _round_trip(redis: aioredis.Redis, *commands: bytes) -> list[Any]:
     return replies
 
 
+def _text(reply: bytes | str | None) -> str | None:
+    return reply.decode() if isinstance(reply, bytes) else reply
+
+
 class RedisKeyValue:
     def __init__(self, url: str, *, prefix: str = "lms:", timeout: float = 1.0, meter: Meter = NULL_METER) -> None:
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
@@ -148,6 +152,20 @@ class RedisKeyValue:
         async with _guard(self._errors):
             count, _, ttl_ms, *found = await _round_trip(self._redis, *_window_hit(self._k(key), window), *exists)
         return WindowHit(count=int(count), reset_after=max(int(ttl_ms), 0) / 1000), int(found[0]) if found else 0
+
+    async def get_many(self, *keys: str) -> list[str | None]:
+        """One GET per key in one pipeline (not MGET: the keys may live in different cluster slots)."""
+        if not keys:
+            return []
+        async with _guard(self._errors):
+            replies = await _round_trip(self._redis, *(_command(b"GET", self._k(k)) for k in keys))
+        return [_text(reply) for reply in replies]
+
+    async def hit_and_get(self, key: str, window: float, *keys: str) -> tuple[WindowHit, list[str | None]]:
+        gets = [_command(b"GET", self._k(k)) for k in keys]
+        async with _guard(self._errors):
+            count, _, ttl_ms, *values = await _round_trip(self._redis, *_window_hit(self._k(key), window), *gets)
+        return WindowHit(count=int(count), reset_after=max(int(ttl_ms), 0) / 1000), [_text(v) for v in values]
 
     async def ping(self) -> None:
         async with _guard(self._errors):

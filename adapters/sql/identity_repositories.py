@@ -18,7 +18,7 @@ from adapters.sql.paging import kept_count, page_in
 from adapters.sql.prepared import PreparedReads
 from adapters.sql.statements import bound, dialect_of
 from domain.identity.model import RecoveryCode, RefreshSession, Role, User
-from domain.identity.services import EMAIL_TAKEN
+from domain.identity.policy import EMAIL_TAKEN
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
 

@@ -36,6 +36,7 @@ def user_from_row(row: UserRow | Any) -> User:
         totp_last_step=row.totp_last_step,
         email_verified_at=row.email_verified_at,
         tokens_valid_after=row.tokens_valid_after,
+        locked_until=row.locked_until,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -55,6 +56,7 @@ def user_values(user: User) -> dict[str, object]:
         "totp_last_step": user.totp_last_step,
         "email_verified_at": user.email_verified_at,
         "tokens_valid_after": user.tokens_valid_after,
+        "locked_until": user.locked_until,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
     }

@@ -55,6 +55,7 @@ class UserRow(UUIDv7AuditBase):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     email_verified_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     tokens_valid_after: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    locked_until: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
     __table_args__ = (Index("ix_users_created_at", "created_at", "id"),)
 

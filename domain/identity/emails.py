@@ -50,3 +50,15 @@ def sign_in_code(to: str, code: str) -> EmailMessage:
 def mfa_setup_code(to: str, code: str) -> EmailMessage:
     body = f"Your code to turn on two-step sign-in is:\n\n{code}\n\nIt expires in 10 minutes.\n"
     return EmailMessage(to=to, subject="Your MFA setup code", body=body)
+
+
+def account_locked(to: str, full_name: str, frontend_url: str, token: str, minutes: int) -> EmailMessage:
+    body = (
+        f"Hello {full_name},\n\n"
+        "Password sign-in to your LMS account was locked after several failed attempts. It opens "
+        f"again by itself in {minutes} minutes. If it was you, you can unlock it now:\n\n"
+        f"{_base(frontend_url)}/unlock-account?token={token}\n\n"
+        "If it was not you, someone may be guessing your password: the lock protects it, and you "
+        "may want to choose a stronger one.\n"
+    )
+    return EmailMessage(to=to, subject="Your account was locked", body=body)

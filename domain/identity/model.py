@@ -25,6 +25,7 @@ class TokenType(enum.StrEnum):
     PASSWORD_RESET = "password_reset"
     EMAIL_VERIFICATION = "email_verification"
     MFA_CHALLENGE = "mfa_challenge"
+    ACCOUNT_UNLOCK = "account_unlock"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -40,6 +41,8 @@ class User:
     totp_last_step: int | None = None
     email_verified_at: datetime | None = None
     tokens_valid_after: datetime | None = None
+    # When the lock of password sign-in ends (API §10.1); a past value means not locked.
+    locked_until: datetime | None = None
     created_at: datetime
     updated_at: datetime
 

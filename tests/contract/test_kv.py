@@ -72,6 +72,16 @@ async def test_hit_and_count_shares_the_window_of_hit(kv: KeyValueStore) -> None
     assert (await kv.hit_and_count("both", 0.3, "present"))[0].count == 1
 
 
+async def test_get_many_and_hit_and_get_read_values_in_order(kv: KeyValueStore) -> None:
+    await kv.set("one", "1", 10)
+    await kv.set("three", "third value", 10)
+    assert await kv.get_many("one", "two", "three") == ["1", None, "third value"]
+    assert await kv.get_many() == []
+    first, values = await kv.hit_and_get("counted", 10, "three", "two")
+    second, none = await kv.hit_and_get("counted", 10)
+    assert (first.count, values, second.count, none) == (1, ["third value", None], 2, [])
+
+
 async def test_ping(kv: KeyValueStore) -> None:
     await kv.ping()
 
@@ -79,7 +89,7 @@ async def test_ping(kv: KeyValueStore) -> None:
 async def test_unreachable_redis_raises_unavailable() -> None:
     store = RedisKeyValue(f"redis://127.0.0.1:{free_port()}/0", timeout=0.2)
     calls = (store.ping(), store.get("x"), store.set("x", "1", 1), store.hit("x", 1), store.exists("x"),
-             store.hit_and_count("x", 1, "y"))  # fmt: skip
+             store.hit_and_count("x", 1, "y"), store.get_many("x"), store.hit_and_get("x", 1, "y"))  # fmt: skip
     for call in calls:
         with pytest.raises(KeyValueUnavailable):
             await call

@@ -30,7 +30,7 @@ def invalid(r: Any, *fields: str) -> None:
 
 
 async def count_users(api: Api) -> int:
-    async with api.container.identity.uow() as uow:
+    async with api.container.identity.parts.uow() as uow:
         return (await uow.users.page(PageParams())).total
 
 
@@ -43,13 +43,15 @@ async def test_register_returns_user_and_tokens_and_queues_mail(api: Api) -> Non
     data = r.json()
     user = data["user"]
     assert set(user) == {
-        "id", "email", "full_name", "role", "is_active", "mfa_enabled", "mfa_method", "created_at", "email_verified_at"
+        "id", "email", "full_name", "role", "is_active", "mfa_enabled", "mfa_method", "created_at", "email_verified_at",
+        "locked_until",
     }  # fmt: skip
     assert user["email"] == body["email"].lower()
     assert user["role"] == "student"
     assert user["mfa_enabled"] is False
     assert user["mfa_method"] is None
     assert user["email_verified_at"] is None
+    assert user["locked_until"] is None
     assert user["created_at"].endswith("Z")
     assert data["tokens"]["token_type"] == "bearer"
     welcome = await api.mailbox.wait_for(user["email"], "Welcome to LMS")

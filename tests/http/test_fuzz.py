@@ -33,8 +33,8 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str
     async def admin_token() -> str:
         setup = build_container(settings)
         try:
-            await setup.identity.create_admin("fuzz-admin@example.com", "Fuzz Admin", PASSWORD)
-            result = await setup.identity.login("fuzz-admin@example.com", PASSWORD)
+            await setup.identity.accounts.create_admin("fuzz-admin@example.com", "Fuzz Admin", PASSWORD)
+            result = await setup.identity.sign_in.login("fuzz-admin@example.com", PASSWORD)
             return result.tokens.access_token  # type: ignore[union-attr]
         finally:
             await setup.close()

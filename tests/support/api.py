@@ -75,7 +75,7 @@ class Api:
 
     async def admin(self) -> Session:
         email = unique_email("admin")
-        await self.container.identity.create_admin(email, "Admin User", PASSWORD)
+        await self.container.identity.accounts.create_admin(email, "Admin User", PASSWORD)
         return await self.login(email)
 
     async def me(self, session_or_token: Session | str) -> httpx.Response:

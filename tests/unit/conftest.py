@@ -1,4 +1,4 @@
-"""Fixtures for use-case tests: the identity service on in-memory fakes and a controllable clock."""
+"""Fixtures for use-case tests: the identity use cases on in-memory fakes and a controllable clock."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from adapters.kv.memory import MemoryKeyValue
 from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.jwt_codec import JwtCodec
 from adapters.security.totp import PyOtpTotp
-from domain.identity.services import IdentityPolicy, IdentityService, TokenBlacklist
+from domain.identity.blacklist import TokenBlacklist
+from domain.identity.families import Identity
+from domain.identity.parts import IdentityParts
+from domain.identity.policy import IdentityPolicy
 from domain.identity.tokens import Tokens
 from tests.unit.fakes import FakeClock, FakeHasher, FakeUnitOfWork, FakeUsers, RecordingQueue, Store
 
@@ -24,18 +27,20 @@ class World:
         self.queue = RecordingQueue()
         self.kv = MemoryKeyValue()
         self.totp = PyOtpTotp()
-        self.service = IdentityService(
-            uow=lambda: FakeUnitOfWork(self.store),
-            users=FakeUsers(self.store),
-            hasher=FakeHasher(),
-            tokens=Tokens(JwtCodec(SECRET)),
-            totp=self.totp,
-            kv=self.kv,
-            blacklist=TokenBlacklist(self.kv, None),
-            queue=self.queue,
-            clock=self.clock,
-            common_passwords=ZxcvbnCommonPasswords(),
-            policy=policy,
+        self.identity = Identity.of(
+            IdentityParts(
+                uow=lambda: FakeUnitOfWork(self.store),
+                users=FakeUsers(self.store),
+                hasher=FakeHasher(),
+                tokens=Tokens(JwtCodec(SECRET)),
+                totp=self.totp,
+                kv=self.kv,
+                blacklist=TokenBlacklist(self.kv, None),
+                queue=self.queue,
+                clock=self.clock,
+                common_passwords=ZxcvbnCommonPasswords(),
+                policy=policy,
+            )
         )
 
 

@@ -11,7 +11,7 @@ from typing import Any, Self
 from uuid import UUID
 
 from domain.identity.model import RecoveryCode, RefreshSession, Role, User
-from domain.identity.services import EMAIL_TAKEN
+from domain.identity.policy import EMAIL_TAKEN
 from domain.integrations.model import AuditEntry
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams

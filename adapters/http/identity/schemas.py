@@ -102,6 +102,13 @@ class UserResponse(msgspec.Struct, kw_only=True):
     mfa_method: MfaMethod | None
     created_at: datetime
     email_verified_at: datetime | None
+    locked_until: Annotated[
+        datetime | None,
+        msgspec.Meta(
+            description="When the lock on password sign-in after repeated failures ends (API §10.1); "
+            "a past time means the lock has ended. Cleared by a successful sign-in or an unlock."
+        ),
+    ]
 
     @classmethod
     def of(cls, user: User) -> UserResponse:
@@ -115,6 +122,7 @@ class UserResponse(msgspec.Struct, kw_only=True):
             mfa_method=user.mfa_method,
             created_at=user.created_at,
             email_verified_at=user.email_verified_at,
+            locked_until=user.locked_until,
         )
 
 

@@ -13,8 +13,10 @@ from adapters.http.identity.schemas import PasswordChangeRequest, ProfileUpdate,
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_response
 from adapters.http.security import BEARER, UuidPath, admin_only, authenticated, parse_uuid
+from domain.identity.accounts import Accounts
+from domain.identity.administration import UserAdministration
 from domain.identity.model import Principal
-from domain.identity.services import IdentityService, NewUser
+from domain.identity.policy import NewUser
 from domain.shared.pagination import PageParams
 
 
@@ -33,32 +35,32 @@ class UsersController(Controller):
     async def update_me(
         self,
         data: JSONBody[ProfileUpdate],
-        identity: NamedDependency[IdentityService],
+        accounts: NamedDependency[Accounts],
         principal: NamedDependency[Principal],
     ) -> UserResponse:
         """Change the caller's `full_name`. Other members (role, email, …) are ignored."""
-        return UserResponse.of(await identity.update_profile(principal, full_name=given(data.full_name)))
+        return UserResponse.of(await accounts.update_profile(principal, full_name=given(data.full_name)))
 
     @post("/me/password", operation_id="change_my_password", status_code=204, responses=errors(401, 422, 429))
     async def change_password(
         self,
         data: JSONBody[PasswordChangeRequest],
-        identity: NamedDependency[IdentityService],
+        accounts: NamedDependency[Accounts],
         principal: NamedDependency[Principal],
     ) -> None:
         """Change the caller's password. Other sign-ins lose their refresh tokens; this one keeps working."""
-        await identity.change_password(principal, data.current_password, data.new_password)
+        await accounts.change_password(principal, data.current_password, data.new_password)
 
     @get("/", operation_id="list_users", guards=[admin_only], responses=errors(401, 403, 422, 429))
     async def list_users(
         self,
         request: Request[Any, Any, Any],
-        identity: NamedDependency[IdentityService],
+        user_admin: NamedDependency[UserAdministration],
         principal: NamedDependency[Principal],
         paging: NamedDependency[PageParams],
     ) -> Response[PageResponse[UserResponse]]:
         """All users, newest first (admin)."""
-        page = await identity.list_users(principal.user, paging)
+        page = await user_admin.list_users(principal.user, paging)
         return page_response(request, page, UserResponse.of)
 
     @post(
@@ -67,11 +69,11 @@ class UsersController(Controller):
     async def create_user(
         self,
         data: JSONBody[UserCreate],
-        identity: NamedDependency[IdentityService],
+        user_admin: NamedDependency[UserAdministration],
         principal: NamedDependency[Principal],
     ) -> UserResponse:
         """Create a user of any role (admin)."""
-        user = await identity.create_user(
+        user = await user_admin.create_user(
             principal.user, NewUser(email=data.email, full_name=data.full_name, password=data.password, role=data.role)
         )
         return UserResponse.of(user)
@@ -80,11 +82,24 @@ class UsersController(Controller):
     async def get_user(
         self,
         user_id: UuidPath,
-        identity: NamedDependency[IdentityService],
+        user_admin: NamedDependency[UserAdministration],
         principal: NamedDependency[Principal],
     ) -> UserResponse:
         """One user (admin)."""
-        return UserResponse.of(await identity.get_user(principal.user, parse_uuid("user_id", user_id)))
+        return UserResponse.of(await user_admin.get_user(principal.user, parse_uuid("user_id", user_id)))
+
+    @post(
+        "/{user_id:str}/unlock",
+        operation_id="unlock_user",
+        status_code=204,
+        guards=[admin_only],
+        responses=errors(401, 403, 404, 422, 429),
+    )
+    async def unlock_user(
+        self, user_id: UuidPath, user_admin: NamedDependency[UserAdministration], principal: NamedDependency[Principal]
+    ) -> None:
+        """Lift a lock on the user's password sign-in at once (admin)."""
+        await user_admin.unlock_user(principal.user, parse_uuid("user_id", user_id))
 
     @patch(
         "/{user_id:str}",
@@ -96,14 +111,14 @@ class UsersController(Controller):
         self,
         user_id: UuidPath,
         data: JSONBody[UserUpdate],
-        identity: NamedDependency[IdentityService],
+        user_admin: NamedDependency[UserAdministration],
         principal: NamedDependency[Principal],
     ) -> UserResponse:
         """Change a user's name, role, password or active flag (admin).
 
         Setting `password` signs the user out everywhere; `is_active=false` refuses their tokens.
         """
-        user = await identity.update_user(
+        user = await user_admin.update_user(
             principal.user,
             parse_uuid("user_id", user_id),
             full_name=given(data.full_name),

@@ -21,7 +21,7 @@ async def test_same_refresh_token_twice_at_once(make_api: MakeApiFn) -> None:
         assert sorted(r.status_code for r in results) == [200, 401]
         loser = next(r for r in results if r.status_code == 401)
         assert loser.json()["detail"] == "Refresh token is invalid or revoked"
-        user = await one.container.identity.users.get_by_email(s.email)
+        user = await one.container.identity.parts.users.get_by_email(s.email)
         assert user is not None
         # Exactly one live refresh row remains for the sign-in: the winner's.
         from sqlalchemy import func, select
@@ -50,7 +50,7 @@ async def test_same_email_registered_twice_at_once(make_api: MakeApiFn) -> None:
         assert sorted(r.status_code for r in results) == [201, 409]
         conflict = next(r for r in results if r.status_code == 409)
         assert conflict.json()["detail"] == "Email is already registered"
-    async with one.container.identity.uow() as uow:
+    async with one.container.identity.parts.uow() as uow:
         assert (await uow.users.page(PageParams())).total == 5
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import event
 
 from adapters.http.catalog import courses_controller
 from tests.http.conftest import MakeApiFn
-from tests.support.api import Api
+from tests.support.api import PASSWORD, Api
 from tests.support.catalog import cast_of, create_course, publish
 from tests.support.learning import enroll
 
@@ -85,6 +85,26 @@ async def test_an_authenticated_request_makes_one_redis_round_trip(
     # A route's own query comes on top of the principal's (the page and its total in one).
     mine = await measure(api, monkeypatch, "/api/v1/enrollments/my-courses", cast.student.headers)
     assert mine == Trips(redis=1, sql=2)
+
+
+async def test_a_password_sign_in_reads_its_lock_in_the_rate_limiters_round_trip(
+    make_api: MakeApiFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count and the email's lock state travel together (API §10.1); the user is one query and
+    the new sign-in one insert. Only a failure adds a round trip, to count it."""
+    api = await make_api(**LIMITED)
+    s = await api.register()
+    right = {"email": s.email, "password": PASSWORD}
+    wrong = {"email": s.email, "password": "not-the-password"}
+    assert (await api.client.post("/api/v1/auth/login", json=right)).status_code == 200  # warm
+    for body, status, expected in ((right, 200, Trips(redis=1, sql=2)), (wrong, 401, Trips(redis=2, sql=1))):
+        with counting(api, monkeypatch) as trips:
+            r = await api.client.post("/api/v1/auth/login", json=body)
+        assert r.status_code == status, r.text
+        assert trips == expected, body
+    with counting(api, monkeypatch) as trips:  # the failure count is dropped on the next success
+        assert (await api.client.post("/api/v1/auth/login", json=right)).status_code == 200
+    assert trips == Trips(redis=2, sql=2)
 
 
 async def test_a_cached_public_read_makes_one_redis_round_trip_and_none_to_the_database(
