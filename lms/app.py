@@ -33,6 +33,8 @@ from adapters.http.envelope import EnvelopeMiddleware
 from adapters.http.files.controller import FilesController
 from adapters.http.idempotency import IdempotencyMiddleware
 from adapters.http.identity.auth_controller import AuthController
+from adapters.http.identity.browser_controller import BrowserSessionController
+from adapters.http.identity.cookies import CookiePolicy
 from adapters.http.identity.users_controller import UsersController
 from adapters.http.integrations.controller import WebhookDeliveriesController
 from adapters.http.learning.controller import EnrollmentsController
@@ -114,6 +116,13 @@ def _openapi(settings: Settings) -> OpenAPIConfig | None:
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                "AccessCookie": SecurityScheme(
+                    type="apiKey",
+                    name="lms_access",
+                    security_scheme_in="cookie",
+                    description="A browser session (API §10.2): unsafe requests also send `X-CSRF-Token` "
+                    "equal to the `lms_csrf` cookie.",
+                ),
             }
         ),
         servers=[Server(url="/")],
@@ -212,6 +221,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         path="/api/v1",
         route_handlers=[
             AuthController,
+            BrowserSessionController,
             UsersController,
             CoursesController,
             LessonsController,
@@ -225,6 +235,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         ],
     )
     origins = list(settings.cors_origins)
+    policy = container.identity.parts.policy
+    cookies = CookiePolicy(
+        secure=bool(settings.cookie_secure),
+        domain=settings.cookie_domain,
+        samesite=settings.cookie_samesite,
+        access_seconds=int(policy.access_ttl.total_seconds()),
+        refresh_seconds=int(policy.refresh_ttl.total_seconds()),
+    )
     app = Litestar(
         request_class=LmsRequest,
         route_handlers=[banner, health, ready, metrics_route, api, *([docs] if settings.docs_enabled else [])],
@@ -234,6 +252,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             "mfa": Provide(lambda: container.identity.mfa, sync_to_thread=False),
             "user_admin": Provide(lambda: container.identity.admin, sync_to_thread=False),
             "lockout": Provide(lambda: container.identity.lockout, sync_to_thread=False),
+            "browser": Provide(lambda: container.identity.browser, sync_to_thread=False),
+            "cookie_policy": Provide(lambda: cookies, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "paging": Provide(page_params),
             "readiness": Provide(lambda: readiness, sync_to_thread=False),
@@ -252,6 +272,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 "If-Match",
                 "If-None-Match",
                 "Idempotency-Key",
+                "X-CSRF-Token",
             ],
             expose_headers=[
                 "Link",
@@ -263,7 +284,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 "Idempotency-Replayed",
                 *RATE_LIMIT_HEADERS,
             ],
-            allow_credentials=False,
+            # Cookie sessions (API §10.2): credentials for the listed origins only, never for `*`.
+            allow_credentials="*" not in origins,
         ),
         openapi_config=_openapi(settings),
         lifespan=[lifespan],

@@ -67,6 +67,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures: int = 5
     # Seconds of the first lock (and of the window failures are counted in); repeats double it.
     login_lockout_seconds: int = 900
+    # Browser-session cookies (API §10.2): `Secure` unset means on outside development.
+    cookie_secure: bool | None = None
+    cookie_domain: str | None = None
+    cookie_samesite: str = "lax"
     response_envelope: bool = False
     rate_limit_enabled: bool = True
     rate_limit_global: RateLimit = RateLimit(100, 60)
@@ -244,6 +248,8 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "login_max_failures": _int,
     "login_lockout_seconds": _int,
     "response_envelope": _bool,
+    "cookie_secure": _bool,
+    "cookie_samesite": _choice("lax", "strict", "none"),
     "rate_limit_enabled": _bool,
     "rate_limit_global": _limit,
     "rate_limit_auth": _limit,
@@ -265,6 +271,7 @@ _STRINGS = {
     "metrics_token",
     "email_from",
     "smtp_host",
+    "cookie_domain",
     "smtp_username",
     "smtp_password",
     "secret_key",
@@ -353,6 +360,10 @@ def _complete(s: Settings) -> Settings:
         raise SettingsError("LMS_SECRET_KEY must be set to at least 32 bytes outside development")
     if any(len(key.encode()) < 32 for key in s.secret_key_previous):
         raise SettingsError("LMS_SECRET_KEY_PREVIOUS must list keys of at least 32 bytes each")
+    if s.cookie_secure is None:
+        changes["cookie_secure"] = s.environment is not Environment.DEVELOPMENT
+    if s.cookie_samesite == "none" and changes.get("cookie_secure", s.cookie_secure) is False:
+        raise SettingsError("LMS_COOKIE_SAMESITE=none needs secure cookies: browsers refuse it otherwise")
     if s.is_production and not s.trusted_hosts:
         raise SettingsError("LMS_TRUSTED_HOSTS must be set in production")
     if s.email_backend == "smtp" and not s.smtp_host:

@@ -27,10 +27,24 @@ from domain.shared.telemetry import NULL_METER, Meter
 
 log = logging.getLogger("lms.ratelimit")
 
-AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/token", "/api/v1/auth/login/mfa", "/api/v1/auth/mfa/login"})
+AUTH_PATHS = frozenset(
+    {
+        "/api/v1/auth/login",
+        "/api/v1/auth/token",
+        "/api/v1/auth/login/mfa",
+        "/api/v1/auth/mfa/login",
+        "/api/v1/auth/login-cookie",
+        "/api/v1/auth/login-cookie/mfa",
+    }
+)
+# The browser-session cookies (API §10.2) and the header that echoes the CSRF one.
+ACCESS_COOKIE = "lms_access"
+REFRESH_COOKIE = "lms_refresh"
+CSRF_COOKIE = "lms_csrf"
+CSRF_HEADER = "x-csrf-token"
 # Password sign-ins whose email's lock state is read with the count (API §10.1), and the body
 # member that holds the email.
-EMAIL_SIGN_INS = {"/api/v1/auth/login": "email", "/api/v1/auth/token": "username"}
+EMAIL_SIGN_INS = {"/api/v1/auth/login": "email", "/api/v1/auth/token": "username", "/api/v1/auth/login-cookie": "email"}
 LOCKOUT_PRECHECK = "lockout_precheck"  # scope state: the email's lock state read with the count
 _PEEK_LIMIT = 16 * 1024  # sign-in bodies are small; a larger one is left to the handler to refuse
 UPLOAD_PATH = "/api/v1/files/upload"
@@ -129,10 +143,24 @@ def choose_rule(method: str, path: str, rules: Rules) -> Rule | None:
 
 
 def bearer_of(scope: Scope) -> str | None:
-    """The Bearer credential of a request, or None."""
+    """The access token of a request: its Bearer credential, else its access cookie (API §10.2)."""
     auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
     scheme, _, token = auth.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return cookie_of(scope, ACCESS_COOKIE)
+
+
+def cookie_of(scope: Scope, name: str) -> str | None:
+    """One cookie's value from the raw `Cookie` headers, or None."""
+    for key, value in scope["headers"]:
+        if key != b"cookie":
+            continue
+        for pair in value.decode("latin-1").split(";"):
+            found, _, content = pair.strip().partition("=")
+            if found == name and content:
+                return str(content)
+    return None
 
 
 async def caller_of(scope: Scope, claims_of: BearerClaims | None) -> str:

@@ -12,7 +12,7 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 
 from adapters.http.problems import VALIDATION_DETAIL
-from adapters.http.ratelimit import PRECHECK
+from adapters.http.ratelimit import ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, PRECHECK
 from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
 from domain.assessment.quizzes import QuizService
@@ -20,7 +20,8 @@ from domain.catalog.services import CatalogService
 from domain.credentials.services import CertificateService
 from domain.files.services import FileService
 from domain.identity.blacklist import RevocationCheck
-from domain.identity.model import Principal, Role, User
+from domain.identity.browser_sessions import check_csrf, csrf_passes
+from domain.identity.model import AuthMethod, Principal, Role, User
 from domain.identity.policy import ADMIN_ONLY
 from domain.identity.sign_in import SignIn
 from domain.integrations.webhooks import WebhookService
@@ -29,8 +30,8 @@ from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthent
 
 PRINCIPAL = "principal"
 # OpenAPI security requirements: a Bearer token is required, or optional (the empty alternative).
-BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
-OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"BearerToken": []}]
+BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}, {"AccessCookie": []}]
+OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"BearerToken": []}, {"AccessCookie": []}]
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -95,12 +96,31 @@ def _precheck(connection: Connection) -> RevocationCheck | None:
     return found if isinstance(found, RevocationCheck) else None
 
 
-async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: a valid access token is required; the current user is loaded from the database."""
+def credential_of(connection: Connection) -> tuple[str, AuthMethod] | None:
+    """The access token a request carries: its Bearer header, else its access cookie (API §10.2)."""
     token = bearer_token(connection)
-    if token is None:
+    if token is not None:
+        return token, AuthMethod.BEARER
+    cookie = connection.cookies.get(ACCESS_COOKIE)
+    return (cookie, AuthMethod.COOKIE) if cookie else None
+
+
+def csrf_of(connection: Connection) -> tuple[str | None, str | None]:
+    """The CSRF cookie and the header that must echo it."""
+    return connection.cookies.get(CSRF_COOKIE), connection.headers.get(CSRF_HEADER)
+
+
+async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: a valid access token is required; the current user is loaded from the database. A
+    request signed in by cookie must pass the CSRF check on unsafe methods."""
+    credential = credential_of(connection)
+    if credential is None:
         raise Unauthenticated("Not authenticated")
-    connection.state[PRINCIPAL] = await sign_in_of(connection).authenticate(token, _precheck(connection))
+    token, via = credential
+    principal = await sign_in_of(connection).authenticate(token, _precheck(connection), via=via)
+    if via is AuthMethod.COOKIE:
+        check_csrf(str(connection.scope.get("method", "GET")), *csrf_of(connection))
+    connection.state[PRINCIPAL] = principal
 
 
 # Route options of an authenticated route in a controller whose other routes are public or optional.
@@ -110,11 +130,14 @@ SIGNED_IN: dict[str, Any] = {"guards": [authenticated], "security": BEARER}
 async def optional_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
     """The caller on an `optional` route: a token that is missing, invalid, expired or revoked
     counts as anonymous (API §1.4), and so does one that cannot be checked right now."""
-    token = bearer_token(connection)
-    if token is None:
+    credential = credential_of(connection)
+    if credential is None:
+        return None
+    token, via = credential
+    if via is AuthMethod.COOKIE and not csrf_passes(str(connection.scope.get("method", "GET")), *csrf_of(connection)):
         return None
     try:
-        return (await sign_in_of(connection).authenticate(token, _precheck(connection))).user
+        return (await sign_in_of(connection).authenticate(token, _precheck(connection), via=via)).user
     except (Unauthenticated, Unavailable):
         return None
 

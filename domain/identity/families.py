@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from domain.identity.accounts import Accounts
 from domain.identity.administration import UserAdministration
+from domain.identity.browser_sessions import BrowserSessions
 from domain.identity.lockout import Lockout
 from domain.identity.mfa import Mfa
 from domain.identity.parts import IdentityParts
@@ -20,15 +21,18 @@ class Identity:
     mfa: Mfa
     admin: UserAdministration
     lockout: Lockout
+    browser: BrowserSessions
 
     @classmethod
     def of(cls, parts: IdentityParts) -> Identity:
         lockout = Lockout(parts)
+        sign_in = SignIn(parts, lockout)
         return cls(
             parts=parts,
-            sign_in=SignIn(parts, lockout),
+            sign_in=sign_in,
             accounts=Accounts(parts, lockout),
             mfa=Mfa(parts, lockout),
             admin=UserAdministration(parts, lockout),
             lockout=lockout,
+            browser=BrowserSessions(sign_in),
         )

@@ -10,6 +10,7 @@ the next one within that time lasts twice as long. A lock ends when the clock pa
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -21,6 +22,9 @@ from domain.identity.policy import INVALID_PASSWORD
 from domain.identity.tokens import TokenErrors
 from domain.shared.errors import InvalidInput, Unauthenticated
 from domain.shared.jobs import queue_email
+from domain.shared.ports import KeyValueUnavailable
+
+log = logging.getLogger("lms.identity")
 
 LOCKED = "Account temporarily locked due to multiple failed login attempts. Please try again later."
 UNLOCK_INVALID = "Unlock link is invalid or expired"
@@ -48,10 +52,15 @@ class Lockout:
     parts: IdentityParts
 
     async def check(self, email: str, precheck: LockoutCheck | None = None) -> LockoutCheck:
-        """The email's lock state; `precheck` is used when it was read for this email already."""
+        """The email's lock state; `precheck` is used when it was read for this email already.
+        With the shared store down, sign-in goes on unlocked (as rate limits do), with a warning."""
         if precheck is not None and precheck.email == email:
             return precheck
-        lock, failures = await self.parts.kv.get_many(*keys(email))
+        try:
+            lock, failures = await self.parts.kv.get_many(*keys(email))
+        except KeyValueUnavailable:
+            log.warning("lockout store unreachable; password sign-in goes on without lockout")
+            return LockoutCheck(email, None, None)
         return LockoutCheck(email, lock, failures)
 
     def refuse_if_locked(self, check: LockoutCheck) -> None:
@@ -62,14 +71,20 @@ class Lockout:
         """Count a failed password check; the one that reaches the limit locks the email (and
         still answers as a wrong password)."""
         p = self.parts
-        hit = await p.kv.hit(keys(email)[1], p.policy.login_lockout.total_seconds())
-        if hit.count == p.policy.login_max_failures:
-            await self._lock(email, user)
+        try:
+            hit = await p.kv.hit(keys(email)[1], p.policy.login_lockout.total_seconds())
+            if hit.count == p.policy.login_max_failures:
+                await self._lock(email, user)
+        except KeyValueUnavailable:
+            log.warning("lockout store unreachable; a failed sign-in was not counted")
 
     async def succeeded(self, check: LockoutCheck, user: User) -> None:
         """A right password: the failure count starts again, and an ended lock leaves the user."""
         if check.failures is not None:
-            await self.parts.kv.delete(keys(check.email)[1])
+            try:
+                await self.parts.kv.delete(keys(check.email)[1])
+            except KeyValueUnavailable:
+                log.warning("lockout store unreachable; failures not reset")
         if user.locked_until is not None:
             await self._clear(user.id)
             user.locked_until = None

@@ -123,9 +123,19 @@ class TotpSetup:
     otpauth_uri: str
 
 
+class AuthMethod(enum.StrEnum):
+    """How a request proved who sent it (API §10.2 K5)."""
+
+    BEARER = "bearer"
+    COOKIE = "cookie"
+    API_KEY = "api_key"
+    SSO = "sso"
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """An authenticated caller: the user as stored now, and the access token they presented."""
 
     user: User
     claims: TokenClaims = field(repr=False)
+    via: AuthMethod = AuthMethod.BEARER

@@ -11,6 +11,7 @@ from domain.identity import emails
 from domain.identity.blacklist import RevocationCheck
 from domain.identity.lockout import Lockout, LockoutCheck, keys
 from domain.identity.model import (
+    AuthMethod,
     AuthResult,
     MfaChallenge,
     MfaMethod,
@@ -37,7 +38,8 @@ from domain.shared.jobs import queue_email
 
 log = logging.getLogger("lms.identity")
 
-REFRESH_ERRORS = TokenErrors(malformed="Malformed refresh token", expired="Refresh token is invalid or revoked")
+REFRESH_INVALID = "Refresh token is invalid or revoked"
+REFRESH_ERRORS = TokenErrors(malformed="Malformed refresh token", expired=REFRESH_INVALID)
 CHALLENGE_ERRORS = TokenErrors(
     malformed="Malformed MFA challenge token",
     expired="MFA challenge expired or invalid",
@@ -52,8 +54,10 @@ class SignIn:
     parts: IdentityParts
     lockout: Lockout
 
-    async def authenticate(self, access_token: str, precheck: RevocationCheck | None = None) -> Principal:
-        """Resolve a Bearer token to the current user, or raise Unauthenticated/Unavailable."""
+    async def authenticate(
+        self, access_token: str, precheck: RevocationCheck | None = None, *, via: AuthMethod = AuthMethod.BEARER
+    ) -> Principal:
+        """Resolve an access token to the current user, or raise Unauthenticated/Unavailable."""
         p = self.parts
         claims = p.tokens.read(access_token, TokenType.ACCESS, ACCESS_ERRORS)
         if await p.blacklist.is_revoked(claims, precheck):
@@ -65,7 +69,7 @@ class SignIn:
             raise Unauthenticated("Token has been revoked", token_rejected=True)
         if p.policy.require_email_verification and user.email_verified_at is None:
             raise Unauthenticated("Email is not verified", token_rejected=True)
-        return Principal(user=user, claims=claims)
+        return Principal(user=user, claims=claims, via=via)
 
     # ----------------------------------------------------------------- password sign-in
 
@@ -213,7 +217,7 @@ class SignIn:
                 await self._revoke_sign_in(uow, claims, now)
             await uow.commit()
         if not rotated:
-            raise Unauthenticated("Refresh token is invalid or revoked")
+            raise Unauthenticated(REFRESH_INVALID)
         if access is not None:
             await p.blacklist.revoke_token(access.jti, access.exp - now.timestamp())
         return AuthResult(user=user, tokens=tokens)
@@ -224,6 +228,16 @@ class SignIn:
         log.warning("refresh token reuse detected; revoking sign-in %s", claims.sid)
         await uow.refresh_sessions.revoke_sign_in(claims.sid, now)
         await self.parts.blacklist.revoke_sign_in(claims.sid, self.parts.policy.access_ttl.total_seconds())
+
+    async def end_sign_in(self, principal: Principal) -> None:
+        """The caller's whole sign-in ends: every refresh token of it, and the access token in hand."""
+        p = self.parts
+        now = p.clock.now()
+        if principal.claims.sid is not None:
+            async with p.uow() as uow:
+                await uow.refresh_sessions.revoke_sign_in(principal.claims.sid, now)
+                await uow.commit()
+        await p.blacklist.revoke_token(principal.claims.jti, principal.claims.exp - now.timestamp())
 
     async def logout(self, principal: Principal, refresh_token: str) -> None:
         p = self.parts

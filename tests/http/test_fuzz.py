@@ -49,16 +49,18 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str
 # operations are fuzzed without credentials.
 ANONYMOUS = {
     ("POST", "/api/v1/auth/logout"),
+    ("POST", "/api/v1/auth/logout-cookie"),
     ("POST", "/api/v1/users/me/password"),
     ("PATCH", "/api/v1/users/{user_id}"),
 }
 
 
 # Operations whose business rules answer a schema-valid body with 400 or 422 (API §2.3, §5): a TOTP
-# confirmation without a pending setup, a course title that leaves no slug to derive, and an upload
-# whose filename has no allowed extension.
+# confirmation without a pending setup, a course title that leaves no slug to derive, an upload
+# whose filename has no allowed extension, and an unlock token that opens no lock.
 BUSINESS_RULE_ANSWERS = {
     ("POST", "/api/v1/auth/mfa/totp/confirm"),
+    ("POST", "/api/v1/auth/unlock"),
     ("POST", "/api/v1/courses"),
     ("POST", "/api/v1/files/upload"),
 }

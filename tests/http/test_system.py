@@ -68,13 +68,22 @@ async def test_cors(api: Api) -> None:
     )
     assert r.status_code in (200, 204)
     assert r.headers["access-control-allow-origin"] == "http://localhost:3000"
-    assert "access-control-allow-credentials" not in r.headers
+    # Cookie sessions (API §10.2): credentials for a listed origin, and the CSRF header allowed.
+    assert r.headers["access-control-allow-credentials"] == "true"
+    assert "x-csrf-token" in r.headers["access-control-allow-headers"].lower()
     r = await api.client.get("/api/v1/health", headers={"Origin": "http://localhost:3000"})
     exposed = r.headers["access-control-expose-headers"].lower()
     for header in ("link", "retry-after", "x-request-id", "ratelimit-remaining", "x-ratelimit-reset"):
         assert header in exposed
     r = await api.client.get("/api/v1/health", headers={"Origin": "https://evil.example"})
-    assert "access-control-allow-origin" not in r.headers
+    assert "access-control-allow-origin" not in r.headers  # so the browser shares nothing with it
+
+
+async def test_a_wildcard_origin_never_allows_credentials(make_api: MakeApiFn) -> None:
+    api = await make_api(LMS_CORS_ORIGINS="*")
+    r = await api.client.get("/api/v1/health", headers={"Origin": "https://any.example"})
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in r.headers
 
 
 async def test_trusted_hosts(make_api: MakeApiFn) -> None:

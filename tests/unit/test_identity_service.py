@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pyotp
 import pytest
@@ -348,6 +349,24 @@ async def test_blacklist_fails_closed_without_fallback(world: World) -> None:
     await world.identity.sign_in.logout(me, ada.tokens.refresh_token)
     with pytest.raises(Unauthenticated, match="Token has been revoked"):
         await principal(world, ada)
+
+
+async def test_password_sign_in_goes_on_without_lockout_when_the_store_is_down(world: World) -> None:
+    """As rate limits do (API §7.15): sign-in keeps working; failures are simply not counted."""
+
+    class DownStore:
+        def __getattr__(self, name: str) -> Any:
+            async def down(*_: Any, **__: Any) -> Any:
+                raise KeyValueUnavailable
+
+            return down
+
+    await register(world)
+    world.identity.parts.kv = DownStore()  # type: ignore[assignment]
+    for _ in range(10):
+        with pytest.raises(Unauthenticated, match="Invalid email or password"):
+            await world.identity.sign_in.login("ada@example.com", "wrong-password")
+    assert isinstance(await world.identity.sign_in.login("ada@example.com", PW), AuthResult)
 
 
 async def test_expired_tokens_are_refused(world: World) -> None:

@@ -90,11 +90,21 @@ def test_values_are_parsed() -> None:
         ({"LMS_DATABASE_URL": "mysql://x"}, "LMS_DATABASE_URL"),
         ({"LMS_CACHE_TTL_SECONDS": "-5"}, "LMS_CACHE_TTL_SECONDS"),
         ({"LMS_CACHE_TTL_SECONDS": "soon"}, "LMS_CACHE_TTL_SECONDS"),
+        ({"LMS_LOGIN_MAX_FAILURES": "0"}, "LMS_LOGIN_MAX_FAILURES"),
+        ({"LMS_LOGIN_LOCKOUT_SECONDS": "a while"}, "LMS_LOGIN_LOCKOUT_SECONDS"),
+        ({"LMS_COOKIE_SAMESITE": "loose"}, "LMS_COOKIE_SAMESITE"),
+        ({"LMS_COOKIE_SAMESITE": "none", "LMS_COOKIE_SECURE": "false"}, "LMS_COOKIE_SAMESITE=none"),
     ],
 )
 def test_invalid_values_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(env)
+
+
+def test_cookies_are_secure_outside_development_unless_told() -> None:
+    assert load_settings({"LMS_ENVIRONMENT": "test", "LMS_SECRET_KEY": KEY}).cookie_secure is True
+    assert load_settings({"LMS_ENVIRONMENT": "development"}).cookie_secure is False
+    assert load_settings({"LMS_ENVIRONMENT": "development", "LMS_COOKIE_SECURE": "true"}).cookie_secure is True
 
 
 def test_several_workers_need_redis() -> None:

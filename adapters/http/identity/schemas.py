@@ -11,7 +11,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from adapters.http.bodies import refuses_null
 from adapters.http.validation import describe_pattern
-from domain.identity.model import MfaMethod, Role, User
+from domain.identity.model import AuthMethod, MfaMethod, Role, User
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL_PATTERN = describe_pattern(
@@ -157,3 +157,18 @@ class TotpSetupResponse(msgspec.Struct, kw_only=True):
 
 class RecoveryCodesResponse(msgspec.Struct, kw_only=True):
     recovery_codes: list[str]
+
+
+class SignedInResponse(msgspec.Struct, kw_only=True):
+    """A browser sign-in (API §10.2): the tokens are in the cookies, not the body."""
+
+    user: UserResponse
+    mfa_required: Literal[False] = False
+
+
+class TokenInfoResponse(msgspec.Struct, kw_only=True):
+    user_id: UUID
+    role: Role
+    auth: AuthMethod
+    expires_at: datetime | None
+    session_id: UUID | None
