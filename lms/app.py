@@ -32,6 +32,7 @@ from adapters.http.edge import add_edge_headers
 from adapters.http.envelope import EnvelopeMiddleware
 from adapters.http.files.controller import FilesController
 from adapters.http.idempotency import IdempotencyMiddleware
+from adapters.http.identity.api_keys_controller import ApiKeysController
 from adapters.http.identity.auth_controller import AuthController
 from adapters.http.identity.browser_controller import BrowserSessionController
 from adapters.http.identity.cookies import CookiePolicy
@@ -222,6 +223,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         route_handlers=[
             AuthController,
             BrowserSessionController,
+            ApiKeysController,
             UsersController,
             CoursesController,
             LessonsController,
@@ -253,6 +255,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             "user_admin": Provide(lambda: container.identity.admin, sync_to_thread=False),
             "lockout": Provide(lambda: container.identity.lockout, sync_to_thread=False),
             "browser": Provide(lambda: container.identity.browser, sync_to_thread=False),
+            "api_keys": Provide(lambda: container.identity.api_keys, sync_to_thread=False),
             "cookie_policy": Provide(lambda: cookies, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "paging": Provide(page_params),
@@ -273,6 +276,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 "If-None-Match",
                 "Idempotency-Key",
                 "X-CSRF-Token",
+                "X-API-Key",
             ],
             expose_headers=[
                 "Link",

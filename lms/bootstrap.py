@@ -27,7 +27,7 @@ from adapters.sql.analytics_reader import SqlAnalyticsReader
 from adapters.sql.catalog_repositories import SqlCatalogReader
 from adapters.sql.engine import create_engine, pool_figures, session_factory
 from adapters.sql.files_repository import SqlFileRepository
-from adapters.sql.identity_repositories import SqlUserLookup
+from adapters.sql.identity_repositories import SqlApiKeyLookup, SqlUserLookup
 from adapters.sql.integrations import SqlDeliveryStore
 from adapters.sql.learning_repositories import SqlLearningReader
 from adapters.sql.prepared import PreparedReads
@@ -233,7 +233,8 @@ def build_container(
             clock=clock,
             common_passwords=ZxcvbnCommonPasswords(),
             policy=policy,
-        )
+        ),
+        SqlApiKeyLookup(reads, engine),
     )
     learning = LearningService(
         uow=uow,

@@ -21,6 +21,7 @@ from litestar._openapi.plugin import OpenAPIPlugin
 
 from adapters.http.problems import TITLES
 from adapters.http.ratelimit import EXEMPT_EXACT
+from adapters.http.scopes import NOT_WITH_KEYS, scope_for
 
 Document = dict[str, Any]
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -123,6 +124,7 @@ TAGS = {
     "system": "Service banner, liveness and readiness probes",
     "auth": "Registration, sign-in, tokens, passwords, email verification and multi-factor authentication",
     "users": "Your profile, and user administration (admins)",
+    "api-keys": "Keys for integrations: scoped, shown once, revocable (instructors and admins)",
     "courses": "The catalog: courses and their lessons",
     "lessons": "One lesson: read, change, delete",
     "enrollments": "Enrolling, progress through lessons, reviews, and a course's enrollments (managers)",
@@ -345,13 +347,24 @@ def _security(document: Document) -> None:
         "description": "The OAuth2 password grant: `POST /api/v1/auth/token` with the email as `username`",
         "flows": {"password": {"tokenUrl": "/api/v1/auth/token", "refreshUrl": "/api/v1/auth/refresh", "scopes": {}}},
     }
-    for _, _, operation in _operations(document):
+    schemes["ApiKey"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key (`lms_…`, API §10.4) as a Bearer token; the scopes a route needs are "
+        "listed with it. `X-API-Key` carries it too.",
+    }
+    schemes["ApiKeyHeader"] = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    for path, method, operation in _operations(document):
         requirements = operation.get("security")
         if not requirements:
             operation["security"] = []
             continue
         if {"BearerToken": []} in requirements and {"OAuth2Password": []} not in requirements:
             requirements.append({"OAuth2Password": []})
+        scope = scope_for(method, path)
+        if {"BearerToken": []} in requirements and scope != NOT_WITH_KEYS:
+            needed = [scope] if scope is not None else []
+            requirements += [{"ApiKey": needed}, {"ApiKeyHeader": needed}]
 
 
 def _summaries(document: Document) -> None:

@@ -51,7 +51,7 @@ NO_STORE = (b"cache-control", b"no-store")
 # it can revalidate it (its ETag, with If-None-Match).
 PRIVATE_NO_STORE = (b"cache-control", b"private, no-store")
 PRIVATE_REVALIDATE = (b"cache-control", b"private, no-cache")
-_CREDENTIALS = (b"authorization", b"cookie")
+_CREDENTIALS = (b"authorization", b"cookie", b"x-api-key")
 
 
 def _signed_in(scope: Scope) -> bool:

@@ -19,6 +19,7 @@ import msgspec
 from adapters.http.asgi import App as ASGIApp
 from adapters.http.asgi import Message, Receive, Scope, Send
 from adapters.http.problems import send_problem
+from domain.identity.api_keys import is_api_key
 from domain.identity.blacklist import RevocationCheck, TokenBlacklist
 from domain.identity.lockout import LockoutCheck, keys
 from domain.identity.policy import normalize_email
@@ -42,6 +43,7 @@ ACCESS_COOKIE = "lms_access"
 REFRESH_COOKIE = "lms_refresh"
 CSRF_COOKIE = "lms_csrf"
 CSRF_HEADER = "x-csrf-token"
+API_KEY_HEADER = "x-api-key"
 # Password sign-ins whose email's lock state is read with the count (API §10.1), and the body
 # member that holds the email.
 EMAIL_SIGN_INS = {"/api/v1/auth/login": "email", "/api/v1/auth/token": "username", "/api/v1/auth/login-cookie": "email"}
@@ -151,6 +153,12 @@ def bearer_of(scope: Scope) -> str | None:
     return cookie_of(scope, ACCESS_COOKIE)
 
 
+def _keyed(scope: Scope) -> bool:
+    """Whether the request carries an API key (API §10.4): it is no anonymous read."""
+    token = bearer_of(scope)
+    return (token is not None and is_api_key(token)) or any(k == b"x-api-key" for k, _ in scope["headers"])
+
+
 def cookie_of(scope: Scope, name: str) -> str | None:
     """One cookie's value from the raw `Cookie` headers, or None."""
     for key, value in scope["headers"]:
@@ -226,7 +234,8 @@ class RateLimitMiddleware:
             key = f"rl:{rule.name}:{await caller_of(scope, None)}"
         # A Bearer request's revocation entries are read in the same round trip as its count.
         revocation = TokenBlacklist.keys(claims["jti"], claims.get("sid")) if claims is not None else []
-        entry = self.cache_key_of(scope) if self.cache_key_of is not None and claims is None else None
+        anonymous = claims is None and not _keyed(scope)
+        entry = self.cache_key_of(scope) if self.cache_key_of is not None and anonymous else None
         try:
             if entry is not None:
                 assert self.counted_get is not None

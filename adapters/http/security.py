@@ -12,13 +12,15 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 
 from adapters.http.problems import VALIDATION_DETAIL
-from adapters.http.ratelimit import ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, PRECHECK
+from adapters.http.ratelimit import ACCESS_COOKIE, API_KEY_HEADER, CSRF_COOKIE, CSRF_HEADER, PRECHECK
+from adapters.http.scopes import require_scope
 from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
 from domain.assessment.quizzes import QuizService
 from domain.catalog.services import CatalogService
 from domain.credentials.services import CertificateService
 from domain.files.services import FileService
+from domain.identity.api_keys import ApiKeys, is_api_key
 from domain.identity.blacklist import RevocationCheck
 from domain.identity.browser_sessions import check_csrf, csrf_passes
 from domain.identity.model import AuthMethod, Principal, Role, User
@@ -30,6 +32,7 @@ from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthent
 
 PRINCIPAL = "principal"
 # OpenAPI security requirements: a Bearer token is required, or optional (the empty alternative).
+# API-key alternatives, with each route's scope, are added to the document from `scopes.py`.
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}, {"AccessCookie": []}]
 OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"BearerToken": []}, {"AccessCookie": []}]
 
@@ -86,6 +89,10 @@ def webhooks_of(connection: Connection) -> WebhookService:
     return cast(WebhookService, _service(connection, "webhooks"))
 
 
+def api_keys_of(connection: Connection) -> ApiKeys:
+    return cast(ApiKeys, _service(connection, "identity").api_keys)
+
+
 def sign_in_of(connection: Connection) -> SignIn:
     return cast(SignIn, _service(connection, "identity").sign_in)
 
@@ -97,12 +104,25 @@ def _precheck(connection: Connection) -> RevocationCheck | None:
 
 
 def credential_of(connection: Connection) -> tuple[str, AuthMethod] | None:
-    """The access token a request carries: its Bearer header, else its access cookie (API §10.2)."""
+    """The credential a request carries: its Bearer header (an access token or an API key), else
+    its `X-API-Key` header (API §10.4), else its access cookie (API §10.2)."""
     token = bearer_token(connection)
     if token is not None:
-        return token, AuthMethod.BEARER
+        return token, AuthMethod.API_KEY if is_api_key(token) else AuthMethod.BEARER
+    key = connection.headers.get(API_KEY_HEADER)
+    if key:
+        return key.strip(), AuthMethod.API_KEY
     cookie = connection.cookies.get(ACCESS_COOKIE)
     return (cookie, AuthMethod.COOKIE) if cookie else None
+
+
+async def principal_of(connection: Connection, token: str, via: AuthMethod) -> Principal:
+    """Who the credential speaks for; a key only within its scopes for this route."""
+    if via is not AuthMethod.API_KEY:
+        return await sign_in_of(connection).authenticate(token, _precheck(connection), via=via)
+    principal = await api_keys_of(connection).authenticate(token)
+    require_scope(str(connection.scope.get("method", "GET")), connection.scope["path"], principal.scopes or frozenset())
+    return principal
 
 
 def csrf_of(connection: Connection) -> tuple[str | None, str | None]:
@@ -117,7 +137,7 @@ async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
     if credential is None:
         raise Unauthenticated("Not authenticated")
     token, via = credential
-    principal = await sign_in_of(connection).authenticate(token, _precheck(connection), via=via)
+    principal = await principal_of(connection, token, via)
     if via is AuthMethod.COOKIE:
         check_csrf(str(connection.scope.get("method", "GET")), *csrf_of(connection))
     connection.state[PRINCIPAL] = principal
@@ -137,7 +157,7 @@ async def optional_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> Use
     if via is AuthMethod.COOKIE and not csrf_passes(str(connection.scope.get("method", "GET")), *csrf_of(connection)):
         return None
     try:
-        return (await sign_in_of(connection).authenticate(token, _precheck(connection), via=via)).user
+        return (await principal_of(connection, token, via)).user
     except (Unauthenticated, Unavailable):
         return None
 

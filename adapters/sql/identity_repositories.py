@@ -10,14 +10,14 @@ from uuid import UUID
 from sqlalchemy import Select, Table, delete, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from adapters.sql.mappers import recovery_from_row, session_from_row, user_from_row, user_values
-from adapters.sql.models import ROW_COUNTS, ConsumedTokenRow, RecoveryCodeRow, RefreshSessionRow, UserRow
+from adapters.sql.models import ROW_COUNTS, ApiKeyRow, ConsumedTokenRow, RecoveryCodeRow, RefreshSessionRow, UserRow
 from adapters.sql.paging import kept_count, page_in
 from adapters.sql.prepared import PreparedReads
 from adapters.sql.statements import bound, dialect_of
-from domain.identity.model import RecoveryCode, RefreshSession, Role, User
+from domain.identity.model import ApiKey, RecoveryCode, RefreshSession, Role, User
 from domain.identity.policy import EMAIL_TAKEN
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
@@ -187,3 +187,93 @@ class SqlRecoveryCodeRepository:
 
     async def delete_all(self, user_id: UUID) -> None:
         await self._s.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.user_id == user_id))
+
+
+API_KEYS = cast(Table, ApiKeyRow.__table__)
+_KEY_COLUMNS = [column.label(f"key_{column.name}") for column in API_KEYS.c]
+# A key and its owner in one statement (the owner's columns under their own names).
+_KEY_BY_PREFIX = (
+    select(USERS, *_KEY_COLUMNS)
+    .join_from(API_KEYS, USERS, API_KEYS.c.owner_id == USERS.c.id)
+    .where(API_KEYS.c.prefix == bound(API_KEYS.c.prefix, "key"))
+)
+
+
+def api_key_from_row(row: Any, prefix: str = "") -> ApiKey:
+    """From an ORM row (no prefix) or a joined Core row (`key_` before each column)."""
+
+    def value(name: str) -> Any:
+        return getattr(row, prefix + name)
+
+    return ApiKey(
+        id=value("id"),
+        owner_id=value("owner_id"),
+        name=value("name"),
+        prefix=value("prefix"),
+        secret_hash=value("secret_hash"),
+        scopes=tuple(value("scopes")),
+        created_at=value("created_at"),
+        expires_at=value("expires_at"),
+        last_used_at=value("last_used_at"),
+        revoked_at=value("revoked_at"),
+    )
+
+
+class SqlApiKeyLookup:
+    """The per-request key read: one prepared statement, the key with its owner."""
+
+    def __init__(self, reads: PreparedReads, engine: AsyncEngine) -> None:
+        self._reads = reads
+        self._engine = engine
+
+    async def find(self, prefix: str) -> tuple[ApiKey, User] | None:
+        row = await self._reads.first(_KEY_BY_PREFIX, {"key": prefix})
+        return (api_key_from_row(row, "key_"), user_from_row(row)) if row else None
+
+    async def touch(self, key_id: UUID, now: datetime, unless_since: datetime) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(API_KEYS)
+                .where(API_KEYS.c.id == key_id)
+                .where(or_(API_KEYS.c.last_used_at.is_(None), API_KEYS.c.last_used_at < unless_since))
+                .values(last_used_at=now)
+            )
+
+
+class SqlApiKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, key: ApiKey) -> None:
+        await self._s.execute(
+            insert(ApiKeyRow).values(
+                id=key.id,
+                owner_id=key.owner_id,
+                name=key.name,
+                prefix=key.prefix,
+                secret_hash=key.secret_hash,
+                scopes=list(key.scopes),
+                expires_at=key.expires_at,
+                created_at=key.created_at,
+                updated_at=key.created_at,
+            )
+        )
+
+    async def get(self, key_id: UUID) -> ApiKey | None:
+        row = await self._s.get(ApiKeyRow, key_id)
+        return api_key_from_row(row) if row else None
+
+    async def page(self, params: PageParams, owner_id: UUID | None) -> Page[ApiKey]:
+        query = select(API_KEYS).order_by(API_KEYS.c.created_at.desc(), API_KEYS.c.id.desc())
+        if owner_id is not None:
+            query = query.where(API_KEYS.c.owner_id == owner_id)
+        return await page_in(self._s, query, params, api_key_from_row)
+
+    async def revoke(self, key_id: UUID, now: datetime) -> bool:
+        result = await self._s.execute(
+            update(ApiKeyRow)
+            .where(ApiKeyRow.id == key_id)
+            .where(ApiKeyRow.revoked_at.is_(None))
+            .values(revoked_at=now, updated_at=now)
+        )
+        return _rowcount(result) == 1

@@ -71,6 +71,26 @@ class RefreshSessionRow(UUIDv7AuditBase):
     revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
 
+class ApiKeyRow(UUIDv7AuditBase):
+    """An API key (API §10.4): found by its public prefix, checked by the hash of its secret."""
+
+    __tablename__ = "api_keys"
+
+    owner_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(8), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    expires_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    last_used_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+    __table_args__ = (
+        Index("ix_api_keys_owner_created", "owner_id", "created_at", "id"),
+        Index("ix_api_keys_created", "created_at", "id"),
+    )
+
+
 class ConsumedTokenRow(UUIDv7Base):
     """A used single-use token (`id` is its `jti`); the primary key makes reuse impossible."""
 

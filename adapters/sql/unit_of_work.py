@@ -11,6 +11,7 @@ from adapters.sql.assessment_repositories import SqlAttemptRepository, SqlQuesti
 from adapters.sql.catalog_repositories import SqlCourseRepository, SqlLessonRepository
 from adapters.sql.credentials_repositories import SqlCertificateRepository
 from adapters.sql.identity_repositories import (
+    SqlApiKeyRepository,
     SqlConsumedTokenRepository,
     SqlRecoveryCodeRepository,
     SqlRefreshSessionRepository,
@@ -25,6 +26,7 @@ class SqlUnitOfWork:
     refresh_sessions: SqlRefreshSessionRepository
     consumed_tokens: SqlConsumedTokenRepository
     recovery_codes: SqlRecoveryCodeRepository
+    api_keys: SqlApiKeyRepository
     courses: SqlCourseRepository
     lessons: SqlLessonRepository
     enrollments: SqlEnrollmentRepository
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
         self.refresh_sessions = SqlRefreshSessionRepository(session)
         self.consumed_tokens = SqlConsumedTokenRepository(session)
         self.recovery_codes = SqlRecoveryCodeRepository(session)
+        self.api_keys = SqlApiKeyRepository(session)
         self.courses = SqlCourseRepository(session)
         self.lessons = SqlLessonRepository(session)
         self.enrollments = SqlEnrollmentRepository(session)

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from domain.identity.accounts import Accounts
 from domain.identity.administration import UserAdministration
+from domain.identity.api_keys import ApiKeys
 from domain.identity.browser_sessions import BrowserSessions
 from domain.identity.lockout import Lockout
 from domain.identity.mfa import Mfa
 from domain.identity.parts import IdentityParts
+from domain.identity.ports import ApiKeyLookup
 from domain.identity.sign_in import SignIn
 
 
@@ -22,9 +24,10 @@ class Identity:
     admin: UserAdministration
     lockout: Lockout
     browser: BrowserSessions
+    api_keys: ApiKeys
 
     @classmethod
-    def of(cls, parts: IdentityParts) -> Identity:
+    def of(cls, parts: IdentityParts, keys: ApiKeyLookup) -> Identity:
         lockout = Lockout(parts)
         sign_in = SignIn(parts, lockout)
         return cls(
@@ -35,4 +38,5 @@ class Identity:
             admin=UserAdministration(parts, lockout),
             lockout=lockout,
             browser=BrowserSessions(sign_in),
+            api_keys=ApiKeys(parts, keys),
         )

@@ -139,3 +139,20 @@ class Principal:
     user: User
     claims: TokenClaims = field(repr=False)
     via: AuthMethod = AuthMethod.BEARER
+    scopes: frozenset[str] | None = None  # an API key's; None: whatever the user's role allows
+
+
+@dataclass(slots=True, kw_only=True)
+class ApiKey:
+    """A key for integrations (API §10.4); only a hash of its secret is kept."""
+
+    id: UUID
+    owner_id: UUID
+    name: str
+    prefix: str
+    secret_hash: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.identity.model import RecoveryCode, RefreshSession, User
+from domain.identity.model import ApiKey, RecoveryCode, RefreshSession, User
 from domain.integrations.ports import AuditLog
 from domain.shared.pagination import Page, PageParams
 from domain.shared.unit_of_work import UnitOfWork
@@ -70,6 +70,27 @@ class RecoveryCodeRepository(Protocol):
     async def delete_all(self, user_id: UUID) -> None: ...
 
 
+class ApiKeyRepository(Protocol):
+    async def add(self, key: ApiKey) -> None: ...
+    async def get(self, key_id: UUID) -> ApiKey | None: ...
+    async def page(self, params: PageParams, owner_id: UUID | None) -> Page[ApiKey]:
+        """Newest first; every key when `owner_id` is None."""
+        ...
+
+    async def revoke(self, key_id: UUID, now: datetime) -> bool:
+        """Revoke a live key; False when it already was."""
+        ...
+
+
+class ApiKeyLookup(Protocol):
+    """The per-request key read, outside any unit of work: the key and its owner in one round trip."""
+
+    async def find(self, prefix: str) -> tuple[ApiKey, User] | None: ...
+    async def touch(self, key_id: UUID, now: datetime, unless_since: datetime) -> None:
+        """Set `last_used_at` to `now` unless it is already at or after `unless_since`."""
+        ...
+
+
 class IdentityUnitOfWork(UnitOfWork, Protocol):
     """One transaction over the identity repositories; leaving without commit rolls back."""
 
@@ -83,6 +104,8 @@ class IdentityUnitOfWork(UnitOfWork, Protocol):
     def recovery_codes(self) -> RecoveryCodeRepository: ...
     @property
     def audit(self) -> AuditLog: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -15,7 +15,7 @@ from domain.identity.families import Identity
 from domain.identity.parts import IdentityParts
 from domain.identity.policy import IdentityPolicy
 from domain.identity.tokens import Tokens
-from tests.unit.fakes import FakeClock, FakeHasher, FakeUnitOfWork, FakeUsers, RecordingQueue, Store
+from tests.unit.fakes import FakeClock, FakeHasher, FakeUnitOfWork, FakeUsers, NoApiKeys, RecordingQueue, Store
 
 SECRET = "unit-test-secret-key-0123456789abcdef"
 
@@ -40,7 +40,8 @@ class World:
                 clock=self.clock,
                 common_passwords=ZxcvbnCommonPasswords(),
                 policy=policy,
-            )
+            ),
+            NoApiKeys(),
         )
 
 

@@ -161,6 +161,16 @@ class FakeUnitOfWork:
         self.commits += 1
 
 
+class NoApiKeys:
+    """No key exists: the identity rule tests do not use keys (their HTTP tests do)."""
+
+    async def find(self, prefix: str) -> None:
+        return None
+
+    async def touch(self, key_id: object, now: object, unless_since: object) -> None:
+        return None
+
+
 class FakeHasher:
     """Reversible and instant; the real argon2 hasher has its own contract test."""
 

@@ -172,3 +172,38 @@ class TokenInfoResponse(msgspec.Struct, kw_only=True):
     auth: AuthMethod
     expires_at: datetime | None
     session_id: UUID | None
+
+
+ApiKeyName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class ApiKeyCreate(msgspec.Struct, kw_only=True):
+    name: ApiKeyName
+    scopes: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=32)]],
+        msgspec.Meta(
+            min_length=1,
+            max_length=12,
+            description="Any of `courses:read`, `courses:write`, `enrollments:read`, `enrollments:write`, "
+            "`grades:read`, `grades:write`, `analytics:read`, `users:read`, `users:write`, `files:read`, "
+            "`files:write`, `webhooks:read` (`users:*` and `webhooks:read` for admins); another is "
+            "`400 Unknown scope: <scope>`",
+        ),
+    ]
+    expires_at: datetime | None = None
+
+
+class ApiKeyResponse(msgspec.Struct, kw_only=True):
+    id: UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    owner_id: UUID
+
+
+class ApiKeyCreated(ApiKeyResponse, kw_only=True):
+    key: Annotated[str, msgspec.Meta(description="The key, `lms_<prefix>_<secret>`: shown only here")]

@@ -175,3 +175,23 @@ async def test_two_admins_demoting_each_other_at_once_leave_one(make_api: MakeAp
             )
         assert admins == 1
         survivor = survivor if results[0].status_code == 200 else newcomer
+
+
+async def test_two_revocations_of_one_key_at_once(make_api: MakeApiFn) -> None:
+    """Both answer 204 (the conditional update lets one of them write); no process accepts the key after."""
+    one = await make_api()
+    two = await make_api()
+    admin = await one.admin()
+    for _ in range(3):
+        r = await one.client.post(
+            "/api/v1/api-keys", json={"name": "race", "scopes": ["files:read"]}, headers=admin.headers
+        )
+        key = r.json()
+        path = f"/api/v1/api-keys/{key['id']}"
+        results = await asyncio.gather(
+            one.client.delete(path, headers=admin.headers), two.client.delete(path, headers=admin.headers)
+        )
+        assert [r.status_code for r in results] == [204, 204]
+        for api in (one, two):
+            r = await api.client.get("/api/v1/users/me", headers={"X-API-Key": key["key"]})
+            assert r.status_code == 401 and r.json()["detail"] == "API key is invalid or revoked"

@@ -87,6 +87,24 @@ async def test_an_authenticated_request_makes_one_redis_round_trip(
     assert mine == Trips(redis=1, sql=2)
 
 
+async def test_an_api_key_request_makes_the_round_trips_of_a_bearer_token(
+    make_api: MakeApiFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """API §10.4: the rate-limit count in Redis, and the key with its owner in one statement (a
+    revocation shows at once); `last_used_at` is written on the first use only, within a minute."""
+    api = await make_api(**LIMITED)
+    cast = await cast_of(api)
+    r = await api.client.post(
+        "/api/v1/api-keys", json={"name": "sync", "scopes": ["enrollments:read"]}, headers=cast.owner.headers
+    )
+    key = {"Authorization": f"Bearer {r.json()['key']}"}
+    assert await measure(api, monkeypatch, "/api/v1/users/me", key) == Trips(redis=1, sql=1)
+    assert await measure(api, monkeypatch, "/api/v1/users/me", {"X-API-Key": r.json()["key"]}) == Trips(redis=1, sql=1)
+    for path in ("/api/v1/enrollments/my-courses", "/api/v1/users/me"):
+        with_key = await measure(api, monkeypatch, path, key)
+        assert with_key == await measure(api, monkeypatch, path, cast.owner.headers), path  # as a Bearer token
+
+
 async def test_a_password_sign_in_reads_its_lock_in_the_rate_limiters_round_trip(
     make_api: MakeApiFn, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,46 @@
+"""Which API-key scope each route needs (API §10.4), by path and method: one table that the guard
+enforces and the OpenAPI document declares. Reads are GET and HEAD; everything else writes."""
+
+from __future__ import annotations
+
+from domain.identity.api_keys import NOT_WITH_A_KEY, lacks_scope
+from domain.shared.errors import Forbidden
+
+NOT_WITH_KEYS = "-"  # a route a key may never use: sign-in, passwords, MFA, identities, keys
+# (path prefix, scope to read, scope to write), the most specific first; None needs no scope.
+ROUTE_SCOPES: tuple[tuple[str, str | None, str | None], ...] = (
+    ("/api/v1/auth/me", None, None),
+    ("/api/v1/auth/token-info", None, None),
+    ("/api/v1/auth/", NOT_WITH_KEYS, NOT_WITH_KEYS),
+    ("/api/v1/api-keys", NOT_WITH_KEYS, NOT_WITH_KEYS),
+    ("/api/v1/users/me/password", NOT_WITH_KEYS, NOT_WITH_KEYS),
+    ("/api/v1/users/me/identities", NOT_WITH_KEYS, NOT_WITH_KEYS),
+    ("/api/v1/users/me", None, None),
+    ("/api/v1/users", "users:read", "users:write"),
+    ("/api/v1/courses", "courses:read", "courses:write"),
+    ("/api/v1/lessons", "courses:read", "courses:write"),
+    ("/api/v1/enrollments", "enrollments:read", "enrollments:write"),
+    ("/api/v1/quizzes", "grades:read", "grades:write"),
+    ("/api/v1/certificates", "grades:read", "grades:write"),
+    ("/api/v1/analytics", "analytics:read", NOT_WITH_KEYS),
+    ("/api/v1/files", "files:read", "files:write"),
+    ("/api/v1/webhooks", "webhooks:read", NOT_WITH_KEYS),
+)
+
+
+def scope_for(method: str, path: str) -> str | None:
+    """The scope a key needs here, None for none, NOT_WITH_KEYS where keys are refused (and for
+    any route the table does not know, so a new route is closed to keys until it is listed)."""
+    reading = method.upper() in ("GET", "HEAD")
+    for prefix, read, write in ROUTE_SCOPES:
+        if path == prefix.rstrip("/") or path.startswith(prefix if prefix.endswith("/") else prefix + "/"):
+            return read if reading else write
+    return NOT_WITH_KEYS
+
+
+def require_scope(method: str, path: str, scopes: frozenset[str]) -> None:
+    needed = scope_for(method, path)
+    if needed == NOT_WITH_KEYS:
+        raise Forbidden(NOT_WITH_A_KEY)
+    if needed is not None and needed not in scopes:
+        raise Forbidden(lacks_scope(needed))
