@@ -88,6 +88,16 @@ def main() -> None:
         api_journey, api_steps = journey("journey", api, learners, **run)
         raw_journey, raw_steps = journey("journey", raw, learners, **run)
         rows.append(("the whole journey (journeys/s, 5 requests each)", api_journey, raw_journey))
+        # API §10.4: a key against the same user's Bearer token, on the same API (both read the
+        # user, or the key with its user, in one statement after the rate limiter's round trip).
+        admin = admin_headers(api)
+        minted = httpx.post(f"{api}/api/v1/api-keys", json={"name": "bench", "scopes": ["courses:read"]}, headers=admin)
+        minted.raise_for_status()
+        me = "/api/v1/users/me"
+        by_key = k6("me by key", api, "", sets=[{"token": minted.json()["key"], "paths": [me]}] * opts.vus, **run)
+        by_bearer = k6(
+            "me by token", api, "", sets=[{"token": admin["Authorization"][7:], "paths": [me]}] * opts.vus, **run
+        )
         name = "POST /auth/login"
         rows.append(
             (
@@ -107,6 +117,11 @@ def main() -> None:
             f"| {name} | {ours.rps:,.0f} | {bare.rps:,.0f} | {ratios} | "
             f"{ours.p95:.1f} | {bare.p95:.1f} | {max(ours.failed, bare.failed):.1%} |"
         )
+    print(
+        f"\nGET /users/me with an API key: {by_key.rps:,.0f} req/s (p95 {by_key.p95:.1f} ms), "
+        f"{by_key.rps / by_bearer.rps:.2f} times the same user's Bearer token ({by_bearer.rps:,.0f} req/s, "
+        f"p95 {by_bearer.p95:.1f} ms)"
+    )
     print(
         "\njourney steps, p95 (ms): "
         + ", ".join(f"{s} {api_steps[s]:.1f} vs {raw_steps.get(s, 0):.1f}" for s in api_steps)

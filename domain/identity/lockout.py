@@ -108,7 +108,7 @@ class Lockout:
         if last is not None:
             last_level, _, at = last.partition(":")
             if now.timestamp() - float(at) < LONGEST.total_seconds():
-                level = int(last_level) + 1
+                level = min(int(last_level) + 1, 17)  # 2**17 seconds is past a day already
         duration = min(p.policy.login_lockout * 2**level, LONGEST)
         until = now + duration
         token = jti = ""

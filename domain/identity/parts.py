@@ -104,7 +104,7 @@ class IdentityParts:
         return pair
 
     async def token_user(self, claims: TokenClaims) -> User:
-        """The active user a mailed token (reset, verification, unlock) speaks for."""
+        """The active user a refresh token or a mailed one (reset, verification) speaks for."""
         user = await self.users.get(claims.sub)
         if user is None:
             raise Unauthenticated(INVALID_CREDENTIALS)

@@ -197,13 +197,7 @@ class SignIn:
             access = p.tokens.read(bearer, TokenType.ACCESS, ACCESS_ERRORS, verify_exp=False)
             if access.sub != claims.sub:
                 raise Unauthenticated("Access token does not match refresh token")
-        user = await p.users.get(claims.sub)
-        if user is None:
-            raise Unauthenticated(INVALID_CREDENTIALS)
-        if not user.is_active:
-            raise Unauthenticated("User is inactive")
-        if user.issued_before_cutoff(issued_at_us(claims)):
-            raise Unauthenticated("Token has been revoked")
+        user = await p.token_user(claims)
         now = p.clock.now()
         assert claims.sid is not None
         # Revoking the old row and storing the new one is one transaction: a rotation either
