@@ -44,6 +44,7 @@ REFRESH_COOKIE = "lms_refresh"
 CSRF_COOKIE = "lms_csrf"
 CSRF_HEADER = "x-csrf-token"
 API_KEY_HEADER = "x-api-key"
+_API_KEY_NAME = API_KEY_HEADER.encode()
 # Password sign-ins whose email's lock state is read with the count (API §10.1), and the body
 # member that holds the email.
 EMAIL_SIGN_INS = {"/api/v1/auth/login": "email", "/api/v1/auth/token": "username", "/api/v1/auth/login-cookie": "email"}
@@ -156,7 +157,7 @@ def bearer_of(scope: Scope) -> str | None:
 def _keyed(scope: Scope) -> bool:
     """Whether the request carries an API key (API §10.4): it is no anonymous read."""
     token = bearer_of(scope)
-    return (token is not None and is_api_key(token)) or any(k == b"x-api-key" for k, _ in scope["headers"])
+    return (token is not None and is_api_key(token)) or any(k == _API_KEY_NAME for k, _ in scope["headers"])
 
 
 def cookie_of(scope: Scope, name: str) -> str | None:
