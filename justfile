@@ -15,7 +15,7 @@ migrate:
     uv run lms db upgrade
 
 # Install what the test suite needs from the system when it is missing: the servers it starts
-# (PostgreSQL, Redis), the fonts certificates are rendered with, and libfaketime.
+# (PostgreSQL, Redis), the fonts certificates are rendered with, libfaketime, and Chromium.
 system-deps:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -30,6 +30,8 @@ system-deps:
     ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || missing+=(faketime)
     # Azurite (the Azure Blob emulator of the storage tests) comes from the npm registry.
     command -v npm >/dev/null || missing+=(npm)
+    # The browser test drives the system's headless Chromium (Playwright's own download is not used).
+    command -v chromium >/dev/null || missing+=(chromium)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing ${missing[*]}"
         SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
