@@ -184,3 +184,24 @@ async def test_a_cookie_read_of_the_catalog_is_the_viewers_not_the_shared_one(ma
     assert r.status_code == 200, r.text
     assert draft["id"] in [c["id"] for c in r.json()["items"]]
     assert "private" in r.headers["cache-control"]
+
+
+async def test_bad_cookie_requests_are_refused_and_set_nothing(api: Api) -> None:
+    s = await api.register()
+    for body in (
+        {},
+        {"email": s.email},
+        {"email": 5, "password": PASSWORD},
+        {"email": "not-an-email", "password": "x"},
+    ):
+        r = await api.client.post("/api/v1/auth/login-cookie", json=body)
+        assert r.status_code == 422, r.text
+        assert cookies_of(r) == {}
+    r = await api.client.post("/api/v1/auth/login-cookie/mfa", json={"challenge_token": "forged", "code": "123456"})
+    problem(r, 401, "MFA challenge expired or invalid")
+    assert cookies_of(r) == {}
+    headers = {"Cookie": "lms_refresh=forged; lms_csrf=x", "X-CSRF-Token": "x"}
+    r = await api.client.post("/api/v1/auth/refresh-cookie", headers=headers)
+    problem(r, 401, "Could not validate credentials")  # as `/auth/refresh` answers a forged token
+    problem(await api.client.post("/api/v1/auth/logout-cookie"), 401, "Not authenticated")
+    problem(await api.client.get("/api/v1/auth/token-info"), 401, "Not authenticated")
