@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -88,6 +89,38 @@ class ApiKeyLookup(Protocol):
     async def find(self, prefix: str) -> tuple[ApiKey, User] | None: ...
     async def touch(self, key_id: UUID, now: datetime, unless_since: datetime) -> None:
         """Set `last_used_at` to `now` unless it is already at or after `unless_since`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExternalIdentity:
+    """Who an identity provider says signed in (API §10.3), from a verified ID token."""
+
+    provider: str
+    subject: str
+    email: str | None
+    email_verified: bool
+    name: str | None
+
+
+class SignInFailed(Exception):
+    """The provider's answer cannot be trusted or used; `reason` goes back to the front end."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class IdentityProvider(Protocol):
+    """One OpenID Provider: where a sign-in starts, and what its authorization code proves."""
+
+    name: str
+    display_name: str
+
+    async def authorization_url(self, redirect_uri: str, *, state: str, nonce: str, code_challenge: str) -> str: ...
+    async def redeem(self, code: str, redirect_uri: str, *, code_verifier: str, nonce: str) -> ExternalIdentity:
+        """Exchange the code (with the PKCE verifier) and verify the ID token: signature from the
+        provider's keys, `iss`, `aud`, `exp`, `iat`, `nonce`. Raises SignInFailed."""
         ...
 
 

@@ -1,0 +1,1 @@
+"""OpenID Connect relying party: discovery, PKCE authorization, code exchange, ID token checks."""
