@@ -36,6 +36,7 @@ from adapters.http.identity.api_keys_controller import ApiKeysController
 from adapters.http.identity.auth_controller import AuthController
 from adapters.http.identity.browser_controller import BrowserSessionController
 from adapters.http.identity.cookies import CookiePolicy
+from adapters.http.identity.sso_controller import IdentitiesController, SingleSignOnController
 from adapters.http.identity.users_controller import UsersController
 from adapters.http.integrations.controller import WebhookDeliveriesController
 from adapters.http.learning.controller import EnrollmentsController
@@ -224,6 +225,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             AuthController,
             BrowserSessionController,
             ApiKeysController,
+            SingleSignOnController,
+            IdentitiesController,
             UsersController,
             CoursesController,
             LessonsController,
@@ -256,6 +259,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             "lockout": Provide(lambda: container.identity.lockout, sync_to_thread=False),
             "browser": Provide(lambda: container.identity.browser, sync_to_thread=False),
             "api_keys": Provide(lambda: container.identity.api_keys, sync_to_thread=False),
+            "single_sign_on": Provide(lambda: container.identity.single_sign_on, sync_to_thread=False),
             "cookie_policy": Provide(lambda: cookies, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "paging": Provide(page_params),

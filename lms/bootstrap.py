@@ -16,6 +16,7 @@ from adapters.kv.redis_store import RedisCache, RedisKeyValue
 from adapters.mail.console import ConsoleMailer
 from adapters.mail.file import FileMailer
 from adapters.mail.smtp import SmtpConfig, SmtpMailer
+from adapters.oidc.relying_party import OidcProvider
 from adapters.pdf.certificates import WeasyPrintRenderer
 from adapters.queue.inprocess import InProcessQueue
 from adapters.queue.saq_queue import SaqQueue
@@ -44,9 +45,11 @@ from domain.credentials.services import CertificateService
 from domain.files.services import FileService
 from domain.identity.blacklist import TokenBlacklist
 from domain.identity.families import Identity
+from domain.identity.model import Role
 from domain.identity.parts import IdentityParts
 from domain.identity.policy import IdentityPolicy
 from domain.identity.ports import PasswordHasher
+from domain.identity.single_sign_on import ProviderRules
 from domain.identity.tokens import Tokens
 from domain.integrations.ports import WebhookSender
 from domain.integrations.webhooks import WebhookService
@@ -95,7 +98,8 @@ class Container:
 
     async def close(self) -> None:
         await self.relay.stop()
-        for closer in (self.queue, self.kv, self.kv_fallback, self.cache, self.sender):
+        providers = self.identity.single_sign_on.listed()
+        for closer in (self.queue, self.kv, self.kv_fallback, self.cache, self.sender, *providers):
             close = getattr(closer, "close", None)
             if close is not None:
                 try:
@@ -235,6 +239,26 @@ def build_container(
             policy=policy,
         ),
         SqlApiKeyLookup(reads, engine),
+        providers={
+            oidc.name: OidcProvider(
+                oidc.name,
+                issuer=oidc.issuer,
+                client_id=oidc.client_id,
+                client_secret=oidc.client_secret,
+                scopes=oidc.scopes,
+                display_name=oidc.display_name or None,
+            )
+            for oidc in settings.oidc
+        },
+        rules={
+            oidc.name: ProviderRules(
+                allowed_domains=oidc.allowed_domains,
+                default_role=Role(oidc.default_role),
+                require_local_mfa=oidc.require_local_mfa,
+            )
+            for oidc in settings.oidc
+        },
+        redirect_uris=settings.oidc_redirect_uris,
     )
     learning = LearningService(
         uow=uow,

@@ -6,6 +6,7 @@ import difflib
 import enum
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -23,6 +24,20 @@ class Environment(enum.StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+class OidcSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """One OpenID Provider (API §10.3), from `LMS_OIDC_<NAME>_*`."""
+
+    name: str
+    issuer: str
+    client_id: str
+    client_secret: str
+    scopes: str = "openid email profile"
+    display_name: str = ""
+    allowed_domains: tuple[str, ...] = ()
+    default_role: str = "student"
+    require_local_mfa: bool = False
 
 
 class RateLimit(msgspec.Struct, frozen=True):
@@ -67,6 +82,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures: int = 5
     # Seconds of the first lock (and of the window failures are counted in); repeats double it.
     login_lockout_seconds: int = 900
+    # Single sign-on (API §10.3): the providers' names; each reads its own LMS_OIDC_<NAME>_*.
+    oidc_providers: tuple[str, ...] = ()
+    # The front-end URLs a sign-in flow may end at.
+    oidc_redirect_uris: tuple[str, ...] = ()
+    oidc: tuple[OidcSettings, ...] = ()
     # Browser-session cookies (API §10.2): `Secure` unset means on outside development.
     cookie_secure: bool | None = None
     cookie_domain: str | None = None
@@ -249,6 +269,8 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "login_lockout_seconds": _int,
     "response_envelope": _bool,
     "cookie_secure": _bool,
+    "oidc_providers": lambda n, raw: tuple(_provider_name(n, name) for name in _list(n, raw)),
+    "oidc_redirect_uris": lambda n, raw: tuple(_http_url(n, url) for url in _list(n, raw)),
     "cookie_samesite": _choice("lax", "strict", "none"),
     "rate_limit_enabled": _bool,
     "rate_limit_global": _limit,
@@ -292,7 +314,9 @@ def _variable(field: str) -> str:
 
 
 KNOWN_VARIABLES = frozenset(
-    _variable(field.name) for field in msgspec.structs.fields(Settings) if field.name != "secret_key_generated"
+    _variable(field.name)
+    for field in msgspec.structs.fields(Settings)
+    if field.name not in ("secret_key_generated", "oidc")
 )
 
 
@@ -301,13 +325,54 @@ def unknown_variables(env: Mapping[str, str] | None = None) -> list[str]:
     ignored), naming the closest known one. `LMS_TEST_*` belong to the test suite."""
     env = os.environ if env is None else env
     warnings = []
+    providers = [name.strip() for name in env.get("LMS_OIDC_PROVIDERS", "").split(",") if name.strip()]
+    known = KNOWN_VARIABLES | {oidc_variable(p, field) for p in providers for field in _OIDC_FIELDS}
     for name in sorted(env):
-        if not name.startswith("LMS_") or name in KNOWN_VARIABLES or name.startswith("LMS_TEST_"):
+        if not name.startswith("LMS_") or name in known or name.startswith("LMS_TEST_"):
             continue
         close = difflib.get_close_matches(name, KNOWN_VARIABLES, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]}?" if close else ""
         warnings.append(f"{name} is not a known setting and is ignored{hint}")
     return warnings
+
+
+_PROVIDER_NAME = re.compile(r"[a-z0-9-]{1,32}")
+_OIDC_FIELDS = ("issuer", "client_id", "client_secret", "scopes", "display_name", "allowed_domains",
+                "default_role", "require_local_mfa")  # fmt: skip
+
+
+def _provider_name(name: str, raw: str) -> str:
+    if not _PROVIDER_NAME.fullmatch(raw):
+        raise SettingsError(f"{name} must list names of 1 to 32 of a-z, 0-9 and -, got {raw!r}")
+    return raw
+
+
+def oidc_variable(provider: str, field: str) -> str:
+    return f"LMS_OIDC_{provider.upper().replace('-', '_')}_{field.upper()}"
+
+
+def _oidc(env: Mapping[str, str], provider: str) -> OidcSettings:
+    """A provider's settings from its `LMS_OIDC_<NAME>_*` variables."""
+    values: dict[str, Any] = {"name": provider}
+    for field in ("issuer", "client_id", "client_secret"):
+        raw = env.get(oidc_variable(provider, field), "").strip()
+        if not raw:
+            raise SettingsError(f"{oidc_variable(provider, field)} must be set for the provider {provider!r}")
+        values[field] = raw
+    values["issuer"] = _http_url(oidc_variable(provider, "issuer"), values["issuer"])
+    for field in ("scopes", "display_name"):
+        if env.get(oidc_variable(provider, field), "").strip():
+            values[field] = env[oidc_variable(provider, field)].strip()
+    if env.get(oidc_variable(provider, "allowed_domains"), "").strip():
+        domains = _list(oidc_variable(provider, "allowed_domains"), env[oidc_variable(provider, "allowed_domains")])
+        values["allowed_domains"] = tuple(domain.lower() for domain in domains)
+    if env.get(oidc_variable(provider, "default_role"), "").strip():
+        role = oidc_variable(provider, "default_role")
+        values["default_role"] = _choice("student", "instructor", "admin")(role, env[role])
+    if env.get(oidc_variable(provider, "require_local_mfa"), "").strip():
+        mfa = oidc_variable(provider, "require_local_mfa")
+        values["require_local_mfa"] = _bool(mfa, env[mfa])
+    return OidcSettings(**values)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -325,6 +390,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             values[field.name] = raw
     if "log_level" in values:
         values["log_level"] = values["log_level"].upper()
+    values["oidc"] = tuple(_oidc(env, name) for name in values.get("oidc_providers", ()))
     settings = Settings(**values)
     return _complete(settings)
 

@@ -37,7 +37,7 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string"},
     },
     "Location": {
-        "description": "Where the created resource lives",
+        "description": "Where the created resource lives (201), or where to go next (a redirect)",
         "schema": {"type": "string", "format": "uri-reference"},
     },
     "WWW-Authenticate": {
@@ -306,6 +306,9 @@ def _headers_and_problems(document: Document) -> None:
             if code == 200 and _is_page(document, content):
                 headers["Link"] = _ref("headers", "Link")
             if code == 201 and operation.get("operationId") in LOCATED:
+                headers["Location"] = _ref("headers", "Location")
+            if 300 <= code < 400:  # a redirect (single sign-on) names where to go
+                headers.pop("location", None)
                 headers["Location"] = _ref("headers", "Location")
             if code == 401:
                 headers["WWW-Authenticate"] = _ref("headers", "WWW-Authenticate")

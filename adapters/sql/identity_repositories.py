@@ -7,17 +7,25 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Select, Table, delete, insert, or_, select, update
+from sqlalchemy import Select, Table, delete, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from adapters.sql.mappers import recovery_from_row, session_from_row, user_from_row, user_values
-from adapters.sql.models import ROW_COUNTS, ApiKeyRow, ConsumedTokenRow, RecoveryCodeRow, RefreshSessionRow, UserRow
+from adapters.sql.models import (
+    ROW_COUNTS,
+    ApiKeyRow,
+    ConsumedTokenRow,
+    RecoveryCodeRow,
+    RefreshSessionRow,
+    UserIdentityRow,
+    UserRow,
+)
 from adapters.sql.paging import kept_count, page_in
 from adapters.sql.prepared import PreparedReads
 from adapters.sql.statements import bound, dialect_of
-from domain.identity.model import ApiKey, RecoveryCode, RefreshSession, Role, User
+from domain.identity.model import ApiKey, LinkedIdentity, RecoveryCode, RefreshSession, Role, User
 from domain.identity.policy import EMAIL_TAKEN
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
@@ -277,3 +285,62 @@ class SqlApiKeyRepository:
             .values(revoked_at=now, updated_at=now)
         )
         return _rowcount(result) == 1
+
+
+IDENTITIES = cast(Table, UserIdentityRow.__table__)
+
+
+def identity_from_row(row: Any) -> LinkedIdentity:
+    return LinkedIdentity(
+        id=row.id,
+        user_id=row.user_id,
+        provider=row.provider,
+        subject=row.subject,
+        email=row.email,
+        linked_at=row.created_at,
+    )
+
+
+class SqlLinkedIdentityRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def find(self, provider: str, subject: str) -> LinkedIdentity | None:
+        query = select(IDENTITIES).where(IDENTITIES.c.provider == provider, IDENTITIES.c.subject == subject)
+        row = (await self._s.execute(query)).first()
+        return identity_from_row(row) if row else None
+
+    async def add(self, identity: LinkedIdentity) -> bool:
+        values = {
+            "id": identity.id,
+            "user_id": identity.user_id,
+            "provider": identity.provider,
+            "subject": identity.subject,
+            "email": identity.email,
+            "created_at": identity.linked_at,
+            "updated_at": identity.linked_at,
+        }
+        try:
+            async with self._s.begin_nested():  # a lost race leaves the rest of the transaction intact
+                await self._s.execute(insert(IDENTITIES).values(**values))
+        except IntegrityError:
+            return False
+        return True
+
+    async def page(self, user_id: UUID, params: PageParams) -> Page[LinkedIdentity]:
+        query = (
+            select(IDENTITIES)
+            .where(IDENTITIES.c.user_id == user_id)
+            .order_by(IDENTITIES.c.created_at.asc(), IDENTITIES.c.id.asc())
+        )
+        return await page_in(self._s, query, params, identity_from_row)
+
+    async def count(self, user_id: UUID) -> int:
+        query = select(func.count()).select_from(IDENTITIES).where(IDENTITIES.c.user_id == user_id)
+        return int((await self._s.execute(query)).scalar_one())
+
+    async def remove(self, user_id: UUID, provider: str) -> bool:
+        result = await self._s.execute(
+            delete(IDENTITIES).where(IDENTITIES.c.user_id == user_id, IDENTITIES.c.provider == provider)
+        )
+        return _rowcount(result) > 0

@@ -48,7 +48,7 @@ class UserRow(UUIDv7AuditBase):
     email: Mapped[str] = mapped_column(String(255), unique=True)
     full_name: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     mfa_method: Mapped[str | None] = mapped_column(String(10), nullable=True)
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -69,6 +69,22 @@ class RefreshSessionRow(UUIDv7AuditBase):
     sid: Mapped[UUID] = mapped_column(index=True)
     expires_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
     revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+
+class UserIdentityRow(UUIDv7AuditBase):
+    """A user's account at an identity provider (API §10.3): one per (provider, subject)."""
+
+    __tablename__ = "user_identities"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("provider", "subject", name="uq_user_identities_provider_subject"),
+        Index("ix_user_identities_user_created", "user_id", "created_at", "id"),
+    )
 
 
 class ApiKeyRow(UUIDv7AuditBase):

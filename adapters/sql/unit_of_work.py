@@ -13,6 +13,7 @@ from adapters.sql.credentials_repositories import SqlCertificateRepository
 from adapters.sql.identity_repositories import (
     SqlApiKeyRepository,
     SqlConsumedTokenRepository,
+    SqlLinkedIdentityRepository,
     SqlRecoveryCodeRepository,
     SqlRefreshSessionRepository,
     SqlUserRepository,
@@ -27,6 +28,7 @@ class SqlUnitOfWork:
     consumed_tokens: SqlConsumedTokenRepository
     recovery_codes: SqlRecoveryCodeRepository
     api_keys: SqlApiKeyRepository
+    identities: SqlLinkedIdentityRepository
     courses: SqlCourseRepository
     lessons: SqlLessonRepository
     enrollments: SqlEnrollmentRepository
@@ -50,6 +52,7 @@ class SqlUnitOfWork:
         self.consumed_tokens = SqlConsumedTokenRepository(session)
         self.recovery_codes = SqlRecoveryCodeRepository(session)
         self.api_keys = SqlApiKeyRepository(session)
+        self.identities = SqlLinkedIdentityRepository(session)
         self.courses = SqlCourseRepository(session)
         self.lessons = SqlLessonRepository(session)
         self.enrollments = SqlEnrollmentRepository(session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from domain.identity.accounts import Accounts
@@ -11,8 +12,9 @@ from domain.identity.browser_sessions import BrowserSessions
 from domain.identity.lockout import Lockout
 from domain.identity.mfa import Mfa
 from domain.identity.parts import IdentityParts
-from domain.identity.ports import ApiKeyLookup
+from domain.identity.ports import ApiKeyLookup, IdentityProvider
 from domain.identity.sign_in import SignIn
+from domain.identity.single_sign_on import ProviderRules, SingleSignOn
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +27,17 @@ class Identity:
     lockout: Lockout
     browser: BrowserSessions
     api_keys: ApiKeys
+    single_sign_on: SingleSignOn
 
     @classmethod
-    def of(cls, parts: IdentityParts, keys: ApiKeyLookup) -> Identity:
+    def of(
+        cls,
+        parts: IdentityParts,
+        keys: ApiKeyLookup,
+        providers: Mapping[str, IdentityProvider] | None = None,
+        rules: Mapping[str, ProviderRules] | None = None,
+        redirect_uris: tuple[str, ...] = (),
+    ) -> Identity:
         lockout = Lockout(parts)
         sign_in = SignIn(parts, lockout)
         return cls(
@@ -39,4 +49,5 @@ class Identity:
             lockout=lockout,
             browser=BrowserSessions(sign_in),
             api_keys=ApiKeys(parts, keys),
+            single_sign_on=SingleSignOn(parts, sign_in, dict(providers or {}), dict(rules or {}), redirect_uris),
         )

@@ -34,7 +34,7 @@ class User:
     email: str
     full_name: str
     role: Role
-    password_hash: str
+    password_hash: str | None  # None: the account signs in only through its identity providers
     is_active: bool = True
     mfa_method: MfaMethod | None = None
     totp_secret: str | None = None
@@ -140,6 +140,18 @@ class Principal:
     claims: TokenClaims = field(repr=False)
     via: AuthMethod = AuthMethod.BEARER
     scopes: frozenset[str] | None = None  # an API key's; None: whatever the user's role allows
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkedIdentity:
+    """A user's account at an identity provider (API §10.3), found by `(provider, subject)`."""
+
+    id: UUID
+    user_id: UUID
+    provider: str
+    subject: str
+    email: str | None
+    linked_at: datetime
 
 
 @dataclass(slots=True, kw_only=True)

@@ -47,9 +47,10 @@ class IdentityParts:
         return await self.hasher.hash(password)
 
     async def password_matches(self, user: User | None, password: str) -> bool:
-        """Whether `password` is the user's; without a user a hash is still checked, so the
-        answer takes as long either way."""
-        if user is None:
+        """Whether `password` is the user's; without a user (or a user who has no password, signing
+        in only through an identity provider) a hash is still checked, so the answer takes as long
+        either way."""
+        if user is None or user.password_hash is None:
             await self.hasher.verify(await self._dummy(), password)
             return False
         return await self.hasher.verify(user.password_hash, password)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.identity.model import ApiKey, RecoveryCode, RefreshSession, User
+from domain.identity.model import ApiKey, LinkedIdentity, RecoveryCode, RefreshSession, User
 from domain.integrations.ports import AuditLog
 from domain.shared.pagination import Page, PageParams
 from domain.shared.unit_of_work import UnitOfWork
@@ -69,6 +69,20 @@ class RecoveryCodeRepository(Protocol):
         ...
 
     async def delete_all(self, user_id: UUID) -> None: ...
+
+
+class LinkedIdentityRepository(Protocol):
+    async def find(self, provider: str, subject: str) -> LinkedIdentity | None: ...
+    async def add(self, identity: LinkedIdentity) -> bool:
+        """Link; False when `(provider, subject)` is already linked (a racing sign-in won)."""
+        ...
+
+    async def page(self, user_id: UUID, params: PageParams) -> Page[LinkedIdentity]:
+        """The user's identities, oldest link first."""
+        ...
+
+    async def count(self, user_id: UUID) -> int: ...
+    async def remove(self, user_id: UUID, provider: str) -> bool: ...
 
 
 class ApiKeyRepository(Protocol):
@@ -139,6 +153,8 @@ class IdentityUnitOfWork(UnitOfWork, Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def identities(self) -> LinkedIdentityRepository: ...
 
 
 class UnitOfWorkFactory(Protocol):

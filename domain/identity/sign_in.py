@@ -77,7 +77,7 @@ class SignIn:
         """`precheck`: the email's lock state when the rate limiter read it in its round trip."""
         user = await self._check_credentials(email, password, precheck)
         if user.mfa_method is not None:
-            return await self._challenge(user)
+            return await self.challenge(user)
         return AuthResult(user=user, tokens=await self.parts.start_sign_in(user))
 
     async def token_login(self, email: str, password: str, precheck: LockoutCheck | None = None) -> TokenPair:
@@ -107,7 +107,8 @@ class SignIn:
 
     # ----------------------------------------------------------------- the second factor
 
-    async def _challenge(self, user: User) -> MfaChallenge:
+    async def challenge(self, user: User) -> MfaChallenge:
+        """The second step of a sign-in: a challenge token, and the code by email when that is the method."""
         assert user.mfa_method is not None
         p = self.parts
         now = p.clock.now()

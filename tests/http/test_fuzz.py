@@ -57,12 +57,15 @@ ANONYMOUS = {
 
 # Operations whose business rules answer a schema-valid body with 400 or 422 (API §2.3, §5): a TOTP
 # confirmation without a pending setup, a course title that leaves no slug to derive, an upload
-# whose filename has no allowed extension, an unlock token that opens no lock, and an API key
-# scope that does not exist (`400 Unknown scope`, as API §10.4 says, rather than a schema enum's 422).
+# whose filename has no allowed extension, an unlock token that opens no lock, an API key scope
+# that does not exist (`400 Unknown scope`, as API §10.4 says, rather than a schema enum's 422), and
+# single sign-on to a front-end URL the operator did not list, or back from a flow never started.
 BUSINESS_RULE_ANSWERS = {
     ("POST", "/api/v1/auth/mfa/totp/confirm"),
     ("POST", "/api/v1/auth/unlock"),
     ("POST", "/api/v1/api-keys"),
+    ("GET", "/api/v1/auth/sso/{provider}/authorize"),
+    ("GET", "/api/v1/auth/sso/{provider}/callback"),
     ("POST", "/api/v1/courses"),
     ("POST", "/api/v1/files/upload"),
 }

@@ -207,3 +207,19 @@ class ApiKeyResponse(msgspec.Struct, kw_only=True):
 
 class ApiKeyCreated(ApiKeyResponse, kw_only=True):
     key: Annotated[str, msgspec.Meta(description="The key, `lms_<prefix>_<secret>`: shown only here")]
+
+
+class SsoProviderResponse(msgspec.Struct, kw_only=True):
+    name: str
+    display_name: str
+
+
+class SsoExchangeRequest(msgspec.Struct, kw_only=True):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class IdentityResponse(msgspec.Struct, kw_only=True):
+    provider: str
+    subject: str
+    email: str | None
+    linked_at: datetime
