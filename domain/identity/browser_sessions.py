@@ -10,7 +10,7 @@ from uuid import UUID
 
 from domain.identity.lockout import LockoutCheck
 from domain.identity.model import AuthMethod, AuthResult, MfaChallenge, Principal, Role
-from domain.identity.policy import same_secret
+from domain.identity.policy import SSO, same_secret
 from domain.identity.sign_in import REFRESH_INVALID, SignIn
 from domain.shared.errors import Forbidden, Unauthenticated
 
@@ -49,7 +49,7 @@ def token_info(principal: Principal) -> TokenInfo:
     return TokenInfo(
         user_id=principal.user.id,
         role=principal.user.role,
-        auth=principal.via,
+        auth=AuthMethod.SSO if principal.via is AuthMethod.BEARER and claims.via == SSO else principal.via,
         expires_at=datetime.fromtimestamp(claims.exp, tz=UTC) if claims.exp else None,
         session_id=claims.sid,
     )

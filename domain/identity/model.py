@@ -95,6 +95,7 @@ class TokenClaims:
     iat_us: int | None = None  # issue time in microseconds, for the revocation cutoff
     role: str | None = None
     sid: UUID | None = None
+    via: str | None = None  # "sso" on the tokens of a sign-in made through an identity provider
 
 
 @dataclass(frozen=True, slots=True)

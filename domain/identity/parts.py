@@ -87,18 +87,21 @@ class IdentityParts:
 
     # ----------------------------------------------------------------- sign-ins
 
-    def issue_pair(self, user: User, sid: UUID, now: datetime) -> tuple[TokenPair, RefreshSession]:
-        """An access/refresh pair of sign-in `sid`, and the refresh token's server-side row."""
-        access, _ = self.tokens.mint(user, TokenType.ACCESS, self.policy.access_ttl, now, sid=sid)
-        refresh, claims = self.tokens.mint(user, TokenType.REFRESH, self.policy.refresh_ttl, now, sid=sid)
+    def issue_pair(
+        self, user: User, sid: UUID, now: datetime, via: str | None = None
+    ) -> tuple[TokenPair, RefreshSession]:
+        """An access/refresh pair of sign-in `sid` (made `via` an identity provider or not), and
+        the refresh token's server-side row."""
+        access, _ = self.tokens.mint(user, TokenType.ACCESS, self.policy.access_ttl, now, sid=sid, via=via)
+        refresh, claims = self.tokens.mint(user, TokenType.REFRESH, self.policy.refresh_ttl, now, sid=sid, via=via)
         row = RefreshSession(
             jti=claims.jti, user_id=user.id, sid=sid, expires_at=now + self.policy.refresh_ttl, created_at=now
         )
         return TokenPair(access_token=access, refresh_token=refresh), row
 
-    async def start_sign_in(self, user: User) -> TokenPair:
+    async def start_sign_in(self, user: User, via: str | None = None) -> TokenPair:
         """A new sign-in: a fresh `sid` and its first token pair."""
-        pair, row = self.issue_pair(user, new_id(), self.clock.now())
+        pair, row = self.issue_pair(user, new_id(), self.clock.now(), via)
         async with self.uow() as uow:
             await uow.refresh_sessions.add(row)
             await uow.commit()

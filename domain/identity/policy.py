@@ -22,6 +22,7 @@ ADMIN_ONLY = "Not authorized to perform this action"
 EMAIL_TAKEN = "Email is already registered"
 TOO_COMMON = "This password is one of the most common ones; choose another"
 USER = "user"  # the audit log's subject type
+SSO = "sso"  # the tokens' mark of a sign-in through an identity provider (API §10.2 K5)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -206,7 +206,7 @@ class SignIn:
         async with p.uow() as uow:
             rotated = await uow.refresh_sessions.revoke(claims.jti, now)
             if rotated:
-                tokens, row = p.issue_pair(user, claims.sid, now)
+                tokens, row = p.issue_pair(user, claims.sid, now, claims.via)  # an SSO sign-in stays one
                 await uow.refresh_sessions.add(row)
             elif p.policy.refresh_reuse_revokes_session:
                 await self._revoke_sign_in(uow, claims, now)

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from domain.identity.model import AuthResult, LinkedIdentity, MfaChallenge, Principal, Role, User
 from domain.identity.parts import IdentityParts
-from domain.identity.policy import normalize_email
+from domain.identity.policy import SSO, normalize_email
 from domain.identity.ports import ExternalIdentity, IdentityProvider, SignInFailed
 from domain.identity.sign_in import SignIn
 from domain.shared.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -166,7 +166,7 @@ class SingleSignOn:
         rules = self.rules.get(grant["provider"], ProviderRules())
         if rules.require_local_mfa and user.mfa_method is not None:
             return await self.sign_in.challenge(user)
-        return AuthResult(user=user, tokens=await p.start_sign_in(user))
+        return AuthResult(user=user, tokens=await p.start_sign_in(user, via=SSO))
 
     async def identities(self, principal: Principal, params: PageParams) -> Page[LinkedIdentity]:
         async with self.parts.uow() as uow:

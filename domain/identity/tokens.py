@@ -45,6 +45,7 @@ class Tokens:
         now: datetime,
         *,
         sid: uuid.UUID | None = None,
+        via: str | None = None,
     ) -> tuple[str, TokenClaims]:
         iat = int(now.timestamp())
         claims = TokenClaims(
@@ -56,6 +57,7 @@ class Tokens:
             exp=iat + int(ttl.total_seconds()),
             role=user.role.value if typ is TokenType.ACCESS else None,
             sid=sid,
+            via=via,
         )
         payload: dict[str, Any] = {
             "sub": str(claims.sub),
@@ -69,6 +71,8 @@ class Tokens:
             payload["role"] = claims.role
         if sid is not None:
             payload["sid"] = str(sid)
+        if via is not None:
+            payload["via"] = via
         return self._codec.encode(payload), claims
 
     def read(
@@ -100,6 +104,7 @@ class Tokens:
         except (KeyError, ValueError, TypeError):
             raise Unauthenticated(errors.malformed, token_rejected=errors.token_rejected) from None
         role = raw.get("role")
+        via = raw.get("via")
         return TokenClaims(
             sub=sub,
             jti=jti,
@@ -109,4 +114,5 @@ class Tokens:
             exp=exp,
             role=role if isinstance(role, str) else None,
             sid=sid,
+            via=via if isinstance(via, str) else None,
         )

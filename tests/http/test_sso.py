@@ -12,6 +12,7 @@ import pytest
 
 from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import invalid, problem
+from tests.http.test_mfa import enable_email_mfa
 from tests.support.api import PASSWORD, Api
 from tests.support.openid import OpenIdProvider
 from tests.unit.fakes import FakeClock
@@ -91,6 +92,7 @@ async def test_a_new_person_gets_an_account_just_in_time(make_api: MakeApiFn, pr
     assert (user["email"], user["full_name"], user["role"]) == ("alice@school.example", "Alice Liddell", "student")
     assert user["email_verified_at"] is not None
     headers = {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
+    assert (await api.client.get("/api/v1/auth/token-info", headers=headers)).json()["auth"] == "sso"
     identities = (await api.client.get("/api/v1/users/me/identities", headers=headers)).json()
     assert [(i["provider"], i["subject"], i["email"]) for i in identities["items"]] == [
         ("school", "alice", "alice@school.example")
@@ -178,3 +180,15 @@ async def test_a_sign_in_code_lasts_a_minute(make_api: MakeApiFn, provider: Open
     ended = await sso(api, provider, "alice")
     clock.advance(seconds=61)
     problem(await exchange(api, ended), 401, "Sign-in code is invalid or expired")
+
+
+async def test_a_provider_may_ask_for_the_local_second_factor(make_api: MakeApiFn, provider: OpenIdProvider) -> None:
+    api = await make_api(**settings(provider), LMS_OIDC_SCHOOL_REQUIRE_LOCAL_MFA="true")
+    carol = await api.register("carol@school.example")
+    await enable_email_mfa(api, carol)
+    r = await exchange(api, await sso(api, provider, "carol"))
+    assert r.status_code == 200 and r.json()["mfa_required"] is True, r.text
+    code = (await api.mailbox.wait_for(carol.email, "Your sign-in code")).code()
+    body = {"challenge_token": r.json()["challenge_token"], "code": code}
+    r = await api.client.post("/api/v1/auth/login/mfa", json=body)
+    assert r.status_code == 200 and r.json()["user"]["id"] == carol.user["id"]

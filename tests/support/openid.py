@@ -16,7 +16,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from tests.support.npm import NPM_HINT, npm_tools
+from tests.support.npm import NPM_HINT, npm_packages
 from tests.support.servers import ServerMissing, _wait_for_port, free_port
 
 FOLDER = Path(__file__).parent / "openid_provider"
@@ -45,7 +45,7 @@ class OpenIdProvider:
     def start(self) -> OpenIdProvider:
         if shutil.which("node") is None:
             raise ServerMissing(NPM_HINT)
-        modules = npm_tools(FOLDER).parent
+        modules = npm_packages(FOLDER)
         (self.root / "node_modules").unlink(missing_ok=True)
         (self.root / "node_modules").symlink_to(modules)
         shutil.copy(FOLDER / "provider.mjs", self.root / "provider.mjs")
