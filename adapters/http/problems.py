@@ -185,7 +185,7 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
         message = str(item.get("message", ""))
         errors.append(FieldError(_field(source, item.get("key"), message), readable(message)))
     if not errors:
-        missing = _MISSING.match(str(exc.detail))
+        missing = _MISSING_PARAMETER.match(str(exc.detail))
         if missing is not None:  # Litestar names a missing parameter only in its sentence
             errors.append(FieldError(f"{missing.group(1)}.{missing.group(2)}", "Field required"))
         else:
@@ -193,7 +193,7 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
     return validation_problem(errors)
 
 
-_MISSING = re.compile(r"Missing required (query|header|cookie|path) parameter '([^']+)'")
+_MISSING_PARAMETER = re.compile(r"Missing required (query|header|cookie|path) parameter '([^']+)'")
 
 
 def nesting_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

@@ -11,6 +11,15 @@ import sqlalchemy as sa
 from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
+# SQLite rebuilds `users` to drop NOT NULL, and a rebuilt table loses its triggers: the ones
+# that keep its count (migration 0009) are made again.
+SQLITE_USER_TRIGGERS = [
+    f"""CREATE TRIGGER users_counted_{event} AFTER {event.upper()} ON users BEGIN
+  UPDATE row_counts SET n = n {sign} 1 WHERE name = 'users';
+END"""
+    for event, sign in (("insert", "+"), ("delete", "-"))
+]
+
 revision = "0012"
 down_revision = "0011"
 branch_labels = None
@@ -36,6 +45,7 @@ def upgrade() -> None:
     # Dropping NOT NULL is a catalog change on PostgreSQL (no rewrite); SQLite copies the table.
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.alter_column("password_hash", existing_type=sa.String(length=255), nullable=True)
+    _count_users_again()
 
 
 def downgrade() -> None:
@@ -43,5 +53,14 @@ def downgrade() -> None:
     op.execute("UPDATE users SET password_hash = '!' WHERE password_hash IS NULL")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.alter_column("password_hash", existing_type=sa.String(length=255), nullable=False)
+    _count_users_again()
     op.drop_index("ix_user_identities_user_created", table_name="user_identities")
     op.drop_table("user_identities")
+
+
+def _count_users_again() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for event in ("insert", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS users_counted_{event}")
+        for statement in SQLITE_USER_TRIGGERS:
+            op.execute(statement)

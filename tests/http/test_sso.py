@@ -26,13 +26,15 @@ ACCOUNTS = {
 }
 
 
+CLIENTS = [
+    {"client_id": "lms", "client_secret": "lms-secret", "redirect_uris": [CALLBACK.format("school")]},
+    {"client_id": "partner", "client_secret": "partner-secret", "redirect_uris": [CALLBACK.format("partner")]},
+]
+
+
 @pytest.fixture(scope="module")
 def provider() -> Iterator[OpenIdProvider]:
-    clients = [
-        {"client_id": "lms", "client_secret": "lms-secret", "redirect_uris": [CALLBACK.format("school")]},
-        {"client_id": "partner", "client_secret": "partner-secret", "redirect_uris": [CALLBACK.format("partner")]},
-    ]
-    server = OpenIdProvider(clients=clients, accounts=ACCOUNTS).start()
+    server = OpenIdProvider(clients=CLIENTS, accounts=ACCOUNTS).start()
     yield server
     server.stop()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+
 from domain.shared.pagination import PageParams
 from tests.http.conftest import MakeApiFn
 from tests.support.api import PASSWORD, unique_email
@@ -195,3 +197,28 @@ async def test_two_revocations_of_one_key_at_once(make_api: MakeApiFn) -> None:
         for api in (one, two):
             r = await api.client.get("/api/v1/users/me", headers={"X-API-Key": key["key"]})
             assert r.status_code == 401 and r.json()["detail"] == "API key is invalid or revoked"
+
+
+async def test_two_callbacks_with_the_same_code_at_once(make_api: MakeApiFn) -> None:
+    """The flow's state is taken once (an atomic pop in Redis): one browser gets a sign-in code, the
+    other `400`, and one account with one link exists."""
+    from tests.http.test_sso import ACCOUNTS, CLIENTS, FRONT, settings
+    from tests.support.openid import OpenIdProvider
+
+    provider = OpenIdProvider(clients=CLIENTS, accounts=ACCOUNTS).start()
+    try:
+        one = await make_api(**settings(provider))
+        two = await make_api(**settings(provider))
+        for _ in range(3):
+            r = await one.client.get("/api/v1/auth/sso/school/authorize", params={"redirect_uri": FRONT})
+            back = httpx.URL(provider.sign_in(r.headers["location"], "alice"))
+            path = f"{back.path}?{back.query.decode()}"
+            results = await asyncio.gather(one.client.get(path), two.client.get(path))
+            assert sorted(r.status_code for r in results) == [302, 400]
+            winner = next(r for r in results if r.status_code == 302)
+            assert "code" in httpx.URL(winner.headers["location"]).params
+        async with one.container.identity.parts.uow() as uow:
+            user = await uow.users.page(PageParams())
+        assert [u.email for u in user.items].count("alice@school.example") == 1
+    finally:
+        provider.stop()
