@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -61,6 +62,19 @@ SESSION_MARK = "LMS_TEST_SESSION"
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(SESSION_MARK, uuid.uuid4().hex)  # xdist's workers inherit the controller's
+    if not hasattr(config, "workerinput") and Path("/proc").is_dir():
+        # Should this run be killed outright (SIGKILL skips every cleanup), a watcher outside it
+        # kills what it started. The watcher itself carries no mark.
+        mark = f"{SESSION_MARK}={os.environ[SESSION_MARK]}"
+        unmarked = {k: v for k, v in os.environ.items() if k != SESSION_MARK}
+        subprocess.Popen(
+            [sys.executable, str(Path(__file__).parent / "support" / "reaper.py"), str(os.getpid()), mark],
+            env=unmarked,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def _marked_processes() -> dict[int, str]:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -51,6 +52,7 @@ class OpenIdProvider:
         shutil.copy(FOLDER / "provider.mjs", self.root / "provider.mjs")
         shutil.copy(FOLDER / "package.json", self.root / "package.json")
         env = {
+            **{name: value for name, value in os.environ.items() if name.startswith("LMS_TEST_")},  # the run's mark
             "PATH": "/usr/bin:/bin:/usr/local/bin",
             "PORT": str(self.port),
             "CLIENTS": json.dumps(self.clients),
