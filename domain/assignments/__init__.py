@@ -1,0 +1,1 @@
+"""Assignments: work students hand in and people grade, with due dates, late penalties and rubrics."""
