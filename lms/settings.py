@@ -352,26 +352,21 @@ def oidc_variable(provider: str, field: str) -> str:
 
 
 def _oidc(env: Mapping[str, str], provider: str) -> OidcSettings:
-    """A provider's settings from its `LMS_OIDC_<NAME>_*` variables."""
+    """A provider's settings from its `LMS_OIDC_<NAME>_*` variables, parsed as the others are."""
+    parsers: dict[str, Callable[[str, str], Any]] = {
+        "issuer": _http_url,
+        "allowed_domains": lambda n, raw: tuple(domain.lower() for domain in _list(n, raw)),
+        "default_role": _choice("student", "instructor", "admin"),
+        "require_local_mfa": _bool,
+    }
     values: dict[str, Any] = {"name": provider}
-    for field in ("issuer", "client_id", "client_secret"):
-        raw = env.get(oidc_variable(provider, field), "").strip()
-        if not raw:
-            raise SettingsError(f"{oidc_variable(provider, field)} must be set for the provider {provider!r}")
-        values[field] = raw
-    values["issuer"] = _http_url(oidc_variable(provider, "issuer"), values["issuer"])
-    for field in ("scopes", "display_name"):
-        if env.get(oidc_variable(provider, field), "").strip():
-            values[field] = env[oidc_variable(provider, field)].strip()
-    if env.get(oidc_variable(provider, "allowed_domains"), "").strip():
-        domains = _list(oidc_variable(provider, "allowed_domains"), env[oidc_variable(provider, "allowed_domains")])
-        values["allowed_domains"] = tuple(domain.lower() for domain in domains)
-    if env.get(oidc_variable(provider, "default_role"), "").strip():
-        role = oidc_variable(provider, "default_role")
-        values["default_role"] = _choice("student", "instructor", "admin")(role, env[role])
-    if env.get(oidc_variable(provider, "require_local_mfa"), "").strip():
-        mfa = oidc_variable(provider, "require_local_mfa")
-        values["require_local_mfa"] = _bool(mfa, env[mfa])
+    for field in _OIDC_FIELDS:
+        name = oidc_variable(provider, field)
+        raw = env.get(name, "").strip()
+        if raw:
+            values[field] = parsers[field](name, raw) if field in parsers else raw
+        elif field in ("issuer", "client_id", "client_secret"):
+            raise SettingsError(f"{name} must be set for the provider {provider!r}")
     return OidcSettings(**values)
 
 

@@ -154,9 +154,9 @@ def bearer_of(scope: Scope) -> str | None:
     return cookie_of(scope, ACCESS_COOKIE)
 
 
-def _keyed(scope: Scope) -> bool:
-    """Whether the request carries an API key (API §10.4): it is no anonymous read."""
-    token = bearer_of(scope)
+def _keyed(scope: Scope, token: str | None) -> bool:
+    """Whether the request carries an API key (API §10.4), as its Bearer `token` or in its own
+    header: it is no anonymous read."""
     return (token is not None and is_api_key(token)) or any(k == _API_KEY_NAME for k, _ in scope["headers"])
 
 
@@ -211,10 +211,6 @@ class RateLimitMiddleware:
             for rule in (rules.global_, rules.auth, rules.upload)
         }
 
-    async def _claims(self, scope: Scope) -> dict[str, Any] | None:
-        token = bearer_of(scope)
-        return await self.claims_of(token) if token else None
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -228,14 +224,15 @@ class RateLimitMiddleware:
         if member is not None:
             receive, body = await _peek(receive)
             email = _email_in(body, member, form=member == "username") if body is not None else None
-        claims = await self._claims(scope) if email is None else None
+        token = bearer_of(scope) if email is None else None
+        claims = await self.claims_of(token) if token else None
         if rule is self.rules.upload and claims is not None:
             key = f"rl:{rule.name}:user:{claims['sub']}"
         else:
             key = f"rl:{rule.name}:{await caller_of(scope, None)}"
         # A Bearer request's revocation entries are read in the same round trip as its count.
         revocation = TokenBlacklist.keys(claims["jti"], claims.get("sid")) if claims is not None else []
-        anonymous = claims is None and not _keyed(scope)
+        anonymous = claims is None and not _keyed(scope, token)
         entry = self.cache_key_of(scope) if self.cache_key_of is not None and anonymous else None
         try:
             if entry is not None:

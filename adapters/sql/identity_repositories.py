@@ -12,7 +12,14 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from adapters.sql.mappers import recovery_from_row, session_from_row, user_from_row, user_values
+from adapters.sql.mappers import (
+    api_key_from_row,
+    identity_from_row,
+    recovery_from_row,
+    session_from_row,
+    user_from_row,
+    user_values,
+)
 from adapters.sql.models import (
     ROW_COUNTS,
     ApiKeyRow,
@@ -207,26 +214,6 @@ _KEY_BY_PREFIX = (
 )
 
 
-def api_key_from_row(row: Any, prefix: str = "") -> ApiKey:
-    """From an ORM row (no prefix) or a joined Core row (`key_` before each column)."""
-
-    def value(name: str) -> Any:
-        return getattr(row, prefix + name)
-
-    return ApiKey(
-        id=value("id"),
-        owner_id=value("owner_id"),
-        name=value("name"),
-        prefix=value("prefix"),
-        secret_hash=value("secret_hash"),
-        scopes=tuple(value("scopes")),
-        created_at=value("created_at"),
-        expires_at=value("expires_at"),
-        last_used_at=value("last_used_at"),
-        revoked_at=value("revoked_at"),
-    )
-
-
 class SqlApiKeyLookup:
     """The per-request key read: one prepared statement, the key with its owner."""
 
@@ -288,17 +275,6 @@ class SqlApiKeyRepository:
 
 
 IDENTITIES = cast(Table, UserIdentityRow.__table__)
-
-
-def identity_from_row(row: Any) -> LinkedIdentity:
-    return LinkedIdentity(
-        id=row.id,
-        user_id=row.user_id,
-        provider=row.provider,
-        subject=row.subject,
-        email=row.email,
-        linked_at=row.created_at,
-    )
 
 
 class SqlLinkedIdentityRepository:

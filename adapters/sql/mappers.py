@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from adapters.sql.models import RecoveryCodeRow, RefreshSessionRow, UserRow
 from domain.catalog.model import Course, DifficultyLevel, Lesson, LessonType
-from domain.identity.model import MfaMethod, RecoveryCode, RefreshSession, Role, User
+from domain.identity.model import ApiKey, LinkedIdentity, MfaMethod, RecoveryCode, RefreshSession, Role, User
 from domain.integrations.model import Delivery, DeliveryStatus
 from domain.learning.model import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
 from domain.shared.decimals import two_places
@@ -60,6 +60,37 @@ def user_values(user: User) -> dict[str, object]:
         "created_at": user.created_at,
         "updated_at": user.updated_at,
     }
+
+
+def api_key_from_row(row: Any, prefix: str = "") -> ApiKey:
+    """From an ORM row (no prefix) or a joined Core row (`key_` before each column)."""
+
+    def value(name: str) -> Any:
+        return getattr(row, prefix + name)
+
+    return ApiKey(
+        id=value("id"),
+        owner_id=value("owner_id"),
+        name=value("name"),
+        prefix=value("prefix"),
+        secret_hash=value("secret_hash"),
+        scopes=tuple(value("scopes")),
+        created_at=value("created_at"),
+        expires_at=value("expires_at"),
+        last_used_at=value("last_used_at"),
+        revoked_at=value("revoked_at"),
+    )
+
+
+def identity_from_row(row: Any) -> LinkedIdentity:
+    return LinkedIdentity(
+        id=row.id,
+        user_id=row.user_id,
+        provider=row.provider,
+        subject=row.subject,
+        email=row.email,
+        linked_at=row.created_at,
+    )
 
 
 def session_from_row(row: RefreshSessionRow) -> RefreshSession:

@@ -28,14 +28,9 @@ class UserAdministration:
         """`POST /users/{user_id}/unlock` (API §10.1): password sign-in opens again at once."""
         user = await self.get_user(actor, user_id)
         await self.lockout.forget(user.email)
-        now = self.parts.clock.now()
         async with self.parts.uow() as uow:
-            row = await uow.users.get(user.id)
-            if row is not None and row.locked_until is not None:
-                row.locked_until = None
-                row.updated_at = now
-                await uow.users.save(row)
-            await uow.audit.add(audit_entry("user_unlocked", USER, user.id, actor, now))
+            await self.lockout.record(uow, user.id, None)
+            await uow.audit.add(audit_entry("user_unlocked", USER, user.id, actor, self.parts.clock.now()))
             await uow.commit()
 
     async def create_user(self, actor: User, data: NewUser) -> User:

@@ -19,6 +19,7 @@ from domain.identity import emails
 from domain.identity.model import TokenType, User
 from domain.identity.parts import IdentityParts
 from domain.identity.policy import INVALID_PASSWORD
+from domain.identity.ports import IdentityUnitOfWork
 from domain.identity.tokens import TokenErrors
 from domain.shared.errors import InvalidInput, Unauthenticated
 from domain.shared.jobs import queue_email
@@ -122,11 +123,8 @@ class Lockout:
         if user is None:
             return
         async with p.uow() as uow:
-            row = await uow.users.get(user.id)
-            if row is not None:
-                row.locked_until = until
-                await uow.users.save(row)
-                await uow.commit()
+            await self.record(uow, user.id, until)
+            await uow.commit()
         if user.is_active:
             minutes = max(1, round(duration.total_seconds() / 60))
             message = emails.account_locked(user.email, user.full_name, p.policy.frontend_url, token, minutes)
@@ -171,11 +169,15 @@ class Lockout:
         """Drop the email's lock and failure count from the shared store."""
         await self.parts.kv.delete(*keys(email))
 
+    async def record(self, uow: IdentityUnitOfWork, user_id: UUID, until: datetime | None) -> None:
+        """Write when the user's lock ends (None: no lock) in the caller's unit of work."""
+        row = await uow.users.get(user_id)
+        if row is not None and row.locked_until != until:
+            row.locked_until = until
+            row.updated_at = self.parts.clock.now()
+            await uow.users.save(row)
+
     async def _clear(self, user_id: UUID) -> None:
         async with self.parts.uow() as uow:
-            row = await uow.users.get(user_id)
-            if row is not None and row.locked_until is not None:
-                row.locked_until = None
-                row.updated_at = self.parts.clock.now()
-                await uow.users.save(row)
-                await uow.commit()
+            await self.record(uow, user_id, None)
+            await uow.commit()

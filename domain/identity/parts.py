@@ -9,7 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.identity.blacklist import TokenBlacklist
-from domain.identity.model import RefreshSession, TokenClaims, TokenPair, TokenType, User
+from domain.identity.model import RefreshSession, Role, TokenClaims, TokenPair, TokenType, User
 from domain.identity.policy import EMAIL_TAKEN, TOO_COMMON, IdentityPolicy, NewUser, normalize_email
 from domain.identity.ports import CommonPasswords, PasswordHasher, TotpProvider, UnitOfWorkFactory, UserLookup
 from domain.identity.tokens import INVALID_CREDENTIALS, Tokens, issued_at_us
@@ -69,12 +69,21 @@ class IdentityParts:
         if await self.users.get_by_email(email) is not None:  # fast path; the unique index decides races
             raise Conflict(EMAIL_TAKEN)
         password_hash = await self.hasher.hash(data.password)
+        return await self.insert_user(
+            email=email, full_name=data.full_name, role=data.role, password_hash=password_hash, verified=verified
+        )
+
+    async def insert_user(
+        self, *, email: str, full_name: str, role: Role, password_hash: str | None, verified: bool
+    ) -> User:
+        """Store a new active user (Conflict when the email is taken); `verified` marks the email as
+        confirmed at once, and no password hash means sign-in through identity providers only."""
         now = self.clock.now()
         user = User(
             id=new_id(),
             email=email,
-            full_name=data.full_name,
-            role=data.role,
+            full_name=full_name,
+            role=role,
             password_hash=password_hash,
             email_verified_at=now if verified else None,
             created_at=now,

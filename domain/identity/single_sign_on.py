@@ -124,21 +124,13 @@ class SingleSignOn:
 
     async def _new_account(self, who: ExternalIdentity, email: str, rules: ProviderRules) -> User:
         """Just in time: an active user with no password, verified when the provider says so."""
-        now = self.parts.clock.now()
-        user = User(
-            id=new_id(),
+        return await self.parts.insert_user(
             email=email,
             full_name=(who.name or email.partition("@")[0])[:255],
             role=rules.default_role,
             password_hash=None,
-            email_verified_at=now if who.email_verified else None,
-            created_at=now,
-            updated_at=now,
+            verified=who.email_verified,
         )
-        async with self.parts.uow() as uow:
-            await uow.users.add(user)
-            await uow.commit()
-        return user
 
     async def _link(self, user: User, who: ExternalIdentity, email: str) -> None:
         link = LinkedIdentity(
