@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.http.analytics.controller import AnalyticsController
 from adapters.http.assessment.attempts_controller import AttemptsController
 from adapters.http.assessment.quizzes_controller import QuizzesController
+from adapters.http.assignments.assignments_controller import AssignmentsController
+from adapters.http.assignments.submissions_controller import AssignmentSubmissionsController, SubmissionsController
 from adapters.http.bodies import LmsRequest, refuse_nul_in_query
 from adapters.http.catalog.courses_controller import CoursesController, public_cache_key
 from adapters.http.catalog.lessons_controller import LessonsController
@@ -233,6 +235,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             EnrollmentsController,
             QuizzesController,
             AttemptsController,
+            AssignmentsController,
+            AssignmentSubmissionsController,
+            SubmissionsController,
             CertificatesController,
             FilesController,
             AnalyticsController,

@@ -40,6 +40,8 @@ from adapters.worker.relay import RelayLoop
 from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
 from domain.assessment.quizzes import QuizService
+from domain.assignments.assignments import AssignmentService
+from domain.assignments.submissions import SubmissionService
 from domain.catalog.services import CatalogService
 from domain.credentials.services import CertificateService
 from domain.files.services import FileService
@@ -80,6 +82,8 @@ class Container:
     learning: LearningService
     quizzes: QuizService
     attempts: AttemptService
+    assignments: AssignmentService
+    submissions: SubmissionService
     certificates: CertificateService
     files: FileService
     analytics: AnalyticsService
@@ -269,7 +273,11 @@ def build_container(
         frontend_url=settings.frontend_url,
     )
     quizzes = QuizService(uow=uow, clock=clock, cache=cache, cache_ttl=float(settings.cache_ttl_seconds))
-    learning.quiz_gate = quizzes  # a lesson whose quiz is published completes by passing it
+    assignments = AssignmentService(
+        uow=uow, clock=clock, upload_extensions=frozenset(settings.allowed_upload_extensions)
+    )
+    # A lesson whose quiz or assignment is published completes by passing it.
+    learning.lesson_gates = [quizzes, assignments]
     certificates = CertificateService(
         uow=uow,
         users=users,
@@ -307,6 +315,10 @@ def build_container(
         learning=learning,
         quizzes=quizzes,
         attempts=AttemptService(uow=uow, learning=learning, clock=clock),
+        assignments=assignments,
+        submissions=SubmissionService(
+            uow=uow, learning=learning, users=users, queue=queue, clock=clock, frontend_url=settings.frontend_url
+        ),
         certificates=certificates,
         files=FileService(
             storage=storage,

@@ -130,6 +130,8 @@ TAGS = {
     "enrollments": "Enrolling, progress through lessons, reviews, and a course's enrollments (managers)",
     "quizzes": "Quizzes and their questions (managers write; students read published ones)",
     "attempts": "Taking quizzes: attempts, the take view, submitting and grading",
+    "assignments": "Assignments: work students hand in (managers write; students read published ones)",
+    "submissions": "Handing work in to assignments, and grading it or returning it for revision",
     "certificates": "Certificates of completion: issue, read, download, verify, revoke",
     "files": "Uploads and downloads",
     "analytics": "Progress figures for students, course and instructor analytics, the system overview",

@@ -21,6 +21,8 @@ ROUTE_SCOPES: tuple[tuple[str, str | None, str | None], ...] = (
     ("/api/v1/lessons", "courses:read", "courses:write"),
     ("/api/v1/enrollments", "enrollments:read", "enrollments:write"),
     ("/api/v1/quizzes", "grades:read", "grades:write"),
+    ("/api/v1/assignments", "grades:read", "grades:write"),
+    ("/api/v1/submissions", "grades:read", "grades:write"),
     ("/api/v1/certificates", "grades:read", "grades:write"),
     ("/api/v1/analytics", "analytics:read", NOT_WITH_KEYS),
     ("/api/v1/files", "files:read", "files:write"),

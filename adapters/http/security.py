@@ -17,6 +17,8 @@ from adapters.http.scopes import require_scope
 from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
 from domain.assessment.quizzes import QuizService
+from domain.assignments.assignments import AssignmentService
+from domain.assignments.submissions import SubmissionService
 from domain.catalog.services import CatalogService
 from domain.credentials.services import CertificateService
 from domain.files.services import FileService
@@ -75,6 +77,14 @@ def quizzes_of(connection: Connection) -> QuizService:
 
 def attempts_of(connection: Connection) -> AttemptService:
     return cast(AttemptService, _service(connection, "attempts"))
+
+
+def assignments_of(connection: Connection) -> AssignmentService:
+    return cast(AssignmentService, _service(connection, "assignments"))
+
+
+def submissions_of(connection: Connection) -> SubmissionService:
+    return cast(SubmissionService, _service(connection, "submissions"))
 
 
 def certificates_of(connection: Connection) -> CertificateService:

@@ -71,9 +71,12 @@ class SqlEnrollmentRepository:
         result = await self._s.execute(statement.returning(ENROLLMENTS.c.id))
         return result.first() is not None
 
-    async def of_student(self, student_id: UUID, course_id: UUID) -> Enrollment | None:
-        query = select(ENROLLMENTS).where(ENROLLMENTS.c.student_id == student_id, ENROLLMENTS.c.course_id == course_id)
-        row = (await self._s.execute(query)).first()
+    async def of_student(self, student_id: UUID, course_id: UUID, *, lock: bool = False) -> Enrollment | None:
+        condition = (ENROLLMENTS.c.student_id == student_id) & (ENROLLMENTS.c.course_id == course_id)
+        if lock:
+            row = (await locked(self._s, ENROLLMENTS, condition)).first()
+        else:
+            row = (await self._s.execute(select(ENROLLMENTS).where(condition))).first()
         return enrollment_from_row(row) if row else None
 
     async def of_course(self, course_id: UUID, *, lock: bool = False) -> list[Enrollment]:

@@ -403,6 +403,65 @@ class QuizAttemptRow(UUIDv7AuditBase):
     )
 
 
+class AssignmentRow(UUIDv7AuditBase):
+    """Work students hand in (API §11.1); at most one per lesson, and it outlives its lesson."""
+
+    __tablename__ = "assignments"
+
+    course_id: Mapped[UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    lesson_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("lessons.id", ondelete="SET NULL"), unique=True, nullable=True
+    )
+    title: Mapped[str] = mapped_column(String(255))
+    instructions: Mapped[str | None] = mapped_column(Text, nullable=True)
+    submission_types: Mapped[list[str]] = mapped_column(JSON)
+    allowed_extensions: Mapped[list[str]] = mapped_column(JSON)
+    max_points: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    passing_percentage: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    weight: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    available_from: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    due_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    accept_late: Mapped[bool] = mapped_column(Boolean)
+    penalty_percent_per_day: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    max_late_days: Mapped[int] = mapped_column(Integer)
+    max_submissions: Mapped[int] = mapped_column(Integer)
+    rubric: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    is_published: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_assignments_course_created", "course_id", "created_at", "id"),)
+
+
+class SubmissionRow(UUIDv7AuditBase):
+    """A student's submission to an assignment. Numbers are unique per (enrollment, assignment):
+    two submissions racing for the last slot end with one row."""
+
+    __tablename__ = "submissions"
+
+    assignment_id: Mapped[UUID] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    enrollment_id: Mapped[UUID] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    student_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    file_ids: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    submitted_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    is_late: Mapped[bool] = mapped_column(Boolean)
+    late_days: Mapped[int] = mapped_column(Integer)
+    points: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
+    penalty_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
+    final_points: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
+    final_percentage: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
+    feedback: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rubric_scores: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    graded_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    graded_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "assignment_id", "number", name="uq_submissions_number"),
+        Index("ix_submissions_assignment_submitted", "assignment_id", "submitted_at", "id"),
+    )
+
+
 class CertificateRow(UUIDv7AuditBase):
     """At most one certificate per enrollment; numbers are unique."""
 

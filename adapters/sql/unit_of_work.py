@@ -8,6 +8,11 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql.assessment_repositories import SqlAttemptRepository, SqlQuestionRepository, SqlQuizRepository
+from adapters.sql.assignments_repositories import (
+    SqlAssignmentRepository,
+    SqlSubmissionFiles,
+    SqlSubmissionRepository,
+)
 from adapters.sql.catalog_repositories import SqlCourseRepository, SqlLessonRepository
 from adapters.sql.credentials_repositories import SqlCertificateRepository
 from adapters.sql.identity_repositories import (
@@ -36,6 +41,9 @@ class SqlUnitOfWork:
     quizzes: SqlQuizRepository
     questions: SqlQuestionRepository
     attempts: SqlAttemptRepository
+    assignments: SqlAssignmentRepository
+    submissions: SqlSubmissionRepository
+    submission_files: SqlSubmissionFiles
     certificates: SqlCertificateRepository
     outbox: SqlOutbox
     audit: SqlAuditLog
@@ -60,6 +68,9 @@ class SqlUnitOfWork:
         self.quizzes = SqlQuizRepository(session)
         self.questions = SqlQuestionRepository(session)
         self.attempts = SqlAttemptRepository(session)
+        self.assignments = SqlAssignmentRepository(session)
+        self.submissions = SqlSubmissionRepository(session)
+        self.submission_files = SqlSubmissionFiles(session)
         self.certificates = SqlCertificateRepository(session)
         self.outbox = SqlOutbox(session, enabled=self._record_events)
         self.audit = SqlAuditLog(session)

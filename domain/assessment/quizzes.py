@@ -37,6 +37,7 @@ NOT_AUTHORIZED_MANAGE = "Not authorized to manage quizzes for this course"
 HAS_ATTEMPTS = "Quiz has attempts and cannot be deleted"
 LESSON_HAS_ATTEMPTS = "Lesson has a quiz with attempts and cannot be deleted"
 PUBLISHED_QUESTION = "Cannot delete a question from a published quiz"
+QUIZ_GATED = "Lesson is completed by passing its quiz"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,12 +138,12 @@ class QuizService:
     cache: Cache
     cache_ttl: float = 120.0  # how long the public questions may be served from the cache; 0: never
 
-    # ----- the gate (learning's QuizGate) -----
+    # ----- the gate (learning's LessonGate) -----
 
-    async def is_gated(self, uow: LearningUnitOfWork, lesson_id: UUID) -> bool:
+    async def completion_refused(self, uow: LearningUnitOfWork, lesson_id: UUID) -> str | None:
         assessment: AssessmentUnitOfWork = uow  # type: ignore[assignment]  # one unit of work spans the contexts
         quiz = await assessment.quizzes.of_lesson(lesson_id)
-        return quiz is not None and quiz.is_published
+        return QUIZ_GATED if quiz is not None and quiz.is_published else None
 
     async def removal_refused(self, uow: Any, lesson_id: UUID) -> str | None:
         """A lesson goes with its quiz, and the quiz's attempts are the students' records: as the

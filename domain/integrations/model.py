@@ -20,6 +20,8 @@ class EventType(enum.StrEnum):
     QUIZ_SUBMITTED = "quiz.submitted"
     CERTIFICATE_ISSUED = "certificate.issued"
     CERTIFICATE_REVOKED = "certificate.revoked"
+    ASSIGNMENT_SUBMITTED = "assignment.submitted"
+    SUBMISSION_GRADED = "submission.graded"
 
 
 ENROLLMENT_CREATED = EventType.ENROLLMENT_CREATED
@@ -28,6 +30,8 @@ COURSE_PUBLISHED = EventType.COURSE_PUBLISHED
 QUIZ_SUBMITTED = EventType.QUIZ_SUBMITTED
 CERTIFICATE_ISSUED = EventType.CERTIFICATE_ISSUED
 CERTIFICATE_REVOKED = EventType.CERTIFICATE_REVOKED
+ASSIGNMENT_SUBMITTED = EventType.ASSIGNMENT_SUBMITTED
+SUBMISSION_GRADED = EventType.SUBMISSION_GRADED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,7 +24,10 @@ class EnrollmentRepository(Protocol):
         True when this call created it."""
         ...
 
-    async def of_student(self, student_id: UUID, course_id: UUID) -> Enrollment | None: ...
+    async def of_student(self, student_id: UUID, course_id: UUID, *, lock: bool = False) -> Enrollment | None:
+        """`lock=True` locks it as `get` does."""
+        ...
+
     async def of_course(self, course_id: UUID, *, lock: bool = False) -> list[Enrollment]:
         """Every enrollment of the course (locked with `lock=True`)."""
         ...
@@ -81,11 +84,12 @@ class LearningReader(Protocol):
     async def stats(self, course_id: UUID) -> CourseStats: ...
 
 
-class QuizGate(Protocol):
-    """The assessment context's answer to "does this lesson complete only by passing its quiz?"
-    (API §7.6: a lesson whose quiz is published). Asked inside the progress change's unit of work."""
+class LessonGate(Protocol):
+    """A context above learning that answers "does this lesson complete only through me?" (API
+    §7.6: a lesson whose quiz is published; §11.1: whose assignment is published), with the refusal
+    a manual completion gets. Asked inside the progress change's unit of work."""
 
-    async def is_gated(self, uow: LearningUnitOfWork, lesson_id: UUID) -> bool: ...
+    async def completion_refused(self, uow: LearningUnitOfWork, lesson_id: UUID) -> str | None: ...
 
 
 class CompletionListener(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -22,7 +22,7 @@ from domain.learning.ports import (
     LearningReader,
     LearningUnitOfWork,
     LearningUnitOfWorkFactory,
-    QuizGate,
+    LessonGate,
 )
 from domain.shared.clock import Clock, iso
 from domain.shared.errors import Conflict, Forbidden, NotFound
@@ -37,7 +37,6 @@ ENROLLMENT_NOT_FOUND = "Enrollment not found"
 NOT_AUTHORIZED_ACCESS = "Not authorized to access this enrollment"
 NOT_AUTHORIZED_UPDATE = "Not authorized to update this enrollment progress"
 LESSON_NOT_IN_COURSE = "Lesson not found in this enrollment's course"
-QUIZ_GATED = "Lesson is completed by passing its quiz"
 OWN_REVIEWS = "You can only review your own enrollments"
 REVIEW_TOO_EARLY = "Complete at least 20% before reviewing"
 NOT_AUTHORIZED_COURSE_ENROLLMENTS = "Not authorized to view course enrollments"
@@ -72,7 +71,9 @@ class LearningService:
     queue: JobQueue
     clock: Clock
     frontend_url: str = "http://localhost:3000"
-    quiz_gate: QuizGate | None = None  # the assessment context plugs in here; no quizzes, no gate
+    # Assessment and assignments plug in here: a lesson completes only by passing its published
+    # quiz or assignment; no gates, no refusals.
+    lesson_gates: list[LessonGate] = field(default_factory=list)
     completion_listener: CompletionListener | None = None  # credentials: the certificate
 
     # ----- enrolling -----
@@ -167,13 +168,10 @@ class LearningService:
                 raise NotFound(LESSON_NOT_IN_COURSE)
             stored = await uow.progress.get(enrollment_id, lesson_id)
             already_completed = stored is not None and stored.is_completed
-            if (
-                update.completes()
-                and not already_completed
-                and self.quiz_gate is not None
-                and await self.quiz_gate.is_gated(uow, lesson_id)
-            ):
-                raise Conflict(QUIZ_GATED)
+            if update.completes() and not already_completed:
+                for gate in self.lesson_gates:
+                    if (refusal := await gate.completion_refused(uow, lesson_id)) is not None:
+                        raise Conflict(refusal)
             progress, after_commit = await self._record(
                 uow, enrollment, stored=stored, lesson_id=lesson_id, update=update, actor=actor
             )

@@ -72,6 +72,26 @@ class QuizSubmittedData(msgspec.Struct, kw_only=True):
     submitted_at: datetime
 
 
+@webhook_event(EventType.ASSIGNMENT_SUBMITTED, "A student handed work in to an assignment.")
+class AssignmentSubmittedData(msgspec.Struct, kw_only=True):
+    submission_id: UUID
+    assignment_id: UUID
+    enrollment_id: UUID
+    student_id: UUID
+    course_id: UUID
+    is_late: bool
+    submitted_at: datetime
+
+
+@webhook_event(EventType.SUBMISSION_GRADED, "A submission was graded (each grading, a re-grade included).")
+class SubmissionGradedData(msgspec.Struct, kw_only=True):
+    submission_id: UUID
+    assignment_id: UUID
+    student_id: UUID
+    final_percentage: DecimalString
+    graded_at: datetime
+
+
 class _CertificateData(msgspec.Struct, kw_only=True):
     certificate_id: UUID
     certificate_number: str
