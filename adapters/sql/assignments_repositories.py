@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, cast
 from uuid import UUID
 
@@ -12,19 +13,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.files_repository import FILES, file_from_row
-from adapters.sql.models import AssignmentRow, SubmissionRow
+from adapters.sql.mappers import course_from_row
+from adapters.sql.models import AssignmentRow, CourseRow, SubmissionRow
 from adapters.sql.paging import page_in
 from adapters.sql.statements import locked
 from domain.assignments.assignments import LESSON_HAS_ASSIGNMENT
 from domain.assignments.model import Assignment, Submission, SubmissionStatus, SubmissionType
 from domain.assignments.rules import Criterion, LatePolicy
 from domain.assignments.submissions import MAX_SUBMISSIONS
+from domain.catalog.model import Course
 from domain.files.model import StoredFile
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
 
 ASSIGNMENTS = cast(Table, AssignmentRow.__table__)
 SUBMISSIONS = cast(Table, SubmissionRow.__table__)
+COURSES = cast(Table, CourseRow.__table__)
+_COURSE = "course__"
+# An assignment with its course, in one statement: the course's columns under a prefix.
+_WITH_COURSE = select(ASSIGNMENTS, *(c.label(_COURSE + c.name) for c in COURSES.c)).join(
+    COURSES, COURSES.c.id == ASSIGNMENTS.c.course_id
+)
 
 
 def _criteria(stored: list[dict[str, Any]] | None) -> list[Criterion] | None:
@@ -155,6 +164,13 @@ class SqlAssignmentRepository:
     async def get(self, assignment_id: UUID) -> Assignment | None:
         row = (await self._s.execute(select(ASSIGNMENTS).where(ASSIGNMENTS.c.id == assignment_id))).first()
         return assignment_from_row(row) if row else None
+
+    async def with_course(self, assignment_id: UUID) -> tuple[Assignment, Course] | None:
+        row = (await self._s.execute(_WITH_COURSE.where(ASSIGNMENTS.c.id == assignment_id))).first()
+        if row is None:
+            return None
+        columns = {k.removeprefix(_COURSE): v for k, v in row._mapping.items() if k.startswith(_COURSE)}
+        return assignment_from_row(row), course_from_row(SimpleNamespace(**columns))
 
     async def of_lesson(self, lesson_id: UUID) -> Assignment | None:
         row = (await self._s.execute(select(ASSIGNMENTS).where(ASSIGNMENTS.c.lesson_id == lesson_id))).first()

@@ -245,11 +245,10 @@ class AssignmentService:
 
 
 async def located(uow: AssignmentsUnitOfWork, assignment_id: UUID) -> AssignmentView:
-    assignment = await uow.assignments.get(assignment_id)
-    course = await uow.courses.get(assignment.course_id) if assignment is not None else None
-    if assignment is None or course is None:
+    found = await uow.assignments.with_course(assignment_id)
+    if found is None:
         raise NotFound(ASSIGNMENT_NOT_FOUND)
-    return AssignmentView(assignment, course)
+    return AssignmentView(*found)
 
 
 async def visible(uow: AssignmentsUnitOfWork, viewer: User | None, assignment_id: UUID) -> AssignmentView:

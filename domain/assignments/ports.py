@@ -9,12 +9,17 @@ from uuid import UUID
 
 from domain.assessment.ports import AssessmentUnitOfWork
 from domain.assignments.model import Assignment, Submission, SubmissionStatus
+from domain.catalog.model import Course
 from domain.files.model import StoredFile
 from domain.shared.pagination import Page, PageParams
 
 
 class AssignmentRepository(Protocol):
     async def get(self, assignment_id: UUID) -> Assignment | None: ...
+    async def with_course(self, assignment_id: UUID) -> tuple[Assignment, Course] | None:
+        """The assignment and its course, in one read."""
+        ...
+
     async def of_lesson(self, lesson_id: UUID) -> Assignment | None: ...
     async def add(self, assignment: Assignment) -> None:
         """Insert; raises Conflict(LESSON_HAS_ASSIGNMENT) when the lesson has one (end the unit of work then)."""
