@@ -17,6 +17,7 @@ from adapters.sql.statements import locked
 from domain.assessment.model import (
     Attempt,
     AttemptStatus,
+    EssayGrading,
     GradedAnswer,
     Option,
     Question,
@@ -35,7 +36,7 @@ ATTEMPTS = cast(Table, QuizAttemptRow.__table__)
 
 
 def quiz_from_row(row: Any) -> Quiz:
-    return entity_from_row(Quiz, row, quiz_type=QuizType)
+    return entity_from_row(Quiz, row, quiz_type=QuizType, essay_grading=EssayGrading)
 
 
 def question_from_row(row: Any) -> Question:

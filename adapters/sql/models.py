@@ -344,6 +344,9 @@ class QuizRow(UUIDv7AuditBase):
     shuffle_questions: Mapped[bool] = mapped_column(Boolean)
     shuffle_options: Mapped[bool] = mapped_column(Boolean)
     show_correct_answers: Mapped[bool] = mapped_column(Boolean)
+    essay_grading: Mapped[str] = mapped_column(String(20), server_default="zero")
+    due_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    weight: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default="1.00")
     is_published: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (Index("ix_quizzes_course_created", "course_id", "created_at", "id"),)

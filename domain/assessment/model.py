@@ -26,7 +26,13 @@ class QuestionType(enum.StrEnum):
 
 class AttemptStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
+    PENDING_REVIEW = "pending_review"  # essays wait for a grader (API §11.2)
     GRADED = "graded"
+
+
+class EssayGrading(enum.StrEnum):
+    ZERO = "zero"  # essays score 0 (API §7.8)
+    MANUAL = "manual"  # a grader marks them (API §11.2)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -43,6 +49,9 @@ class Quiz:
     shuffle_questions: bool = True
     shuffle_options: bool = True
     show_correct_answers: bool = True
+    essay_grading: EssayGrading = EssayGrading.ZERO
+    due_at: datetime | None = None  # for the gradebook only (API §11.3)
+    weight: Decimal = Decimal("1.00")
     is_published: bool = False
     created_at: datetime
     updated_at: datetime

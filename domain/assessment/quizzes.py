@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from domain.assessment import rules
-from domain.assessment.model import Option, Question, QuestionType, Quiz, QuizType
+from domain.assessment.model import EssayGrading, Option, Question, QuestionType, Quiz, QuizType
 from domain.assessment.ports import AssessmentUnitOfWork, AssessmentUnitOfWorkFactory, QuizSummary
 from domain.catalog import rules as catalog_rules
 from domain.catalog.model import Course
@@ -52,6 +53,9 @@ class NewQuiz:
     shuffle_questions: bool = True
     shuffle_options: bool = True
     show_correct_answers: bool = True
+    essay_grading: EssayGrading = EssayGrading.ZERO
+    due_at: datetime | None = None
+    weight: Decimal = Decimal("1.00")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +69,9 @@ class QuizChanges:
     shuffle_questions: bool | Unset | None = UNSET
     shuffle_options: bool | Unset | None = UNSET
     show_correct_answers: bool | Unset | None = UNSET
+    essay_grading: EssayGrading | Unset | None = UNSET
+    due_at: datetime | Unset | None = UNSET
+    weight: Decimal | Unset | None = UNSET
     is_published: bool | Unset | None = UNSET
 
 
@@ -104,6 +111,8 @@ _QUIZ_NOT_NULL = (
     "shuffle_questions",
     "shuffle_options",
     "show_correct_answers",
+    "essay_grading",
+    "weight",
     "is_published",
 )
 _QUESTION_NOT_NULL = ("question_text", "question_type", "points")
@@ -202,6 +211,7 @@ class QuizService:
             now = self.clock.now()
             values = {f.name: getattr(new, f.name) for f in fields(new)}
             values["passing_score"] = two_places(new.passing_score)
+            values["weight"] = two_places(new.weight)
             quiz = Quiz(
                 id=quiz_id or new_id(),
                 course_id=course_id,
@@ -221,8 +231,9 @@ class QuizService:
             values = changes_given(changes, not_null=_QUIZ_NOT_NULL)
             if values.get("is_published") is True and not quiz.is_published:
                 rules.check_publishable(await uow.questions.of_quiz(quiz_id))
-            if isinstance(values.get("passing_score"), Decimal):
-                values["passing_score"] = two_places(values["passing_score"])
+            for name in ("passing_score", "weight"):
+                if isinstance(values.get(name), Decimal):
+                    values[name] = two_places(values[name])
             if apply_changes(quiz, values, self.clock.now()):
                 await uow.quizzes.save(quiz)
                 await uow.commit()

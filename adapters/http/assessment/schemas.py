@@ -11,7 +11,16 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from adapters.http.bodies import DecimalString, check_decimal, decimal_string, refuses_null, response_of
-from domain.assessment.model import Attempt, AttemptStatus, GradedAnswer, Question, QuestionType, Quiz, QuizType
+from domain.assessment.model import (
+    Attempt,
+    AttemptStatus,
+    EssayGrading,
+    GradedAnswer,
+    Question,
+    QuestionType,
+    Quiz,
+    QuizType,
+)
 from domain.assessment.ports import QuizSummary
 
 Title = Annotated[str, Meta(min_length=3, max_length=255, examples=["Check your understanding"])]
@@ -34,6 +43,18 @@ Points = Annotated[
     ),
 ]
 Text = Annotated[str, Meta(max_length=20_000)]
+MAX_WEIGHT = Decimal(10_000)
+Weight = Annotated[
+    Decimal,
+    Meta(
+        description="The quiz's weight in the course percentage (API §11.3): 0..10000, a number or a numeric string",
+        examples=["1.00"],
+        extra_json_schema={"minimum": 0, "maximum": 10_000},
+    ),
+]
+DueAt = Annotated[
+    datetime, Meta(tz=True, description="When the quiz is due: after it, nothing taken counts as missing (API §11.3)")
+]
 QuestionText = Annotated[str, Meta(min_length=3, max_length=20_000, examples=["What does HTTP 409 mean?"])]
 
 
@@ -48,9 +69,13 @@ class QuizCreate(msgspec.Struct, kw_only=True):
     shuffle_questions: bool = True
     shuffle_options: bool = True
     show_correct_answers: bool = True
+    essay_grading: EssayGrading = EssayGrading.ZERO
+    due_at: DueAt | None = None
+    weight: Weight = Decimal("1.00")
 
     def checked(self) -> QuizCreate:
         check_decimal("passing_score", self.passing_score, Decimal(100))
+        check_decimal("weight", self.weight, MAX_WEIGHT)
         return self
 
 
@@ -61,6 +86,8 @@ class QuizCreate(msgspec.Struct, kw_only=True):
     "shuffle_questions",
     "shuffle_options",
     "show_correct_answers",
+    "essay_grading",
+    "weight",
     "is_published",
 )
 class QuizUpdate(msgspec.Struct, kw_only=True):
@@ -75,10 +102,14 @@ class QuizUpdate(msgspec.Struct, kw_only=True):
     shuffle_questions: bool | UnsetType | None = UNSET
     shuffle_options: bool | UnsetType | None = UNSET
     show_correct_answers: bool | UnsetType | None = UNSET
+    essay_grading: EssayGrading | UnsetType | None = UNSET
+    due_at: DueAt | UnsetType | None = UNSET
+    weight: Weight | UnsetType | None = UNSET
     is_published: bool | UnsetType | None = UNSET
 
     def checked(self) -> QuizUpdate:
         check_decimal("passing_score", self.passing_score, Decimal(100))
+        check_decimal("weight", self.weight, MAX_WEIGHT)
         return self
 
 
@@ -94,13 +125,18 @@ class QuizResponse(msgspec.Struct, kw_only=True):
     shuffle_questions: bool
     shuffle_options: bool
     show_correct_answers: bool
+    essay_grading: EssayGrading
+    due_at: datetime | None
+    weight: DecimalString
     is_published: bool
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, quiz: Quiz) -> QuizResponse:
-        return response_of(cls, quiz, passing_score=decimal_string(quiz.passing_score))
+        return response_of(
+            cls, quiz, passing_score=decimal_string(quiz.passing_score), weight=decimal_string(quiz.weight)
+        )
 
 
 class QuizListItem(msgspec.Struct, kw_only=True):
