@@ -22,8 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.http.analytics.controller import AnalyticsController
 from adapters.http.assessment.attempts_controller import AttemptsController
+from adapters.http.assessment.essays_controller import EssaysController
 from adapters.http.assessment.quizzes_controller import QuizzesController
 from adapters.http.assignments.assignments_controller import AssignmentsController
+from adapters.http.assignments.grading_controller import EnrollmentGradesController, GradingController
 from adapters.http.assignments.submissions_controller import AssignmentSubmissionsController, SubmissionsController
 from adapters.http.bodies import LmsRequest, refuse_nul_in_query
 from adapters.http.catalog.courses_controller import CoursesController, public_cache_key
@@ -235,9 +237,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             EnrollmentsController,
             QuizzesController,
             AttemptsController,
+            EssaysController,
             AssignmentsController,
             AssignmentSubmissionsController,
             SubmissionsController,
+            GradingController,
+            EnrollmentGradesController,
             CertificatesController,
             FilesController,
             AnalyticsController,

@@ -28,6 +28,7 @@ from adapters.sql.analytics_reader import SqlAnalyticsReader
 from adapters.sql.catalog_repositories import SqlCatalogReader
 from adapters.sql.engine import create_engine, pool_figures, session_factory
 from adapters.sql.files_repository import SqlFileRepository
+from adapters.sql.gradebook_reader import SqlGradebookReader
 from adapters.sql.identity_repositories import SqlApiKeyLookup, SqlUserLookup
 from adapters.sql.integrations import SqlDeliveryStore
 from adapters.sql.learning_repositories import SqlLearningReader
@@ -39,8 +40,11 @@ from adapters.worker.jobs import job_handlers
 from adapters.worker.relay import RelayLoop
 from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
+from domain.assessment.essays import EssayService
 from domain.assessment.quizzes import QuizService
 from domain.assignments.assignments import AssignmentService
+from domain.assignments.gradebook import GradebookService
+from domain.assignments.grading_queue import GradingQueue
 from domain.assignments.submissions import SubmissionService
 from domain.catalog.services import CatalogService
 from domain.credentials.services import CertificateService
@@ -82,8 +86,11 @@ class Container:
     learning: LearningService
     quizzes: QuizService
     attempts: AttemptService
+    essays: EssayService
     assignments: AssignmentService
     submissions: SubmissionService
+    grading_queue: GradingQueue
+    gradebook: GradebookService
     certificates: CertificateService
     files: FileService
     analytics: AnalyticsService
@@ -315,7 +322,10 @@ def build_container(
         learning=learning,
         quizzes=quizzes,
         attempts=AttemptService(uow=uow, learning=learning, clock=clock),
+        essays=EssayService(uow=uow, learning=learning, clock=clock),
         assignments=assignments,
+        grading_queue=GradingQueue(uow=uow),
+        gradebook=GradebookService(reader=SqlGradebookReader(engine), clock=clock),
         submissions=SubmissionService(
             uow=uow, learning=learning, users=users, queue=queue, clock=clock, frontend_url=settings.frontend_url
         ),

@@ -132,6 +132,7 @@ TAGS = {
     "attempts": "Taking quizzes: attempts, the take view, submitting and grading",
     "assignments": "Assignments: work students hand in (managers write; students read published ones)",
     "submissions": "Handing work in to assignments, and grading it or returning it for revision",
+    "grading": "The grading queue, the gradebook (JSON and CSV) and an enrollment's grades",
     "certificates": "Certificates of completion: issue, read, download, verify, revoke",
     "files": "Uploads and downloads",
     "analytics": "Progress figures for students, course and instructor analytics, the system overview",

@@ -7,8 +7,13 @@ from domain.identity.api_keys import NOT_WITH_A_KEY, lacks_scope
 from domain.shared.errors import Forbidden
 
 NOT_WITH_KEYS = "-"  # a route a key may never use: sign-in, passwords, MFA, identities, keys
-# (path prefix, scope to read, scope to write), the most specific first; None needs no scope.
+# (path prefix, scope to read, scope to write), the most specific first; None needs no scope. A
+# `*` segment stands for any one segment (an id).
 ROUTE_SCOPES: tuple[tuple[str, str | None, str | None], ...] = (
+    ("/api/v1/courses/*/grading-queue", "grades:read", "grades:write"),
+    ("/api/v1/courses/*/gradebook", "grades:read", "grades:write"),
+    ("/api/v1/courses/*/gradebook.csv", "grades:read", "grades:write"),
+    ("/api/v1/enrollments/*/grades", "grades:read", "grades:write"),
     ("/api/v1/auth/me", None, None),
     ("/api/v1/auth/token-info", None, None),
     ("/api/v1/auth/", NOT_WITH_KEYS, NOT_WITH_KEYS),
@@ -23,6 +28,7 @@ ROUTE_SCOPES: tuple[tuple[str, str | None, str | None], ...] = (
     ("/api/v1/quizzes", "grades:read", "grades:write"),
     ("/api/v1/assignments", "grades:read", "grades:write"),
     ("/api/v1/submissions", "grades:read", "grades:write"),
+    ("/api/v1/attempts", "grades:read", "grades:write"),
     ("/api/v1/certificates", "grades:read", "grades:write"),
     ("/api/v1/analytics", "analytics:read", NOT_WITH_KEYS),
     ("/api/v1/files", "files:read", "files:write"),
@@ -35,9 +41,16 @@ def scope_for(method: str, path: str) -> str | None:
     any route the table does not know, so a new route is closed to keys until it is listed)."""
     reading = method.upper() in ("GET", "HEAD")
     for prefix, read, write in ROUTE_SCOPES:
-        if path == prefix.rstrip("/") or path.startswith(prefix if prefix.endswith("/") else prefix + "/"):
+        if _matches(prefix, path):
             return read if reading else write
     return NOT_WITH_KEYS
+
+
+def _matches(prefix: str, path: str) -> bool:
+    if "*" in prefix:
+        wanted, given = prefix.split("/"), path.rstrip("/").split("/")
+        return len(given) >= len(wanted) and all(w in ("*", g) for w, g in zip(wanted, given, strict=False))
+    return path == prefix.rstrip("/") or path.startswith(prefix if prefix.endswith("/") else prefix + "/")
 
 
 def require_scope(method: str, path: str, scopes: frozenset[str]) -> None:

@@ -16,8 +16,11 @@ from adapters.http.ratelimit import ACCESS_COOKIE, API_KEY_HEADER, CSRF_COOKIE, 
 from adapters.http.scopes import require_scope
 from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
+from domain.assessment.essays import EssayService
 from domain.assessment.quizzes import QuizService
 from domain.assignments.assignments import AssignmentService
+from domain.assignments.gradebook import GradebookService
+from domain.assignments.grading_queue import GradingQueue
 from domain.assignments.submissions import SubmissionService
 from domain.catalog.services import CatalogService
 from domain.credentials.services import CertificateService
@@ -77,6 +80,18 @@ def quizzes_of(connection: Connection) -> QuizService:
 
 def attempts_of(connection: Connection) -> AttemptService:
     return cast(AttemptService, _service(connection, "attempts"))
+
+
+def essays_of(connection: Connection) -> EssayService:
+    return cast(EssayService, _service(connection, "essays"))
+
+
+def grading_queue_of(connection: Connection) -> GradingQueue:
+    return cast(GradingQueue, _service(connection, "grading_queue"))
+
+
+def gradebook_of(connection: Connection) -> GradebookService:
+    return cast(GradebookService, _service(connection, "gradebook"))
 
 
 def assignments_of(connection: Connection) -> AssignmentService:

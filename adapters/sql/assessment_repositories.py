@@ -78,6 +78,8 @@ def attempt_from_row(row: Any) -> Attempt:
                 answer_text=a["answer_text"],
                 is_correct=a["is_correct"],
                 points_earned=Decimal(a["points_earned"]),
+                needs_review=a.get("needs_review", False),
+                feedback=a.get("feedback"),
             )
             for a in stored
         ]
@@ -95,6 +97,8 @@ def attempt_values(attempt: Attempt) -> dict[str, object]:
                 "answer_text": a.answer_text,
                 "is_correct": a.is_correct,
                 "points_earned": f"{a.points_earned:.2f}",
+                "needs_review": a.needs_review,
+                "feedback": a.feedback,
             }
             for a in attempt.answers
         ]

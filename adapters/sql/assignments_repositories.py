@@ -8,17 +8,20 @@ from types import SimpleNamespace
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, delete, exists, insert, select, true, update
+from sqlalchemy import Table, delete, exists, insert, literal, null, select, true, union_all, update
+from sqlalchemy import cast as cast_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.files_repository import FILES, file_from_row
 from adapters.sql.mappers import course_from_row
-from adapters.sql.models import AssignmentRow, CourseRow, SubmissionRow
+from adapters.sql.models import AssignmentRow, CourseRow, QuizAttemptRow, QuizRow, SubmissionRow
 from adapters.sql.paging import page_in
 from adapters.sql.statements import locked
+from domain.assessment.model import AttemptStatus
 from domain.assignments.assignments import LESSON_HAS_ASSIGNMENT
 from domain.assignments.model import Assignment, Submission, SubmissionStatus, SubmissionType
+from domain.assignments.ports import QueueItem
 from domain.assignments.rules import Criterion, LatePolicy
 from domain.assignments.submissions import MAX_SUBMISSIONS
 from domain.catalog.model import Course
@@ -29,6 +32,8 @@ from domain.shared.pagination import Page, PageParams
 ASSIGNMENTS = cast(Table, AssignmentRow.__table__)
 SUBMISSIONS = cast(Table, SubmissionRow.__table__)
 COURSES = cast(Table, CourseRow.__table__)
+ATTEMPTS = cast(Table, QuizAttemptRow.__table__)
+QUIZZES = cast(Table, QuizRow.__table__)
 _COURSE = "course__"
 # An assignment with its course, in one statement: the course's columns under a prefix.
 _WITH_COURSE = select(ASSIGNMENTS, *(c.label(_COURSE + c.name) for c in COURSES.c)).join(
@@ -250,6 +255,64 @@ class SqlSubmissionRepository:
     async def save(self, submission: Submission) -> None:
         values = {**_grading_values(submission), "updated_at": submission.graded_at or submission.submitted_at}
         await self._s.execute(update(SUBMISSIONS).where(SUBMISSIONS.c.id == submission.id).values(**values))
+
+    async def waiting(self, course_id: UUID, params: PageParams) -> Page[QueueItem]:
+        no_id = cast_(null(), ATTEMPTS.c.id.type)
+        essays = (
+            select(
+                literal("essay").label("kind"),
+                ATTEMPTS.c.id,
+                ATTEMPTS.c.quiz_id,
+                no_id.label("assignment_id"),
+                ATTEMPTS.c.student_id,
+                ATTEMPTS.c.submitted_at,
+            )
+            .join(QUIZZES, QUIZZES.c.id == ATTEMPTS.c.quiz_id)
+            .where(QUIZZES.c.course_id == course_id, ATTEMPTS.c.status == AttemptStatus.PENDING_REVIEW.value)
+        )
+        handed_in = (
+            select(
+                literal("submission").label("kind"),
+                SUBMISSIONS.c.id,
+                no_id.label("quiz_id"),
+                SUBMISSIONS.c.assignment_id,
+                SUBMISSIONS.c.student_id,
+                SUBMISSIONS.c.submitted_at,
+            )
+            .join(ASSIGNMENTS, ASSIGNMENTS.c.id == SUBMISSIONS.c.assignment_id)
+            .where(ASSIGNMENTS.c.course_id == course_id, SUBMISSIONS.c.status == SubmissionStatus.SUBMITTED.value)
+        )
+        both = union_all(essays, handed_in).subquery("waiting")
+        ordered = select(both).order_by(both.c.submitted_at, both.c.id)
+        page: Page[Any] = await page_in(self._s, ordered, params, lambda row: row)
+        essay_ids = [row.id for row in page.items if row.kind == "essay"]
+        answers: dict[UUID, Any] = {}
+        if essay_ids:
+            query = select(ATTEMPTS.c.id, ATTEMPTS.c.answers).where(ATTEMPTS.c.id.in_(essay_ids))
+            answers = {row.id: row.answers for row in await self._s.execute(query)}
+
+        def item(row: Any) -> QueueItem:
+            essay = row.kind == "essay"
+            pending = [UUID(a["question_id"]) for a in answers.get(row.id) or [] if a.get("needs_review")]
+            return QueueItem(
+                kind=row.kind,
+                id=row.id,
+                attempt_id=row.id if essay else None,
+                submission_id=None if essay else row.id,
+                quiz_id=row.quiz_id,
+                assignment_id=row.assignment_id,
+                question_ids=pending if essay else None,
+                student_id=row.student_id,
+                submitted_at=row.submitted_at,
+            )
+
+        return Page(
+            items=[item(row) for row in page.items],
+            total=page.total,
+            page=page.page,
+            page_size=page.page_size,
+            next_key=page.next_key,
+        )
 
 
 class SqlSubmissionFiles:

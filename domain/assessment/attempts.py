@@ -16,7 +16,7 @@ from domain.assessment.quizzes import QUIZ_NOT_FOUND
 from domain.catalog import rules as catalog_rules
 from domain.identity.model import Role, User
 from domain.integrations.audit import audit_entry
-from domain.integrations.model import QUIZ_SUBMITTED, AuditEntry, DomainEvent
+from domain.integrations.model import ATTEMPT_PENDING_REVIEW, QUIZ_SUBMITTED, AuditEntry, DomainEvent
 from domain.learning.model import Enrollment, EnrollmentStatus
 from domain.learning.services import LearningService
 from domain.shared.clock import Clock, iso
@@ -140,23 +140,10 @@ class AttemptService:
                 await self._expire(uow, attempt, actor, now)
                 await uow.commit()
                 raise TimeLimitExceeded(TIME_LIMIT)
-            attempt.record_grade(rules.grade(questions, answers), quiz.passing_score, now)
+            graded = rules.for_review(questions, rules.grade(questions, answers), quiz.essay_grading)
+            attempt.record_grade(graded, quiz.passing_score, now)
             await uow.attempts.save(attempt)
-            await uow.outbox.add(
-                DomainEvent(
-                    type=QUIZ_SUBMITTED,
-                    occurred_at=now,
-                    data={
-                        "attempt_id": str(attempt.id),
-                        "quiz_id": str(quiz_id),
-                        "enrollment_id": str(enrollment.id),
-                        "student_id": str(actor.id),
-                        "percentage": f"{attempt.percentage:.2f}",
-                        "is_passed": bool(attempt.is_passed),
-                        "submitted_at": iso(now),
-                    },
-                )
-            )
+            await uow.outbox.add(submitted_event(attempt, quiz, now))
             await uow.audit.add(self._audit("quiz_attempt_submitted", attempt, actor, now))
             after_commit = None
             if attempt.is_passed:
@@ -180,8 +167,9 @@ class AttemptService:
         return page
 
     async def get_attempt(self, actor: User, quiz_id: UUID, attempt_id: UUID) -> tuple[Attempt, Quiz]:
+        """T5: the student's own attempt; the course's managers read any student's (API §11.2)."""
         if actor.role is not Role.STUDENT:
-            raise Forbidden(ONLY_STUDENTS_READ)
+            return await self._managed_attempt(actor, quiz_id, attempt_id)
         async with self.uow() as uow:
             quiz = await self._quiz(uow, quiz_id)
             enrollment = await self._enrollment(uow, actor, quiz, lock=True)
@@ -190,6 +178,17 @@ class AttemptService:
                 raise NotFound(ATTEMPT_NOT_FOUND)
             await self._expire_overdue(uow, [attempt], quiz, actor, self.clock.now())
             await uow.commit()
+        return attempt, quiz
+
+    async def _managed_attempt(self, actor: User, quiz_id: UUID, attempt_id: UUID) -> tuple[Attempt, Quiz]:
+        async with self.uow() as uow:
+            quiz = await self._quiz(uow, quiz_id)
+            course = await uow.courses.get(quiz.course_id)
+            if course is None or not catalog_rules.can_manage(actor, course):
+                raise Forbidden(ONLY_STUDENTS_READ)
+            attempt = await uow.attempts.get(attempt_id)
+            if attempt is None or attempt.quiz_id != quiz_id:
+                raise NotFound(ATTEMPT_NOT_FOUND)
         return attempt, quiz
 
     # ----- helpers -----
@@ -236,3 +235,24 @@ class AttemptService:
             enrollment_id=attempt.enrollment_id,
             student_id=attempt.student_id,
         )
+
+
+def submitted_event(attempt: Attempt, quiz: Quiz, now: datetime) -> DomainEvent:
+    """`quiz.submitted` for an attempt graded at once; `attempt.pending_review` for one whose
+    essays wait for a grader (API §11.2)."""
+    ids: dict[str, Any] = {
+        "attempt_id": str(attempt.id),
+        "quiz_id": str(quiz.id),
+        "enrollment_id": str(attempt.enrollment_id),
+        "student_id": str(attempt.student_id),
+    }
+    if attempt.status is AttemptStatus.PENDING_REVIEW:
+        data = {**ids, "course_id": str(quiz.course_id), "submitted_at": iso(now)}
+        return DomainEvent(type=ATTEMPT_PENDING_REVIEW, occurred_at=now, data=data)
+    data = {
+        **ids,
+        "percentage": f"{attempt.percentage:.2f}",
+        "is_passed": bool(attempt.is_passed),
+        "submitted_at": iso(now),
+    }
+    return DomainEvent(type=QUIZ_SUBMITTED, occurred_at=now, data=data)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -96,6 +96,8 @@ class GradedAnswer:
     answer_text: str | None
     is_correct: bool
     points_earned: Decimal
+    needs_review: bool = False  # an essay waiting for a grader (API §11.2)
+    feedback: str | None = None  # the grader's, on an essay graded by hand
 
 
 @dataclass(slots=True, kw_only=True)
@@ -131,11 +133,36 @@ class Attempt:
         self.answers = []
 
     def record_grade(self, answers: list[GradedAnswer], passing_score: Decimal, now: datetime) -> None:
-        score = sum((a.points_earned for a in answers), ZERO)
-        self.status = AttemptStatus.GRADED
+        """Submitted: graded at once, or, when essays wait for a grader, `pending_review` with the
+        score of what was graded automatically (API §11.2)."""
         self.answers = answers
-        self.score = score
-        self.percentage = percentage_of(score, self.max_score)
-        self.is_passed = self.percentage >= passing_score
-        self.submitted_at = self.graded_at = now
+        self.submitted_at = now
         self.time_taken_seconds = int((now - self.started_at).total_seconds())
+        if any(a.needs_review for a in answers):
+            self.status = AttemptStatus.PENDING_REVIEW
+            self.score = sum((a.points_earned for a in answers), ZERO)
+            self.percentage = self.is_passed = None
+            return
+        self.decide(passing_score, now)
+
+    def decide(self, passing_score: Decimal, now: datetime) -> None:
+        """Every answer graded: the score, percentage and pass (again, after a re-grade)."""
+        answers = self.answers or []
+        self.status = AttemptStatus.GRADED
+        self.score = sum((a.points_earned for a in answers), ZERO)
+        self.percentage = percentage_of(self.score, self.max_score)
+        self.is_passed = self.percentage >= passing_score
+        self.graded_at = now
+
+    def grade_essay(self, question_id: UUID, points: Decimal, full: Decimal, feedback: str | None) -> None:
+        """A grader's points for one essay answer, replacing any earlier ones."""
+        self.answers = [
+            replace(a, points_earned=points, is_correct=points == full, needs_review=False, feedback=feedback)
+            if a.question_id == question_id
+            else a
+            for a in self.answers or []
+        ]
+
+    @property
+    def awaiting_review(self) -> list[UUID]:
+        return [a.question_id for a in self.answers or [] if a.needs_review]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from uuid import UUID
 
-from domain.assessment.model import Answer, GradedAnswer, Option, Question, QuestionType
+from domain.assessment.model import Answer, EssayGrading, GradedAnswer, Option, Question, QuestionType
 from domain.shared.decimals import ZERO
 from domain.shared.errors import InvalidInput
 
@@ -147,6 +148,14 @@ def grade(questions: Sequence[Question], answers: Sequence[Answer]) -> list[Grad
             )
         )
     return graded
+
+
+def for_review(questions: Sequence[Question], graded: list[GradedAnswer], essays: EssayGrading) -> list[GradedAnswer]:
+    """With `manual` essay grading, every essay answer (given or not) waits for a grader (API §11.2)."""
+    if essays is not EssayGrading.MANUAL:
+        return graded
+    essay_ids = {q.id for q in questions if q.question_type is QuestionType.ESSAY}
+    return [replace(a, needs_review=True) if a.question_id in essay_ids else a for a in graded]
 
 
 def total_points(questions: Sequence[Question]) -> Decimal:

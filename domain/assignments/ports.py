@@ -4,6 +4,8 @@ submission attaches."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -12,6 +14,21 @@ from domain.assignments.model import Assignment, Submission, SubmissionStatus
 from domain.catalog.model import Course
 from domain.files.model import StoredFile
 from domain.shared.pagination import Page, PageParams
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueItem:
+    """Work waiting for a grader: an attempt's ungraded essays, or a submission."""
+
+    kind: str  # "essay" or "submission"
+    id: UUID
+    attempt_id: UUID | None
+    submission_id: UUID | None
+    quiz_id: UUID | None
+    assignment_id: UUID | None
+    question_ids: list[UUID] | None
+    student_id: UUID
+    submitted_at: datetime
 
 
 class AssignmentRepository(Protocol):
@@ -57,6 +74,11 @@ class SubmissionRepository(Protocol):
 
     async def save(self, submission: Submission) -> None:
         """The grading members and the status."""
+        ...
+
+    async def waiting(self, course_id: UUID, params: PageParams) -> Page[QueueItem]:
+        """The course's grading queue, oldest first: `pending_review` attempts (with their essays
+        still ungraded) and `submitted` submissions."""
         ...
 
 

@@ -22,6 +22,8 @@ class EventType(enum.StrEnum):
     CERTIFICATE_REVOKED = "certificate.revoked"
     ASSIGNMENT_SUBMITTED = "assignment.submitted"
     SUBMISSION_GRADED = "submission.graded"
+    ATTEMPT_PENDING_REVIEW = "attempt.pending_review"
+    ATTEMPT_GRADED = "attempt.graded"
 
 
 ENROLLMENT_CREATED = EventType.ENROLLMENT_CREATED
@@ -32,6 +34,8 @@ CERTIFICATE_ISSUED = EventType.CERTIFICATE_ISSUED
 CERTIFICATE_REVOKED = EventType.CERTIFICATE_REVOKED
 ASSIGNMENT_SUBMITTED = EventType.ASSIGNMENT_SUBMITTED
 SUBMISSION_GRADED = EventType.SUBMISSION_GRADED
+ATTEMPT_PENDING_REVIEW = EventType.ATTEMPT_PENDING_REVIEW
+ATTEMPT_GRADED = EventType.ATTEMPT_GRADED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -26,7 +26,7 @@ from adapters.http.representation import Representation, read_through
 from adapters.http.security import BEARER, UuidPath, attempts_of, authenticated, parse_uuid, quizzes_of
 from domain.assessment.model import Answer
 from domain.assessment.quizzes import questions_key
-from domain.identity.model import Principal
+from domain.identity.model import Principal, Role
 from domain.shared.pagination import PageParams
 
 _BASE = msgspec.json.Decoder(list[QuestionPublicResponse])
@@ -117,8 +117,10 @@ class AttemptsController(Controller):
         attempt_id: UuidPath,
         principal: NamedDependency[Principal],
     ) -> AttemptResultResponse:
-        """One of the caller's attempts, with its graded answers."""
+        """One of the caller's attempts, with its graded answers; the course's managers read any
+        student's attempt (graders read the essays)."""
         attempt, quiz = await attempts_of(request).get_attempt(
             principal.user, parse_uuid("quiz_id", quiz_id), parse_uuid("attempt_id", attempt_id)
         )
-        return AttemptResultResponse.of_graded(attempt, quiz)
+        # Anyone but a student got here as a manager of the quiz's course.
+        return AttemptResultResponse.of_graded(attempt, quiz, reveal=principal.user.role is not Role.STUDENT)

@@ -289,6 +289,8 @@ class GradedAnswerResponse(msgspec.Struct, kw_only=True):
     answer_text: str | None
     is_correct: bool | UnsetType = UNSET  # left out when the quiz hides correct answers
     points_earned: DecimalString | UnsetType = UNSET
+    needs_review: bool = False
+    feedback: str | None = None
 
     @classmethod
     def of(cls, answer: GradedAnswer, *, masked: bool) -> GradedAnswerResponse:
@@ -297,6 +299,8 @@ class GradedAnswerResponse(msgspec.Struct, kw_only=True):
                 question_id=answer.question_id,
                 selected_option_id=answer.selected_option_id,
                 answer_text=answer.answer_text,
+                needs_review=answer.needs_review,
+                feedback=answer.feedback,
             )
         return response_of(cls, answer, points_earned=decimal_string(answer.points_earned))
 
@@ -339,8 +343,9 @@ class AttemptResultResponse(AttemptResponse, kw_only=True):
     answers: list[GradedAnswerResponse] | None
 
     @classmethod
-    def of_graded(cls, attempt: Attempt, quiz: Quiz) -> AttemptResultResponse:
-        masked = not quiz.show_correct_answers
+    def of_graded(cls, attempt: Attempt, quiz: Quiz, *, reveal: bool = False) -> AttemptResultResponse:
+        """`reveal`: for the course's managers, who see points and correctness whatever the quiz hides."""
+        masked = not (quiz.show_correct_answers or reveal)
         answers = (
             None if attempt.answers is None else [GradedAnswerResponse.of(a, masked=masked) for a in attempt.answers]
         )

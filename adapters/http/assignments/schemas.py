@@ -12,7 +12,10 @@ from msgspec import UNSET, Meta, UnsetType
 
 from adapters.http.bodies import DecimalString, check_decimal, decimal_string, refuses_null, response_of
 from adapters.http.files.controller import FileResponse
+from adapters.http.pagination import PageResponse
+from domain.assignments.gradebook import GradeItem, GradeStatus, ItemKind, StudentGrades, StudentRow
 from domain.assignments.model import Assignment, SubmissionStatus, SubmissionType
+from domain.assignments.ports import QueueItem
 from domain.assignments.rules import Criterion, LatePolicy
 from domain.assignments.submissions import SubmissionView
 
@@ -233,3 +236,66 @@ class SubmissionResponse(msgspec.Struct, kw_only=True):
             final_percentage=_decimal(s.final_percentage),
             rubric_scores=[CriterionResponse.of(c) for c in s.rubric_scores] if s.rubric_scores is not None else None,
         )
+
+
+class QueueItemResponse(msgspec.Struct, kw_only=True):
+    kind: Annotated[str, Meta(description='`"essay"` or `"submission"`', examples=["submission"])]
+    id: UUID
+    attempt_id: UUID | None
+    submission_id: UUID | None
+    quiz_id: UUID | None
+    assignment_id: UUID | None
+    question_ids: list[UUID] | None
+    student_id: UUID
+    submitted_at: datetime
+
+    @classmethod
+    def of(cls, item: QueueItem) -> QueueItemResponse:
+        return response_of(cls, item)
+
+
+class GradeItemResponse(msgspec.Struct, kw_only=True):
+    kind: ItemKind
+    id: UUID
+    title: str
+    weight: DecimalString
+    max_points: DecimalString
+
+    @classmethod
+    def of(cls, item: GradeItem) -> GradeItemResponse:
+        return response_of(cls, item, weight=decimal_string(item.weight), max_points=decimal_string(item.max_points))
+
+
+class ItemGradeResponse(msgspec.Struct, kw_only=True):
+    item_id: UUID
+    percentage: DecimalString | None
+    status: GradeStatus
+
+
+class StudentRowResponse(msgspec.Struct, kw_only=True):
+    student_id: UUID
+    full_name: str
+    email: str
+    grades: list[ItemGradeResponse]
+    course_percentage: DecimalString | None
+
+    @classmethod
+    def of(cls, row: StudentRow) -> StudentRowResponse:
+        grades = [
+            ItemGradeResponse(item_id=g.item_id, percentage=_decimal(g.percentage), status=g.status) for g in row.grades
+        ]
+        return response_of(cls, row, grades=grades, course_percentage=_decimal(row.course_percentage))
+
+
+class GradebookResponse(msgspec.Struct, kw_only=True):
+    items: list[GradeItemResponse]
+    rows: PageResponse[StudentRowResponse]
+
+
+class StudentGradesResponse(msgspec.Struct, kw_only=True):
+    items: list[GradeItemResponse]
+    row: StudentRowResponse
+
+    @classmethod
+    def of(cls, grades: StudentGrades) -> StudentGradesResponse:
+        return cls(items=[GradeItemResponse.of(i) for i in grades.items], row=StudentRowResponse.of(grades.row))

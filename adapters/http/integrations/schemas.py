@@ -61,7 +61,11 @@ class CoursePublishedData(msgspec.Struct, kw_only=True):
     published_at: datetime
 
 
-@webhook_event(EventType.QUIZ_SUBMITTED, "An attempt was submitted and graded (not on expiry).")
+@webhook_event(
+    EventType.QUIZ_SUBMITTED,
+    "An attempt was submitted and graded at once (not on expiry; an attempt whose essays wait for a grader "
+    "sends `attempt.pending_review` instead).",
+)
 class QuizSubmittedData(msgspec.Struct, kw_only=True):
     attempt_id: UUID
     quiz_id: UUID
@@ -89,6 +93,30 @@ class SubmissionGradedData(msgspec.Struct, kw_only=True):
     assignment_id: UUID
     student_id: UUID
     final_percentage: DecimalString
+    graded_at: datetime
+
+
+@webhook_event(EventType.ATTEMPT_PENDING_REVIEW, "An attempt was submitted with essays for a grader to mark.")
+class AttemptPendingReviewData(msgspec.Struct, kw_only=True):
+    attempt_id: UUID
+    quiz_id: UUID
+    enrollment_id: UUID
+    student_id: UUID
+    course_id: UUID
+    submitted_at: datetime
+
+
+@webhook_event(
+    EventType.ATTEMPT_GRADED, "An attempt's essays were graded by hand and the attempt decided (again on a re-grade)."
+)
+class AttemptGradedData(msgspec.Struct, kw_only=True):
+    attempt_id: UUID
+    quiz_id: UUID
+    enrollment_id: UUID
+    student_id: UUID
+    score: DecimalString
+    percentage: DecimalString
+    is_passed: bool
     graded_at: datetime
 
 

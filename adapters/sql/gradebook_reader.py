@@ -1,0 +1,184 @@
+"""The gradebook's reads (API §11.3): each method one statement, on a connection of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any, cast
+from uuid import UUID
+
+from sqlalchemy import Table, case, func, literal, select, true, union_all
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sql.mappers import course_from_row, decimal_of
+from adapters.sql.models import (
+    AssignmentRow,
+    CourseRow,
+    EnrollmentRow,
+    LessonRow,
+    QuestionRow,
+    QuizAttemptRow,
+    QuizRow,
+    SubmissionRow,
+    UserRow,
+)
+from adapters.sql.paging import page_of_rows
+from domain.assessment.model import AttemptStatus
+from domain.assignments.gradebook import GradeItem, ItemKind, Result, Student
+from domain.assignments.model import SubmissionStatus
+from domain.catalog.model import Course
+from domain.shared.pagination import Page, PageParams
+
+COURSES = cast(Table, CourseRow.__table__)
+LESSONS = cast(Table, LessonRow.__table__)
+QUIZZES = cast(Table, QuizRow.__table__)
+QUESTIONS = cast(Table, QuestionRow.__table__)
+ATTEMPTS = cast(Table, QuizAttemptRow.__table__)
+ASSIGNMENTS = cast(Table, AssignmentRow.__table__)
+SUBMISSIONS = cast(Table, SubmissionRow.__table__)
+ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
+USERS = cast(Table, UserRow.__table__)
+_COURSE = "course__"
+
+
+def _items(course_id: UUID) -> Any:
+    """The course's published quizzes (their points: the sum of their questions') and assignments."""
+    points = (
+        select(func.coalesce(func.sum(QUESTIONS.c.points), 0))
+        .where(QUESTIONS.c.quiz_id == QUIZZES.c.id)
+        .scalar_subquery()
+    )
+    quizzes = select(
+        literal(ItemKind.QUIZ.value).label("kind"),
+        QUIZZES.c.id,
+        QUIZZES.c.title,
+        QUIZZES.c.weight,
+        points.label("max_points"),
+        QUIZZES.c.due_at,
+        QUIZZES.c.lesson_id,
+        QUIZZES.c.created_at,
+    ).where(QUIZZES.c.course_id == course_id, QUIZZES.c.is_published == true())
+    assignments = select(
+        literal(ItemKind.ASSIGNMENT.value).label("kind"),
+        ASSIGNMENTS.c.id,
+        ASSIGNMENTS.c.title,
+        ASSIGNMENTS.c.weight,
+        ASSIGNMENTS.c.max_points,
+        ASSIGNMENTS.c.due_at,
+        ASSIGNMENTS.c.lesson_id,
+        ASSIGNMENTS.c.created_at,
+    ).where(ASSIGNMENTS.c.course_id == course_id, ASSIGNMENTS.c.is_published == true())
+    return union_all(quizzes, assignments).subquery("items")
+
+
+def _student(row: Any) -> Student:
+    return Student(enrollment_id=row.enrollment_id, student_id=row.student_id, full_name=row.full_name, email=row.email)
+
+
+_STUDENTS = select(
+    ENROLLMENTS.c.id.label("enrollment_id"),
+    ENROLLMENTS.c.student_id,
+    USERS.c.full_name,
+    USERS.c.email,
+).join(USERS, USERS.c.id == ENROLLMENTS.c.student_id)
+
+
+class SqlGradebookReader:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def course_items(self, course_id: UUID) -> tuple[Course, list[GradeItem]] | None:
+        items = _items(course_id)
+        query = (
+            select(*(c.label(_COURSE + c.name) for c in COURSES.c), items)
+            .select_from(COURSES.outerjoin(items, true()).outerjoin(LESSONS, LESSONS.c.id == items.c.lesson_id))
+            .where(COURSES.c.id == course_id)
+            .order_by(LESSONS.c.order_index.asc().nulls_last(), items.c.created_at, items.c.id)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        if not rows:
+            return None
+        first = rows[0]._mapping
+        course = course_from_row(
+            SimpleNamespace(**{k.removeprefix(_COURSE): v for k, v in first.items() if k.startswith(_COURSE)})
+        )
+        found = [
+            GradeItem(
+                kind=ItemKind(row.kind),
+                id=row.id,
+                title=row.title,
+                weight=decimal_of(row.weight),
+                max_points=decimal_of(row.max_points),
+                due_at=row.due_at,
+            )
+            for row in rows
+            if row.id is not None
+        ]
+        return course, found
+
+    async def students(self, course_id: UUID, params: PageParams) -> Page[Student]:
+        query = _STUDENTS.where(ENROLLMENTS.c.course_id == course_id).order_by(USERS.c.full_name, ENROLLMENTS.c.id)
+        return await page_of_rows(self._engine, query, params, _student)
+
+    async def enrolled(self, enrollment_id: UUID) -> tuple[Student, UUID] | None:
+        query = _STUDENTS.add_columns(ENROLLMENTS.c.course_id).where(ENROLLMENTS.c.id == enrollment_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return (_student(row), row.course_id) if row else None
+
+    async def results(self, course_id: UUID, enrollment_ids: Sequence[UUID]) -> dict[tuple[UUID, UUID], Result]:
+        if not enrollment_ids:
+            return {}
+        ids = list(enrollment_ids)
+        waiting_attempt = case((ATTEMPTS.c.status == AttemptStatus.PENDING_REVIEW.value, 1), else_=0)
+        best = func.max(case((ATTEMPTS.c.status == AttemptStatus.GRADED.value, ATTEMPTS.c.percentage)))
+        quizzes = (
+            select(
+                ATTEMPTS.c.enrollment_id,
+                ATTEMPTS.c.quiz_id.label("item_id"),
+                best.label("percentage"),
+                func.sum(waiting_attempt).label("waiting"),
+            )
+            .join(QUIZZES, QUIZZES.c.id == ATTEMPTS.c.quiz_id)
+            .where(ATTEMPTS.c.enrollment_id.in_(ids), QUIZZES.c.course_id == course_id)
+            .group_by(ATTEMPTS.c.enrollment_id, ATTEMPTS.c.quiz_id)
+        )
+        graded = SUBMISSIONS.c.status == SubmissionStatus.GRADED.value
+        # The latest graded submission first in each (enrollment, assignment).
+        ranked = (
+            select(
+                SUBMISSIONS.c.enrollment_id,
+                SUBMISSIONS.c.assignment_id,
+                SUBMISSIONS.c.status,
+                SUBMISSIONS.c.final_percentage,
+                func.row_number()
+                .over(
+                    partition_by=(SUBMISSIONS.c.enrollment_id, SUBMISSIONS.c.assignment_id),
+                    order_by=(case((graded, 0), else_=1), SUBMISSIONS.c.number.desc()),
+                )
+                .label("rank"),
+            )
+            .join(ASSIGNMENTS, ASSIGNMENTS.c.id == SUBMISSIONS.c.assignment_id)
+            .where(SUBMISSIONS.c.enrollment_id.in_(ids), ASSIGNMENTS.c.course_id == course_id)
+            .subquery("ranked")
+        )
+        latest = func.max(
+            case(((ranked.c.rank == 1) & (ranked.c.status == SubmissionStatus.GRADED.value), ranked.c.final_percentage))
+        )
+        waiting_submission = case((ranked.c.status != SubmissionStatus.GRADED.value, 1), else_=0)
+        assignments = select(
+            ranked.c.enrollment_id,
+            ranked.c.assignment_id.label("item_id"),
+            latest.label("percentage"),
+            func.sum(waiting_submission).label("waiting"),
+        ).group_by(ranked.c.enrollment_id, ranked.c.assignment_id)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(union_all(quizzes, assignments))).all()
+        return {
+            (row.enrollment_id, row.item_id): Result(
+                percentage=decimal_of(row.percentage) if row.percentage is not None else None,
+                waiting=bool(row.waiting),
+            )
+            for row in rows
+        }
