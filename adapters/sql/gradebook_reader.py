@@ -72,11 +72,11 @@ def _items(course_id: UUID) -> Any:
 
 
 def _student(row: Any) -> Student:
-    return Student(enrollment_id=row.enrollment_id, student_id=row.student_id, full_name=row.full_name, email=row.email)
+    return Student(enrollment_id=row.id, student_id=row.student_id, full_name=row.full_name, email=row.email)
 
 
 _STUDENTS = select(
-    ENROLLMENTS.c.id.label("enrollment_id"),
+    ENROLLMENTS.c.id,  # the enrollment's: unlabelled, as the page's sort key names it
     ENROLLMENTS.c.student_id,
     USERS.c.full_name,
     USERS.c.email,

@@ -103,7 +103,7 @@ class GradingController(Controller):
         items, batches = await gradebook_of(request).export(principal.user, cid)
         return Stream(
             _csv(csv_header(items), batches),
-            media_type=CSV,
+            media_type="text/csv",  # the response adds its charset, utf-8
             headers={"Content-Disposition": f'attachment; filename="gradebook-{cid}.csv"'},
         )
 
