@@ -12,8 +12,7 @@ from typing import Any
 from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import problem
 from tests.support.api import Api
-from tests.support.assignments import create_assignment, grade, submit
-from tests.support.assignments import AssignmentRoom
+from tests.support.assignments import AssignmentRoom, create_assignment, grade, submit
 from tests.support.catalog import user_with_role
 from tests.support.learning import classroom, enroll, quiz_room
 from tests.unit.fakes import FakeClock

@@ -92,3 +92,15 @@ async def test_a_submission_and_a_grading_cost_few_statements(
     # The caller; the submission, its assignment and course, the enrollment and the submission
     # locked, the update and the audit line; after the commit, the student for the email.
     assert trips.sql == 1 + 6 + 1, trips
+
+
+async def test_a_gradebook_page_is_three_statements(make_api: MakeApiFn, monkeypatch: pytest.MonkeyPatch) -> None:
+    api = await make_api()
+    ar = await assignment_room(api)
+    await submit(api, ar.room.cast.student, ar)
+    url = f"/api/v1/courses/{ar.room.course_id}/gradebook"
+    with counting(api, monkeypatch) as trips:
+        r = await api.client.get(url, headers=ar.room.cast.owner.headers)
+    assert r.status_code == 200, r.text
+    # The caller; then the course with its items, the page of students with the total, their results.
+    assert trips.sql == 1 + 3, trips
