@@ -91,7 +91,7 @@ def rubric_points(rubric: Sequence[Criterion], scores: Sequence[Criterion]) -> D
     given = {s.criterion: s.points for s in scores}
     if len(given) != len(scores) or set(given) != set(allowed):
         raise InvalidInput(RUBRIC_MISMATCH)
-    if any(not ZERO <= points <= allowed[name] for name, points in given.items()):
+    if any(not (points.is_finite() and ZERO <= points <= allowed[name]) for name, points in given.items()):
         raise InvalidInput(RUBRIC_MISMATCH)
     return sum(given.values(), ZERO)
 
@@ -99,7 +99,7 @@ def rubric_points(rubric: Sequence[Criterion], scores: Sequence[Criterion]) -> D
 def grade(points: Decimal, max_points: Decimal, days_late: int, policy: LatePolicy) -> Grade:
     """`penalty_percent` = min(100, late days * penalty per day); `final_points` = points * (1 -
     penalty/100), rounded half-even to 2 places; `final_percentage` from the rounded points."""
-    if not ZERO <= points <= max_points:
+    if not (points.is_finite() and ZERO <= points <= max_points):
         raise InvalidInput(POINTS_OUT_OF_RANGE)
     penalty = min(HUNDRED, two_places(policy.penalty_percent_per_day * days_late))
     final = two_places(points * (1 - penalty / 100))

@@ -332,7 +332,7 @@ def _points(assignment: Assignment, given: GradeInput) -> tuple[Decimal, list[Cr
         if given.rubric_scores is None:
             raise InvalidInput(rules.RUBRIC_MISMATCH)
         total = rules.rubric_points(assignment.rubric, given.rubric_scores)
-        if given.points is not None and given.points != total:
+        if given.points is not None and not (given.points.is_finite() and given.points == total):
             raise InvalidInput(rules.RUBRIC_MISMATCH)
         return total, list(given.rubric_scores)
     if given.rubric_scores:

@@ -505,7 +505,7 @@ async def test_who_may_submit_read_and_grade(api: Api) -> None:
         assert (await api.client.get(f"/api/v1/submissions/{sid}", headers=who.headers)).status_code == 200
     assert (await api.client.get(f"{ar.submissions}/mine", headers=outsider.headers)).json()["items"] == []
     # Points outside 0..max_points, or none at all.
-    for points in ("-1", "10.01"):
+    for points in ("-1", "10.01", "NaN", "Infinity"):
         problem(
             await api.client.post(
                 f"/api/v1/submissions/{sid}/grade", json={"points": points}, headers=cast.admin.headers
