@@ -76,6 +76,10 @@ bench-growth *ARGS:
 bench-lists *ARGS:
     uv run python -m bench.lists {{ARGS}}
 
+# The gradebook of 10,000 students and 40 items: a page under 8 managers, and the CSV's memory.
+bench-gradebook *ARGS:
+    uv run python -m bench.gradebook {{ARGS}}
+
 # Autogenerate a migration from the models (review it before committing).
 revision MESSAGE:
     uv run python -c 'import sys; from adapters.sql.migrate import new_revision; new_revision(sys.argv[1])' "{{MESSAGE}}"

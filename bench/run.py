@@ -189,6 +189,19 @@ def peak_rss_mb(pid: int) -> float:
     return max(peaks, default=0.0)
 
 
+def rss_mb(pid: int) -> float:
+    """The resident size of a server process and its children, in MB."""
+    total = 0.0
+    for proc in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{proc}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except FileNotFoundError:
+            continue
+    return total
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path(f"/proc/{pid}/task").iterdir():

@@ -325,7 +325,7 @@ def build_container(
         essays=EssayService(uow=uow, learning=learning, clock=clock),
         assignments=assignments,
         grading_queue=GradingQueue(uow=uow),
-        gradebook=GradebookService(reader=SqlGradebookReader(engine), clock=clock),
+        gradebook=GradebookService(reader=SqlGradebookReader(engine, reads), clock=clock),
         submissions=SubmissionService(
             uow=uow, learning=learning, users=users, queue=queue, clock=clock, frontend_url=settings.frontend_url
         ),

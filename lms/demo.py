@@ -21,6 +21,10 @@ from uuid import UUID
 
 from domain.assessment.model import Answer, Question, QuestionType, Quiz, QuizType
 from domain.assessment.quizzes import NewQuestion, NewQuiz, OptionInput
+from domain.assignments.assignments import NewAssignment
+from domain.assignments.model import SubmissionType
+from domain.assignments.rules import Criterion
+from domain.assignments.submissions import GradeInput, NewSubmission
 from domain.catalog.model import Course, CourseFilter, DifficultyLevel, LessonType
 from domain.catalog.services import NewCourse, NewLesson
 from domain.identity.model import Role, User
@@ -35,6 +39,7 @@ INSTRUCTOR = ("instructor@lms.local", "InstructorPass123", "Demo Instructor")
 STUDENT = ("student@lms.local", "StudentPass123", "Demo Student")
 STUDENT_PASSWORD = STUDENT[1]  # every generated demo student signs in with it too
 HISTORY_DAYS = 60
+DEMO_ASSIGNMENT = "Describe an API you use"
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +235,40 @@ class Seeder:
         questions = await self.container.attempts.questions(found.id)
         return found, questions
 
+    async def assignment(self, instructor: User, student: User, course: Course) -> None:
+        """A published assignment of the demo course (on no lesson, so it gates none), and the demo
+        student's work at it: a first submission graded with feedback, and a revision waiting."""
+        service, submissions = self.container.assignments, self.container.submissions
+        listed = await service.list_assignments(instructor, course.id, PageParams(page=1, page_size=MAX_PAGE))
+        found = next((a for a in listed.items if a.title == DEMO_ASSIGNMENT), None)
+        if found is None:
+            new = NewAssignment(
+                title=DEMO_ASSIGNMENT,
+                instructions="Pick an HTTP API you use. Describe one request and its response, and say why "
+                "the response has the status code it has.",
+                submission_types=[SubmissionType.TEXT],
+                max_points=Decimal("10"),
+                due_at=datetime.now(UTC) + timedelta(days=14),
+                max_submissions=2,
+                rubric=[
+                    Criterion("The request and response", Decimal("6")),
+                    Criterion("The status code", Decimal("4")),
+                ],
+            )
+            found = await service.create_assignment(instructor, course.id, new)
+            found = await service.publish(instructor, course.id, found.id, published=True)
+            self.report.add(f"assignment {found.title!r}")
+        mine = await submissions.mine(student, found.id, PageParams(page=1, page_size=MAX_PAGE))
+        if mine.items:
+            return
+        text = "GET /api/v1/courses answers 200 with a page of courses."
+        first = await submissions.submit(student, found.id, NewSubmission(text=text))
+        scores = [Criterion("The request and response", Decimal("5")), Criterion("The status code", Decimal("3"))]
+        feedback = "Good request; say why 200 and not 204."
+        await submissions.grade(instructor, first.submission.id, GradeInput(rubric_scores=scores, feedback=feedback))
+        await submissions.submit(student, found.id, NewSubmission(text=f"{text} 200, not 204: it has a body."))
+        self.report.add(f"submissions of {student.email} to {found.title!r} (one graded, one waiting)")
+
     async def enroll(self, student: User, course: Course) -> UUID:
         enrolled = await self.container.learning.enroll(student, course.id)
         if enrolled.created:
@@ -327,6 +366,7 @@ async def seed(container: Container, clock: DemoClock, *, students: int = 0, out
     student = await seeder.user(*STUDENT, role=Role.STUDENT)
     demo = await seeder.course(instructor, DEMO_COURSE)
     await seeder.enroll(student, demo[0])
+    await seeder.assignment(instructor, student, demo[0])
     if students > 0:
         courses = [demo] + [await seeder.course(instructor, plan) for plan in MORE_COURSES]
         show = _progress_bar(out, students)

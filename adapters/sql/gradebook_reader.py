@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, case, func, literal, select, true, union_all
+from sqlalchemy import Table, bindparam, case, func, literal, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.mappers import course_from_row, decimal_of
@@ -22,7 +23,9 @@ from adapters.sql.models import (
     SubmissionRow,
     UserRow,
 )
-from adapters.sql.paging import page_of_rows
+from adapters.sql.paging import PagedQuery
+from adapters.sql.prepared import PreparedReads
+from adapters.sql.statements import bound
 from domain.assessment.model import AttemptStatus
 from domain.assignments.gradebook import GradeItem, ItemKind, Result, Student
 from domain.assignments.model import SubmissionStatus
@@ -41,8 +44,9 @@ USERS = cast(Table, UserRow.__table__)
 _COURSE = "course__"
 
 
-def _items(course_id: UUID) -> Any:
+def _items() -> Any:
     """The course's published quizzes (their points: the sum of their questions') and assignments."""
+    course_id = bindparam("course_id", type_=COURSES.c.id.type)
     points = (
         select(func.coalesce(func.sum(QUESTIONS.c.points), 0))
         .where(QUESTIONS.c.quiz_id == QUIZZES.c.id)
@@ -68,116 +72,131 @@ def _items(course_id: UUID) -> Any:
         ASSIGNMENTS.c.lesson_id,
         ASSIGNMENTS.c.created_at,
     ).where(ASSIGNMENTS.c.course_id == course_id, ASSIGNMENTS.c.is_published == true())
-    return union_all(quizzes, assignments).subquery("items")
+    items = union_all(quizzes, assignments).subquery("items")
+    return (
+        select(*(c.label(_COURSE + c.name) for c in COURSES.c), items)
+        .select_from(COURSES.outerjoin(items, true()).outerjoin(LESSONS, LESSONS.c.id == items.c.lesson_id))
+        .where(COURSES.c.id == course_id)
+        .order_by(LESSONS.c.order_index.asc().nulls_last(), items.c.created_at, items.c.id)
+    )
+
+
+def _results() -> Any:
+    """What some enrollments did at their course's items (an enrollment's attempts and submissions
+    are its course's): per quiz, the best graded percentage and the attempts waiting for review;
+    per assignment, the latest graded submission's percentage and the submissions not graded."""
+    ids = bindparam("ids", expanding=True, type_=ENROLLMENTS.c.id.type)
+    waiting_attempt = case((ATTEMPTS.c.status == AttemptStatus.PENDING_REVIEW.value, 1), else_=0)
+    best = func.max(case((ATTEMPTS.c.status == AttemptStatus.GRADED.value, ATTEMPTS.c.percentage)))
+    quizzes = (
+        select(
+            ATTEMPTS.c.enrollment_id,
+            ATTEMPTS.c.quiz_id.label("item_id"),
+            best.label("percentage"),
+            func.sum(waiting_attempt).label("waiting"),
+        )
+        .where(ATTEMPTS.c.enrollment_id.in_(ids))
+        .group_by(ATTEMPTS.c.enrollment_id, ATTEMPTS.c.quiz_id)
+    )
+    graded = SUBMISSIONS.c.status == SubmissionStatus.GRADED.value
+    ranked = (
+        select(
+            SUBMISSIONS.c.enrollment_id,
+            SUBMISSIONS.c.assignment_id,
+            SUBMISSIONS.c.status,
+            SUBMISSIONS.c.final_percentage,
+            func.row_number()
+            .over(
+                partition_by=(SUBMISSIONS.c.enrollment_id, SUBMISSIONS.c.assignment_id),
+                order_by=(case((graded, 0), else_=1), SUBMISSIONS.c.number.desc()),
+            )
+            .label("rank"),
+        )
+        .where(SUBMISSIONS.c.enrollment_id.in_(ids))
+        .subquery("ranked")
+    )
+    latest = func.max(
+        case(((ranked.c.rank == 1) & (ranked.c.status == SubmissionStatus.GRADED.value), ranked.c.final_percentage))
+    )
+    waiting_submission = case((ranked.c.status != SubmissionStatus.GRADED.value, 1), else_=0)
+    assignments = select(
+        ranked.c.enrollment_id,
+        ranked.c.assignment_id.label("item_id"),
+        latest.label("percentage"),
+        func.sum(waiting_submission).label("waiting"),
+    ).group_by(ranked.c.enrollment_id, ranked.c.assignment_id)
+    return union_all(quizzes, assignments)
 
 
 def _student(row: Any) -> Student:
     return Student(enrollment_id=row.id, student_id=row.student_id, full_name=row.full_name, email=row.email)
 
 
+def _decimal(value: Any) -> Decimal:
+    """PostgreSQL's numerics are decimals with their 2 places already; SQLite's are floats."""
+    return value if isinstance(value, Decimal) else decimal_of(value)
+
+
 _STUDENTS = select(
     ENROLLMENTS.c.id,  # the enrollment's: unlabelled, as the page's sort key names it
+    ENROLLMENTS.c.enrolled_at,
     ENROLLMENTS.c.student_id,
     USERS.c.full_name,
     USERS.c.email,
 ).join(USERS, USERS.c.id == ENROLLMENTS.c.student_id)
+# Built once (keyed and compiled once): a gradebook page runs each of them.
+_COURSE_ITEMS = _items()
+_COURSE_STUDENTS = PagedQuery(
+    # In enrollment order, the course's enrollments index: a page reads its own rows, not the course's.
+    _STUDENTS.where(ENROLLMENTS.c.course_id == bound(ENROLLMENTS.c.course_id)).order_by(
+        ENROLLMENTS.c.enrolled_at, ENROLLMENTS.c.id
+    )
+)
+_ENROLLED = _STUDENTS.add_columns(ENROLLMENTS.c.course_id).where(ENROLLMENTS.c.id == bound(ENROLLMENTS.c.id))
+_RESULTS = _results()
 
 
 class SqlGradebookReader:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reads: PreparedReads) -> None:
         self._engine = engine
+        self._reads = reads
 
     async def course_items(self, course_id: UUID) -> tuple[Course, list[GradeItem]] | None:
-        items = _items(course_id)
-        query = (
-            select(*(c.label(_COURSE + c.name) for c in COURSES.c), items)
-            .select_from(COURSES.outerjoin(items, true()).outerjoin(LESSONS, LESSONS.c.id == items.c.lesson_id))
-            .where(COURSES.c.id == course_id)
-            .order_by(LESSONS.c.order_index.asc().nulls_last(), items.c.created_at, items.c.id)
-        )
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+            rows = (await conn.execute(_COURSE_ITEMS, {"course_id": course_id})).all()
         if not rows:
             return None
         first = rows[0]._mapping
-        course = course_from_row(
-            SimpleNamespace(**{k.removeprefix(_COURSE): v for k, v in first.items() if k.startswith(_COURSE)})
-        )
+        columns = {k.removeprefix(_COURSE): v for k, v in first.items() if k.startswith(_COURSE)}
         found = [
             GradeItem(
                 kind=ItemKind(row.kind),
                 id=row.id,
                 title=row.title,
-                weight=decimal_of(row.weight),
-                max_points=decimal_of(row.max_points),
+                weight=_decimal(row.weight),
+                max_points=_decimal(row.max_points),
                 due_at=row.due_at,
             )
             for row in rows
             if row.id is not None
         ]
-        return course, found
+        return course_from_row(SimpleNamespace(**columns)), found
 
     async def students(self, course_id: UUID, params: PageParams) -> Page[Student]:
-        query = _STUDENTS.where(ENROLLMENTS.c.course_id == course_id).order_by(USERS.c.full_name, ENROLLMENTS.c.id)
-        return await page_of_rows(self._engine, query, params, _student)
+        return await _COURSE_STUDENTS.page(self._reads, params, _student, course_id=course_id)
 
     async def enrolled(self, enrollment_id: UUID) -> tuple[Student, UUID] | None:
-        query = _STUDENTS.add_columns(ENROLLMENTS.c.course_id).where(ENROLLMENTS.c.id == enrollment_id)
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).first()
+        row = await self._reads.first(_ENROLLED, {"id": enrollment_id})
         return (_student(row), row.course_id) if row else None
 
     async def results(self, course_id: UUID, enrollment_ids: Sequence[UUID]) -> dict[tuple[UUID, UUID], Result]:
         if not enrollment_ids:
             return {}
-        ids = list(enrollment_ids)
-        waiting_attempt = case((ATTEMPTS.c.status == AttemptStatus.PENDING_REVIEW.value, 1), else_=0)
-        best = func.max(case((ATTEMPTS.c.status == AttemptStatus.GRADED.value, ATTEMPTS.c.percentage)))
-        quizzes = (
-            select(
-                ATTEMPTS.c.enrollment_id,
-                ATTEMPTS.c.quiz_id.label("item_id"),
-                best.label("percentage"),
-                func.sum(waiting_attempt).label("waiting"),
-            )
-            .join(QUIZZES, QUIZZES.c.id == ATTEMPTS.c.quiz_id)
-            .where(ATTEMPTS.c.enrollment_id.in_(ids), QUIZZES.c.course_id == course_id)
-            .group_by(ATTEMPTS.c.enrollment_id, ATTEMPTS.c.quiz_id)
-        )
-        graded = SUBMISSIONS.c.status == SubmissionStatus.GRADED.value
-        # The latest graded submission first in each (enrollment, assignment).
-        ranked = (
-            select(
-                SUBMISSIONS.c.enrollment_id,
-                SUBMISSIONS.c.assignment_id,
-                SUBMISSIONS.c.status,
-                SUBMISSIONS.c.final_percentage,
-                func.row_number()
-                .over(
-                    partition_by=(SUBMISSIONS.c.enrollment_id, SUBMISSIONS.c.assignment_id),
-                    order_by=(case((graded, 0), else_=1), SUBMISSIONS.c.number.desc()),
-                )
-                .label("rank"),
-            )
-            .join(ASSIGNMENTS, ASSIGNMENTS.c.id == SUBMISSIONS.c.assignment_id)
-            .where(SUBMISSIONS.c.enrollment_id.in_(ids), ASSIGNMENTS.c.course_id == course_id)
-            .subquery("ranked")
-        )
-        latest = func.max(
-            case(((ranked.c.rank == 1) & (ranked.c.status == SubmissionStatus.GRADED.value), ranked.c.final_percentage))
-        )
-        waiting_submission = case((ranked.c.status != SubmissionStatus.GRADED.value, 1), else_=0)
-        assignments = select(
-            ranked.c.enrollment_id,
-            ranked.c.assignment_id.label("item_id"),
-            latest.label("percentage"),
-            func.sum(waiting_submission).label("waiting"),
-        ).group_by(ranked.c.enrollment_id, ranked.c.assignment_id)
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(union_all(quizzes, assignments))).all()
+            rows = (await conn.execute(_RESULTS, {"ids": list(enrollment_ids)})).all()
         return {
             (row.enrollment_id, row.item_id): Result(
-                percentage=decimal_of(row.percentage) if row.percentage is not None else None,
+                percentage=_decimal(row.percentage) if row.percentage is not None else None,
                 waiting=bool(row.waiting),
             )
             for row in rows

@@ -394,6 +394,13 @@ class QuizAttemptRow(UUIDv7AuditBase):
 
     __table_args__ = (
         UniqueConstraint("enrollment_id", "quiz_id", "attempt_number", name="uq_quiz_attempts_number"),
+        # What the gradebook reads of an enrollment's attempts, from the index alone.
+        Index(
+            "ix_quiz_attempts_enrollment_grades",
+            "enrollment_id",
+            "quiz_id",
+            postgresql_include=["status", "percentage"],
+        ),
         Index("ix_quiz_attempts_student_submitted", "student_id", "submitted_at"),  # a student's analytics
         Index(
             "uq_quiz_attempts_in_progress",
@@ -460,7 +467,15 @@ class SubmissionRow(UUIDv7AuditBase):
     graded_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
     __table_args__ = (
-        UniqueConstraint("enrollment_id", "assignment_id", "number", name="uq_submissions_number"),
+        # Unique, and covering what the gradebook reads of an enrollment's submissions (index only).
+        Index(
+            "uq_submissions_number",
+            "enrollment_id",
+            "assignment_id",
+            "number",
+            unique=True,
+            postgresql_include=["status", "final_percentage"],
+        ),
         Index("ix_submissions_assignment_submitted", "assignment_id", "submitted_at", "id"),
     )
 

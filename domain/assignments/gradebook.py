@@ -100,7 +100,7 @@ class GradebookReader(Protocol):
         ...
 
     async def students(self, course_id: UUID, params: PageParams) -> Page[Student]:
-        """The course's enrolled students by name, with the total, in one statement."""
+        """The course's enrolled students in the order they enrolled, with the total, in one statement."""
         ...
 
     async def enrolled(self, enrollment_id: UUID) -> tuple[Student, UUID] | None:

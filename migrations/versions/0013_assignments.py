@@ -98,7 +98,13 @@ def upgrade() -> None:
             ["graded_by"], ["users.id"], name=op.f("fk_submissions_graded_by_users"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_submissions")),
-        sa.UniqueConstraint("enrollment_id", "assignment_id", "number", name="uq_submissions_number"),
+    )
+    op.create_index(
+        "uq_submissions_number",
+        "submissions",
+        ["enrollment_id", "assignment_id", "number"],
+        unique=True,
+        postgresql_include=["status", "final_percentage"],
     )
     op.create_index(
         "ix_submissions_assignment_submitted", "submissions", ["assignment_id", "submitted_at", "id"], unique=False
@@ -107,6 +113,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_submissions_assignment_submitted", table_name="submissions")
+    op.drop_index("uq_submissions_number", table_name="submissions")
     op.drop_table("submissions")
     op.drop_index("ix_assignments_course_created", table_name="assignments")
     op.drop_table("assignments")

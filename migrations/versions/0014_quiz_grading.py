@@ -25,9 +25,17 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("weight", sa.Numeric(precision=12, scale=2), server_default="1.00", nullable=False)
         )
+    # The gradebook reads an enrollment's attempts from this index alone.
+    op.create_index(
+        "ix_quiz_attempts_enrollment_grades",
+        "quiz_attempts",
+        ["enrollment_id", "quiz_id"],
+        postgresql_include=["status", "percentage"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_quiz_attempts_enrollment_grades", table_name="quiz_attempts")
     with op.batch_alter_table("quizzes", schema=None) as batch_op:
         batch_op.drop_column("weight")
         batch_op.drop_column("due_at")

@@ -15,7 +15,7 @@ from tests.e2e.conftest import lms, lms_env, serving
 from tests.support.databases import PostgresDatabases
 
 TABLES = ("users", "courses", "lessons", "quizzes", "questions", "enrollments", "lesson_progress", "quiz_attempts",
-          "certificates")  # fmt: skip
+          "certificates", "assignments", "submissions")  # fmt: skip
 
 
 def counts(database: str) -> dict[str, int]:
@@ -44,13 +44,16 @@ def test_demo_seed_is_idempotent_and_signs_in(tmp_path: Path, database: str) -> 
     assert first.returncode == 0, first.stderr
     assert "student@lms.local / StudentPass123" in first.stdout
     after_first = counts(database)
-    assert {k: after_first[k] for k in ("users", "courses", "lessons", "quizzes", "questions", "enrollments")} == {
+    made = ("users", "courses", "lessons", "quizzes", "questions", "enrollments", "assignments", "submissions")
+    assert {k: after_first[k] for k in made} == {
         "users": 3,
         "courses": 1,
         "lessons": 2,
         "quizzes": 1,
         "questions": 3,
         "enrollments": 1,
+        "assignments": 1,
+        "submissions": 2,
     }
     again = lms("demo", "seed", env=env)
     assert again.returncode == 0, again.stderr
@@ -80,6 +83,16 @@ def test_demo_seed_is_idempotent_and_signs_in(tmp_path: Path, database: str) -> 
             f"{base}/api/v1/analytics/instructors/{r.json()['user']['id']}/overview", headers=headers
         ).json()
         assert overview["total_courses"] == 3 and overview["total_enrollments"] == grown["enrollments"]
+        # The demo course's gradebook has the demo assignment graded, and its revision waits in the queue.
+        demo = next(c for c in httpx.get(f"{base}/api/v1/courses?mine=true", headers=headers).json()["items"]
+                    if c["slug"] == "demo-introduction-to-web-apis")  # fmt: skip
+        book = httpx.get(f"{base}/api/v1/courses/{demo['id']}/gradebook", headers=headers).json()
+        (assignment,) = [i for i in book["items"] if i["kind"] == "assignment"]
+        row = next(r for r in book["rows"]["items"] if r["email"] == "student@lms.local")
+        grade = next(g for g in row["grades"] if g["item_id"] == assignment["id"])
+        assert (grade["status"], grade["percentage"]) == ("graded", "80.00")
+        queue = httpx.get(f"{base}/api/v1/courses/{demo['id']}/grading-queue", headers=headers).json()
+        assert [i["kind"] for i in queue["items"]] == ["submission"]
 
 
 def test_demo_seed_refuses_a_negative_count(tmp_path: Path) -> None:

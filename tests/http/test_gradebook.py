@@ -179,15 +179,15 @@ async def test_who_may_read_grades(api: Api) -> None:
     assert empty["items"] == [] and [r["grades"] for r in empty["rows"]["items"]] == [[]]
 
 
-async def test_the_gradebook_pages_by_name(api: Api) -> None:
+async def test_the_gradebook_pages_in_enrollment_order(api: Api) -> None:
     room = await classroom(api, 1)
     for name in ("Cleo", "Abe", "Bea"):
         await enroll(api, await api.register(full_name=name), room.course_id)
     url = f"/api/v1/courses/{room.course_id}/gradebook?page_size=2"
     first = await api.client.get(url, headers=room.cast.owner.headers)
     body = first.json()
-    assert [r["full_name"] for r in body["rows"]["items"]] == ["Abe", "Bea"]
+    assert [r["full_name"] for r in body["rows"]["items"]] == ["Cleo", "Abe"]
     assert body["rows"]["total"] == 3 and "next" in first.headers["link"]
     cursor = body["rows"]["next_cursor"]
     second = (await api.client.get(f"{url}&cursor={cursor}", headers=room.cast.owner.headers)).json()
-    assert [r["full_name"] for r in second["rows"]["items"]] == ["Cleo"]
+    assert [r["full_name"] for r in second["rows"]["items"]] == ["Bea"]

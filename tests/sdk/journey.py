@@ -9,11 +9,16 @@ import time
 import uuid
 
 from lms_client import AuthenticatedClient, Client
+from lms_client.api.assignments import create_assignment, publish_assignment
 from lms_client.api.auth import login, register
 from lms_client.api.certificates import download_certificate, list_my_certificates
 from lms_client.api.courses import create_course, create_lesson, get_course, list_courses, publish_course
 from lms_client.api.enrollments import complete_lesson, enroll
+from lms_client.api.grading import get_enrollment_grades, get_gradebook
+from lms_client.api.submissions import grade_submission, submit_assignment
 from lms_client.models import (
+    AssignmentCreate,
+    AssignmentResponse,
     AuthResponse,
     CertificatePage,
     CourseCreate,
@@ -21,6 +26,9 @@ from lms_client.models import (
     CourseResponse,
     EnrollmentCreate,
     EnrollmentResponse,
+    GradebookResponse,
+    GradeRequest,
+    GradeStatus,
     LessonCreate,
     LessonProgressResponse,
     LessonResponse,
@@ -29,6 +37,11 @@ from lms_client.models import (
     MfaChallengeResponse,
     Problem,
     ProgressStatus,
+    StudentGradesResponse,
+    SubmissionCreate,
+    SubmissionResponse,
+    SubmissionStatus,
+    SubmissionType,
     UserCreate,
 )
 from lms_client.types import File
@@ -51,6 +64,14 @@ def main(base: str, admin_email: str, admin_password: str) -> None:
     )
     assert isinstance(lesson, LessonResponse), lesson
     assert isinstance(publish_course.sync(client=admin, course_id=course.id), CourseResponse)
+    assignment = create_assignment.sync(
+        client=admin,
+        course_id=course.id,
+        body=AssignmentCreate(title="Explain a status code", submission_types=[SubmissionType.TEXT], max_points="10"),
+    )
+    assert isinstance(assignment, AssignmentResponse), assignment
+    published = publish_assignment.sync(client=admin, course_id=course.id, assignment_id=assignment.id)
+    assert isinstance(published, AssignmentResponse) and published.is_published, published
 
     email = f"py-{int(time.time() * 1000)}@example.com"
     registration = register.sync(
@@ -62,6 +83,19 @@ def main(base: str, admin_email: str, admin_password: str) -> None:
     assert isinstance(enrollment, EnrollmentResponse), enrollment
     progress = complete_lesson.sync(client=student, enrollment_id=enrollment.id, lesson_id=lesson.id)
     assert isinstance(progress, LessonProgressResponse) and progress.status is ProgressStatus.COMPLETED, progress
+
+    handed_in = submit_assignment.sync(
+        client=student, assignment_id=assignment.id, body=SubmissionCreate(text="409: the state conflicts.")
+    )
+    assert isinstance(handed_in, SubmissionResponse) and handed_in.status is SubmissionStatus.SUBMITTED, handed_in
+    graded = grade_submission.sync(client=admin, submission_id=handed_in.id, body=GradeRequest(points="9"))
+    assert isinstance(graded, SubmissionResponse) and graded.final_percentage == "90.00", graded
+    book = get_gradebook.sync(client=admin, course_id=course.id)
+    assert isinstance(book, GradebookResponse) and [i.id for i in book.items] == [assignment.id], book
+    (row,) = book.rows.items
+    assert row.grades[0].status is GradeStatus.GRADED and row.course_percentage == "90.00", row
+    mine = get_enrollment_grades.sync(client=student, enrollment_id=enrollment.id)
+    assert isinstance(mine, StudentGradesResponse) and mine.row.course_percentage == "90.00", mine
 
     certificates = list_my_certificates.sync(client=student)
     assert isinstance(certificates, CertificatePage) and certificates.items, certificates

@@ -4,11 +4,17 @@
 import { createClient } from "./client/client";
 import {
   completeLesson,
+  createAssignment,
   createCourse,
   createLesson,
   downloadCertificate,
   enroll,
   getCourse,
+  getEnrollmentGrades,
+  getGradebook,
+  gradeSubmission,
+  publishAssignment,
+  submitAssignment,
   listCourses,
   listMyCertificates,
   login,
@@ -44,6 +50,14 @@ async function main(base: string, adminEmail: string, adminPassword: string): Pr
     })
   ).data ?? fail("create lesson");
   await publishCourse({ client: admin, path: { course_id: course.id } });
+  const assignment = (
+    await createAssignment({
+      client: admin,
+      path: { course_id: course.id },
+      body: { title: "Explain a status code", submission_types: ["text"], max_points: "10" },
+    })
+  ).data ?? fail("create assignment");
+  await publishAssignment({ client: admin, path: { course_id: course.id, assignment_id: assignment.id } });
 
   const email = `ts-${Date.now()}@example.com`;
   const registered = await register({
@@ -59,6 +73,24 @@ async function main(base: string, adminEmail: string, adminPassword: string): Pr
     path: { enrollment_id: enrollment.id, lesson_id: lesson.id },
   });
   if (progress.data?.status !== "completed") fail("the lesson did not complete");
+
+  const submission = (
+    await submitAssignment({
+      client: student,
+      path: { assignment_id: assignment.id },
+      body: { text: "409: the state conflicts." },
+    })
+  ).data ?? fail("submit");
+  const graded = (
+    await gradeSubmission({ client: admin, path: { submission_id: submission.id }, body: { points: "9" } })
+  ).data ?? fail("grade");
+  if (graded.final_percentage !== "90.00") fail(`graded ${graded.final_percentage}`);
+  const book = (await getGradebook({ client: admin, path: { course_id: course.id } })).data ?? fail("gradebook");
+  const row = book.rows.items[0] ?? fail("no gradebook row");
+  if (row.grades[0]?.status !== "graded" || row.course_percentage !== "90.00") fail("gradebook row");
+  const mine = (await getEnrollmentGrades({ client: student, path: { enrollment_id: enrollment.id } })).data
+    ?? fail("my grades");
+  if (mine.row.course_percentage !== "90.00") fail("my grades row");
 
   const certificates = (await listMyCertificates({ client: student })).data ?? fail("certificates");
   const certificate = certificates.items[0] ?? fail("no certificate was issued");

@@ -233,3 +233,97 @@ async def fill_catalog(dsn: str, catalog: Catalog, *, since: Catalog | None = No
         await conn.execute("CHECKPOINT")  # the fill's writes flushed now, not during what follows
     finally:
         await conn.close()
+
+
+@dataclass(frozen=True)
+class GradebookVolume:
+    """One course (`gradebook-course`, owned by `gradebook-instructor`) with `students` enrolled
+    students and `items` lessons, each carrying one published item: quizzes on the odd lessons
+    (two one-point questions each), assignments of 10 points on the even ones, every second one
+    due in the past. Most students have done most items: student n at item i has a graded
+    attempt (a second one for one in three) or a graded submission unless (n + i) % 10 is 0
+    (nothing) or 1 (an attempt waiting for review, or a submission not yet graded)."""
+
+    students: int = 10_000
+    items: int = 40
+
+
+def _gradebook_statements(v: GradebookVolume) -> list[str]:
+    students = f"generate_series(1, {v.students}) AS n"
+    items = f"generate_series(1, {v.items}) AS i"
+    course = "md5('gradebook-course')::uuid"
+    return [
+        """INSERT INTO users (id, email, full_name, role, password_hash, is_active, created_at, updated_at)
+           VALUES (md5('gradebook-instructor')::uuid, 'gradebook-instructor@example.com', 'Gradebook Instructor',
+                   'instructor', 'x', true, now(), now())""",
+        f"""INSERT INTO users (id, email, full_name, role, password_hash, is_active, created_at, updated_at)
+            SELECT md5('gb-student-' || n)::uuid, 'gb-' || n || '@example.com',
+                   'Student ' || lpad(((n * 7919) % {v.students})::text, 6, '0'), 'student', 'x', true, now(), now()
+            FROM {students}""",
+        f"""INSERT INTO courses (id, title, slug, instructor_id, is_published, created_at, updated_at)
+            VALUES ({course}, 'Gradebook course', 'gradebook-course', md5('gradebook-instructor')::uuid, true,
+                    now(), now())""",
+        f"""INSERT INTO lessons (id, course_id, title, slug, lesson_type, order_index, is_preview, created_at,
+                                 updated_at)
+            SELECT md5('gb-lesson-' || i)::uuid, {course}, 'Lesson ' || i, 'lesson-' || i, 'text', i, false, now(),
+                   now()
+            FROM {items}""",
+        f"""INSERT INTO quizzes (id, course_id, lesson_id, title, quiz_type, passing_score, shuffle_questions,
+                                 shuffle_options, show_correct_answers, essay_grading, due_at, weight, is_published,
+                                 created_at, updated_at)
+            SELECT md5('gb-item-' || i)::uuid, {course}, md5('gb-lesson-' || i)::uuid, 'Quiz ' || i, 'graded', 70,
+                   false, false, true, 'manual', CASE WHEN i % 4 = 1 THEN now() - interval '1 day' END, 1, true,
+                   now(), now()
+            FROM {items} WHERE i % 2 = 1""",
+        f"""INSERT INTO questions (id, quiz_id, question_text, question_type, points, order_index, correct_answer,
+                                   created_at, updated_at)
+            SELECT gen_random_uuid(), md5('gb-item-' || i)::uuid, 'True?', 'true_false', 1, q, 'true', now(), now()
+            FROM {items}, generate_series(1, 2) AS q WHERE i % 2 = 1""",
+        f"""INSERT INTO assignments (id, course_id, lesson_id, title, submission_types, allowed_extensions,
+                                     max_points, passing_percentage, weight, due_at, accept_late,
+                                     penalty_percent_per_day, max_late_days, max_submissions, rubric, is_published,
+                                     created_at, updated_at)
+            SELECT md5('gb-item-' || i)::uuid, {course}, md5('gb-lesson-' || i)::uuid, 'Assignment ' || i,
+                   '["text"]', '["pdf"]', 10, 60, 2, CASE WHEN i % 4 = 0 THEN now() - interval '1 day' END, false,
+                   0, 0, 3, '[]', true, now(), now()
+            FROM {items} WHERE i % 2 = 0""",
+        f"""INSERT INTO enrollments (id, student_id, course_id, status, enrolled_at, progress_percentage,
+                                     completed_lessons_count, total_lessons_count, total_time_spent_seconds,
+                                     created_at, updated_at)
+            SELECT md5('gb-enrollment-' || n)::uuid, md5('gb-student-' || n)::uuid, {course}, 'active',
+                   now() - n * interval '1 second', 0, 0, {v.items}, 0, now(), now()
+            FROM {students}""",
+        f"""INSERT INTO quiz_attempts (id, enrollment_id, quiz_id, student_id, attempt_number, status, started_at,
+                                       submitted_at, graded_at, score, max_score, percentage, is_passed, answers,
+                                       created_at, updated_at)
+            SELECT gen_random_uuid(), md5('gb-enrollment-' || n)::uuid, md5('gb-item-' || i)::uuid,
+                   md5('gb-student-' || n)::uuid, a, CASE WHEN (n + i) % 10 = 1 THEN 'pending_review' ELSE 'graded' END,
+                   now(), now(), now(), (n + i + a) % 3, 2,
+                   CASE WHEN (n + i) % 10 = 1 THEN NULL ELSE ((n + i + a) % 3) * 50 END,
+                   CASE WHEN (n + i) % 10 = 1 THEN NULL ELSE (n + i + a) % 3 >= 2 END, '[]', now(), now()
+            FROM {students}, {items}, generate_series(1, 2) AS a
+            WHERE i % 2 = 1 AND (n + i) % 10 <> 0 AND (a = 1 OR n % 3 = 0)""",
+        f"""INSERT INTO submissions (id, assignment_id, enrollment_id, student_id, number, text, file_ids, status,
+                                     submitted_at, is_late, late_days, points, penalty_percent, final_points,
+                                     final_percentage, created_at, updated_at)
+            SELECT gen_random_uuid(), md5('gb-item-' || i)::uuid, md5('gb-enrollment-' || n)::uuid,
+                   md5('gb-student-' || n)::uuid, 1, 'My work', '[]',
+                   CASE WHEN (n + i) % 10 = 1 THEN 'submitted' ELSE 'graded' END, now(), false, 0,
+                   CASE WHEN (n + i) % 10 = 1 THEN NULL ELSE (n + i) % 11 END,
+                   CASE WHEN (n + i) % 10 = 1 THEN NULL ELSE 0 END,
+                   CASE WHEN (n + i) % 10 = 1 THEN NULL ELSE (n + i) % 11 END,
+                   CASE WHEN (n + i) % 10 = 1 THEN NULL ELSE ((n + i) % 11) * 10 END, now(), now()
+            FROM {students}, {items}
+            WHERE i % 2 = 0 AND (n + i) % 10 <> 0""",
+    ]
+
+
+async def fill_gradebook(dsn: str, volume: GradebookVolume) -> None:
+    """Insert the gradebook course into a migrated database, then VACUUM ANALYZE."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        for statement in _gradebook_statements(volume):
+            await conn.execute(statement)
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()

@@ -73,7 +73,7 @@ class GradingController(Controller):
         principal: NamedDependency[Principal],
         paging: NamedDependency[PageParams],
     ) -> Response[GradebookResponse]:
-        """The course's published quizzes and assignments, and a page of its students (by name) with
+        """The course's published quizzes and assignments, and a page of its students (in the order they enrolled) with
         each one's grade for each and the weighted course percentage (the course's managers)."""
         book = await gradebook_of(request).gradebook(principal.user, parse_uuid("course_id", course_id), paging)
         body = GradebookResponse(
