@@ -45,7 +45,8 @@ class Route:
 
 
 async def call(app: App, method: str, path: str, token: str, body: bytes) -> int:
-    """One request through the app's ASGI interface; its status."""
+    """One request through the app's ASGI interface (`path` may carry a query); its status."""
+    path, _, query = path.partition("?")
     headers = [(b"host", b"127.0.0.1"), (b"user-agent", b"bench-profile")]
     if token:
         headers.append((b"authorization", f"Bearer {token}".encode()))
@@ -59,7 +60,7 @@ async def call(app: App, method: str, path: str, token: str, body: bytes) -> int
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query.encode(),
         "root_path": "",
         "headers": headers,
         "client": ("127.0.0.1", 50000),

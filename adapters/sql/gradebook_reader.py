@@ -8,8 +8,12 @@ from types import SimpleNamespace
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, bindparam, case, func, literal, select, true, union_all
+import msgspec
+from sqlalchemy import Table, Text, bindparam, case, func, literal, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from adapters.sql.mappers import course_from_row, decimal_of
 from adapters.sql.models import (
@@ -30,6 +34,7 @@ from domain.assessment.model import AttemptStatus
 from domain.assignments.gradebook import GradeItem, ItemKind, Result, Student
 from domain.assignments.model import SubmissionStatus
 from domain.catalog.model import Course
+from domain.shared.decimals import two_places
 from domain.shared.pagination import Page, PageParams
 
 COURSES = cast(Table, CourseRow.__table__)
@@ -125,7 +130,49 @@ def _results() -> Any:
         latest.label("percentage"),
         func.sum(waiting_submission).label("waiting"),
     ).group_by(ranked.c.enrollment_id, ranked.c.assignment_id)
-    return union_all(quizzes, assignments)
+    both = union_all(quizzes, assignments).subquery("results")
+    # One row per enrollment, its results as one JSON array: 50 rows to read, not 2,000.
+    return select(
+        both.c.enrollment_id, json_rows(uuid_hex(both.c.item_id), both.c.percentage, both.c.waiting).label("results")
+    ).group_by(both.c.enrollment_id)
+
+
+class json_rows(FunctionElement[str]):
+    """A group's rows as a JSON array of arrays, as text."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(json_agg(json_build_array({compiler.process(element.clauses, **kw)})) AS TEXT)"
+
+
+@compiles(json_rows, "sqlite")
+def _json_rows_sqlite(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+class uuid_hex(FunctionElement[str]):
+    """A UUID column as its 32 lower-case hex digits (`UUID.hex`), on every backend."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(uuid_hex, "postgresql")
+def _uuid_hex_postgresql(element: uuid_hex, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"replace(CAST({compiler.process(element.clauses, **kw)} AS TEXT), '-', '')"
+
+
+@compiles(uuid_hex, "sqlite")
+def _uuid_hex_sqlite(element: uuid_hex, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower(hex({compiler.process(element.clauses, **kw)}))"  # stored as 16 bytes
+
+
+# An enrollment's results: (item id's hex, the grade's percentage or null, how many wait for grading).
+_DECODE_RESULTS = msgspec.json.Decoder(list[tuple[str, Decimal | None, int]])
 
 
 def _student(row: Any) -> Student:
@@ -189,15 +236,17 @@ class SqlGradebookReader:
         row = await self._reads.first(_ENROLLED, {"id": enrollment_id})
         return (_student(row), row.course_id) if row else None
 
-    async def results(self, course_id: UUID, enrollment_ids: Sequence[UUID]) -> dict[tuple[UUID, UUID], Result]:
+    async def results(self, course_id: UUID, enrollment_ids: Sequence[UUID]) -> dict[UUID, dict[UUID, Result]]:
         if not enrollment_ids:
             return {}
         async with self._engine.connect() as conn:
             rows = (await conn.execute(_RESULTS, {"ids": list(enrollment_ids)})).all()
-        return {
-            (row.enrollment_id, row.item_id): Result(
-                percentage=_decimal(row.percentage) if row.percentage is not None else None,
-                waiting=bool(row.waiting),
-            )
-            for row in rows
-        }
+        items: dict[str, UUID] = {}  # each item's id, by its hex, made once per call
+        found: dict[UUID, dict[UUID, Result]] = {}
+        for enrollment_id, results in rows:
+            mine = found[enrollment_id] = {}
+            for item_hex, percentage, waiting in _DECODE_RESULTS.decode(results):
+                item_id = items.get(item_hex) or items.setdefault(item_hex, UUID(hex=item_hex))
+                grade = two_places(percentage) if percentage is not None else None
+                mine[item_id] = Result(percentage=grade, waiting=bool(waiting))
+        return found

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.assessment.quizzes import LESSON_NOT_IN_COURSE
 from domain.assignments import rules
 from domain.assignments.model import Assignment, SubmissionType
 from domain.assignments.ports import AssignmentsUnitOfWork, AssignmentsUnitOfWorkFactory
@@ -27,7 +28,7 @@ from domain.shared.pagination import Page, PageParams
 from domain.shared.unset import UNSET, Unset
 
 ASSIGNMENT_NOT_FOUND = "Assignment not found"
-LESSON_NOT_IN_COURSE = "Lesson not found in this course"
+
 LESSON_HAS_ASSIGNMENT = "Lesson already has an assignment"
 HAS_SUBMISSIONS = "Assignment has submissions and cannot be deleted"
 NOT_AUTHORIZED_VIEW = "Not authorized to view assignments for this course"

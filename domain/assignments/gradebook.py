@@ -48,7 +48,8 @@ class GradeItem:
     due_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# Results and item grades are made by the thousand per page: plain (not frozen) slotted classes.
+@dataclass(slots=True, kw_only=True)
 class Result:
     """What a student did at one item: the grade that counts (a quiz's best graded attempt, an
     assignment's latest graded submission), and whether anything waits for grading."""
@@ -65,7 +66,7 @@ class Student:
     email: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ItemGrade:
     item_id: UUID
     percentage: Decimal | None
@@ -93,6 +94,9 @@ class StudentGrades:
     row: StudentRow
 
 
+Results = Mapping[UUID, Mapping[UUID, Result]]
+
+
 class GradebookReader(Protocol):
     async def course_items(self, course_id: UUID) -> tuple[Course, list[GradeItem]] | None:
         """The course and its published quizzes and assignments, in lesson order then creation
@@ -107,8 +111,8 @@ class GradebookReader(Protocol):
         """One enrollment's student and its course id."""
         ...
 
-    async def results(self, course_id: UUID, enrollment_ids: Sequence[UUID]) -> dict[tuple[UUID, UUID], Result]:
-        """What those enrollments did at the course's items, by (enrollment id, item id), in one statement."""
+    async def results(self, course_id: UUID, enrollment_ids: Sequence[UUID]) -> Results:
+        """What those enrollments did at the course's items, by enrollment id then item id, in one statement."""
         ...
 
 
@@ -137,10 +141,9 @@ def course_percentage(items: Sequence[GradeItem], grades: Sequence[ItemGrade]) -
     return two_places(sum((weight * pct for weight, pct in counted), ZERO) / total_weight)
 
 
-def row_of(
-    student: Student, items: Sequence[GradeItem], results: Mapping[tuple[UUID, UUID], Result], now: datetime
-) -> StudentRow:
-    grades = [grade_of(item, results.get((student.enrollment_id, item.id)), now) for item in items]
+def row_of(student: Student, items: Sequence[GradeItem], results: Results, now: datetime) -> StudentRow:
+    done = results.get(student.enrollment_id, {})
+    grades = [grade_of(item, done.get(item.id), now) for item in items]
     return StudentRow(
         student_id=student.student_id,
         full_name=student.full_name,

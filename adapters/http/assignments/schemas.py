@@ -74,15 +74,16 @@ class CriterionResponse(msgspec.Struct, kw_only=True):
 Rubric = Annotated[list[CriterionBody], Meta(max_length=50)]
 
 
-def _check_rubric(rubric: object) -> None:
-    if isinstance(rubric, list):
-        for index, criterion in enumerate(rubric):
+def _check_amounts(data: AssignmentCreate | AssignmentUpdate) -> None:
+    """The decimal ranges msgspec cannot express, as 422s on their members (absent ones pass)."""
+    check_decimal("max_points", data.max_points, MAX_POINTS, positive=True)
+    check_decimal("passing_percentage", data.passing_percentage, HUNDRED)
+    check_decimal("weight", data.weight, MAX_POINTS)
+    if isinstance(data.late_policy, LatePolicyBody):
+        check_decimal("late_policy.penalty_percent_per_day", data.late_policy.penalty_percent_per_day, HUNDRED)
+    if isinstance(data.rubric, list):
+        for index, criterion in enumerate(data.rubric):
             check_decimal(f"rubric.{index}.points", criterion.points, MAX_POINTS, positive=True)
-
-
-def _check_policy(policy: object) -> None:
-    if isinstance(policy, LatePolicyBody):
-        check_decimal("late_policy.penalty_percent_per_day", policy.penalty_percent_per_day, HUNDRED)
 
 
 class AssignmentCreate(msgspec.Struct, kw_only=True):
@@ -101,11 +102,7 @@ class AssignmentCreate(msgspec.Struct, kw_only=True):
     rubric: Rubric = msgspec.field(default_factory=list)
 
     def checked(self) -> AssignmentCreate:
-        check_decimal("max_points", self.max_points, MAX_POINTS, positive=True)
-        check_decimal("passing_percentage", self.passing_percentage, HUNDRED)
-        check_decimal("weight", self.weight, MAX_POINTS)
-        _check_policy(self.late_policy)
-        _check_rubric(self.rubric)
+        _check_amounts(self)
         return self
 
 
@@ -140,11 +137,7 @@ class AssignmentUpdate(msgspec.Struct, kw_only=True):
     is_published: bool | UnsetType | None = UNSET
 
     def checked(self) -> AssignmentUpdate:
-        check_decimal("max_points", self.max_points, MAX_POINTS, positive=True)
-        check_decimal("passing_percentage", self.passing_percentage, HUNDRED)
-        check_decimal("weight", self.weight, MAX_POINTS)
-        _check_policy(self.late_policy)
-        _check_rubric(self.rubric)
+        _check_amounts(self)
         return self
 
 
