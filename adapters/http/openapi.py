@@ -100,17 +100,33 @@ DECIMAL_TEXT = r"^-?\d+(\.\d+)?$"
 PERCENT_TEXT = r"^(100(\.0+)?|\d{1,2}(\.\d+)?)$"
 
 
+def _decimal_text(bounds: dict[str, object]) -> str:
+    """A pattern that only spells numbers within the bounds: from 0 (or above 0) to a power of ten
+    (or below one); any numeric string otherwise."""
+    top, below = bounds.get("maximum"), bounds.get("exclusiveMaximum")
+    from_zero, above_zero = bounds.get("minimum") == 0, bounds.get("exclusiveMinimum") == 0
+    if bounds == {"minimum": 0, "maximum": 100}:
+        return PERCENT_TEXT
+    if (from_zero or above_zero) and isinstance(top, int) and str(top).strip("0") == "1":
+        digits = len(str(top)) - 1  # below the top: at most that many digits before the point
+        at_top = rf"0*{top}(\.0+)?"
+        if above_zero:
+            return rf"^({at_top}|0*[1-9]\d{{0,{digits - 1}}}(\.\d+)?|0+\.\d*[1-9]\d*)$"
+        return rf"^({at_top}|0*\d{{1,{digits}}}(\.\d+)?)$"
+    if from_zero and isinstance(below, int):
+        return rf"^\d{{1,{len(str(below)) - 1}}}(\.\d+)?$"  # below a power of ten: that many digits
+    return DECIMAL_TEXT
+
+
 def _decimal(prop: Schema, source: dict[str, object]) -> Schema:
     """A number within the bounds, or a numeric string that can only spell such a number."""
-    bounds = {key: source[key] for key in ("minimum", "maximum", "exclusiveMaximum") if key in source}
-    text = DECIMAL_TEXT
-    if bounds == {"minimum": 0, "maximum": 100}:
-        text = PERCENT_TEXT
-    elif bounds.get("minimum") == 0 and isinstance(top := bounds.get("exclusiveMaximum"), int):
-        text = rf"^\d{{1,{len(str(top)) - 1}}}(\.\d+)?$"  # below a power of ten: that many digits
+    keys = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
+    bounds = {key: source[key] for key in keys if key in source}
+    text = _decimal_text(bounds)
     number = Schema(
         type=OpenAPIType.NUMBER,
         minimum=cast(float | None, bounds.get("minimum")),
+        exclusive_minimum=cast(float | None, bounds.get("exclusiveMinimum")),
         maximum=cast(float | None, bounds.get("maximum")),
         exclusive_maximum=cast(float | None, bounds.get("exclusiveMaximum")),
     )

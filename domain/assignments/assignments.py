@@ -163,9 +163,6 @@ class AssignmentService:
         self, actor: User, course_id: UUID, new: NewAssignment, *, assignment_id: UUID | None = None
     ) -> Assignment:
         """`assignment_id`, when given, names the assignment: a retried create finds what it made."""
-        values = _normalized({f.name: getattr(new, f.name) for f in fields(new)}, self.upload_extensions)
-        if values["allowed_extensions"] is None:
-            values["allowed_extensions"] = sorted(self.upload_extensions)
         async with self.uow() as uow:
             course = await uow.courses.get(course_id, lock=True)
             if course is None:
@@ -175,6 +172,9 @@ class AssignmentService:
             made = await uow.assignments.get(assignment_id) if assignment_id is not None else None
             if made is not None and made.course_id == course_id:
                 return made
+            values = _normalized({f.name: getattr(new, f.name) for f in fields(new)}, self.upload_extensions)
+            if values["allowed_extensions"] is None:
+                values["allowed_extensions"] = sorted(self.upload_extensions)
             await self._check_lesson(uow, course_id, new.lesson_id, None)
             now = self.clock.now()
             assignment = Assignment(

@@ -26,12 +26,36 @@ Title = Annotated[str, Meta(min_length=3, max_length=255, examples=["Write a dep
 Instructions = Annotated[str, Meta(max_length=50_000, description="Markdown")]
 Timestamp = Annotated[datetime, Meta(tz=True, description="An ISO 8601 time with its offset")]
 DecimalInput = Annotated[Decimal, Meta(description="A number or a numeric string", examples=["10.00"])]
+Points = Annotated[
+    Decimal,
+    Meta(
+        description="Above 0, up to 10000: a number or a numeric string",
+        examples=["10.00"],
+        extra_json_schema={"exclusiveMinimum": 0, "maximum": 10_000},
+    ),
+]
+Percent = Annotated[
+    Decimal,
+    Meta(
+        description="0..100, a number or a numeric string",
+        examples=["60.00"],
+        extra_json_schema={"minimum": 0, "maximum": 100},
+    ),
+]
+Weight = Annotated[
+    Decimal,
+    Meta(
+        description="The weight in the course percentage: 0..10000, a number or a numeric string",
+        examples=["1.00"],
+        extra_json_schema={"minimum": 0, "maximum": 10_000},
+    ),
+]
 Types = Annotated[
     list[SubmissionType],
     Meta(min_length=1, max_length=2, description='`["text"]`, `["file"]` or `["text", "file"]`'),
 ]
 Extensions = Annotated[
-    list[Annotated[str, Meta(min_length=1, max_length=16)]],
+    list[str],
     Meta(max_length=50, description="Extensions without the dot; each must be allowed for uploads", examples=[["pdf"]]),
 ]
 Feedback = Annotated[str, Meta(max_length=20_000)]
@@ -39,7 +63,7 @@ Feedback = Annotated[str, Meta(max_length=20_000)]
 
 class LatePolicyBody(msgspec.Struct, kw_only=True):
     accept_late: bool = False
-    penalty_percent_per_day: DecimalInput = Decimal("0.00")
+    penalty_percent_per_day: Percent = Decimal("0.00")
     max_late_days: Annotated[int, Meta(ge=0, le=365, description="0: no limit")] = 0
 
 
@@ -57,8 +81,20 @@ class LatePolicyResponse(msgspec.Struct, kw_only=True):
         )
 
 
+CriterionName = Annotated[str, Meta(min_length=1, max_length=255, examples=["Correctness"])]
+
+
 class CriterionBody(msgspec.Struct, kw_only=True):
-    criterion: Annotated[str, Meta(min_length=1, max_length=255, examples=["Correctness"])]
+    """A rubric's criterion and the points it is worth."""
+
+    criterion: CriterionName
+    points: Points
+
+
+class ScoreBody(msgspec.Struct, kw_only=True):
+    """A grader's points for one criterion of the rubric (0 up to the criterion's points)."""
+
+    criterion: CriterionName
     points: DecimalInput
 
 
@@ -92,9 +128,9 @@ class AssignmentCreate(msgspec.Struct, kw_only=True):
     lesson_id: UUID | None = None
     submission_types: Types
     allowed_extensions: Extensions | None = None
-    max_points: DecimalInput
-    passing_percentage: DecimalInput = Decimal("60.00")
-    weight: DecimalInput = Decimal("1.00")
+    max_points: Points
+    passing_percentage: Percent = Decimal("60.00")
+    weight: Weight = Decimal("1.00")
     available_from: Timestamp | None = None
     due_at: Timestamp | None = None
     late_policy: LatePolicyBody = msgspec.field(default_factory=LatePolicyBody)
@@ -126,9 +162,9 @@ class AssignmentUpdate(msgspec.Struct, kw_only=True):
     lesson_id: UUID | UnsetType | None = UNSET
     submission_types: Types | UnsetType | None = UNSET
     allowed_extensions: Extensions | UnsetType | None = UNSET
-    max_points: DecimalInput | UnsetType | None = UNSET
-    passing_percentage: DecimalInput | UnsetType | None = UNSET
-    weight: DecimalInput | UnsetType | None = UNSET
+    max_points: Points | UnsetType | None = UNSET
+    passing_percentage: Percent | UnsetType | None = UNSET
+    weight: Weight | UnsetType | None = UNSET
     available_from: Timestamp | UnsetType | None = UNSET
     due_at: Timestamp | UnsetType | None = UNSET
     late_policy: LatePolicyBody | UnsetType | None = UNSET
@@ -183,7 +219,7 @@ class SubmissionCreate(msgspec.Struct, kw_only=True):
 
 class GradeRequest(msgspec.Struct, kw_only=True):
     points: DecimalInput | None = None
-    rubric_scores: Annotated[list[CriterionBody], Meta(max_length=50)] | None = None
+    rubric_scores: Annotated[list[ScoreBody], Meta(max_length=50)] | None = None
     feedback: Feedback | None = None
 
 
