@@ -80,6 +80,7 @@ def attempt_from_row(row: Any) -> Attempt:
                 points_earned=Decimal(a["points_earned"]),
                 needs_review=a.get("needs_review", False),
                 feedback=a.get("feedback"),
+                selected_option_ids=a.get("selected_option_ids"),
             )
             for a in stored
         ]
@@ -99,6 +100,7 @@ def attempt_values(attempt: Attempt) -> dict[str, object]:
                 "points_earned": f"{a.points_earned:.2f}",
                 "needs_review": a.needs_review,
                 "feedback": a.feedback,
+                "selected_option_ids": a.selected_option_ids,
             }
             for a in attempt.answers
         ]

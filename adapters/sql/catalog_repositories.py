@@ -58,6 +58,7 @@ ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
 # Read on every progress report, and on every uncached course read: built once.
 _LESSON = select(LESSONS).where(LESSONS.c.id == bound(LESSONS.c.id))
 _COURSE = select(COURSES).where(COURSES.c.id == bound(COURSES.c.id))
+_COURSE_ID_OF_SLUG = select(COURSES.c.id).where(COURSES.c.slug == bound(COURSES.c.slug))
 
 
 def _escape_like(term: str) -> str:
@@ -237,6 +238,10 @@ class SqlCatalogReader:
     async def course(self, course_id: UUID) -> Course | None:
         row = await self._reads.first(_COURSE, {"id": course_id})
         return course_from_row(row) if row else None
+
+    async def course_id_of(self, slug: str) -> UUID | None:
+        row = await self._reads.first(_COURSE_ID_OF_SLUG, {"slug": slug})
+        return row.id if row else None
 
     async def courses(self, scope: CourseFilter, params: PageParams) -> Page[Course]:
         query = select(COURSES).where(*_course_conditions(scope, self._dialect))

@@ -22,6 +22,7 @@ class QuestionType(enum.StrEnum):
     TRUE_FALSE = "true_false"
     SHORT_ANSWER = "short_answer"
     ESSAY = "essay"
+    MULTIPLE_RESPONSE = "multiple_response"  # several options correct, partial credit (API §12)
 
 
 class AttemptStatus(enum.StrEnum):
@@ -87,6 +88,7 @@ class Answer:
     question_id: UUID
     selected_option_id: str | None = None
     answer_text: str | None = None
+    selected_option_ids: list[str] | None = None  # multiple response
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,7 @@ class GradedAnswer:
     points_earned: Decimal
     needs_review: bool = False  # an essay waiting for a grader (API §11.2)
     feedback: str | None = None  # the grader's, on an essay graded by hand
+    selected_option_ids: list[str] | None = None  # multiple response: the options chosen, once each
 
 
 @dataclass(slots=True, kw_only=True)

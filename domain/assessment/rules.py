@@ -8,7 +8,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain.assessment.model import Answer, EssayGrading, GradedAnswer, Option, Question, QuestionType
-from domain.shared.decimals import ZERO
+from domain.shared.decimals import ZERO, two_places
 from domain.shared.errors import InvalidInput
 
 TRUE_FALSE = ("true", "false")
@@ -22,9 +22,15 @@ def _normalized(text: str | None) -> str:
     return (text or "").strip().lower()
 
 
+MR_TWO_CORRECT = "A multiple response question needs at least two correct options"
+CHOICES = (QuestionType.MULTIPLE_CHOICE, QuestionType.MULTIPLE_RESPONSE)  # questions with options
+
+
 def check_question(question_type: QuestionType, options: Sequence[Option] | None, correct_answer: str | None) -> None:
-    """The validation table of Q9/Q10: the first rule broken answers 400 with its message."""
-    if question_type is QuestionType.MULTIPLE_CHOICE:
+    """The validation table of Q9/Q10: the first rule broken answers 400 with its message. A
+    multiple response question's options follow the multiple choice rules, but for the number
+    of correct options (API §12)."""
+    if question_type in CHOICES:
         opts = list(options or [])
         if len(opts) < 2:
             raise InvalidInput("Multiple choice questions must have at least 2 options")
@@ -36,7 +42,10 @@ def check_question(question_type: QuestionType, options: Sequence[Option] | None
             raise InvalidInput("Multiple choice options must have unique option_id values")
         if len({_normalized(o.option_text) for o in opts}) != len(opts):
             raise InvalidInput("Multiple choice options must have unique option_text values")
-        if sum(o.is_correct for o in opts) != 1:
+        if question_type is QuestionType.MULTIPLE_RESPONSE:
+            if sum(o.is_correct for o in opts) < 2:
+                raise InvalidInput(MR_TWO_CORRECT)
+        elif sum(o.is_correct for o in opts) != 1:
             raise InvalidInput("Multiple choice questions must have exactly 1 correct option")
         if not _blank(correct_answer):
             raise InvalidInput("Multiple choice questions must not set correct_answer directly")
@@ -62,7 +71,7 @@ def check_publishable(questions: Sequence[Question]) -> None:
         raise InvalidInput("Cannot publish quiz without questions")
     for q in questions:
         opts = list(q.options or [])
-        if q.question_type is QuestionType.MULTIPLE_CHOICE:
+        if q.question_type in CHOICES:
             if len(opts) < 2:
                 raise InvalidInput("Cannot publish quiz with invalid multiple choice question options")
             if any(_blank(o.option_id) or _blank(o.option_text) for o in opts):
@@ -71,7 +80,12 @@ def check_publishable(questions: Sequence[Question]) -> None:
                 opts
             ):
                 raise InvalidInput("Cannot publish quiz with duplicate multiple choice options")
-            if sum(o.is_correct for o in opts) != 1:
+            if q.question_type is QuestionType.MULTIPLE_RESPONSE:
+                if sum(o.is_correct for o in opts) < 2:
+                    raise InvalidInput(
+                        "Cannot publish quiz with multiple response questions with fewer than 2 correct options"
+                    )
+            elif sum(o.is_correct for o in opts) != 1:
                 raise InvalidInput("Cannot publish quiz with multiple choice questions missing a single correct option")
             if not _blank(q.correct_answer):
                 raise InvalidInput("Cannot publish quiz with conflicting multiple choice correct_answer")
@@ -104,6 +118,14 @@ def check_submission(questions: Sequence[Question], answers: Sequence[Answer]) -
         raise InvalidInput("Answer contains a question that does not belong to this quiz")
     for answer in answers:
         question = by_id[answer.question_id]
+        if question.question_type is QuestionType.MULTIPLE_RESPONSE:
+            if answer.selected_option_id is not None:
+                raise InvalidInput("selected_option_id is only valid for multiple choice questions")
+            if answer.selected_option_ids is None:
+                raise InvalidInput("Multiple response answers require selected_option_ids")
+            continue  # unknown ids count as wrong choices
+        if answer.selected_option_ids is not None:
+            raise InvalidInput("selected_option_ids is only valid for multiple response questions")
         if question.question_type is QuestionType.MULTIPLE_CHOICE:
             if _blank(answer.selected_option_id):
                 raise InvalidInput("Multiple choice answers require selected_option_id")
@@ -131,12 +153,37 @@ def is_correct(question: Question, answer: Answer | None) -> bool:
     return False  # essays always score 0: there is no manual grading in v1
 
 
+def partial_credit(question: Question, selected: Sequence[str]) -> Decimal:
+    """A multiple response question's points: `points x max(0, (right - wrong) / correct_total)`,
+    rounded half-even to 2 places; an option chosen twice counts once, an unknown one is wrong."""
+    correct = {o.option_id for o in question.options or [] if o.is_correct}
+    chosen = set(selected)
+    right, wrong = len(chosen & correct), len(chosen - correct)
+    if not correct:
+        return ZERO
+    return two_places(question.points * max(Decimal(0), Decimal(right - wrong) / len(correct)))
+
+
 def grade(questions: Sequence[Question], answers: Sequence[Answer]) -> list[GradedAnswer]:
     """One graded answer per question, in question order; unanswered questions score 0."""
     by_question = {a.question_id: a for a in answers}
     graded: list[GradedAnswer] = []
     for question in sorted(questions, key=lambda q: q.order_index):
         answer = by_question.get(question.id)
+        if question.question_type is QuestionType.MULTIPLE_RESPONSE:
+            selected = list(dict.fromkeys(answer.selected_option_ids or [])) if answer else []
+            earned = partial_credit(question, selected)
+            graded.append(
+                GradedAnswer(
+                    question_id=question.id,
+                    selected_option_id=None,
+                    answer_text=None,
+                    is_correct=earned == two_places(question.points),
+                    points_earned=earned,
+                    selected_option_ids=selected if answer else None,
+                )
+            )
+            continue
         correct = is_correct(question, answer)
         graded.append(
             GradedAnswer(

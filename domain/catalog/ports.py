@@ -83,6 +83,10 @@ class CatalogReader(Protocol):
     """Reads outside any unit of work, each one or two statements (the hot, uncached paths)."""
 
     async def course(self, course_id: UUID) -> Course | None: ...
+    async def course_id_of(self, slug: str) -> UUID | None:
+        """The id of the course with this slug."""
+        ...
+
     async def courses(self, scope: CourseFilter, params: PageParams) -> Page[Course]:
         """Courses in the scope, newest first."""
         ...

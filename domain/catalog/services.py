@@ -164,6 +164,13 @@ class CatalogService:
     async def get_course(self, viewer: User | None, course_id: UUID) -> Course:
         return await self._visible_course(viewer, course_id, NOT_AUTHORIZED_COURSE)
 
+    async def course_id_of(self, slug: str) -> UUID:
+        """The course a slug names (API §12: the course read by slug answers as the read by id)."""
+        found = await self.reader.course_id_of(slug)
+        if found is None:
+            raise NotFound(COURSE_NOT_FOUND)
+        return found
+
     async def create_course(self, actor: User, new: NewCourse, *, course_id: UUID | None = None) -> Course:
         """`course_id`, when given, names the course: a retry of a create whose answer was lost
         (the same caller's idempotency key) finds the course it made instead of a second one."""

@@ -236,3 +236,63 @@ def test_expiry() -> None:
     )  # fmt: skip
     assert not a.expired(NOW + timedelta(days=1))  # graded attempts never expire again
     assert not attempt("1.00").expired(NOW + timedelta(days=365))  # no time limit
+
+
+MR = QuestionType.MULTIPLE_RESPONSE
+GOOD_MR = opts(
+    ("a", "HTTP", True), ("b", "SMTP", True), ("c", "Ruby", False), ("d", "Rust", False), ("e", "AMQP", True)
+)
+
+
+def test_multiple_response_needs_two_correct_options() -> None:
+    rules.check_question(MR, GOOD_MR, None)
+    with pytest.raises(InvalidInput, match=r"^A multiple response question needs at least two correct options$"):
+        rules.check_question(MR, GOOD_MC, None)
+    with pytest.raises(InvalidInput, match="at least 2 options"):
+        rules.check_question(MR, GOOD_MC[:1], None)
+    with pytest.raises(InvalidInput, match="fewer than 2 correct options"):
+        rules.check_publishable([question(MR, options=GOOD_MC)])
+
+
+@pytest.mark.parametrize(
+    ("selected", "earned", "full"),
+    [
+        (["a", "b", "e"], "3.00", True),  # every correct option
+        (["a", "b", "e", "a"], "3.00", True),  # a repeat counts once
+        (["a"], "1.00", False),  # 1 right of 3
+        (["a", "b"], "2.00", False),
+        (["a", "c"], "0.00", False),  # 1 right, 1 wrong
+        (["a", "b", "c"], "1.00", False),  # 2 right, 1 wrong
+        (["c", "d"], "0.00", False),  # all wrong: never below 0
+        (["a", "b", "e", "c", "d"], "1.00", False),  # everything chosen
+        (["a", "zzz"], "0.00", False),  # an unknown id counts as wrong
+        ([], "0.00", False),
+    ],
+)
+def test_partial_credit(selected: list[str], earned: str, full: bool) -> None:
+    q = question(MR, options=GOOD_MR, points="3")
+    (graded,) = rules.grade([q], [Answer(question_id=q.id, selected_option_ids=selected)])
+    assert (graded.points_earned, graded.is_correct) == (Decimal(earned), full)
+    assert graded.selected_option_ids == list(dict.fromkeys(selected))
+
+
+def test_partial_credit_rounds_half_even_per_question() -> None:
+    q = question(MR, options=GOOD_MR, points="1")  # a third of a point per right option
+    (one,) = rules.grade([q], [Answer(question_id=q.id, selected_option_ids=["a"])])
+    (two,) = rules.grade([q], [Answer(question_id=q.id, selected_option_ids=["a", "b"])])
+    assert (one.points_earned, two.points_earned) == (Decimal("0.33"), Decimal("0.67"))
+    half = question(MR, options=opts(("a", "x", True), ("b", "y", True)), points="0.05")
+    (graded,) = rules.grade([half], [Answer(question_id=half.id, selected_option_ids=["a"])])
+    assert graded.points_earned == Decimal("0.02")  # 0.025 rounds to even
+
+
+def test_multiple_response_answers_are_checked() -> None:
+    q = question(MR, options=GOOD_MR)
+    with pytest.raises(InvalidInput, match=r"^Multiple response answers require selected_option_ids$"):
+        rules.check_submission([q], [Answer(question_id=q.id)])
+    with pytest.raises(InvalidInput, match=r"^selected_option_id is only valid for multiple choice questions$"):
+        rules.check_submission([q], [Answer(question_id=q.id, selected_option_id="a", selected_option_ids=["a"])])
+    mc = question(MC, options=GOOD_MC)
+    with pytest.raises(InvalidInput, match=r"^selected_option_ids is only valid for multiple response questions$"):
+        rules.check_submission([mc], [Answer(question_id=mc.id, selected_option_id="a", selected_option_ids=["a"])])
+    rules.check_submission([q], [Answer(question_id=q.id, selected_option_ids=["nope"])])  # wrong, not invalid

@@ -277,6 +277,13 @@ class AnswerSubmission(msgspec.Struct, kw_only=True):
     question_id: UUID
     selected_option_id: Annotated[str, Meta(max_length=100)] | None = None
     answer_text: Text | None = None
+    selected_option_ids: (
+        Annotated[
+            list[Annotated[str, Meta(max_length=100)]],
+            Meta(max_length=100, description="Multiple response: the chosen options' ids"),
+        ]
+        | None
+    ) = None
 
 
 class AttemptSubmitRequest(msgspec.Struct, kw_only=True):
@@ -291,6 +298,7 @@ class GradedAnswerResponse(msgspec.Struct, kw_only=True):
     points_earned: DecimalString | UnsetType = UNSET
     needs_review: bool = False
     feedback: str | None = None
+    selected_option_ids: list[str] | None = None  # multiple response
 
     @classmethod
     def of(cls, answer: GradedAnswer, *, masked: bool) -> GradedAnswerResponse:
@@ -301,6 +309,7 @@ class GradedAnswerResponse(msgspec.Struct, kw_only=True):
                 answer_text=answer.answer_text,
                 needs_review=answer.needs_review,
                 feedback=answer.feedback,
+                selected_option_ids=answer.selected_option_ids,
             )
         return response_of(cls, answer, points_earned=decimal_string(answer.points_earned))
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from adapters.http.asgi import Scope
 from adapters.http.bodies import changes_of, input_of
@@ -100,6 +100,26 @@ def public_cache_key(scope: Scope) -> tuple[str, str] | None:
         return course_key(cid), PUBLIC
     key = query_key(scope, LIST_PARAMETERS, f"{PUBLIC}:")
     return (lessons_key(cid), key) if key is not None else None
+
+
+async def _course(
+    request: Request[Any, Any, Any], course: UUID | str, if_none_match: str | None
+) -> Response[CourseResponse]:
+    """The course read (C3), by id or by slug (`str`): one cache entry and one `ETag` for both."""
+    catalog = catalog_of(request)
+    viewer = await optional_viewer(request)  # who asks is settled before the cache is read
+    cid = course if isinstance(course, UUID) else await catalog.course_id_of(course)
+
+    async def load() -> tuple[Representation, bool]:
+        course = await catalog.get_course(viewer, cid)
+        # Only a published course is shared: it is visible to everyone, so an entry found in
+        # this namespace (which unpublishing invalidates) passes every viewer's check.
+        return Representation.of(CourseResponse.of(course)), course.is_published
+
+    return respond(
+        await read_through(catalog.cache, course_key(cid), PUBLIC, catalog.cache_ttl, load, scope=request.scope),
+        if_none_match=if_none_match,
+    )
 
 
 class CoursesController(Controller):
@@ -201,20 +221,24 @@ class CoursesController(Controller):
         course_id: UuidPath,
     ) -> Response[CourseResponse]:
         """One course. A draft is visible only to its managers (owner and admins)."""
-        catalog = catalog_of(request)
-        cid = parse_uuid("course_id", course_id)
-        viewer = await optional_viewer(request)  # who asks is settled before the cache is read
+        return await _course(request, parse_uuid("course_id", course_id), if_none_match)
 
-        async def load() -> tuple[Representation, bool]:
-            course = await catalog.get_course(viewer, cid)
-            # Only a published course is shared: it is visible to everyone, so an entry found in
-            # this namespace (which unpublishing invalidates) passes every viewer's check.
-            return Representation.of(CourseResponse.of(course)), course.is_published
-
-        return respond(
-            await read_through(catalog.cache, course_key(cid), PUBLIC, catalog.cache_ttl, load, scope=request.scope),
-            if_none_match=if_none_match,
-        )
+    @get(
+        "/slug/{slug:str}",
+        response_headers=ETAG,
+        operation_id="get_course_by_slug",
+        security=OPTIONAL_BEARER,
+        responses={**errors(403, 404, 422, 429), **NOT_MODIFIED},
+    )
+    async def get_course_by_slug(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        if_none_match: IfNoneMatch = None,
+        slug: Annotated[str, PathParameter(max_length=255, description="The course's slug")],
+    ) -> Response[CourseResponse]:
+        """One course by its slug: the same body, visibility, caching and `ETag` as the read by id."""
+        return await _course(request, slug, if_none_match)
 
     @patch(
         "/{course_id:str}",
