@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import cast
+from uuid import UUID
 
 import msgspec
 from litestar import Litestar
@@ -33,6 +34,14 @@ class ProblemField(msgspec.Struct):
     message: str
 
 
+class CourseRefResponse(msgspec.Struct, kw_only=True):
+    """A course another one names (a prerequisite)."""
+
+    id: UUID
+    title: str
+    slug: str
+
+
 class Problem(msgspec.Struct, kw_only=True):
     """An RFC 9457 problem (API §2)."""
 
@@ -41,6 +50,7 @@ class Problem(msgspec.Struct, kw_only=True):
     status: int
     detail: str
     errors: list[ProblemField] | msgspec.UnsetType = msgspec.UNSET
+    missing: list[CourseRefResponse] | msgspec.UnsetType = msgspec.UNSET  # 403 Prerequisites not completed
 
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:

@@ -83,9 +83,12 @@ _STATUS: list[tuple[type[DomainError], int]] = [
 ]
 
 
-def problem_document(status: int, detail: str, errors: list[FieldError] | None = None) -> dict[str, Any]:
-    """The RFC 9457 body every error response carries (API §2.1)."""
+def problem_document(
+    status: int, detail: str, errors: list[FieldError] | None = None, extensions: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The RFC 9457 body every error response carries (API §2.1), with a rule's extension members."""
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": VALIDATION_TYPE if errors is not None else "about:blank",
         "title": TITLES.get(status, "Error"),
         "status": status,
@@ -102,9 +105,13 @@ def problem(
     *,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response[dict[str, Any]]:
     return Response(
-        problem_document(status, detail, errors), status_code=status, media_type=PROBLEM_JSON, headers=headers
+        problem_document(status, detail, errors, extensions),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
     )
 
 
@@ -132,7 +139,7 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[
     headers = None
     if isinstance(exc, Unauthenticated):
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if exc.token_rejected else "Bearer"}
-    return problem(status, exc.detail, headers=headers)
+    return problem(status, exc.detail, headers=headers, extensions=exc.extensions)
 
 
 _MISSING = re.compile(r"missing required field `([^`]+)`")

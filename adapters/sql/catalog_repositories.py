@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
@@ -29,8 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sql.mappers import catalog_values, course_from_row, lesson_from_row
+from adapters.sql.mappers import catalog_values, course_from_row, course_refs, lesson_from_row
 from adapters.sql.models import (
+    COURSE_PREREQUISITES,
     COURSE_SEARCH_CONFIG,
     COURSE_SEARCH_DOCUMENT,
     ROW_COUNTS,
@@ -40,8 +41,8 @@ from adapters.sql.models import (
 )
 from adapters.sql.paging import counted, kept_count, page_in, page_of_rows
 from adapters.sql.prepared import PreparedReads
-from adapters.sql.statements import bound, locked
-from domain.catalog.model import Course, CourseFilter, Lesson
+from adapters.sql.statements import bound, dialect_of, json_rows, locked, uuid_hex
+from domain.catalog.model import Course, CourseFilter, CourseRef, Lesson
 from domain.catalog.services import ORDER_CONFLICT, SLUG_TAKEN
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
@@ -55,9 +56,26 @@ LESSONS = cast(Table, LessonRow.__table__)
 ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
 
 
+_REQUIRED = COURSES.alias("required")
+
+
+def prerequisites_column(course_id: Any) -> Any:
+    """A course's prerequisites as one JSON text column of the course's own read (so the read
+    stays one statement): `[[position, id hex, title, slug], ...]`, or null for none."""
+    return (
+        select(
+            json_rows(COURSE_PREREQUISITES.c.position, uuid_hex(_REQUIRED.c.id), _REQUIRED.c.title, _REQUIRED.c.slug)
+        )
+        .select_from(COURSE_PREREQUISITES.join(_REQUIRED, _REQUIRED.c.id == COURSE_PREREQUISITES.c.required_id))
+        .where(COURSE_PREREQUISITES.c.course_id == course_id)
+        .scalar_subquery()
+        .label("prerequisites")
+    )
+
+
 # Read on every progress report, and on every uncached course read: built once.
 _LESSON = select(LESSONS).where(LESSONS.c.id == bound(LESSONS.c.id))
-_COURSE = select(COURSES).where(COURSES.c.id == bound(COURSES.c.id))
+_COURSE = select(COURSES, prerequisites_column(COURSES.c.id)).where(COURSES.c.id == bound(COURSES.c.id))
 _COURSE_ID_OF_SLUG = select(COURSES.c.id).where(COURSES.c.slug == bound(COURSES.c.slug))
 
 
@@ -108,6 +126,66 @@ class SqlCourseRepository:
     async def has_enrollments(self, course_id: UUID) -> bool:
         query = select(exists().where(ENROLLMENTS.c.course_id == course_id))
         return bool((await self._s.execute(query)).scalar())
+
+    # ----- prerequisites (API §12) -----
+
+    async def prerequisites(self, course_id: UUID) -> list[CourseRef]:
+        return course_refs((await self._s.execute(select(prerequisites_column(course_id)))).scalar())
+
+    async def existing(self, course_ids: Sequence[UUID]) -> set[UUID]:
+        rows = await self._s.execute(select(COURSES.c.id).where(COURSES.c.id.in_(list(course_ids))))
+        return set(rows.scalars())
+
+    async def lock_prerequisites(self) -> None:
+        # One writer of the prerequisite graph at a time: two changes that each keep it acyclic
+        # could together close a cycle. SQLite has one writer anyway (the unit of work's first
+        # write takes the database's lock; this one is a write that changes nothing).
+        if dialect_of(self._s) == "postgresql":
+            await self._s.execute(select(func.pg_advisory_xact_lock(_PREREQUISITES_LOCK)))
+        else:
+            await self._s.execute(update(ROW_COUNTS).where(ROW_COUNTS.c.name == "").values(n=ROW_COUNTS.c.n))
+
+    async def reaches(self, from_ids: Sequence[UUID], target: UUID) -> bool:
+        """Whether `target` is among `from_ids` or what they require, directly or not."""
+        start = select(COURSE_PREREQUISITES.c.required_id.label("id")).where(
+            COURSE_PREREQUISITES.c.course_id.in_(list(from_ids))
+        )
+        reach = start.cte("reach", recursive=True)
+        step = select(COURSE_PREREQUISITES.c.required_id).join(reach, COURSE_PREREQUISITES.c.course_id == reach.c.id)
+        reach = reach.union(step)
+        found = await self._s.execute(select(exists().where(reach.c.id == target)))
+        return target in from_ids or bool(found.scalar())
+
+    async def set_prerequisites(self, course_id: UUID, required: Sequence[UUID]) -> None:
+        await self._s.execute(delete(COURSE_PREREQUISITES).where(COURSE_PREREQUISITES.c.course_id == course_id))
+        if required:
+            rows = [{"course_id": course_id, "required_id": r, "position": n} for n, r in enumerate(required)]
+            await self._s.execute(insert(COURSE_PREREQUISITES), rows)
+
+    async def dependents(self, course_id: UUID) -> list[tuple[UUID, bool]]:
+        query = (
+            select(COURSES.c.id, COURSES.c.is_published)
+            .join(COURSE_PREREQUISITES, COURSE_PREREQUISITES.c.course_id == COURSES.c.id)
+            .where(COURSE_PREREQUISITES.c.required_id == course_id)
+        )
+        return [(row.id, bool(row.is_published)) for row in await self._s.execute(query)]
+
+    async def missing_prerequisites(self, course_id: UUID, student_id: UUID) -> list[CourseRef]:
+        completed = select(ENROLLMENTS.c.id).where(
+            ENROLLMENTS.c.course_id == COURSE_PREREQUISITES.c.required_id,
+            ENROLLMENTS.c.student_id == student_id,
+            ENROLLMENTS.c.status == "completed",
+        )
+        query = (
+            select(COURSE_PREREQUISITES.c.position, _REQUIRED.c.id, _REQUIRED.c.title, _REQUIRED.c.slug)
+            .join(_REQUIRED, _REQUIRED.c.id == COURSE_PREREQUISITES.c.required_id)
+            .where(COURSE_PREREQUISITES.c.course_id == course_id, ~exists(completed))
+            .order_by(COURSE_PREREQUISITES.c.position)
+        )
+        return [CourseRef(row.id, row.title, row.slug) for row in await self._s.execute(query)]
+
+
+_PREREQUISITES_LOCK = 0x1E5_0F_0012  # the advisory lock of prerequisite changes (an arbitrary constant)
 
 
 class SqlLessonRepository:
@@ -224,6 +302,8 @@ class _Columns:
         self._table = table
 
     def __getattr__(self, name: str) -> Any:
+        if name not in self._table.c:
+            raise AttributeError(name)  # a member the table does not have (`getattr` defaults)
         return self._mapping[self._table.c[name]]
 
 
@@ -244,7 +324,7 @@ class SqlCatalogReader:
         return row.id if row else None
 
     async def courses(self, scope: CourseFilter, params: PageParams) -> Page[Course]:
-        query = select(COURSES).where(*_course_conditions(scope, self._dialect))
+        query = select(COURSES, prerequisites_column(COURSES.c.id)).where(*_course_conditions(scope, self._dialect))
         if scope.text and self._dialect == "postgresql":
             return await self._searched(query, params)
         ordered = query.order_by(COURSES.c.created_at.desc(), COURSES.c.id.desc())

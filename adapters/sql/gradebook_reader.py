@@ -9,11 +9,8 @@ from typing import Any, cast
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Table, Text, bindparam, case, func, literal, select, true, union_all
+from sqlalchemy import Table, bindparam, case, func, literal, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from adapters.sql.mappers import course_from_row, decimal_of
 from adapters.sql.models import (
@@ -29,7 +26,7 @@ from adapters.sql.models import (
 )
 from adapters.sql.paging import PagedQuery
 from adapters.sql.prepared import PreparedReads
-from adapters.sql.statements import bound
+from adapters.sql.statements import bound, json_rows, uuid_hex
 from domain.assessment.model import AttemptStatus
 from domain.assignments.gradebook import GradeItem, ItemKind, Result, Student
 from domain.assignments.model import SubmissionStatus
@@ -135,40 +132,6 @@ def _results() -> Any:
     return select(
         both.c.enrollment_id, json_rows(uuid_hex(both.c.item_id), both.c.percentage, both.c.waiting).label("results")
     ).group_by(both.c.enrollment_id)
-
-
-class json_rows(FunctionElement[str]):
-    """A group's rows as a JSON array of arrays, as text."""
-
-    type = Text()
-    inherit_cache = True
-
-
-@compiles(json_rows, "postgresql")
-def _json_rows_postgresql(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(json_agg(json_build_array({compiler.process(element.clauses, **kw)})) AS TEXT)"
-
-
-@compiles(json_rows, "sqlite")
-def _json_rows_sqlite(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
-
-
-class uuid_hex(FunctionElement[str]):
-    """A UUID column as its 32 lower-case hex digits (`UUID.hex`), on every backend."""
-
-    type = Text()
-    inherit_cache = True
-
-
-@compiles(uuid_hex, "postgresql")
-def _uuid_hex_postgresql(element: uuid_hex, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"replace(CAST({compiler.process(element.clauses, **kw)} AS TEXT), '-', '')"
-
-
-@compiles(uuid_hex, "sqlite")
-def _uuid_hex_sqlite(element: uuid_hex, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"lower(hex({compiler.process(element.clauses, **kw)}))"  # stored as 16 bytes
 
 
 # An enrollment's results: (item id's hex, the grade's percentage or null, how many wait for grading).

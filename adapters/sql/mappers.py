@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 from typing import Any, TypeVar
+from uuid import UUID
+
+import msgspec
 
 from adapters.sql.models import RecoveryCodeRow, RefreshSessionRow, UserRow
-from domain.catalog.model import Course, DifficultyLevel, Lesson, LessonType
+from domain.catalog.model import Course, CourseRef, DifficultyLevel, Lesson, LessonType
 from domain.identity.model import ApiKey, LinkedIdentity, MfaMethod, RecoveryCode, RefreshSession, Role, User
 from domain.integrations.model import Delivery, DeliveryStatus
 from domain.learning.model import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
@@ -124,7 +127,20 @@ def course_from_row(row: Any) -> Course:
         metadata=row.custom_metadata,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        prerequisites=course_refs(getattr(row, "prerequisites", None)),
     )
+
+
+_COURSE_REFS = msgspec.json.Decoder(list[tuple[int, str, str, str]])
+
+
+def course_refs(stored: str | None) -> list[CourseRef]:
+    """The JSON array of `[position, id hex, title, slug]` a course read aggregates, in position
+    order (aggregates keep no order on every backend)."""
+    if not stored:
+        return []
+    refs = sorted(_COURSE_REFS.decode(stored))
+    return [CourseRef(UUID(hex=hex_id), title, slug) for _, hex_id, title, slug in refs]
 
 
 def catalog_values(entity: Course | Lesson) -> dict[str, object]:
@@ -132,6 +148,7 @@ def catalog_values(entity: Course | Lesson) -> dict[str, object]:
     strings), with `metadata` stored in `custom_metadata` (the ORM reserves the name)."""
     values = row_values(entity)
     values["custom_metadata"] = values.pop("metadata")
+    values.pop("prerequisites", None)  # a course's: their own table
     return values
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base, orm_registry
-from advanced_alchemy.types import DateTimeUTC
+from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -39,6 +39,18 @@ ROW_COUNTS = Table(
     orm_registry.metadata,
     Column("name", String(64), primary_key=True),
     Column("n", BigInteger, nullable=False),
+)
+
+
+# The courses a course requires (API §12), in the order they were given; both sides go with their
+# course. Found from either side: by the course (the primary key) and by the required one.
+COURSE_PREREQUISITES = Table(
+    "course_prerequisites",
+    orm_registry.metadata,
+    Column("course_id", GUID(length=16), ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True),
+    Column("required_id", GUID(length=16), ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Index("ix_course_prerequisites_required", "required_id"),
 )
 
 

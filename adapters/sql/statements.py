@@ -1,12 +1,15 @@
-"""Statements that each backend spells its own way: row locks and conflict-free inserts."""
+"""Statements that each backend spells its own way: row locks, conflict-free inserts, JSON aggregates."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, select, update
+from sqlalchemy import ColumnElement, Select, Table, Text, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 
 def bound(column: Any, name: str | None = None) -> Any:
@@ -55,3 +58,37 @@ def insert_ignoring_conflicts(session: AsyncSession, table: Table, on: list[str]
     concurrently (PostgreSQL waits for that one to finish)."""
     dialect = postgresql if dialect_of(session) == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing(index_elements=on)
+
+
+class json_rows(FunctionElement[str]):
+    """A group's rows as a JSON array of arrays, as text."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(json_agg(json_build_array({compiler.process(element.clauses, **kw)})) AS TEXT)"
+
+
+@compiles(json_rows, "sqlite")
+def _json_rows_sqlite(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+class uuid_hex(FunctionElement[str]):
+    """A UUID column as its 32 lower-case hex digits (`UUID.hex`), on every backend."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(uuid_hex, "postgresql")
+def _uuid_hex_postgresql(element: uuid_hex, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"replace(CAST({compiler.process(element.clauses, **kw)} AS TEXT), '-', '')"
+
+
+@compiles(uuid_hex, "sqlite")
+def _uuid_hex_sqlite(element: uuid_hex, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower(hex({compiler.process(element.clauses, **kw)}))"  # stored as 16 bytes

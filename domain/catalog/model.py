@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,15 @@ class LessonType(enum.StrEnum):
     DOCUMENT = "document"
 
 
+@dataclass(frozen=True, slots=True)
+class CourseRef:
+    """A course as another course names it (a prerequisite, API §12)."""
+
+    id: UUID
+    title: str
+    slug: str
+
+
 @dataclass(slots=True, kw_only=True)
 class Course:
     id: UUID
@@ -38,6 +47,7 @@ class Course:
     metadata: dict[str, Any] | None = None
     created_at: datetime
     updated_at: datetime
+    prerequisites: list[CourseRef] = field(default_factory=list)  # in the order they were set
 
 
 @dataclass(slots=True, kw_only=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.catalog.model import Course, CourseFilter, Lesson
+from domain.catalog.model import Course, CourseFilter, CourseRef, Lesson
 from domain.integrations.ports import AuditLog, Outbox
 from domain.shared.pagination import Page, PageParams
 from domain.shared.unit_of_work import UnitOfWork
@@ -37,6 +37,29 @@ class CourseRepository(Protocol):
         ...
 
     async def has_enrollments(self, course_id: UUID) -> bool: ...
+
+    # ----- prerequisites (API §12) -----
+    async def prerequisites(self, course_id: UUID) -> list[CourseRef]:
+        """The courses it requires, in the order they were set."""
+        ...
+
+    async def existing(self, course_ids: Sequence[UUID]) -> set[UUID]: ...
+    async def lock_prerequisites(self) -> None:
+        """Serialise changes of the prerequisite graph until the unit of work ends."""
+        ...
+
+    async def reaches(self, from_ids: Sequence[UUID], target: UUID) -> bool:
+        """Whether `target` is one of `from_ids` or required by them, directly or not."""
+        ...
+
+    async def set_prerequisites(self, course_id: UUID, required: Sequence[UUID]) -> None: ...
+    async def dependents(self, course_id: UUID) -> list[tuple[UUID, bool]]:
+        """The courses that require it, each with whether it is published."""
+        ...
+
+    async def missing_prerequisites(self, course_id: UUID, student_id: UUID) -> list[CourseRef]:
+        """Its prerequisites the student has no completed enrollment in, in order."""
+        ...
 
 
 class LessonRepository(Protocol):

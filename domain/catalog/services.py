@@ -51,6 +51,8 @@ NOT_AUTHORIZED_MANAGE_COURSE = "Not authorized to manage this course"
 NOT_AUTHORIZED_VIEW_LESSONS = "Not authorized to view lessons for this course"
 NOT_AUTHORIZED_VIEW_LESSON = "Not authorized to view this lesson"
 NOT_AUTHORIZED_MANAGE_LESSONS = "Not authorized to manage lessons for this course"
+REQUIRES_ITSELF = "A course cannot require itself"
+PREREQUISITE_CYCLE = "Prerequisites cannot form a cycle"
 ONLY_ADMINS_FORCE = "Only admins can force the deletion of a course"
 SLUG_TAKEN = "Course slug already exists"
 SLUG_TOO_SHORT = "The slug derived from the title is shorter than 3 characters; send a slug"
@@ -224,6 +226,7 @@ class CatalogService:
     ) -> Course:
         async with self.uow() as uow:
             course = await self._managed_course(uow, actor, course_id, NOT_AUTHORIZED_MANAGE_COURSE)
+            course.prerequisites = await uow.courses.prerequisites(course_id)  # in its representation
             values = changes_given(changes, not_null=_COURSE_NOT_NULL)
             if isinstance(values.get("thumbnail_url"), str):
                 values["thumbnail_url"] = rules.clean_http_url(values["thumbnail_url"], rules.THUMBNAIL_URL_INVALID)
@@ -232,14 +235,35 @@ class CatalogService:
             was_published = course.is_published
             now = self.clock.now()
             changed = apply_changes(course, values, now)
+            dependents: list[tuple[UUID, bool]] = []
             if changed:
                 await uow.courses.save(course)
                 if was_published != course.is_published:
                     await self._record_publication(uow, actor, course, now)
+                if "title" in values:  # courses that require it show its title
+                    dependents = await uow.courses.dependents(course_id)
                 await uow.commit()
         if changed:
-            await self._course_changed(course, was_published)
+            await self._course_changed(course, was_published, dependents)
         return course
+
+    async def set_prerequisites(self, actor: User, course_id: UUID, required: list[UUID]) -> list[UUID]:
+        """API §12: the courses a course requires, replacing the earlier list (repeats count once).
+        Changes of the prerequisite graph are serialised, so two changes cannot close a cycle."""
+        wanted = list(dict.fromkeys(required))
+        async with self.uow() as uow:
+            course = await self._managed_course(uow, actor, course_id, NOT_AUTHORIZED_MANAGE_COURSE)
+            if course_id in wanted:
+                raise InvalidInput(REQUIRES_ITSELF)
+            if wanted and len(await uow.courses.existing(wanted)) != len(wanted):
+                raise NotFound(COURSE_NOT_FOUND)
+            await uow.courses.lock_prerequisites()
+            if wanted and await uow.courses.reaches(wanted, course_id):
+                raise InvalidInput(PREREQUISITE_CYCLE)
+            await uow.courses.set_prerequisites(course_id, wanted)
+            await uow.commit()
+        await self._course_changed(course, course.is_published)
+        return wanted
 
     async def publish_course(self, actor: User, course_id: UUID) -> Course:
         """Idempotent: publishing a published course changes nothing."""
@@ -257,18 +281,24 @@ class CatalogService:
             course = await self._managed_course(uow, actor, course_id, NOT_AUTHORIZED_MANAGE_COURSE)
             if force and actor.role is not Role.ADMIN:
                 raise Forbidden(ONLY_ADMINS_FORCE)
+            course.prerequisites = await uow.courses.prerequisites(course_id)  # in its representation
             if precondition is not None:
                 precondition(course)
             if not force and await uow.courses.has_enrollments(course_id):
                 raise Conflict(HAS_ENROLLMENTS)
+            dependents = await uow.courses.dependents(course_id)  # they no longer require it
             await uow.courses.delete(course_id)
             now = self.clock.now()
             await uow.audit.add(
                 audit_entry("course_deleted", COURSE, course_id, actor, now, force="true" if force else None)
             )
             await uow.commit()
+        listed = course.is_published or any(published for _, published in dependents)
         await self._invalidate(
-            course_key(course_id), lessons_key(course_id), *((COURSE_LIST,) if course.is_published else ())
+            course_key(course_id),
+            lessons_key(course_id),
+            *(course_key(d) for d, _ in dependents),
+            *((COURSE_LIST,) if listed else ()),
         )
 
     # ----- lessons -----
@@ -468,9 +498,12 @@ class CatalogService:
         if rules.creates_cycle(lesson.id, parent_id, parent_of):
             raise InvalidInput(PARENT_CYCLE)
 
-    async def _course_changed(self, course: Course, was_published: bool) -> None:
-        namespaces = [course_key(course.id)]
-        if was_published or course.is_published:
+    async def _course_changed(
+        self, course: Course, was_published: bool, dependents: list[tuple[UUID, bool]] | None = None
+    ) -> None:
+        """`dependents`: the courses that name this one among their prerequisites (and so show it)."""
+        namespaces = [course_key(course.id), *(course_key(d) for d, _ in dependents or [])]
+        if was_published or course.is_published or any(published for _, published in dependents or []):
             namespaces.append(COURSE_LIST)  # it is, or was, in the public list
         if was_published != course.is_published:
             namespaces.append(lessons_key(course.id))  # its lessons opened or closed

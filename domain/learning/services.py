@@ -33,6 +33,7 @@ from domain.shared.ports import JobQueue
 
 ONLY_STUDENTS = "Only students can enroll"
 UNPUBLISHED = "Cannot enroll in unpublished course"
+PREREQUISITES_MISSING = "Prerequisites not completed"
 ENROLLMENT_NOT_FOUND = "Enrollment not found"
 NOT_AUTHORIZED_ACCESS = "Not authorized to access this enrollment"
 NOT_AUTHORIZED_UPDATE = "Not authorized to update this enrollment progress"
@@ -95,6 +96,11 @@ class LearningService:
                 return Enrolled(existing, created=False)
             if not course.is_published:
                 raise Forbidden(UNPUBLISHED)
+            # API §12: a completed enrollment in each prerequisite (admins enrolling are not exempt).
+            missing = await uow.courses.missing_prerequisites(course_id, actor.id)
+            if missing:
+                refs = [{"id": str(r.id), "title": r.title, "slug": r.slug} for r in missing]
+                raise Forbidden(PREREQUISITES_MISSING, extensions={"missing": refs})
             total = await uow.lessons.count(course_id)
             enrollment = Enrollment.new(
                 id=new_id(), student_id=actor.id, course_id=course_id, total_lessons=total, now=now

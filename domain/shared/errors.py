@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class DomainError(Exception):
-    """Base of every expected failure of a use case; `detail` is safe to show to the caller."""
+    """Base of every expected failure of a use case; `detail` is safe to show to the caller, and so
+    are `extensions`: members the problem body carries beside it (JSON values, API §12)."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, extensions: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.extensions = extensions or {}
 
 
 class InvalidInput(DomainError):

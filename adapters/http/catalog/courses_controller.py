@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
@@ -19,6 +19,7 @@ from adapters.http.catalog.schemas import (
     LessonCreate,
     LessonReorderRequest,
     LessonResponse,
+    PrerequisitesBody,
 )
 from adapters.http.idempotency import stable_id
 from adapters.http.openapi import errors
@@ -239,6 +240,28 @@ class CoursesController(Controller):
     ) -> Response[CourseResponse]:
         """One course by its slug: the same body, visibility, caching and `ETag` as the read by id."""
         return await _course(request, slug, if_none_match)
+
+    @put(
+        "/{course_id:str}/prerequisites",
+        operation_id="set_course_prerequisites",
+        guards=[authenticated],
+        security=BEARER,
+        responses=errors(401, 403, 404, 422, 429),
+    )
+    async def set_prerequisites(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        course_id: UuidPath,
+        data: JSONBody[PrerequisitesBody],
+        principal: NamedDependency[Principal],
+    ) -> PrerequisitesBody:
+        """Replace the courses this one requires (managers): a student enrolls only with a completed
+        enrollment in each. A course cannot require itself, and the requirements cannot form a cycle."""
+        required = await catalog_of(request).set_prerequisites(
+            principal.user, parse_uuid("course_id", course_id), data.course_ids
+        )
+        return PrerequisitesBody(course_ids=required)
 
     @patch(
         "/{course_id:str}",

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from adapters.http.bodies import refuses_null
+from adapters.http.openapi import CourseRefResponse
 from adapters.http.validation import describe_pattern
 from domain.catalog.model import Course, DifficultyLevel, Lesson, LessonType
 from domain.catalog.rules import SLUG_PATTERN
@@ -76,6 +77,7 @@ class CourseResponse(msgspec.Struct, kw_only=True):
     estimated_duration_minutes: int | None
     created_at: datetime
     updated_at: datetime
+    prerequisites: list[CourseRefResponse]
 
     @classmethod
     def of(cls, course: Course) -> CourseResponse:
@@ -92,7 +94,14 @@ class CourseResponse(msgspec.Struct, kw_only=True):
             estimated_duration_minutes=course.estimated_duration_minutes,
             created_at=course.created_at,
             updated_at=course.updated_at,
+            prerequisites=[CourseRefResponse(id=r.id, title=r.title, slug=r.slug) for r in course.prerequisites],
         )
+
+
+class PrerequisitesBody(msgspec.Struct, kw_only=True):
+    """The courses a course requires (API §12): completed enrollments in each before enrolling."""
+
+    course_ids: Annotated[list[UUID], Meta(max_length=20)]
 
 
 class LessonCreate(msgspec.Struct, kw_only=True):
