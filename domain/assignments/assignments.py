@@ -28,7 +28,6 @@ from domain.shared.pagination import Page, PageParams
 from domain.shared.unset import UNSET, Unset
 
 ASSIGNMENT_NOT_FOUND = "Assignment not found"
-
 LESSON_HAS_ASSIGNMENT = "Lesson already has an assignment"
 HAS_SUBMISSIONS = "Assignment has submissions and cannot be deleted"
 NOT_AUTHORIZED_VIEW = "Not authorized to view assignments for this course"
