@@ -195,6 +195,8 @@ class AssignmentService:
         async with self.uow() as uow:
             assignment = (await self._managed(uow, actor, course_id, assignment_id)).assignment
             values = _normalized(changes_given(changes, not_null=_NOT_NULL), self.upload_extensions)
+            if "allowed_extensions" in values and values["allowed_extensions"] is None:
+                values["allowed_extensions"] = sorted(self.upload_extensions)  # null: back to the upload list
             if values.get("lesson_id") is not None and values["lesson_id"] != assignment.lesson_id:
                 await self._check_lesson(uow, course_id, values["lesson_id"], assignment.id)
             if apply_changes(assignment, values, self.clock.now()):

@@ -193,6 +193,10 @@ async def test_bad_assignments_change_nothing(api: Api) -> None:
     assert (await api.client.get(one, headers=owner.headers)).json()["max_points"] == "10.00"
     r = await api.client.patch(one, json={"max_points": "20", "rubric": []}, headers=owner.headers)
     assert (r.status_code, r.json()["max_points"], r.json()["rubric"]) == (200, "20.00", [])
+    r = await api.client.patch(one, json={"allowed_extensions": ["PDF"]}, headers=owner.headers)
+    assert (r.status_code, r.json()["allowed_extensions"]) == (200, ["pdf"])
+    r = await api.client.patch(one, json={"allowed_extensions": None}, headers=owner.headers)
+    assert (r.status_code, "docx" in r.json()["allowed_extensions"]) == (200, True)  # the upload list again
 
 
 async def test_submit_grade_with_a_rubric_and_complete_the_course(api: Api) -> None:
