@@ -1,0 +1,48 @@
+"""Questions drawn from banks (API §12), on plain values: a draw never repeats a question, has the
+asked count, and is the same when made again for the same attempt."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.assessment.draws import Draw, drawn, short_banks
+
+uuids = st.builds(lambda n: UUID(int=n), st.integers(min_value=1, max_value=2**64))
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(0, 3), st.integers(1, 50)), min_size=1, max_size=5),
+    uuids,
+)
+def test_a_draw_is_distinct_counted_and_repeatable(
+    sizes: list[int], asks: list[tuple[int, int]], attempt: UUID
+) -> None:
+    banks = {UUID(int=b + 1): [UUID(int=1000 * (b + 1) + q) for q in range(size)] for b, size in enumerate(sizes)}
+    draws = [Draw(bank_id=UUID(int=(b % len(banks)) + 1), count=count) for b, count in asks]
+    chosen = drawn(draws, banks, attempt)
+    assert len(chosen) == len(set(chosen))  # never a question twice
+    for bank_id, questions in banks.items():
+        asked = sum(d.count for d in draws if d.bank_id == bank_id)
+        # The asked count from each bank, or all it holds when it holds fewer.
+        assert len(set(chosen) & set(questions)) == min(asked, len(questions))
+    assert drawn(draws, banks, attempt) == chosen  # the same attempt draws the same questions
+
+
+def test_another_attempt_draws_another_paper() -> None:
+    bank = uuid4()
+    banks = {bank: [uuid4() for _ in range(500)]}
+    papers = {tuple(drawn([Draw(bank_id=bank, count=20)], banks, uuid4())) for _ in range(10)}
+    assert len(papers) == 10
+    assert all(len(paper) == 20 for paper in papers)
+
+
+def test_short_banks_count_every_draw_of_a_bank() -> None:
+    a, b = uuid4(), uuid4()
+    draws = [Draw(bank_id=a, count=3), Draw(bank_id=b, count=1), Draw(bank_id=a, count=2)]
+    assert short_banks(draws, {a: 5, b: 1}) == []
+    assert short_banks(draws, {a: 4, b: 1}) == [draws[2]]
+    assert short_banks(draws, {a: 5}) == [draws[1]]
