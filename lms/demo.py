@@ -31,6 +31,8 @@ from domain.identity.model import Role, User
 from domain.identity.policy import NewUser
 from domain.identity.ports import PasswordHasher
 from domain.learning.model import REVIEW_THRESHOLD, ProgressStatus, ProgressUpdate
+from domain.learning.services import PREREQUISITES_MISSING
+from domain.shared.errors import Forbidden
 from domain.shared.pagination import MAX_PAGE, PageParams
 from lms.bootstrap import Container
 
@@ -50,6 +52,7 @@ class CoursePlan:
     category: str
     level: DifficultyLevel
     lessons: tuple[tuple[str, LessonType], ...]  # the last one carries the quiz
+    requires: tuple[str, ...] = ()  # the slugs of its prerequisites
 
 
 DEMO_COURSE = CoursePlan(
@@ -86,6 +89,7 @@ MORE_COURSES = (
             ("Retries and idempotency", LessonType.VIDEO),
             ("Quiz: reliability", LessonType.QUIZ),
         ),
+        requires=("demo-introduction-to-web-apis",),
     ),
 )
 
@@ -309,10 +313,16 @@ async def _history(
     student = await seeder.new_user(email, STUDENT_PASSWORD, f"Demo Student {number}", Role.STUDENT)
     skill = rng.uniform(0.45, 0.98)
     diligence = rng.uniform(0.55, 0.97)  # the chance of going on to the next lesson
-    for course, quiz, questions in rng.sample(courses, k=rng.randint(1, len(courses))):
+    picked = rng.sample(courses, k=rng.randint(1, len(courses)))
+    for course, quiz, questions in sorted(picked, key=courses.index):  # prerequisites come first
         at += timedelta(minutes=rng.uniform(5, 240))
         seeder.clock.set(at)
-        enrollment_id = await seeder.enroll(student, course)
+        try:
+            enrollment_id = await seeder.enroll(student, course)
+        except Forbidden as refused:
+            if refused.detail != PREREQUISITES_MISSING:
+                raise
+            continue  # the course it requires was not completed: this student stops here
         _, page = await c.catalog.list_lessons(student, course.id, PageParams(page=1, page_size=MAX_PAGE))
         stopped = None  # the lesson the student did not finish, if any
         for lesson in page.items:
@@ -369,6 +379,10 @@ async def seed(container: Container, clock: DemoClock, *, students: int = 0, out
     await seeder.assignment(instructor, student, demo[0])
     if students > 0:
         courses = [demo] + [await seeder.course(instructor, plan) for plan in MORE_COURSES]
+        by_slug = {course.slug: course.id for course, _, _ in courses}
+        for plan, (course, _, _) in zip(MORE_COURSES, courses[1:], strict=True):
+            if plan.requires:  # setting the same list again changes nothing
+                await container.catalog.set_prerequisites(instructor, course.id, [by_slug[s] for s in plan.requires])
         show = _progress_bar(out, students)
         now = datetime.now(UTC)
         for number in range(1, students + 1):

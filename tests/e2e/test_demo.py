@@ -84,8 +84,10 @@ def test_demo_seed_is_idempotent_and_signs_in(tmp_path: Path, database: str) -> 
         ).json()
         assert overview["total_courses"] == 3 and overview["total_enrollments"] == grown["enrollments"]
         # The demo course's gradebook has the demo assignment graded, and its revision waits in the queue.
-        demo = next(c for c in httpx.get(f"{base}/api/v1/courses?mine=true", headers=headers).json()["items"]
-                    if c["slug"] == "demo-introduction-to-web-apis")  # fmt: skip
+        mine = httpx.get(f"{base}/api/v1/courses?mine=true", headers=headers).json()["items"]
+        demo = next(c for c in mine if c["slug"] == "demo-introduction-to-web-apis")
+        reliable = next(c for c in mine if c["slug"] == "demo-reliable-services")
+        assert [p["slug"] for p in reliable["prerequisites"]] == [demo["slug"]]
         book = httpx.get(f"{base}/api/v1/courses/{demo['id']}/gradebook", headers=headers).json()
         (assignment,) = [i for i in book["items"] if i["kind"] == "assignment"]
         row = next(r for r in book["rows"]["items"] if r["email"] == "student@lms.local")
