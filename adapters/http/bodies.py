@@ -81,6 +81,23 @@ def decimal_string(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
+def optional_decimal_string(value: Decimal | None) -> str | None:
+    """A decimal member that may be null (not graded yet, nothing to count)."""
+    return None if value is None else decimal_string(value)
+
+
+# An item's weight in a course percentage (quizzes and assignments, API §11.3).
+MAX_WEIGHT = Decimal(10_000)
+Weight = Annotated[
+    Decimal,
+    msgspec.Meta(
+        description="The weight in the course percentage: 0..10000, a number or a numeric string",
+        examples=["1.00"],
+        extra_json_schema={"minimum": 0, "maximum": 10_000},
+    ),
+]
+
+
 def check_decimal(name: str, value: object, top: Decimal, *, inclusive: bool = True, positive: bool = False) -> None:
     """msgspec has no range constraints for decimals: a decimal body member from 0 (above 0 when
     `positive`) to `top` (or below it) is checked here, as a 422 on `body.<name>`."""

@@ -142,11 +142,6 @@ def _student(row: Any) -> Student:
     return Student(enrollment_id=row.id, student_id=row.student_id, full_name=row.full_name, email=row.email)
 
 
-def _decimal(value: Any) -> Decimal:
-    """PostgreSQL's numerics are decimals with their 2 places already; SQLite's are floats."""
-    return value if isinstance(value, Decimal) else decimal_of(value)
-
-
 _STUDENTS = select(
     ENROLLMENTS.c.id,  # the enrollment's: unlabelled, as the page's sort key names it
     ENROLLMENTS.c.enrolled_at,
@@ -183,8 +178,8 @@ class SqlGradebookReader:
                 kind=ItemKind(row.kind),
                 id=row.id,
                 title=row.title,
-                weight=_decimal(row.weight),
-                max_points=_decimal(row.max_points),
+                weight=decimal_of(row.weight),
+                max_points=decimal_of(row.max_points),
                 due_at=row.due_at,
             )
             for row in rows

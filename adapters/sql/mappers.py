@@ -22,6 +22,8 @@ E = TypeVar("E")
 def decimal_of(value: Any) -> Decimal:
     """A number the database computed (a Decimal, a float from SQLite, None for an empty
     aggregate) as a decimal with 2 places."""
+    if isinstance(value, Decimal):  # PostgreSQL's numerics: no round trip through text
+        return two_places(value)
     return two_places(Decimal(str(value if value is not None else 0)))
 
 

@@ -10,7 +10,16 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from adapters.http.bodies import DecimalString, check_decimal, decimal_string, refuses_null, response_of
+from adapters.http.bodies import (
+    MAX_WEIGHT,
+    DecimalString,
+    Weight,
+    check_decimal,
+    decimal_string,
+    optional_decimal_string,
+    refuses_null,
+    response_of,
+)
 from domain.assessment.model import (
     Attempt,
     AttemptStatus,
@@ -43,15 +52,6 @@ Points = Annotated[
     ),
 ]
 Text = Annotated[str, Meta(max_length=20_000)]
-MAX_WEIGHT = Decimal(10_000)
-Weight = Annotated[
-    Decimal,
-    Meta(
-        description="The quiz's weight in the course percentage (API §11.3): 0..10000, a number or a numeric string",
-        examples=["1.00"],
-        extra_json_schema={"minimum": 0, "maximum": 10_000},
-    ),
-]
 DueAt = Annotated[
     datetime, Meta(tz=True, description="When the quiz is due: after it, nothing taken counts as missing (API §11.3)")
 ]
@@ -314,10 +314,6 @@ class GradedAnswerResponse(msgspec.Struct, kw_only=True):
         return response_of(cls, answer, points_earned=decimal_string(answer.points_earned))
 
 
-def _maybe(value: Decimal | None) -> str | None:
-    return None if value is None else decimal_string(value)
-
-
 class AttemptResponse(msgspec.Struct, kw_only=True):
     id: UUID
     enrollment_id: UUID
@@ -340,9 +336,9 @@ class AttemptResponse(msgspec.Struct, kw_only=True):
 
 def _decimals(attempt: Attempt) -> dict[str, str | None]:
     return {
-        "score": _maybe(attempt.score),
+        "score": optional_decimal_string(attempt.score),
         "max_score": decimal_string(attempt.max_score),
-        "percentage": _maybe(attempt.percentage),
+        "percentage": optional_decimal_string(attempt.percentage),
     }
 
 

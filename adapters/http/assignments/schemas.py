@@ -10,7 +10,16 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from adapters.http.bodies import DecimalString, check_decimal, decimal_string, refuses_null, response_of
+from adapters.http.bodies import (
+    MAX_WEIGHT,
+    DecimalString,
+    Weight,
+    check_decimal,
+    decimal_string,
+    optional_decimal_string,
+    refuses_null,
+    response_of,
+)
 from adapters.http.files.controller import FileResponse
 from adapters.http.pagination import PageResponse
 from domain.assignments.gradebook import GradeItem, GradeStatus, ItemKind, StudentGrades, StudentRow
@@ -40,14 +49,6 @@ Percent = Annotated[
         description="0..100, a number or a numeric string",
         examples=["60.00"],
         extra_json_schema={"minimum": 0, "maximum": 100},
-    ),
-]
-Weight = Annotated[
-    Decimal,
-    Meta(
-        description="The weight in the course percentage: 0..10000, a number or a numeric string",
-        examples=["1.00"],
-        extra_json_schema={"minimum": 0, "maximum": 10_000},
     ),
 ]
 Types = Annotated[
@@ -114,7 +115,7 @@ def _check_amounts(data: AssignmentCreate | AssignmentUpdate) -> None:
     """The decimal ranges msgspec cannot express, as 422s on their members (absent ones pass)."""
     check_decimal("max_points", data.max_points, MAX_POINTS, positive=True)
     check_decimal("passing_percentage", data.passing_percentage, HUNDRED)
-    check_decimal("weight", data.weight, MAX_POINTS)
+    check_decimal("weight", data.weight, MAX_WEIGHT)
     if isinstance(data.late_policy, LatePolicyBody):
         check_decimal("late_policy.penalty_percent_per_day", data.late_policy.penalty_percent_per_day, HUNDRED)
     if isinstance(data.rubric, list):
@@ -227,10 +228,6 @@ class ReturnRequest(msgspec.Struct, kw_only=True):
     feedback: Annotated[str, Meta(min_length=1, max_length=20_000, examples=["Please add the rollback steps."])]
 
 
-def _decimal(value: Decimal | None) -> str | None:
-    return decimal_string(value) if value is not None else None
-
-
 class SubmissionResponse(msgspec.Struct, kw_only=True):
     id: UUID
     assignment_id: UUID
@@ -259,10 +256,10 @@ class SubmissionResponse(msgspec.Struct, kw_only=True):
             cls,
             s,
             files=[FileResponse.of(f) for f in view.files],
-            points=_decimal(s.points),
-            penalty_percent=_decimal(s.penalty_percent),
-            final_points=_decimal(s.final_points),
-            final_percentage=_decimal(s.final_percentage),
+            points=optional_decimal_string(s.points),
+            penalty_percent=optional_decimal_string(s.penalty_percent),
+            final_points=optional_decimal_string(s.final_points),
+            final_percentage=optional_decimal_string(s.final_percentage),
             rubric_scores=[CriterionResponse.of(c) for c in s.rubric_scores] if s.rubric_scores is not None else None,
         )
 
@@ -311,9 +308,10 @@ class StudentRowResponse(msgspec.Struct, kw_only=True):
     @classmethod
     def of(cls, row: StudentRow) -> StudentRowResponse:
         grades = [
-            ItemGradeResponse(item_id=g.item_id, percentage=_decimal(g.percentage), status=g.status) for g in row.grades
+            ItemGradeResponse(item_id=g.item_id, percentage=optional_decimal_string(g.percentage), status=g.status)
+            for g in row.grades
         ]
-        return response_of(cls, row, grades=grades, course_percentage=_decimal(row.course_percentage))
+        return response_of(cls, row, grades=grades, course_percentage=optional_decimal_string(row.course_percentage))
 
 
 class GradebookResponse(msgspec.Struct, kw_only=True):
