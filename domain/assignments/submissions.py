@@ -229,6 +229,7 @@ class SubmissionService:
                 stored = await uow.progress.get(enrollment.id, lesson_id)
                 if stored is None or not stored.is_completed:
                     after_commit = await self.learning.complete_in(uow, enrollment, lesson_id, actor)
+            files = await self._files(uow, submission)
             await uow.commit()
         if after_commit is not None:
             await after_commit()
@@ -239,7 +240,7 @@ class SubmissionService:
                 student.email, student.full_name, assignment.title, f"{grade.final_percentage:.2f}", link
             )
             await queue_email(self.queue, message)
-        return SubmissionView(submission, await self._stored_files(submission))
+        return SubmissionView(submission, files)
 
     async def return_for_revision(self, actor: User, submission_id: UUID, feedback: str) -> SubmissionView:
         async with self.uow() as uow:
@@ -294,10 +295,6 @@ class SubmissionService:
             return []
         found = await uow.submission_files.of(submission.file_ids)
         return [found[i] for i in submission.file_ids if i in found]
-
-    async def _stored_files(self, submission: Submission) -> list[StoredFile]:
-        async with self.uow() as uow:
-            return await self._files(uow, submission)
 
     async def _views(
         self, uow: AssignmentsUnitOfWork, page: Page[Submission], *, manager: bool
