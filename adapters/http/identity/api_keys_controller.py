@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, QueryParameter
 
 from adapters.http.identity.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyResponse
 from adapters.http.openapi import errors
@@ -55,7 +55,7 @@ class ApiKeysController(Controller):
         api_keys: NamedDependency[ApiKeys],
         principal: NamedDependency[Principal],
         paging: NamedDependency[PageParams],
-        every: bool = Parameter(query="all", default=False, description="Every user's keys (admins only)"),
+        every: Annotated[bool, QueryParameter(name="all", description="Every user's keys (admins only)")] = False,
     ) -> Response[PageResponse[ApiKeyResponse]]:
         """Your keys, newest first (admins: `?all=true` for every key). Secrets are never shown."""
         page = await api_keys.list(principal.user, paging, every=every)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 from litestar.response import Redirect
 
 from adapters.http.identity.auth_controller import auth_response, challenge_response
@@ -77,7 +77,7 @@ class SingleSignOnController(Controller):
         self,
         single_sign_on: NamedDependency[SingleSignOn],
         provider: str = Provider,
-        flow: str = Parameter(query="state", default="", max_length=256),
+        flow: Annotated[str, QueryParameter(name="state", max_length=256)] = "",
         code: str | None = Parameter(default=None, max_length=2048),
         error: str | None = Parameter(default=None, max_length=256),
     ) -> Redirect:
