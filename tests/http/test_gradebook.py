@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.http.conftest import MakeApiFn
-from tests.http.test_auth import problem
+from tests.http.test_auth import invalid, problem
 from tests.support.api import Api
 from tests.support.assignments import AssignmentRoom, create_assignment, grade, submit
 from tests.support.catalog import user_with_role
@@ -191,3 +191,31 @@ async def test_the_gradebook_pages_in_enrollment_order(api: Api) -> None:
     cursor = body["rows"]["next_cursor"]
     second = (await api.client.get(f"{url}&cursor={cursor}", headers=room.cast.owner.headers)).json()
     assert [r["full_name"] for r in second["rows"]["items"]] == ["Bea"]
+
+
+async def test_malformed_ids_are_422_on_every_grading_route(api: Api) -> None:
+    room = await classroom(api, 1)
+    owner = room.cast.owner
+    for path in (
+        "/api/v1/courses/nope/gradebook",
+        "/api/v1/courses/nope/gradebook.csv",
+        "/api/v1/courses/nope/grading-queue",
+        "/api/v1/enrollments/nope/grades",
+    ):
+        invalid(
+            await api.client.get(path, headers=owner.headers),
+            "path." + ("enrollment_id" if "enroll" in path else "course_id"),
+        )
+    r = await api.client.post(
+        f"/api/v1/attempts/nope/answers/{NO_SUCH}/grade", json={"points": "1"}, headers=owner.headers
+    )
+    invalid(r, "path.attempt_id")
+    r = await api.client.post(
+        f"/api/v1/attempts/{NO_SUCH}/answers/nope/grade", json={"points": "1"}, headers=owner.headers
+    )
+    invalid(r, "path.question_id")
+    invalid(
+        await api.client.get(f"/api/v1/courses/{room.course_id}/gradebook?page_size=0", headers=owner.headers),
+        "query.page_size",
+    )
+    invalid(await api.client.get("/api/v1/courses/slug/" + "x" * 256), "path.slug")
