@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any, cast
 from uuid import UUID
 
@@ -14,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.files_repository import FILES, file_from_row
-from adapters.sql.mappers import course_from_row
+from adapters.sql.mappers import TableColumns, course_from_row
 from adapters.sql.models import AssignmentRow, CourseRow, QuizAttemptRow, QuizRow, SubmissionRow
 from adapters.sql.paging import page_in
 from adapters.sql.statements import locked
@@ -34,11 +33,8 @@ SUBMISSIONS = cast(Table, SubmissionRow.__table__)
 COURSES = cast(Table, CourseRow.__table__)
 ATTEMPTS = cast(Table, QuizAttemptRow.__table__)
 QUIZZES = cast(Table, QuizRow.__table__)
-_COURSE = "course__"
-# An assignment with its course, in one statement: the course's columns under a prefix.
-_WITH_COURSE = select(ASSIGNMENTS, *(c.label(_COURSE + c.name) for c in COURSES.c)).join(
-    COURSES, COURSES.c.id == ASSIGNMENTS.c.course_id
-)
+# An assignment with its course, in one statement.
+_WITH_COURSE = select(ASSIGNMENTS, COURSES).join(COURSES, COURSES.c.id == ASSIGNMENTS.c.course_id)
 
 
 def _criteria(stored: list[dict[str, Any]] | None) -> list[Criterion] | None:
@@ -174,8 +170,7 @@ class SqlAssignmentRepository:
         row = (await self._s.execute(_WITH_COURSE.where(ASSIGNMENTS.c.id == assignment_id))).first()
         if row is None:
             return None
-        columns = {k.removeprefix(_COURSE): v for k, v in row._mapping.items() if k.startswith(_COURSE)}
-        return assignment_from_row(row), course_from_row(SimpleNamespace(**columns))
+        return assignment_from_row(TableColumns(row, ASSIGNMENTS)), course_from_row(TableColumns(row, COURSES))
 
     async def of_lesson(self, lesson_id: UUID) -> Assignment | None:
         row = (await self._s.execute(select(ASSIGNMENTS).where(ASSIGNMENTS.c.lesson_id == lesson_id))).first()

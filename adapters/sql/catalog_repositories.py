@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sql.mappers import catalog_values, course_from_row, course_refs, lesson_from_row
+from adapters.sql.mappers import TableColumns, catalog_values, course_from_row, course_refs, lesson_from_row
 from adapters.sql.models import (
     COURSE_PREREQUISITES,
     COURSE_SEARCH_CONFIG,
@@ -294,19 +294,6 @@ def _kept_total(scope: CourseFilter) -> Any:
     return kept_count(ROW_COUNTS, "courses:published" if scope.published_only else "courses")
 
 
-class _Columns:
-    """One table's columns of a joined row, by name (both tables have `id`, `title`, …)."""
-
-    def __init__(self, row: Any, table: Any) -> None:
-        self._mapping = row._mapping
-        self._table = table
-
-    def __getattr__(self, name: str) -> Any:
-        if name not in self._table.c:
-            raise AttributeError(name)  # a member the table does not have (`getattr` defaults)
-        return self._mapping[self._table.c[name]]
-
-
 class SqlCatalogReader:
     """Reads on an autocommit connection: one statement for a page in the common case."""
 
@@ -353,7 +340,7 @@ class SqlCatalogReader:
             row = (await conn.execute(query.where(LESSONS.c.id == lesson_id))).first()
         if row is None:
             return None
-        return lesson_from_row(_Columns(row, LESSONS)), course_from_row(_Columns(row, COURSES))
+        return lesson_from_row(TableColumns(row, LESSONS)), course_from_row(TableColumns(row, COURSES))
 
     async def lessons(self, course_id: UUID, params: PageParams) -> Page[Lesson]:
         query = select(LESSONS).where(LESSONS.c.course_id == course_id).order_by(LESSONS.c.order_index)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any, cast
 from uuid import UUID
 
@@ -12,7 +11,7 @@ import msgspec
 from sqlalchemy import Table, bindparam, case, func, literal, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sql.mappers import course_from_row, decimal_of
+from adapters.sql.mappers import TableColumns, course_from_row, decimal_of
 from adapters.sql.models import (
     AssignmentRow,
     CourseRow,
@@ -43,12 +42,14 @@ ASSIGNMENTS = cast(Table, AssignmentRow.__table__)
 SUBMISSIONS = cast(Table, SubmissionRow.__table__)
 ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
 USERS = cast(Table, UserRow.__table__)
-_COURSE = "course__"
+
+
+_COURSE_ID = bindparam("course_id", type_=COURSES.c.id.type)
 
 
 def _items() -> Any:
     """The course's published quizzes (their points: the sum of their questions') and assignments."""
-    course_id = bindparam("course_id", type_=COURSES.c.id.type)
+    course_id = _COURSE_ID
     points = (
         select(func.coalesce(func.sum(QUESTIONS.c.points), 0))
         .where(QUESTIONS.c.quiz_id == QUIZZES.c.id)
@@ -74,13 +75,7 @@ def _items() -> Any:
         ASSIGNMENTS.c.lesson_id,
         ASSIGNMENTS.c.created_at,
     ).where(ASSIGNMENTS.c.course_id == course_id, ASSIGNMENTS.c.is_published == true())
-    items = union_all(quizzes, assignments).subquery("items")
-    return (
-        select(*(c.label(_COURSE + c.name) for c in COURSES.c), items)
-        .select_from(COURSES.outerjoin(items, true()).outerjoin(LESSONS, LESSONS.c.id == items.c.lesson_id))
-        .where(COURSES.c.id == course_id)
-        .order_by(LESSONS.c.order_index.asc().nulls_last(), items.c.created_at, items.c.id)
-    )
+    return union_all(quizzes, assignments).subquery("items")
 
 
 def _results() -> Any:
@@ -150,7 +145,13 @@ _STUDENTS = select(
     USERS.c.email,
 ).join(USERS, USERS.c.id == ENROLLMENTS.c.student_id)
 # Built once (keyed and compiled once): a gradebook page runs each of them.
-_COURSE_ITEMS = _items()
+_ITEMS = _items()
+_COURSE_ITEMS = (
+    select(COURSES, _ITEMS)
+    .select_from(COURSES.outerjoin(_ITEMS, true()).outerjoin(LESSONS, LESSONS.c.id == _ITEMS.c.lesson_id))
+    .where(COURSES.c.id == _COURSE_ID)
+    .order_by(LESSONS.c.order_index.asc().nulls_last(), _ITEMS.c.created_at, _ITEMS.c.id)
+)
 _COURSE_STUDENTS = PagedQuery(
     # In enrollment order, the course's enrollments index: a page reads its own rows, not the course's.
     _STUDENTS.where(ENROLLMENTS.c.course_id == bound(ENROLLMENTS.c.course_id)).order_by(
@@ -171,21 +172,19 @@ class SqlGradebookReader:
             rows = (await conn.execute(_COURSE_ITEMS, {"course_id": course_id})).all()
         if not rows:
             return None
-        first = rows[0]._mapping
-        columns = {k.removeprefix(_COURSE): v for k, v in first.items() if k.startswith(_COURSE)}
         found = [
             GradeItem(
-                kind=ItemKind(row.kind),
-                id=row.id,
-                title=row.title,
-                weight=decimal_of(row.weight),
-                max_points=decimal_of(row.max_points),
-                due_at=row.due_at,
+                kind=ItemKind(item.kind),
+                id=item.id,
+                title=item.title,
+                weight=decimal_of(item.weight),
+                max_points=decimal_of(item.max_points),
+                due_at=item.due_at,
             )
-            for row in rows
-            if row.id is not None
+            for item in (TableColumns(row, _ITEMS) for row in rows)
+            if item.id is not None
         ]
-        return course_from_row(SimpleNamespace(**columns)), found
+        return course_from_row(TableColumns(rows[0], COURSES)), found
 
     async def students(self, course_id: UUID, params: PageParams) -> Page[Student]:
         return await _COURSE_STUDENTS.page(self._reads, params, _student, course_id=course_id)

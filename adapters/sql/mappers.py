@@ -19,6 +19,20 @@ from domain.shared.decimals import two_places
 E = TypeVar("E")
 
 
+class TableColumns:
+    """One table's (or subquery's) columns of a joined row, by name, where the joined sides share
+    names (`id`, `title`, …): for the `*_from_row` mappers."""
+
+    def __init__(self, row: Any, table: Any) -> None:
+        self._mapping = row._mapping
+        self._table = table
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._table.c:
+            raise AttributeError(name)  # a member the table does not have (`getattr` defaults)
+        return self._mapping[self._table.c[name]]
+
+
 def decimal_of(value: Any) -> Decimal:
     """A number the database computed (a Decimal, a float from SQLite, None for an empty
     aggregate) as a decimal with 2 places."""
