@@ -467,7 +467,6 @@ class SubmissionRow(UUIDv7AuditBase):
     file_ids: Mapped[list[str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
     submitted_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
-    is_late: Mapped[bool] = mapped_column(Boolean)
     late_days: Mapped[int] = mapped_column(Integer)
     points: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
     penalty_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)

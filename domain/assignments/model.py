@@ -55,7 +55,6 @@ class Submission:
     file_ids: list[UUID] = field(default_factory=list)
     status: SubmissionStatus = SubmissionStatus.SUBMITTED
     submitted_at: datetime
-    is_late: bool = False
     late_days: int = 0
     points: Decimal | None = None
     penalty_percent: Decimal | None = None
@@ -84,6 +83,10 @@ class Submission:
         """Back to the student with feedback (G12); an earlier grade stays on record."""
         self.status = SubmissionStatus.RETURNED
         self.feedback = feedback
+
+    @property
+    def is_late(self) -> bool:
+        return self.late_days > 0
 
     @property
     def shows_grade(self) -> bool:

@@ -127,7 +127,6 @@ class SubmissionService:
                 text=new.text,
                 file_ids=file_ids,
                 submitted_at=now,
-                is_late=late_days > 0,
                 late_days=late_days,
             )
             await uow.submissions.add(submission)

@@ -68,7 +68,6 @@ def upgrade() -> None:
         sa.Column("file_ids", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("submitted_at", DateTimeUTC(timezone=True), nullable=False),
-        sa.Column("is_late", sa.Boolean(), nullable=False),
         sa.Column("late_days", sa.Integer(), nullable=False),
         sa.Column("points", sa.Numeric(precision=12, scale=2), nullable=True),
         sa.Column("penalty_percent", sa.Numeric(precision=5, scale=2), nullable=True),

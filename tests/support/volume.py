@@ -304,11 +304,11 @@ def _gradebook_statements(v: GradebookVolume) -> list[str]:
             FROM {students}, {items}, generate_series(1, 2) AS a
             WHERE i % 2 = 1 AND (n + i) % 10 <> 0 AND (a = 1 OR n % 3 = 0)""",
         f"""INSERT INTO submissions (id, assignment_id, enrollment_id, student_id, number, text, file_ids, status,
-                                     submitted_at, is_late, late_days, points, penalty_percent, final_points,
+                                     submitted_at, late_days, points, penalty_percent, final_points,
                                      final_percentage, created_at, updated_at)
             SELECT gen_random_uuid(), md5('gb-item-' || i)::uuid, md5('gb-enrollment-' || n)::uuid,
                    md5('gb-student-' || n)::uuid, 1, 'My work', '[]',
-                   CASE WHEN (n + i) % 10 = 1 THEN 'submitted' ELSE 'graded' END, now(), false, 0,
+                   CASE WHEN (n + i) % 10 = 1 THEN 'submitted' ELSE 'graded' END, now(), 0,
                    CASE WHEN (n + i) % 10 = 1 THEN NULL ELSE (n + i) % 11 END,
                    CASE WHEN (n + i) % 10 = 1 THEN NULL ELSE 0 END,
                    CASE WHEN (n + i) % 10 = 1 THEN NULL ELSE (n + i) % 11 END,
