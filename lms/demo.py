@@ -194,7 +194,7 @@ class Seeder:
             )
             course = await catalog.create_course(instructor, new)
             self.report.add(f"course {plan.title!r}")
-        _, page = await catalog.list_lessons(instructor, course.id, PageParams(page=1, page_size=MAX_PAGE))
+        page = (await catalog.list_lessons(instructor, course.id, PageParams(page=1, page_size=MAX_PAGE))).page
         titles = {lesson.title: lesson for lesson in page.items}
         lessons = []
         for position, (title, kind) in enumerate(plan.lessons, start=1):
@@ -323,7 +323,7 @@ async def _history(
             if refused.detail != PREREQUISITES_MISSING:
                 raise
             continue  # the course it requires was not completed: this student stops here
-        _, page = await c.catalog.list_lessons(student, course.id, PageParams(page=1, page_size=MAX_PAGE))
+        page = (await c.catalog.list_lessons(student, course.id, PageParams(page=1, page_size=MAX_PAGE))).page
         stopped = None  # the lesson the student did not finish, if any
         for lesson in page.items:
             at += timedelta(hours=rng.uniform(2, 72))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl
@@ -15,6 +16,8 @@ from litestar.exceptions import ValidationException
 from adapters.http.validation import describe_pattern
 from domain.shared.errors import VALIDATION_FAILED, FieldError, FieldsInvalid
 from domain.shared.unset import UNSET
+
+Timestamp = Annotated[datetime, msgspec.Meta(tz=True, description="An ISO 8601 time with its offset")]
 
 T = TypeVar("T")
 NUL_TEXT = "Text must not contain the NUL character (U+0000)"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import cast
+from datetime import datetime
+from typing import Annotated, cast
 from uuid import UUID
 
 import msgspec
@@ -27,6 +28,7 @@ from litestar.openapi.spec import (
 from adapters.http import idempotency
 from adapters.http.bodies import NON_NULLABLE
 from adapters.http.document import PROBLEM_DESCRIPTIONS
+from domain.catalog.release import Lock, LockReason
 
 
 class ProblemField(msgspec.Struct):
@@ -42,6 +44,26 @@ class CourseRefResponse(msgspec.Struct, kw_only=True):
     slug: str
 
 
+class LockResponse(msgspec.Struct, kw_only=True):
+    """Why a lesson is closed to this viewer, and until when (API §12 release rules)."""
+
+    reason: Annotated[
+        LockReason,
+        msgspec.Meta(
+            description="`scheduled`: opens at `unlock_at`; `drip`: opens `unlock_at`, some days after "
+            "enrolling; `sequence`: complete `blocking_lesson_id` first; `enrollment`: enroll to open it"
+        ),
+    ]
+    unlock_at: datetime | None
+    blocking_lesson_id: UUID | None
+
+    @classmethod
+    def of(cls, lock: Lock | None) -> LockResponse | None:
+        if lock is None:
+            return None
+        return cls(reason=lock.reason, unlock_at=lock.unlock_at, blocking_lesson_id=lock.blocking_lesson_id)
+
+
 class Problem(msgspec.Struct, kw_only=True):
     """An RFC 9457 problem (API §2)."""
 
@@ -51,6 +73,7 @@ class Problem(msgspec.Struct, kw_only=True):
     detail: str
     errors: list[ProblemField] | msgspec.UnsetType = msgspec.UNSET
     missing: list[CourseRefResponse] | msgspec.UnsetType = msgspec.UNSET  # 403 Prerequisites not completed
+    lock: LockResponse | msgspec.UnsetType = msgspec.UNSET  # 403 Lesson is locked
 
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:

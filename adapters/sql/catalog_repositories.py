@@ -37,12 +37,14 @@ from adapters.sql.models import (
     ROW_COUNTS,
     CourseRow,
     EnrollmentRow,
+    LessonProgressRow,
     LessonRow,
 )
 from adapters.sql.paging import counted, kept_count, page_in, page_of_rows
 from adapters.sql.prepared import PreparedReads
 from adapters.sql.statements import bound, dialect_of, json_rows, locked, uuid_hex
 from domain.catalog.model import Course, CourseFilter, CourseRef, Lesson
+from domain.catalog.release import Gap, LessonRelease, Release, Standing
 from domain.catalog.services import ORDER_CONFLICT, SLUG_TAKEN
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
@@ -54,6 +56,7 @@ _SORTED_MATCHES = 5_000
 COURSES = cast(Table, CourseRow.__table__)
 LESSONS = cast(Table, LessonRow.__table__)
 ENROLLMENTS = cast(Table, EnrollmentRow.__table__)
+PROGRESS = cast(Table, LessonProgressRow.__table__)
 
 
 _REQUIRED = COURSES.alias("required")
@@ -72,6 +75,71 @@ def prerequisites_column(course_id: Any) -> Any:
         .label("prerequisites")
     )
 
+
+_EARLIER = LESSONS.alias("earlier")
+
+
+def _gap(course_id: Any, completed_by: Any, before: Any = None) -> tuple[Any, Any]:
+    """The id and the position of the course's first lesson (before position `before`, when given)
+    without a completed progress row of the enrollments `completed_by` selects: two scalar columns."""
+    done = exists().where(
+        PROGRESS.c.lesson_id == _EARLIER.c.id,
+        PROGRESS.c.status == "completed",
+        PROGRESS.c.enrollment_id == completed_by,
+    )
+    ahead = [_EARLIER.c.order_index < before] if before is not None else []
+    first = select(_EARLIER.c.id).where(_EARLIER.c.course_id == course_id, ~done, *ahead)
+    first = first.order_by(_EARLIER.c.order_index).limit(1)
+    position = first.with_only_columns(_EARLIER.c.order_index)
+    return first.scalar_subquery().label("gap_id"), position.scalar_subquery().label("gap_order")
+
+
+def _standing(row: Any, first_order: int | None) -> Standing:
+    gap = Gap(row.gap_id, row.gap_order) if row.gap_id is not None else None
+    return Standing(enrolled_at=row.enrolled_at, gap=gap, first_order=first_order)
+
+
+# A student's act on a lesson (a progress report, a quiz, an assignment) reads its lock with it.
+_RELEASE = (
+    select(
+        LESSONS.c.id,
+        LESSONS.c.order_index,
+        LESSONS.c.is_preview,
+        LESSONS.c.available_from,
+        LESSONS.c.available_after_days,
+        LESSONS.c.course_id,
+        COURSES.c.instructor_id,
+        COURSES.c.sequential,
+        *_gap(
+            LESSONS.c.course_id, bindparam("enrollment_id", type_=PROGRESS.c.enrollment_id.type), LESSONS.c.order_index
+        ),
+    )
+    .join(COURSES, COURSES.c.id == LESSONS.c.course_id)
+    .where(LESSONS.c.id == bound(LESSONS.c.id))
+)
+_ENROLLMENT_OF = (
+    select(ENROLLMENTS.c.id)
+    .where(
+        ENROLLMENTS.c.student_id == bound(ENROLLMENTS.c.student_id),
+        ENROLLMENTS.c.course_id == bound(LESSONS.c.course_id),
+    )
+    .scalar_subquery()
+)
+# What a signed-in viewer is to a course's locks, as one row without a FROM.
+_STANDING = select(
+    select(func.min(LESSONS.c.order_index))
+    .where(LESSONS.c.course_id == bound(LESSONS.c.course_id))
+    .scalar_subquery()
+    .label("first_order"),
+    select(ENROLLMENTS.c.enrolled_at)
+    .where(
+        ENROLLMENTS.c.student_id == bound(ENROLLMENTS.c.student_id),
+        ENROLLMENTS.c.course_id == bound(LESSONS.c.course_id),
+    )
+    .scalar_subquery()
+    .label("enrolled_at"),
+    *_gap(bound(LESSONS.c.course_id), _ENROLLMENT_OF),
+)
 
 # Read on every progress report, and on every uncached course read: built once.
 _LESSON = select(LESSONS).where(LESSONS.c.id == bound(LESSONS.c.id))
@@ -195,6 +263,24 @@ class SqlLessonRepository:
     async def get(self, lesson_id: UUID) -> Lesson | None:
         row = (await self._s.execute(_LESSON, {"id": lesson_id})).first()
         return lesson_from_row(row) if row else None
+
+    async def release(self, lesson_id: UUID, enrollment_id: UUID) -> LessonRelease | None:
+        row = (await self._s.execute(_RELEASE, {"id": lesson_id, "enrollment_id": enrollment_id})).first()
+        if row is None:
+            return None
+        return LessonRelease(
+            release=Release(
+                lesson_id=row.id,
+                order_index=row.order_index,
+                is_preview=row.is_preview,
+                available_from=row.available_from,
+                available_after_days=row.available_after_days,
+            ),
+            course_id=row.course_id,
+            instructor_id=row.instructor_id,
+            sequential=row.sequential,
+            gap=Gap(row.gap_id, row.gap_order) if row.gap_id is not None else None,
+        )
 
     async def of_course(self, course_id: UUID) -> list[Lesson]:
         rows = await self._s.execute(
@@ -345,3 +431,8 @@ class SqlCatalogReader:
     async def lessons(self, course_id: UUID, params: PageParams) -> Page[Lesson]:
         query = select(LESSONS).where(LESSONS.c.course_id == course_id).order_by(LESSONS.c.order_index)
         return await page_of_rows(self._engine, query, params, lesson_from_row)
+
+    async def standing(self, course_id: UUID, user_id: UUID | None) -> Standing:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(_STANDING, {"course_id": course_id, "student_id": user_id or UUID(int=0)})).one()
+        return _standing(row, row.first_order)

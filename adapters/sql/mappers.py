@@ -144,6 +144,7 @@ def course_from_row(row: Any) -> Course:
         created_at=row.created_at,
         updated_at=row.updated_at,
         prerequisites=course_refs(getattr(row, "prerequisites", None)),
+        sequential=row.sequential,
     )
 
 
@@ -186,6 +187,8 @@ def lesson_from_row(row: Any) -> Lesson:
         metadata=row.custom_metadata,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        available_from=row.available_from,
+        available_after_days=row.available_after_days,
     )
 
 

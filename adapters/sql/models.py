@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -158,6 +159,7 @@ class CourseRow(UUIDv7AuditBase):
     thumbnail_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     estimated_duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     custom_metadata: Mapped[dict[str, Any] | None] = mapped_column(JsonObject, nullable=True)
+    sequential: Mapped[bool] = mapped_column(Boolean, server_default=false())  # lessons open in order
 
     # The catalog's orders and filters, each served by an index: newest first (`created_at`, `id`),
     # the published catalog by itself and by category and difficulty (partial indexes, which a
@@ -212,6 +214,9 @@ class LessonRow(UUIDv7AuditBase):
     video_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     is_preview: Mapped[bool] = mapped_column(Boolean, default=False)
     custom_metadata: Mapped[dict[str, Any] | None] = mapped_column(JsonObject, nullable=True)
+    # Release rules (API §12): opens on a date, and/or some days after the student enrolled.
+    available_from: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    available_after_days: Mapped[int] = mapped_column(Integer, server_default="0")
 
     # One lesson per position in a course; it also serves the by-position listing.
     __table_args__ = (UniqueConstraint("course_id", "order_index", name="uq_lessons_course_position"),)

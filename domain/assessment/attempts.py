@@ -63,6 +63,7 @@ class AttemptService:
                 raise Forbidden(NOT_PUBLISHED)
             # Locked: starts by one student are serialised, so numbers and limits hold under races.
             enrollment = await self._enrollment(uow, actor, quiz, lock=True)
+            await self.learning.refuse_locked(uow, enrollment, quiz.lesson_id, actor)
             attempts = await uow.attempts.of_enrollment(enrollment.id, quiz_id)
             await self._expire_overdue(uow, attempts, quiz, actor, now)
             if any(a.status is AttemptStatus.IN_PROGRESS for a in attempts):

@@ -109,6 +109,8 @@ class SubmissionService:
             enrollment = await uow.enrollments.of_student(actor.id, assignment.course_id, lock=True)
             if enrollment is None or enrollment.status not in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED):
                 raise Forbidden(NOT_ENROLLED)
+            if assignment.lesson_id is not None:
+                await self.learning.refuse_locked(uow, enrollment, assignment.lesson_id, actor)
             earlier = await uow.submissions.of_enrollment(assignment_id, enrollment.id)
             if submission_id is not None and (made := next((s for s in earlier if s.id == submission_id), None)):
                 return SubmissionView(made, await self._files(uow, made))

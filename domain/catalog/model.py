@@ -48,6 +48,7 @@ class Course:
     created_at: datetime
     updated_at: datetime
     prerequisites: list[CourseRef] = field(default_factory=list)  # in the order they were set
+    sequential: bool = False  # each lesson opens once the one before it is completed (API §12)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -67,6 +68,8 @@ class Lesson:
     metadata: dict[str, Any] | None = None
     created_at: datetime
     updated_at: datetime
+    available_from: datetime | None = None  # release rules (API §12)
+    available_after_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.catalog.model import Course, CourseFilter, CourseRef, Lesson
+from domain.catalog.release import LessonRelease, Standing
 from domain.integrations.ports import AuditLog, Outbox
 from domain.shared.pagination import Page, PageParams
 from domain.shared.unit_of_work import UnitOfWork
@@ -64,6 +65,11 @@ class CourseRepository(Protocol):
 
 class LessonRepository(Protocol):
     async def get(self, lesson_id: UUID) -> Lesson | None: ...
+    async def release(self, lesson_id: UUID, enrollment_id: UUID) -> LessonRelease | None:
+        """The lesson's release rules, its course's, and the enrollment's first lesson not
+        completed before it, in one statement (None when there is no such lesson)."""
+        ...
+
     async def of_course(self, course_id: UUID) -> list[Lesson]:
         """Every lesson of the course, by position."""
         ...
@@ -120,6 +126,11 @@ class CatalogReader(Protocol):
 
     async def lessons(self, course_id: UUID, params: PageParams) -> Page[Lesson]:
         """The course's lessons by position."""
+        ...
+
+    async def standing(self, course_id: UUID, user_id: UUID | None) -> Standing:
+        """What the user is to the course's locks, in one statement: enrolled (when and the first
+        lesson not completed) or an outsider (the first lesson's position). Not the managing check."""
         ...
 
 

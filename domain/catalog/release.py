@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from domain.catalog.model import Lesson
+from domain.shared.clock import iso
+from domain.shared.errors import Forbidden
+
 
 class LockReason(enum.StrEnum):
     SCHEDULED = "scheduled"  # `available_from` is still ahead
@@ -36,62 +40,128 @@ class Release:
     available_after_days: int = 0
 
 
-def _by_order(lessons: Sequence[Release]) -> list[Release]:
-    return sorted(lessons, key=lambda r: (r.order_index, r.lesson_id))
+def release_of(lesson: Lesson) -> Release:
+    return Release(
+        lesson_id=lesson.id,
+        order_index=lesson.order_index,
+        is_preview=lesson.is_preview,
+        available_from=lesson.available_from,
+        available_after_days=lesson.available_after_days,
+    )
 
 
-def student_locks(
-    lessons: Sequence[Release], *, sequential: bool, enrolled_at: datetime, completed: set[UUID], now: datetime
-) -> dict[UUID, Lock | None]:
-    """Each lesson's lock for an enrolled student; the first rule that holds wins: `scheduled`,
-    `drip`, then `sequence` (blocked by the first earlier lesson not completed). Previews never lock."""
-    locks: dict[UUID, Lock | None] = {}
-    blocking: UUID | None = None  # the first lesson so far that is not completed
-    for lesson in _by_order(lessons):
-        locks[lesson.lesson_id] = (
-            None if lesson.is_preview else _student_lock(lesson, sequential, enrolled_at, blocking, now)
-        )
-        if blocking is None and lesson.lesson_id not in completed:
-            blocking = lesson.lesson_id
-    return locks
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """The first lesson, by position, a student has not completed: in a sequential course, every
+    lesson after it waits for it."""
+
+    lesson_id: UUID
+    order_index: int
 
 
-def _student_lock(
-    lesson: Release, sequential: bool, enrolled_at: datetime, blocking: UUID | None, now: datetime
-) -> Lock | None:
-    if lesson.available_from is not None and lesson.available_from > now:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Standing:
+    """What the viewer is to the course, as far as locks go. A manager is never locked out; a
+    student is locked by the rules; anyone else is an outsider."""
+
+    managing: bool = False
+    enrolled_at: datetime | None = None  # set for an enrolled student
+    gap: Gap | None = None  # a student's first lesson not completed (None: all are)
+    first_order: int | None = None  # an outsider's view: the position of the course's first lesson
+
+    @property
+    def enrolled(self) -> bool:
+        return self.enrolled_at is not None
+
+
+MANAGING = Standing(managing=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LessonRelease:
+    """One lesson's release rules with what an enrolled student's lock needs of its course: read
+    in one statement where a student acts on the lesson (progress, a quiz, an assignment)."""
+
+    release: Release
+    course_id: UUID
+    instructor_id: UUID
+    sequential: bool
+    gap: Gap | None  # the enrollment's first lesson not completed before this one
+
+
+def has_rule(lesson: Release, *, sequential: bool, now: datetime) -> bool:
+    """Whether some viewer may find the lesson locked (else no one does, and nothing more is read)."""
+    if lesson.is_preview:
+        return False
+    ahead = lesson.available_from is not None and lesson.available_from > now
+    return ahead or lesson.available_after_days > 0 or sequential
+
+
+def enrolled_lock(found: LessonRelease, *, enrolled_at: datetime, managing: bool, now: datetime) -> Lock | None:
+    """The lock a student acting on the lesson meets (a manager acting meets none)."""
+    standing = MANAGING if managing else Standing(enrolled_at=enrolled_at, gap=found.gap)
+    return lock_of(found.release, sequential=found.sequential, standing=standing, now=now)
+
+
+def lock_of(lesson: Release, *, sequential: bool, standing: Standing, now: datetime) -> Lock | None:
+    """The lesson's lock for this viewer (API §12). A student: the first rule that holds wins,
+    `scheduled`, `drip`, then `sequence` (blocked by the first lesson not completed, when that comes
+    before this one). An outsider: a lesson with a release rule is locked, `scheduled` while its
+    date is ahead and `enrollment` otherwise, so drip content never reaches anonymous readers.
+    Previews never lock; managers are never locked."""
+    if lesson.is_preview or standing.managing:
+        return None
+    ahead = lesson.available_from is not None and lesson.available_from > now
+    if ahead:
         return Lock(LockReason.SCHEDULED, unlock_at=lesson.available_from)
+    if standing.enrolled_at is None:
+        later = sequential and standing.first_order is not None and lesson.order_index != standing.first_order
+        return Lock(LockReason.ENROLLMENT) if lesson.available_after_days > 0 or later else None
     if lesson.available_after_days > 0:
-        opens = enrolled_at + timedelta(days=lesson.available_after_days)
+        opens = standing.enrolled_at + timedelta(days=lesson.available_after_days)
         if opens > now:
             return Lock(LockReason.DRIP, unlock_at=opens)
-    if sequential and blocking is not None:
-        return Lock(LockReason.SEQUENCE, blocking_lesson_id=blocking)
+    gap = standing.gap
+    if sequential and gap is not None and gap.order_index < lesson.order_index:
+        return Lock(LockReason.SEQUENCE, blocking_lesson_id=gap.lesson_id)
     return None
 
 
-def outsider_locks(lessons: Sequence[Release], *, sequential: bool, now: datetime) -> dict[UUID, Lock | None]:
-    """Each lesson's lock for a viewer neither enrolled nor managing (anonymous ones too): a lesson
-    with a release rule is locked, `scheduled` while its date is ahead and `enrollment` otherwise,
-    so drip content never reaches anonymous readers; lessons without one stay open. Previews never lock."""
-    ordered = _by_order(lessons)
-    first = ordered[0].lesson_id if ordered else None
-    locks: dict[UUID, Lock | None] = {}
-    for lesson in ordered:
-        ahead = lesson.available_from is not None and lesson.available_from > now
-        ruled = ahead or lesson.available_after_days > 0 or (sequential and lesson.lesson_id != first)
-        if lesson.is_preview or not ruled:
-            locks[lesson.lesson_id] = None
-        elif ahead:
-            locks[lesson.lesson_id] = Lock(LockReason.SCHEDULED, unlock_at=lesson.available_from)
-        else:
-            locks[lesson.lesson_id] = Lock(LockReason.ENROLLMENT)
-    return locks
+def gap_of(lessons: Sequence[Release], completed: set[UUID]) -> Gap | None:
+    """The first lesson by position not in `completed`."""
+    for lesson in sorted(lessons, key=lambda r: (r.order_index, r.lesson_id)):
+        if lesson.lesson_id not in completed:
+            return Gap(lesson.lesson_id, lesson.order_index)
+    return None
 
 
-def next_lesson(lessons: Sequence[Release], locks: dict[UUID, Lock | None], completed: set[UUID]) -> UUID | None:
-    """The first lesson, by order, that is open and not completed (an enrollment's `next_lesson_id`)."""
-    return next(
-        (r.lesson_id for r in _by_order(lessons) if locks.get(r.lesson_id) is None and r.lesson_id not in completed),
-        None,
-    )
+def next_lesson(
+    lessons: Sequence[Release], *, sequential: bool, enrolled_at: datetime, completed: set[UUID], now: datetime
+) -> UUID | None:
+    """The first lesson, by position, that is open to the student and not completed (an
+    enrollment's `next_lesson_id`)."""
+    standing = Standing(enrolled_at=enrolled_at, gap=gap_of(lessons, completed))
+    for lesson in sorted(lessons, key=lambda r: (r.order_index, r.lesson_id)):
+        if lesson.lesson_id in completed:
+            continue
+        if lock_of(lesson, sequential=sequential, standing=standing, now=now) is None:
+            return lesson.lesson_id
+    return None
+
+
+LESSON_LOCKED = "Lesson is locked"
+
+
+def lock_json(lock: Lock) -> dict[str, str | None]:
+    """The lock as the problem body's `lock` member (API §12)."""
+    return {
+        "reason": lock.reason.value,
+        "unlock_at": iso(lock.unlock_at) if lock.unlock_at else None,
+        "blocking_lesson_id": str(lock.blocking_lesson_id) if lock.blocking_lesson_id else None,
+    }
+
+
+def refuse_if_locked(lock: Lock | None) -> None:
+    """`403 Lesson is locked`, with the lock, when there is one."""
+    if lock is not None:
+        raise Forbidden(LESSON_LOCKED, extensions={"lock": lock_json(lock)})

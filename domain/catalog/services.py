@@ -19,6 +19,7 @@ from domain.catalog.ports import (
     CourseContentListener,
     LessonGuard,
 )
+from domain.catalog.release import MANAGING, Lock, LockReason, Standing, has_rule, lock_of, release_of
 from domain.identity.model import Role, User
 from domain.integrations.audit import audit_entry
 from domain.integrations.model import COURSE_PUBLISHED, DomainEvent
@@ -85,6 +86,16 @@ async def _nothing() -> None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class LessonListing:
+    """A page of lessons as one viewer sees them, and whether that view may be shared."""
+
+    course: Course
+    page: Page[Lesson]
+    locks: dict[UUID, Lock | None]
+    shared: bool  # the view of every viewer alike: a shared cache entry may hold it
+
+
 CoursePrecondition = Callable[[Course], None]
 LessonPrecondition = Callable[[Lesson], None]
 
@@ -99,6 +110,7 @@ class NewCourse:
     thumbnail_url: str | None = None
     estimated_duration_minutes: int | None = None
     metadata: dict[str, Any] | None = None
+    sequential: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +125,7 @@ class CourseChanges:
     estimated_duration_minutes: int | Unset | None = UNSET
     metadata: dict[str, Any] | Unset | None = UNSET
     is_published: bool | Unset | None = UNSET
+    sequential: bool | Unset | None = UNSET
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +141,8 @@ class NewLesson:
     video_url: str | None = None
     is_preview: bool = False
     metadata: dict[str, Any] | None = None
+    available_from: datetime | None = None
+    available_after_days: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,10 +157,12 @@ class LessonChanges:
     video_url: str | Unset | None = UNSET
     is_preview: bool | Unset | None = UNSET
     metadata: dict[str, Any] | Unset | None = UNSET
+    available_from: datetime | Unset | None = UNSET
+    available_after_days: int | Unset | None = UNSET
 
 
-_COURSE_NOT_NULL = ("title", "is_published")
-_LESSON_NOT_NULL = ("title", "lesson_type", "order_index", "is_preview")
+_COURSE_NOT_NULL = ("title", "is_published", "sequential")
+_LESSON_NOT_NULL = ("title", "lesson_type", "order_index", "is_preview", "available_after_days")
 
 
 @dataclass(slots=True)
@@ -205,6 +222,7 @@ class CatalogService:
                     metadata=new.metadata,
                     created_at=now,
                     updated_at=now,
+                    sequential=new.sequential,
                 )
                 try:
                     await uow.courses.add(course)
@@ -233,6 +251,7 @@ class CatalogService:
             if precondition is not None:
                 precondition(course)
             was_published = course.is_published
+            relocked = values.get("sequential", course.sequential) != course.sequential  # its lessons' locks
             now = self.clock.now()
             changed = apply_changes(course, values, now)
             dependents: list[tuple[UUID, bool]] = []
@@ -244,7 +263,7 @@ class CatalogService:
                     dependents = await uow.courses.dependents(course_id)
                 await uow.commit()
         if changed:
-            await self._course_changed(course, was_published, dependents)
+            await self._course_changed(course, was_published, dependents, relocked=relocked)
         return course
 
     async def set_prerequisites(self, actor: User, course_id: UUID, required: list[UUID]) -> list[UUID]:
@@ -303,11 +322,35 @@ class CatalogService:
 
     # ----- lessons -----
 
-    async def list_lessons(
-        self, viewer: User | None, course_id: UUID, params: PageParams
-    ) -> tuple[Course, Page[Lesson]]:
+    async def list_lessons(self, viewer: User | None, course_id: UUID, params: PageParams) -> LessonListing:
+        """The page with each lesson's lock for this viewer (API §12). An outsider's view needs no
+        more reads; a signed-in viewer's is read (one statement) only where outsiders meet a lock."""
         course = await self._visible_course(viewer, course_id, NOT_AUTHORIZED_VIEW_LESSONS)
-        return course, await self.reader.lessons(course_id, params)
+        page = await self.reader.lessons(course_id, params)
+        now = self.clock.now()
+        first_page = params.offset == 0 and params.after is None
+        # An outsider's view: the course's first lesson opens a sequential course, and only the
+        # first page holds it.
+        outsider = Standing(first_order=page.items[0].order_index if first_page and page.items else 0)
+        managing = rules.can_manage(viewer, course)
+        standing = MANAGING if managing else outsider
+
+        def locks_for(standing: Standing) -> dict[UUID, Lock | None]:
+            return {
+                lesson.id: lock_of(release_of(lesson), sequential=course.sequential, standing=standing, now=now)
+                for lesson in page.items
+            }
+
+        outsiders = locks_for(outsider)
+        ruled = any(lock is not None for lock in outsiders.values())
+        if ruled and viewer is not None and not managing:
+            standing = await self.reader.standing(course_id, viewer.id)
+        locks = locks_for(standing) if ruled and standing is not outsider else outsiders
+        # A shared entry holds the outsiders' view, the same for every viewer when no lesson of the
+        # page is locked to outsiders, and never one that a date ahead will change.
+        scheduled = any(lock is not None and lock.reason is LockReason.SCHEDULED for lock in locks.values())
+        shared = course.is_published and (locks is outsiders) and not scheduled
+        return LessonListing(course, page, locks, shared)
 
     async def _visible_course(self, viewer: User | None, course_id: UUID, forbidden: str) -> Course:
         course = await self.reader.course(course_id)
@@ -317,14 +360,19 @@ class CatalogService:
             raise Forbidden(forbidden)
         return course
 
-    async def get_lesson(self, viewer: User | None, lesson_id: UUID) -> Lesson:
+    async def get_lesson(self, viewer: User | None, lesson_id: UUID) -> tuple[Lesson, Lock | None]:
+        """The lesson with its lock for this viewer (API §12)."""
         found = await self.reader.lesson(lesson_id)
         if found is None:
             raise NotFound(LESSON_NOT_FOUND)
         lesson, course = found
         if not rules.can_view(viewer, course):
             raise Forbidden(NOT_AUTHORIZED_VIEW_LESSON)
-        return lesson
+        release, now = release_of(lesson), self.clock.now()
+        if rules.can_manage(viewer, course) or not has_rule(release, sequential=course.sequential, now=now):
+            return lesson, None
+        standing = await self.reader.standing(course.id, viewer.id if viewer is not None else None)
+        return lesson, lock_of(release, sequential=course.sequential, standing=standing, now=now)
 
     async def create_lesson(
         self, actor: User, course_id: UUID, new: NewLesson, *, lesson_id: UUID | None = None
@@ -360,6 +408,8 @@ class CatalogService:
                 metadata=new.metadata,
                 created_at=now,
                 updated_at=now,
+                available_from=new.available_from,
+                available_after_days=new.available_after_days,
             )
             after_commit = await self._lessons_change(uow, course, lambda: uow.lessons.add(lesson), now)
             await uow.commit()
@@ -499,13 +549,18 @@ class CatalogService:
             raise InvalidInput(PARENT_CYCLE)
 
     async def _course_changed(
-        self, course: Course, was_published: bool, dependents: list[tuple[UUID, bool]] | None = None
+        self,
+        course: Course,
+        was_published: bool,
+        dependents: list[tuple[UUID, bool]] | None = None,
+        *,
+        relocked: bool = False,
     ) -> None:
         """`dependents`: the courses that name this one among their prerequisites (and so show it)."""
         namespaces = [course_key(course.id), *(course_key(d) for d, _ in dependents or [])]
         if was_published or course.is_published or any(published for _, published in dependents or []):
             namespaces.append(COURSE_LIST)  # it is, or was, in the public list
-        if was_published != course.is_published:
+        if was_published != course.is_published or relocked:
             namespaces.append(lessons_key(course.id))  # its lessons opened or closed
         await self._invalidate(*namespaces)
 

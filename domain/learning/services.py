@@ -10,6 +10,7 @@ from uuid import UUID
 from domain.catalog import rules as catalog_rules
 from domain.catalog.model import Course
 from domain.catalog.ports import AfterCommit
+from domain.catalog.release import LessonRelease, enrolled_lock, refuse_if_locked
 from domain.catalog.services import COURSE_NOT_FOUND
 from domain.identity.model import Role, User
 from domain.identity.ports import UserLookup
@@ -169,9 +170,10 @@ class LearningService:
         """Merge a progress report and recompute the enrollment, in one transaction (API §7.6)."""
         async with self.uow() as uow:
             enrollment = await self._own_enrollment(uow, actor, enrollment_id, owner_refusal=NOT_AUTHORIZED_UPDATE)
-            lesson = await uow.lessons.get(lesson_id)
-            if lesson is None or lesson.course_id != enrollment.course_id:
+            found = await uow.lessons.release(lesson_id, enrollment.id)
+            if found is None or found.course_id != enrollment.course_id:
                 raise NotFound(LESSON_NOT_IN_COURSE)
+            self._refuse_locked(found, enrollment, actor)
             stored = await uow.progress.get(enrollment_id, lesson_id)
             already_completed = stored is not None and stored.is_completed
             if update.completes() and not already_completed:
@@ -184,6 +186,20 @@ class LearningService:
             await uow.commit()
         await after_commit()
         return progress
+
+    async def refuse_locked(
+        self, uow: LearningUnitOfWork, enrollment: Enrollment, lesson_id: UUID, actor: User
+    ) -> None:
+        """`403 Lesson is locked` (API §12) when the student may not act on the lesson yet: for the
+        contexts above learning (a quiz start, an assignment submission), inside their unit of work."""
+        found = await uow.lessons.release(lesson_id, enrollment.id)
+        if found is not None:
+            self._refuse_locked(found, enrollment, actor)
+
+    def _refuse_locked(self, found: LessonRelease, enrollment: Enrollment, actor: User) -> None:
+        managing = actor.role is Role.ADMIN or actor.id == found.instructor_id  # never locked out
+        now = self.clock.now()
+        refuse_if_locked(enrolled_lock(found, enrolled_at=enrollment.enrolled_at, managing=managing, now=now))
 
     async def complete_in(
         self, uow: LearningUnitOfWork, enrollment: Enrollment, lesson_id: UUID, actor: User

@@ -45,7 +45,9 @@ async def test_create_defaults_and_fields(api: Api, cast: Cast, draft: dict[str,
     assert set(first) == {
         "id", "course_id", "title", "slug", "description", "content", "lesson_type", "order_index",
         "parent_lesson_id", "duration_minutes", "video_url", "is_preview", "created_at", "updated_at",
+        "available_from", "available_after_days", "lock",
     }  # fmt: skip
+    assert (first["available_from"], first["available_after_days"], first["lock"]) == (None, 0, None)
     far = await create_lesson(api, cast.owner, draft["id"], order_index=10, lesson_type="document", slug="custom-slug")
     assert (far["order_index"], far["slug"], far["lesson_type"]) == (10, "custom-slug", "document")
     after = await create_lesson(api, cast.admin, draft["id"], title="???", lesson_type="quiz", metadata={"k": 1})

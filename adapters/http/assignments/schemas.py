@@ -13,6 +13,7 @@ from msgspec import UNSET, Meta, UnsetType
 from adapters.http.bodies import (
     MAX_WEIGHT,
     DecimalString,
+    Timestamp,
     Weight,
     check_decimal,
     decimal_string,
@@ -33,7 +34,6 @@ MAX_POINTS = Decimal(10_000)
 
 Title = Annotated[str, Meta(min_length=3, max_length=255, examples=["Write a deployment runbook"])]
 Instructions = Annotated[str, Meta(max_length=50_000, description="Markdown")]
-Timestamp = Annotated[datetime, Meta(tz=True, description="An ISO 8601 time with its offset")]
 DecimalInput = Annotated[Decimal, Meta(description="A number or a numeric string", examples=["10.00"])]
 Points = Annotated[
     Decimal,

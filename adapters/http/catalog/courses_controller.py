@@ -62,6 +62,9 @@ from domain.shared.unset import UNSET
 
 # Entries hold what an anonymous visitor may see; that is all a shared entry may ever hold.
 PUBLIC = "public"
+# A lesson locked to outsiders, as its encoded representation spells it (JSON escapes any quote
+# inside a string, so no value can spell it): such an entry is not every signed-in caller's view.
+LOCKED = b'"lock":{'
 
 instructor_or_admin = require_roles(Role.INSTRUCTOR, Role.ADMIN, detail=INSUFFICIENT_PERMISSIONS)
 
@@ -354,23 +357,30 @@ class CoursesController(Controller):
         course_id: UuidPath,
         paging: NamedDependency[PageParams],
     ) -> Response[PageResponse[LessonResponse]]:
-        """A course's lessons by position. A draft's lessons are visible only to its managers."""
+        """A course's lessons by position. A draft's lessons are visible only to its managers. Each
+        lesson's `lock` is the caller's own: what release rules hold back from them (a locked
+        lesson's `content` and `video_url` are null)."""
         catalog = catalog_of(request)
         cid = parse_uuid("course_id", course_id)
         viewer = await optional_viewer(request)  # who asks is settled before the cache is read
+        own = False
 
         async def load() -> tuple[Representation, bool]:
-            # Shared only for a published course, whose lessons everyone may read (see get_course).
-            course, page = await catalog.list_lessons(viewer, cid, paging)
-            representation = Representation.of(page_of(page, LessonResponse.of, request), page_link(request, page))
-            return representation, course.is_published
+            nonlocal own
+            own = True
+            listing = await catalog.list_lessons(viewer, cid, paging)
+            page, locks = listing.page, listing.locks
+            body = page_of(page, lambda lesson: LessonResponse.of(lesson, locks.get(lesson.id)), request)
+            # Shared only when every viewer sees it alike (a published course, no viewer's own locks).
+            return Representation.of(body, page_link(request, page)), listing.shared
 
-        return respond(
-            await read_through(
-                catalog.cache, lessons_key(cid), list_key(request), catalog.cache_ttl, load, scope=request.scope
-            ),
-            if_none_match=if_none_match,
+        representation = await read_through(
+            catalog.cache, lessons_key(cid), list_key(request), catalog.cache_ttl, load, scope=request.scope
         )
+        if viewer is not None and not own and LOCKED in representation.body:
+            # The shared entry is the outsiders' view; a signed-in caller may be enrolled or manage.
+            representation, _ = await load()
+        return respond(representation, if_none_match=if_none_match)
 
     @post(
         "/{course_id:str}/lessons",

@@ -46,10 +46,11 @@ class LessonsController(Controller):
         lesson_id: UuidPath,
     ) -> Response[LessonResponse]:
         """One lesson. Lessons of a published course are open to everyone (`is_preview` does not open
-        a draft's lessons)."""
+        a draft's lessons), except what release rules hold back: `lock` says why, and a locked
+        lesson's `content` and `video_url` are null."""
         catalog = catalog_of(request)
-        lesson = await catalog.get_lesson(await optional_viewer(request), parse_uuid("lesson_id", lesson_id))
-        return respond(Representation.of(LessonResponse.of(lesson)), if_none_match=if_none_match)
+        lesson, lock = await catalog.get_lesson(await optional_viewer(request), parse_uuid("lesson_id", lesson_id))
+        return respond(Representation.of(LessonResponse.of(lesson, lock)), if_none_match=if_none_match)
 
     @patch(
         "/{lesson_id:str}",

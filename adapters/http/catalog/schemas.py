@@ -9,10 +9,11 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from adapters.http.bodies import refuses_null
-from adapters.http.openapi import CourseRefResponse
+from adapters.http.bodies import Timestamp, refuses_null
+from adapters.http.openapi import CourseRefResponse, LockResponse
 from adapters.http.validation import describe_pattern
 from domain.catalog.model import Course, DifficultyLevel, Lesson, LessonType
+from domain.catalog.release import Lock
 from domain.catalog.rules import SLUG_PATTERN
 
 INT32_MAX = 2_147_483_647
@@ -36,6 +37,13 @@ VideoUrl = Annotated[
 Minutes = Annotated[int, Meta(ge=1, le=INT32_MAX, examples=[120])]
 Position = Annotated[int, Meta(ge=1, le=INT32_MAX, description="1-based position in the course", examples=[1])]
 Metadata = Annotated[dict[str, Any], Meta(description="Free-form JSON object; stored, not echoed")]
+Sequential = Annotated[
+    bool, Meta(description="Each lesson opens once the lesson before it (by `order_index`) is completed")
+]
+AvailableFrom = Annotated[Timestamp, Meta(description="The lesson opens at this time")]
+AfterDays = Annotated[
+    int, Meta(ge=0, le=3650, description="The lesson opens this many days after the student enrolled", examples=[7])
+]
 
 
 class CourseCreate(msgspec.Struct, kw_only=True):
@@ -47,9 +55,10 @@ class CourseCreate(msgspec.Struct, kw_only=True):
     thumbnail_url: Url | None = None
     estimated_duration_minutes: Minutes | None = None
     metadata: Metadata | None = None
+    sequential: Sequential = False
 
 
-@refuses_null("title", "is_published")
+@refuses_null("title", "is_published", "sequential")
 class CourseUpdate(msgspec.Struct, kw_only=True):
     """Absent members are left alone; `null` clears a nullable one (a non-nullable one answers 400).
     Slugs never change."""
@@ -62,6 +71,7 @@ class CourseUpdate(msgspec.Struct, kw_only=True):
     estimated_duration_minutes: Minutes | UnsetType | None = UNSET
     metadata: Metadata | UnsetType | None = UNSET
     is_published: bool | UnsetType | None = UNSET
+    sequential: Sequential | UnsetType | None = UNSET
 
 
 class CourseResponse(msgspec.Struct, kw_only=True):
@@ -78,6 +88,7 @@ class CourseResponse(msgspec.Struct, kw_only=True):
     created_at: datetime
     updated_at: datetime
     prerequisites: list[CourseRefResponse]
+    sequential: bool
 
     @classmethod
     def of(cls, course: Course) -> CourseResponse:
@@ -95,6 +106,7 @@ class CourseResponse(msgspec.Struct, kw_only=True):
             created_at=course.created_at,
             updated_at=course.updated_at,
             prerequisites=[CourseRefResponse(id=r.id, title=r.title, slug=r.slug) for r in course.prerequisites],
+            sequential=course.sequential,
         )
 
 
@@ -117,9 +129,11 @@ class LessonCreate(msgspec.Struct, kw_only=True):
     video_link: Annotated[VideoUrl | None, Meta(description="Alias of `video_url`")] = None
     is_preview: bool = False
     metadata: Metadata | None = None
+    available_from: AvailableFrom | None = None
+    available_after_days: AfterDays = 0
 
 
-@refuses_null("title", "lesson_type", "order_index", "is_preview")
+@refuses_null("title", "lesson_type", "order_index", "is_preview", "available_after_days")
 class LessonUpdate(msgspec.Struct, kw_only=True):
     """Absent members are left alone; `null` clears a nullable one (a non-nullable one answers 400).
     Slugs never change."""
@@ -135,6 +149,8 @@ class LessonUpdate(msgspec.Struct, kw_only=True):
     video_link: Annotated[VideoUrl | UnsetType | None, Meta(description="Alias of `video_url`")] = UNSET
     is_preview: bool | UnsetType | None = UNSET
     metadata: Metadata | UnsetType | None = UNSET
+    available_from: AvailableFrom | UnsetType | None = UNSET
+    available_after_days: AfterDays | UnsetType | None = UNSET
 
 
 class LessonReorderRequest(msgspec.Struct, kw_only=True):
@@ -158,22 +174,32 @@ class LessonResponse(msgspec.Struct, kw_only=True):
     is_preview: bool
     created_at: datetime
     updated_at: datetime
+    available_from: datetime | None
+    available_after_days: int
+    lock: Annotated[
+        LockResponse | None,
+        Meta(description="Why the lesson is closed to the caller (its `content` and `video_url` are then null)"),
+    ]
 
     @classmethod
-    def of(cls, lesson: Lesson) -> LessonResponse:
+    def of(cls, lesson: Lesson, lock: Lock | None = None) -> LessonResponse:
+        """The lesson as a viewer sees it: a locked lesson withholds its content and video."""
         return cls(
             id=lesson.id,
             course_id=lesson.course_id,
             title=lesson.title,
             slug=lesson.slug,
             description=lesson.description,
-            content=lesson.content,
+            content=lesson.content if lock is None else None,
             lesson_type=lesson.lesson_type,
             order_index=lesson.order_index,
             parent_lesson_id=lesson.parent_lesson_id,
             duration_minutes=lesson.duration_minutes,
-            video_url=lesson.video_url,
+            video_url=lesson.video_url if lock is None else None,
             is_preview=lesson.is_preview,
             created_at=lesson.created_at,
             updated_at=lesson.updated_at,
+            available_from=lesson.available_from,
+            available_after_days=lesson.available_after_days,
+            lock=LockResponse.of(lock),
         )
