@@ -349,7 +349,7 @@ async def _history(
             seeder.clock.set(min(at, now))
             halfway = ProgressUpdate(status=ProgressStatus.IN_PROGRESS, time_spent_seconds=rng.randint(60, 600))
             await c.learning.update_progress(student, enrollment_id, stopped.id, halfway)
-        enrollment = await c.learning.get_enrollment(student, enrollment_id)
+        enrollment, _ = await c.learning.get_enrollment(student, enrollment_id)
         if enrollment.progress_percentage >= REVIEW_THRESHOLD and rng.random() < 0.6:
             rating = rng.choices([2, 3, 4, 5], weights=[1, 2, 4, 4])[0]
             await c.learning.review(student, enrollment_id, rating, "Demo review.")

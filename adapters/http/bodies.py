@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl
@@ -49,15 +49,20 @@ def given(value: Any) -> Any:
 def changes_of(data: msgspec.Struct, changes: type[T], **renamed: Any) -> T:
     """A PATCH body as the use case's partial update: absent members stay UNSET, `null` and values
     pass through. `renamed` supplies members the body spells differently (or drops: `name=UNSET`)."""
-    values = {name: given(value) for name, value in msgspec.structs.asdict(data).items()}
+    values = {name: _utc(given(value)) for name, value in msgspec.structs.asdict(data).items()}
     values.update({name: given(value) for name, value in renamed.items()})
     return changes(**{name: value for name, value in values.items() if value is not UNSET})
+
+
+def _utc(value: Any) -> Any:
+    """Times in the domain are UTC (API §1.3): a body's time with another offset is the same moment."""
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
 
 
 def input_of(data: msgspec.Struct, target: type[T], **overrides: Any) -> T:
     """A create body as the use case's input: the members by name, with `overrides` replacing
     (or, as `name=UNSET`, dropping) some."""
-    values = {**msgspec.structs.asdict(data), **overrides}
+    values = {**{name: _utc(value) for name, value in msgspec.structs.asdict(data).items()}, **overrides}
     return target(**{name: value for name, value in values.items() if value is not UNSET})
 
 

@@ -14,6 +14,7 @@ from adapters.sql.models import EnrollmentRow, LessonProgressRow
 from adapters.sql.paging import PagedQuery, page_of_rows
 from adapters.sql.prepared import PreparedReads
 from adapters.sql.statements import LockedQuery, bound, insert_ignoring_conflicts, locked
+from domain.catalog.release import Release
 from domain.learning.model import (
     CourseStats,
     Enrollment,
@@ -49,6 +50,30 @@ _TOTALS = select(
     func.coalesce(func.sum(PROGRESS.c.time_spent_seconds), 0),
     _lesson_count(bound(LESSONS.c.course_id)),
 ).where(PROGRESS.c.enrollment_id == bound(PROGRESS.c.enrollment_id))
+# An enrollment's course and its lessons' release rules, each with whether the enrollment completed it.
+_PATH = (
+    select(
+        COURSES.c.sequential,
+        LESSONS.c.id,
+        LESSONS.c.order_index,
+        LESSONS.c.is_preview,
+        LESSONS.c.available_from,
+        LESSONS.c.available_after_days,
+        (PROGRESS.c.id.is_not(None)).label("completed"),
+    )
+    .select_from(ENROLLMENTS)
+    .join(COURSES, COURSES.c.id == ENROLLMENTS.c.course_id)
+    .outerjoin(LESSONS, LESSONS.c.course_id == ENROLLMENTS.c.course_id)
+    .outerjoin(
+        PROGRESS,
+        and_(
+            PROGRESS.c.enrollment_id == ENROLLMENTS.c.id,
+            PROGRESS.c.lesson_id == LESSONS.c.id,
+            PROGRESS.c.status == ProgressStatus.COMPLETED.value,
+        ),
+    )
+    .where(ENROLLMENTS.c.id == bound(ENROLLMENTS.c.id))
+)
 _INSERT_PROGRESS = insert(PROGRESS)
 # The row's key under another name: the SET clause comes from the columns given.
 _UPDATE_PROGRESS = update(PROGRESS).where(PROGRESS.c.id == bound(PROGRESS.c.id, "row_id"))
@@ -152,6 +177,23 @@ class SqlLearningReader:
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return (enrollment_from_row(row), row.course_instructor_id) if row else None
+
+    async def path(self, enrollment_id: UUID) -> tuple[bool, list[Release], set[UUID]]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(_PATH, {"id": enrollment_id})).all()
+        lessons = [
+            Release(
+                lesson_id=row.id,
+                order_index=row.order_index,
+                is_preview=row.is_preview,
+                available_from=row.available_from,
+                available_after_days=row.available_after_days,
+            )
+            for row in rows
+            if row.id is not None
+        ]
+        completed = {row.id for row in rows if row.completed}
+        return bool(rows and rows[0].sequential), lessons, completed
 
     async def of_student(self, student_id: UUID, params: PageParams) -> Page[Enrollment]:
         return await _OF_STUDENT.page(self._reads, params, enrollment_from_row, student_id=student_id)

@@ -7,6 +7,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.catalog.ports import CourseRepository, LessonRepository
+from domain.catalog.release import Release
 from domain.integrations.ports import AuditLog, Outbox
 from domain.learning.model import CourseStats, Enrollment, LessonProgress, ProgressTotals
 from domain.shared.pagination import Page, PageParams
@@ -75,6 +76,11 @@ class LearningReader(Protocol):
 
     async def of_student(self, student_id: UUID, params: PageParams) -> Page[Enrollment]:
         """The student's enrollments, newest first."""
+        ...
+
+    async def path(self, enrollment_id: UUID) -> tuple[bool, list[Release], set[UUID]]:
+        """Whether its course is sequential, the release rules of the course's lessons, and the
+        ones the enrollment completed (API §12 `next_lesson_id`)."""
         ...
 
     async def of_course(self, course_id: UUID, params: PageParams) -> Page[Enrollment]:

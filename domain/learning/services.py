@@ -10,7 +10,7 @@ from uuid import UUID
 from domain.catalog import rules as catalog_rules
 from domain.catalog.model import Course
 from domain.catalog.ports import AfterCommit
-from domain.catalog.release import LessonRelease, enrolled_lock, refuse_if_locked
+from domain.catalog.release import LessonRelease, enrolled_lock, next_lesson, refuse_if_locked
 from domain.catalog.services import COURSE_NOT_FOUND
 from domain.identity.model import Role, User
 from domain.identity.ports import UserLookup
@@ -137,14 +137,24 @@ class LearningService:
     async def my_courses(self, actor: User, params: PageParams) -> Page[Enrollment]:
         return await self.reader.of_student(actor.id, params)
 
-    async def get_enrollment(self, actor: User, enrollment_id: UUID) -> Enrollment:
+    async def get_enrollment(self, actor: User, enrollment_id: UUID) -> tuple[Enrollment, UUID | None]:
+        """The enrollment and its next lesson: the first, by position, open to the student and not
+        completed (API §12)."""
         found = await self.reader.enrollment(enrollment_id)
         if found is None:
             raise NotFound(ENROLLMENT_NOT_FOUND)
         enrollment, owner_id = found
         if not (_is_student_or_admin(actor, enrollment) or actor.id == owner_id):
             raise Forbidden(NOT_AUTHORIZED_ACCESS)
-        return enrollment
+        sequential, lessons, completed = await self.reader.path(enrollment_id)
+        upcoming = next_lesson(
+            lessons,
+            sequential=sequential,
+            enrolled_at=enrollment.enrolled_at,
+            completed=completed,
+            now=self.clock.now(),
+        )
+        return enrollment, upcoming
 
     async def course_enrollments(self, actor: User, course_id: UUID, params: PageParams) -> Page[Enrollment]:
         await self._managed_course(actor, course_id, NOT_AUTHORIZED_COURSE_ENROLLMENTS)

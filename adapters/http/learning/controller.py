@@ -13,6 +13,7 @@ from adapters.http.bodies import input_of
 from adapters.http.learning.schemas import (
     CourseEnrollmentStats,
     EnrollmentCreate,
+    EnrollmentDetailResponse,
     EnrollmentResponse,
     LessonProgressResponse,
     LessonProgressUpdate,
@@ -101,12 +102,12 @@ class EnrollmentsController(Controller):
     @get("/{enrollment_id:str}", operation_id="get_enrollment", responses=errors(401, 403, 404, 422, 429))
     async def get_enrollment(
         self, *, request: Request[Any, Any, Any], enrollment_id: UuidPath, principal: NamedDependency[Principal]
-    ) -> EnrollmentResponse:
-        """One enrollment (its student, the course's owner, admins)."""
-        enrollment = await learning_of(request).get_enrollment(
+    ) -> EnrollmentDetailResponse:
+        """One enrollment (its student, the course's owner, admins), with the student's next lesson."""
+        enrollment, upcoming = await learning_of(request).get_enrollment(
             principal.user, parse_uuid("enrollment_id", enrollment_id)
         )
-        return EnrollmentResponse.of(enrollment)
+        return EnrollmentDetailResponse.with_next(enrollment, upcoming)
 
     @put(
         "/{enrollment_id:str}/lessons/{lesson_id:str}/progress",

@@ -54,6 +54,20 @@ class EnrollmentResponse(msgspec.Struct, kw_only=True):
         return response_of(cls, enrollment, progress_percentage=decimal_string(enrollment.progress_percentage))
 
 
+class EnrollmentDetailResponse(EnrollmentResponse, kw_only=True):
+    """An enrollment read by itself, with where the student goes next."""
+
+    next_lesson_id: Annotated[
+        UUID | None,
+        msgspec.Meta(description="The first lesson, by position, open to the student and not completed"),
+    ]
+
+    @classmethod
+    def with_next(cls, enrollment: Enrollment, next_lesson_id: UUID | None) -> EnrollmentDetailResponse:
+        progress = decimal_string(enrollment.progress_percentage)
+        return response_of(cls, enrollment, progress_percentage=progress, next_lesson_id=next_lesson_id)
+
+
 class LessonProgressUpdate(msgspec.Struct, kw_only=True):
     """Every member is optional (API §7.6 says how they merge with what is stored)."""
 

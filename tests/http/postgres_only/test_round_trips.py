@@ -17,8 +17,8 @@ from sqlalchemy import event
 from adapters.http.catalog import courses_controller
 from tests.http.conftest import MakeApiFn
 from tests.support.api import PASSWORD, Api
-from tests.support.catalog import cast_of, create_course, publish
-from tests.support.learning import enroll
+from tests.support.catalog import cast_of, create_course, create_lesson, publish
+from tests.support.learning import complete, enroll
 
 
 @dataclass
@@ -202,3 +202,27 @@ async def test_a_revoked_token_is_refused_through_the_shared_round_trip(make_api
     assert r.status_code == 204
     r = await api.me(student)
     assert (r.status_code, r.json()["detail"]) == (401, "Token has been revoked")
+
+
+async def test_an_enrolled_students_lessons_in_a_long_sequential_course_are_one_read_plus_their_progress(
+    make_api: MakeApiFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """API §12: 200 lessons that open in order. An enrolled student's page is the principal, the
+    course, the page of lessons, and the student's standing (when enrolled, where the first gap
+    is): one statement each, whatever the page or the course's length. An anonymous reader's stays
+    the shared entry."""
+    api = await make_api(**LIMITED)
+    cast = await cast_of(api)
+    course = await create_course(api, cast.owner, sequential=True)
+    lessons = [await create_lesson(api, cast.owner, course["id"]) for _ in range(200)]
+    await publish(api, cast.owner, course["id"])
+    eid = (await enroll(api, cast.student, course["id"]))["id"]
+    await complete(api, cast.student, eid, lessons[0]["id"])
+    for page in (1, 4):
+        path = f"/api/v1/courses/{course['id']}/lessons?page={page}&page_size=50"
+        assert await measure(api, monkeypatch, path, {}) == Trips(redis=1, sql=0)
+        trips = await measure(api, monkeypatch, path, cast.student.headers)
+        assert trips == Trips(redis=2, sql=4), page  # the entry is the outsiders' view: read, then passed by
+    r = await api.client.get(f"/api/v1/courses/{course['id']}/lessons?page_size=3", headers=cast.student.headers)
+    by_second = {"reason": "sequence", "unlock_at": None, "blocking_lesson_id": lessons[1]["id"]}
+    assert [item["lock"] for item in r.json()["items"]] == [None, None, by_second]
