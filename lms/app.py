@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.http.analytics.controller import AnalyticsController
 from adapters.http.assessment.attempts_controller import AttemptsController
+from adapters.http.assessment.banks_controller import QuestionBanksController
 from adapters.http.assessment.essays_controller import EssaysController
 from adapters.http.assessment.quizzes_controller import QuizzesController
 from adapters.http.assignments.assignments_controller import AssignmentsController
@@ -248,6 +249,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             LessonsController,
             EnrollmentsController,
             QuizzesController,
+            QuestionBanksController,
             AttemptsController,
             EssaysController,
             AssignmentsController,

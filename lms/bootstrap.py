@@ -40,6 +40,7 @@ from adapters.worker.jobs import job_handlers
 from adapters.worker.relay import RelayLoop
 from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
+from domain.assessment.banks import QuestionBankService
 from domain.assessment.essays import EssayService
 from domain.assessment.quizzes import QuizService
 from domain.assignments.assignments import AssignmentService
@@ -85,6 +86,7 @@ class Container:
     catalog: CatalogService
     learning: LearningService
     quizzes: QuizService
+    banks: QuestionBankService
     attempts: AttemptService
     essays: EssayService
     assignments: AssignmentService
@@ -321,6 +323,7 @@ def build_container(
         catalog=catalog,
         learning=learning,
         quizzes=quizzes,
+        banks=QuestionBankService(uow=uow, clock=clock),
         attempts=AttemptService(uow=uow, learning=learning, clock=clock),
         essays=EssayService(uow=uow, learning=learning, clock=clock),
         assignments=assignments,

@@ -16,6 +16,7 @@ from adapters.http.ratelimit import ACCESS_COOKIE, API_KEY_HEADER, CSRF_COOKIE, 
 from adapters.http.scopes import require_scope
 from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
+from domain.assessment.banks import QuestionBankService
 from domain.assessment.essays import EssayService
 from domain.assessment.quizzes import QuizService
 from domain.assignments.assignments import AssignmentService
@@ -76,6 +77,10 @@ def learning_of(connection: Connection) -> LearningService:
 
 def quizzes_of(connection: Connection) -> QuizService:
     return cast(QuizService, _service(connection, "quizzes"))
+
+
+def banks_of(connection: Connection) -> QuestionBankService:
+    return cast(QuestionBankService, _service(connection, "banks"))
 
 
 def attempts_of(connection: Connection) -> AttemptService:

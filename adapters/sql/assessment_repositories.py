@@ -6,14 +6,17 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, delete, exists, func, insert, select, true, update
+import msgspec
+from sqlalchemy import Table, Text, delete, exists, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.sql.catalog_repositories import COURSES, ENROLLMENTS, LESSONS, gap_columns
 from adapters.sql.mappers import decimal_of, entity_from_row, row_values
-from adapters.sql.models import QuestionRow, QuizAttemptRow, QuizRow
+from adapters.sql.models import QUIZ_DRAWS, QuestionRow, QuizAttemptRow, QuizRow
 from adapters.sql.paging import page_in
-from adapters.sql.statements import locked
+from adapters.sql.statements import bound, json_rows, locked, uuid_hex
+from domain.assessment.draws import Draw, DrawnQuestion
 from domain.assessment.model import (
     Attempt,
     AttemptStatus,
@@ -25,8 +28,9 @@ from domain.assessment.model import (
     Quiz,
     QuizType,
 )
-from domain.assessment.ports import QuizSummary
+from domain.assessment.ports import PoolQuestion, QuizStart, QuizSummary
 from domain.assessment.quizzes import LESSON_HAS_QUIZ
+from domain.catalog.release import Gap, LessonRelease, Release
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
 
@@ -35,14 +39,49 @@ QUESTIONS = cast(Table, QuestionRow.__table__)
 ATTEMPTS = cast(Table, QuizAttemptRow.__table__)
 
 
+def draws_column(quiz_id: Any) -> Any:
+    """A quiz's draws as one JSON text column of its read: `[[position, bank id hex, count, points
+    each as text or null], ...]`, or null for none."""
+    return (
+        select(
+            json_rows(
+                QUIZ_DRAWS.c.position,
+                uuid_hex(QUIZ_DRAWS.c.bank_id),
+                QUIZ_DRAWS.c.count,
+                QUIZ_DRAWS.c.points_each.cast(Text),
+            )
+        )
+        .where(QUIZ_DRAWS.c.quiz_id == quiz_id)
+        .scalar_subquery()
+        .label("draws")
+    )
+
+
+_DRAWS = msgspec.json.Decoder(list[tuple[int, str, int, str | None]])
+
+
+def _draws(stored: str | None) -> list[Draw]:
+    if not stored:
+        return []
+    return [
+        Draw(bank_id=UUID(hex=bank), count=count, points_each=decimal_of(points) if points is not None else None)
+        for _, bank, count, points in sorted(_DRAWS.decode(stored))
+    ]
+
+
 def quiz_from_row(row: Any) -> Quiz:
-    return entity_from_row(Quiz, row, quiz_type=QuizType, essay_grading=EssayGrading)
+    """From a quiz read with its `draws_column`."""
+    return entity_from_row(Quiz, row, quiz_type=QuizType, essay_grading=EssayGrading, draws=_draws)
+
+
+_QUIZ = select(QUIZZES, draws_column(QUIZZES.c.id))
 
 
 def question_from_row(row: Any) -> Question:
     return Question(
         id=row.id,
         quiz_id=row.quiz_id,
+        bank_id=row.bank_id,
         question_text=row.question_text,
         question_type=QuestionType(row.question_type),
         points=row.points,
@@ -85,7 +124,10 @@ def attempt_from_row(row: Any) -> Attempt:
             for a in stored
         ]
 
-    return entity_from_row(Attempt, row, status=AttemptStatus, answers=answers)
+    def drawn(stored: list[dict[str, Any]] | None) -> list[DrawnQuestion]:
+        return [DrawnQuestion(UUID(d["question_id"]), Decimal(d["points"])) for d in stored or []]
+
+    return entity_from_row(Attempt, row, status=AttemptStatus, answers=answers, drawn=drawn)
 
 
 def attempt_values(attempt: Attempt) -> dict[str, object]:
@@ -107,6 +149,7 @@ def attempt_values(attempt: Attempt) -> dict[str, object]:
         if attempt.answers is not None
         else None
     )
+    values["drawn"] = [{"question_id": str(d.question_id), "points": f"{d.points:.2f}"} for d in attempt.drawn] or None
     return values
 
 
@@ -115,23 +158,64 @@ class SqlQuizRepository:
         self._s = session
 
     async def get(self, quiz_id: UUID) -> Quiz | None:
-        row = (await self._s.execute(select(QUIZZES).where(QUIZZES.c.id == quiz_id))).first()
+        row = (await self._s.execute(_QUIZ.where(QUIZZES.c.id == quiz_id))).first()
         return quiz_from_row(row) if row else None
 
     async def of_lesson(self, lesson_id: UUID) -> Quiz | None:
-        row = (await self._s.execute(select(QUIZZES).where(QUIZZES.c.lesson_id == lesson_id))).first()
+        row = (await self._s.execute(_QUIZ.where(QUIZZES.c.lesson_id == lesson_id))).first()
         return quiz_from_row(row) if row else None
 
     async def add(self, quiz: Quiz) -> None:
+        values = row_values(quiz)
+        del values["draws"]
         try:
-            await self._s.execute(insert(QUIZZES).values(**row_values(quiz)))
+            await self._s.execute(insert(QUIZZES).values(**values))
         except IntegrityError:
             raise Conflict(LESSON_HAS_QUIZ) from None
+        await self.set_draws(quiz.id, quiz.draws)
 
     async def save(self, quiz: Quiz) -> None:
         values = row_values(quiz)
-        del values["id"], values["course_id"], values["lesson_id"], values["created_at"]
+        del values["id"], values["course_id"], values["lesson_id"], values["created_at"], values["draws"]
         await self._s.execute(update(QUIZZES).where(QUIZZES.c.id == quiz.id).values(**values))
+
+    async def set_draws(self, quiz_id: UUID, draws: list[Draw]) -> None:
+        await self._s.execute(delete(QUIZ_DRAWS).where(QUIZ_DRAWS.c.quiz_id == quiz_id))
+        if draws:
+            rows = [
+                {
+                    "quiz_id": quiz_id,
+                    "position": n,
+                    "bank_id": d.bank_id,
+                    "count": d.count,
+                    "points_each": d.points_each,
+                }
+                for n, d in enumerate(draws, 1)
+            ]
+            await self._s.execute(insert(QUIZ_DRAWS), rows)
+
+    async def for_start(self, quiz_id: UUID, student_id: UUID) -> QuizStart | None:
+        row = (await self._s.execute(_START, {"quiz_id": quiz_id, "student_id": student_id})).first()
+        if row is None:
+            return None
+        release = LessonRelease(
+            release=Release(
+                lesson_id=row.lesson_id,
+                order_index=row.order_index,
+                is_preview=row.is_preview,
+                available_from=row.available_from,
+                available_after_days=row.available_after_days,
+            ),
+            course_id=row.course_id,
+            instructor_id=row.instructor_id,
+            sequential=row.sequential,
+            gap=Gap(row.gap_id, row.gap_order) if row.gap_id is not None else None,
+        )
+        pool = [
+            PoolQuestion(UUID(hex=q), decimal_of(points), UUID(hex=bank) if bank else None)
+            for q, points, bank in _POOL.decode(row.pool or "[]")
+        ]
+        return QuizStart(quiz=quiz_from_row(row), release=release, pool=pool)
 
     async def delete(self, quiz_id: UUID) -> None:
         await self._s.execute(delete(QUIZZES).where(QUIZZES.c.id == quiz_id))
@@ -141,9 +225,9 @@ class SqlQuizRepository:
         of_quiz = QUESTIONS.c.quiz_id == QUIZZES.c.id
         questions = select(func.count()).where(of_quiz).scalar_subquery()
         points = select(func.coalesce(func.sum(QUESTIONS.c.points), 0)).where(of_quiz).scalar_subquery()
-        query = select(QUIZZES, questions.label("total_questions"), points.label("total_points")).where(
-            QUIZZES.c.course_id == course_id
-        )
+        query = select(
+            QUIZZES, draws_column(QUIZZES.c.id), questions.label("total_questions"), points.label("total_points")
+        ).where(QUIZZES.c.course_id == course_id)
         if published_only:
             query = query.where(QUIZZES.c.is_published == true())
         ordered = query.order_by(QUIZZES.c.created_at.desc(), QUIZZES.c.id.desc())
@@ -161,6 +245,50 @@ class SqlQuizRepository:
         return bool((await self._s.execute(select(exists().where(ATTEMPTS.c.quiz_id == quiz_id)))).scalar())
 
 
+_POOL = msgspec.json.Decoder(list[tuple[str, str, str | None]])
+
+
+def _start() -> Any:
+    """An attempt's start in one statement: the quiz with its draws; its lesson's release, with the
+    student's first lesson not completed before it; and, as JSON, the ids, points and banks of the
+    quiz's own questions and of every question of the banks it draws from."""
+    quiz_id = bound(QUIZZES.c.id, "quiz_id")
+    enrollment = (
+        select(ENROLLMENTS.c.id)
+        .where(
+            ENROLLMENTS.c.student_id == bound(ENROLLMENTS.c.student_id), ENROLLMENTS.c.course_id == QUIZZES.c.course_id
+        )
+        .scalar_subquery()
+    )
+    drawn_from = select(QUIZ_DRAWS.c.bank_id).where(QUIZ_DRAWS.c.quiz_id == quiz_id)
+    pool = (
+        select(json_rows(uuid_hex(QUESTIONS.c.id), QUESTIONS.c.points.cast(Text), uuid_hex(QUESTIONS.c.bank_id)))
+        .where(or_(QUESTIONS.c.quiz_id == quiz_id, QUESTIONS.c.bank_id.in_(drawn_from)))
+        .scalar_subquery()
+        .label("pool")
+    )
+    return (
+        select(
+            QUIZZES,
+            draws_column(QUIZZES.c.id),
+            LESSONS.c.order_index,
+            LESSONS.c.is_preview,
+            LESSONS.c.available_from,
+            LESSONS.c.available_after_days,
+            COURSES.c.instructor_id,
+            COURSES.c.sequential,
+            *gap_columns(LESSONS.c.course_id, enrollment, LESSONS.c.order_index),
+            pool,
+        )
+        .join(LESSONS, LESSONS.c.id == QUIZZES.c.lesson_id)
+        .join(COURSES, COURSES.c.id == QUIZZES.c.course_id)
+        .where(QUIZZES.c.id == quiz_id)
+    )
+
+
+_START = _start()
+
+
 class SqlQuestionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -174,13 +302,31 @@ class SqlQuestionRepository:
     async def page(self, quiz_id: UUID, params: PageParams) -> Page[Question]:
         return await page_in(self._s, self._of(quiz_id), params, question_from_row)
 
+    async def of_bank(self, bank_id: UUID, params: PageParams) -> Page[Question]:
+        query = select(QUESTIONS).where(QUESTIONS.c.bank_id == bank_id)
+        return await page_in(
+            self._s, query.order_by(QUESTIONS.c.order_index, QUESTIONS.c.id), params, question_from_row
+        )
+
+    async def of_ids(self, question_ids: list[UUID]) -> list[Question]:
+        if not question_ids:
+            return []
+        rows = await self._s.execute(select(QUESTIONS).where(QUESTIONS.c.id.in_(question_ids)))
+        found = {row.id: question_from_row(row) for row in rows}
+        return [found[q] for q in question_ids if q in found]
+
     async def get(self, question_id: UUID) -> Question | None:
         row = (await self._s.execute(select(QUESTIONS).where(QUESTIONS.c.id == question_id))).first()
         return question_from_row(row) if row else None
 
     async def max_position(self, quiz_id: UUID) -> int | None:
-        query = select(func.max(QUESTIONS.c.order_index)).where(QUESTIONS.c.quiz_id == quiz_id)
-        value = (await self._s.execute(query)).scalar()
+        return await self._max_position(QUESTIONS.c.quiz_id == quiz_id)
+
+    async def max_bank_position(self, bank_id: UUID) -> int | None:
+        return await self._max_position(QUESTIONS.c.bank_id == bank_id)
+
+    async def _max_position(self, owned: Any) -> int | None:
+        value = (await self._s.execute(select(func.max(QUESTIONS.c.order_index)).where(owned))).scalar()
         return int(value) if value is not None else None
 
     async def add(self, question: Question) -> None:
@@ -188,7 +334,7 @@ class SqlQuestionRepository:
 
     async def save(self, question: Question) -> None:
         values = question_values(question)
-        del values["id"], values["quiz_id"], values["created_at"], values["order_index"]
+        del values["id"], values["quiz_id"], values["bank_id"], values["created_at"], values["order_index"]
         await self._s.execute(update(QUESTIONS).where(QUESTIONS.c.id == question.id).values(**values))
 
     async def delete(self, question_id: UUID) -> None:

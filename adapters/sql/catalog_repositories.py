@@ -79,7 +79,7 @@ def prerequisites_column(course_id: Any) -> Any:
 _EARLIER = LESSONS.alias("earlier")
 
 
-def _gap(course_id: Any, completed_by: Any, before: Any = None) -> tuple[Any, Any]:
+def gap_columns(course_id: Any, completed_by: Any, before: Any = None) -> tuple[Any, Any]:
     """The id and the position of the course's first lesson (before position `before`, when given)
     without a completed progress row of the enrollments `completed_by` selects: two scalar columns."""
     done = exists().where(
@@ -110,7 +110,7 @@ _RELEASE = (
         LESSONS.c.course_id,
         COURSES.c.instructor_id,
         COURSES.c.sequential,
-        *_gap(
+        *gap_columns(
             LESSONS.c.course_id, bindparam("enrollment_id", type_=PROGRESS.c.enrollment_id.type), LESSONS.c.order_index
         ),
     )
@@ -138,7 +138,7 @@ _STANDING = select(
     )
     .scalar_subquery()
     .label("enrolled_at"),
-    *_gap(bound(LESSONS.c.course_id), _ENROLLMENT_OF),
+    *gap_columns(bound(LESSONS.c.course_id), _ENROLLMENT_OF),
 )
 
 # Read on every progress report, and on every uncached course read: built once.

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -374,7 +375,8 @@ class QuestionRow(UUIDv7AuditBase):
 
     __tablename__ = "questions"
 
-    quiz_id: Mapped[UUID] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"))
+    quiz_id: Mapped[UUID | None] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"), nullable=True)
+    bank_id: Mapped[UUID | None] = mapped_column(ForeignKey("question_banks.id", ondelete="CASCADE"), nullable=True)
     question_text: Mapped[str] = mapped_column(Text)
     question_type: Mapped[str] = mapped_column(String(20))
     points: Mapped[Decimal] = mapped_column(Numeric(10, 2))
@@ -384,7 +386,36 @@ class QuestionRow(UUIDv7AuditBase):
     correct_answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     custom_metadata: Mapped[dict[str, Any] | None] = mapped_column(JsonObject, nullable=True)
 
-    __table_args__ = (Index("ix_questions_quiz_position", "quiz_id", "order_index", "id"),)
+    __table_args__ = (
+        Index("ix_questions_quiz_position", "quiz_id", "order_index", "id"),
+        Index("ix_questions_bank_position", "bank_id", "order_index", "id"),
+        CheckConstraint("(quiz_id IS NULL) != (bank_id IS NULL)", name="one_owner"),  # a quiz's or a bank's
+    )
+
+
+class QuestionBankRow(UUIDv7AuditBase):
+    """Questions kept apart from any quiz, for quizzes to draw from (API §12); they go with the course."""
+
+    __tablename__ = "question_banks"
+
+    course_id: Mapped[UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_question_banks_course_created", "course_id", "created_at", "id"),)
+
+
+# A quiz's draws, in order. A bank a quiz draws from is not deleted: no cascade from the bank.
+QUIZ_DRAWS = Table(
+    "quiz_draws",
+    orm_registry.metadata,
+    Column("quiz_id", GUID(length=16), ForeignKey("quizzes.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("bank_id", GUID(length=16), ForeignKey("question_banks.id"), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("points_each", Numeric(10, 2), nullable=True),
+    Index("ix_quiz_draws_bank", "bank_id"),
+)
 
 
 class QuizAttemptRow(UUIDv7AuditBase):
@@ -408,6 +439,8 @@ class QuizAttemptRow(UUIDv7AuditBase):
     is_passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     time_taken_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     answers: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonObject, nullable=True)
+    # The questions drawn from banks for this attempt, each with its points in it (API §12).
+    drawn: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonObject, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("enrollment_id", "quiz_id", "attempt_number", name="uq_quiz_attempts_number"),

@@ -25,6 +25,7 @@ from adapters.sql.identity_repositories import (
 )
 from adapters.sql.integrations import SqlAuditLog, SqlOutbox
 from adapters.sql.learning_repositories import SqlEnrollmentRepository, SqlProgressRepository
+from adapters.sql.question_bank_repositories import SqlQuestionBankRepository
 
 
 class SqlUnitOfWork:
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
     quizzes: SqlQuizRepository
     questions: SqlQuestionRepository
     attempts: SqlAttemptRepository
+    banks: SqlQuestionBankRepository
     assignments: SqlAssignmentRepository
     submissions: SqlSubmissionRepository
     submission_files: SqlSubmissionFiles
@@ -68,6 +70,7 @@ class SqlUnitOfWork:
         self.quizzes = SqlQuizRepository(session)
         self.questions = SqlQuestionRepository(session)
         self.attempts = SqlAttemptRepository(session)
+        self.banks = SqlQuestionBankRepository(session)
         self.assignments = SqlAssignmentRepository(session)
         self.submissions = SqlSubmissionRepository(session)
         self.submission_files = SqlSubmissionFiles(session)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
 from domain.assessment import rules
+from domain.assessment.draws import drawn
 from domain.assessment.model import Answer, Attempt, AttemptStatus, Question, Quiz
 from domain.assessment.ports import AssessmentUnitOfWork, AssessmentUnitOfWorkFactory
 from domain.assessment.quizzes import QUIZ_NOT_FOUND
@@ -20,6 +22,7 @@ from domain.integrations.model import ATTEMPT_PENDING_REVIEW, QUIZ_SUBMITTED, Au
 from domain.learning.model import Enrollment, EnrollmentStatus
 from domain.learning.services import LearningService
 from domain.shared.clock import Clock, iso
+from domain.shared.decimals import ZERO
 from domain.shared.errors import Forbidden, NotFound
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams
@@ -58,12 +61,16 @@ class AttemptService:
             raise Forbidden(ONLY_STUDENTS_START)
         now = self.clock.now()
         async with self.uow() as uow:
-            quiz = await self._quiz(uow, quiz_id)
+            # One read: the quiz, its lesson's release for this student, and its question pool.
+            facts = await uow.quizzes.for_start(quiz_id, actor.id)
+            if facts is None:
+                raise NotFound(QUIZ_NOT_FOUND)
+            quiz = facts.quiz
             if not quiz.is_published:
                 raise Forbidden(NOT_PUBLISHED)
-            # Locked: starts by one student are serialised, so numbers and limits hold under races.
+            # Locked: starts by one student are serialised, so numbers, limits and draws hold under races.
             enrollment = await self._enrollment(uow, actor, quiz, lock=True)
-            await self.learning.refuse_locked(uow, enrollment, quiz.lesson_id, actor)
+            self.learning.check_lock(facts.release, enrollment, actor)
             attempts = await uow.attempts.of_enrollment(enrollment.id, quiz_id)
             await self._expire_overdue(uow, attempts, quiz, actor, now)
             if any(a.status is AttemptStatus.IN_PROGRESS for a in attempts):
@@ -72,16 +79,23 @@ class AttemptService:
             if quiz.max_attempts is not None and number > quiz.max_attempts:
                 await uow.commit()  # expiries found on the way are kept
                 raise Forbidden(MAX_ATTEMPTS)
-            questions = await uow.questions.of_quiz(quiz_id)
+            attempt_id = new_id()
+            own = [q.points for q in facts.pool if q.bank_id is None]
+            banks: dict[UUID, dict[UUID, Decimal]] = {}
+            for q in facts.pool:
+                if q.bank_id is not None:
+                    banks.setdefault(q.bank_id, {})[q.id] = q.points
+            paper = drawn(quiz.draws, banks, attempt_id)  # fixed for the attempt, stored with it
             attempt = Attempt(
-                id=new_id(),
+                id=attempt_id,
                 enrollment_id=enrollment.id,
                 quiz_id=quiz_id,
                 student_id=actor.id,
                 attempt_number=number,
                 started_at=now,
                 expires_at=now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None,
-                max_score=rules.total_points(questions),
+                max_score=sum(own, ZERO) + sum((d.points for d in paper), ZERO),
+                drawn=paper,
             )
             await uow.attempts.add(attempt)
             await uow.audit.add(self._audit("quiz_attempt_started", attempt, actor, now))
@@ -107,6 +121,17 @@ class AttemptService:
         """The take view's base: the quiz's questions by position (the caller passed `take_access`)."""
         async with self.uow() as uow:
             return await uow.questions.of_quiz(quiz_id)
+
+    async def drawn_questions(self, actor: User, quiz: Quiz) -> list[Question]:
+        """The take view's drawn part: the questions the student's attempt in progress drew from
+        the quiz's banks, each with its points in it (none without draws or an attempt)."""
+        if not quiz.draws or actor.role is not Role.STUDENT:
+            return []
+        async with self.uow() as uow:
+            enrollment = await uow.enrollments.of_student(actor.id, quiz.course_id)
+            attempts = await uow.attempts.of_enrollment(enrollment.id, quiz.id) if enrollment else []
+            current = next((a for a in attempts if a.status is AttemptStatus.IN_PROGRESS), None)
+            return await paper_of(uow, current, after=0) if current is not None else []
 
     def arrange(self, quiz: Quiz, questions: list[Q]) -> list[Q]:
         """The take view's order, new on every call: questions and each one's options shuffled as the
@@ -134,7 +159,7 @@ class AttemptService:
                 raise NotFound(ATTEMPT_NOT_FOUND)
             if attempt.status is not AttemptStatus.IN_PROGRESS:
                 raise Forbidden(ALREADY_SUBMITTED)
-            questions = await uow.questions.of_quiz(quiz_id)
+            questions = await attempt_questions(uow, attempt)
             rules.check_submission(questions, answers)
             now = self.clock.now()
             if attempt.expired(now):
@@ -202,16 +227,12 @@ class AttemptService:
 
     async def _enrollment(self, uow: AssessmentUnitOfWork, actor: User, quiz: Quiz, *, lock: bool) -> Enrollment:
         """The student's enrollment in the quiz's course, in a status that allows attempts."""
-        found = await uow.enrollments.of_student(actor.id, quiz.course_id)
+        found = await uow.enrollments.of_student(actor.id, quiz.course_id, lock=lock)
         if found is None:
             raise Forbidden(NOT_ENROLLED)
         if found.status not in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED):
             raise Forbidden(ENROLLMENT_STATUS)
-        if not lock:
-            return found
-        locked = await uow.enrollments.get(found.id, lock=True)
-        assert locked is not None  # enrollments are deleted only with their course
-        return locked
+        return found
 
     async def _expire_overdue(
         self, uow: AssessmentUnitOfWork, attempts: list[Attempt], quiz: Quiz, actor: User, now: datetime
@@ -236,6 +257,22 @@ class AttemptService:
             enrollment_id=attempt.enrollment_id,
             student_id=attempt.student_id,
         )
+
+
+async def paper_of(uow: AssessmentUnitOfWork, attempt: Attempt, *, after: int) -> list[Question]:
+    """The questions the attempt drew, in draw order after position `after`, each worth its points
+    in the attempt (a question deleted from its bank since is left out)."""
+    points = {d.question_id: d.points for d in attempt.drawn}
+    found = await uow.questions.of_ids(list(points))
+    return [replace(q, points=points[q.id], order_index=after + n) for n, q in enumerate(found, 1)]
+
+
+async def attempt_questions(uow: AssessmentUnitOfWork, attempt: Attempt) -> list[Question]:
+    """What the attempt answers and is graded on: the quiz's own questions by position, then the
+    questions it drew (API §12)."""
+    own = await uow.questions.of_quiz(attempt.quiz_id)
+    drawn_part = await paper_of(uow, attempt, after=max((q.order_index for q in own), default=0))
+    return [*own, *drawn_part]
 
 
 def submitted_event(attempt: Attempt, quiz: Quiz, now: datetime) -> DomainEvent:

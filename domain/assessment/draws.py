@@ -22,18 +22,28 @@ class Draw:
     points_each: Decimal | None = None
 
 
-def drawn(draws: Sequence[Draw], banks: Mapping[UUID, Sequence[UUID]], seed: UUID) -> list[UUID]:
-    """The questions an attempt draws, in draw order: from each bank, `count` distinct questions
-    (all of them when the bank holds fewer), never one twice even when two draws name the same
-    bank. The same seed (the attempt's id) draws the same questions from the same banks."""
+@dataclass(frozen=True, slots=True)
+class DrawnQuestion:
+    """A question an attempt drew from a bank, and the points it is worth in that attempt."""
+
+    question_id: UUID
+    points: Decimal
+
+
+def drawn(draws: Sequence[Draw], banks: Mapping[UUID, Mapping[UUID, Decimal]], seed: UUID) -> list[DrawnQuestion]:
+    """The questions an attempt draws, in draw order: from each bank (its questions with their
+    points), `count` distinct questions (all of them when the bank holds fewer), never one twice
+    even when two draws name the same bank; each worth the draw's `points_each` when it has one.
+    The same seed (the attempt's id) draws the same questions from the same banks."""
     rng = random.Random(seed.int)  # noqa: S311 (a fair draw, not a secret)
     taken: set[UUID] = set()
-    chosen: list[UUID] = []
+    chosen: list[DrawnQuestion] = []
     for draw in draws:
-        pool = [q for q in sorted(banks.get(draw.bank_id, ())) if q not in taken]
+        bank = banks.get(draw.bank_id, {})
+        pool = [q for q in sorted(bank) if q not in taken]
         picked = rng.sample(pool, k=min(draw.count, len(pool)))
         taken.update(picked)
-        chosen.extend(picked)
+        chosen.extend(DrawnQuestion(q, draw.points_each if draw.points_each is not None else bank[q]) for q in picked)
     return chosen
 
 

@@ -75,8 +75,11 @@ class EssayService:
                 raise Conflict(NOT_SUBMITTED)
             question = await uow.questions.get(question_id)
             in_attempt = any(a.question_id == question_id for a in attempt.answers or [])
-            if question is None or question.quiz_id != quiz.id or not in_attempt:
+            drawn = {d.question_id: d.points for d in attempt.drawn}
+            if question is None or not in_attempt or (question.quiz_id != quiz.id and question_id not in drawn):
                 raise NotFound(NOT_IN_ATTEMPT)
+            if question_id in drawn:  # worth its points in this attempt (API §12)
+                question.points = drawn[question_id]
             if question.question_type is not QuestionType.ESSAY:
                 raise Conflict(NOT_AN_ESSAY)
             if not (points.is_finite() and ZERO <= points <= question.points):

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.assessment.draws import Draw, DrawnQuestion
 from domain.shared.decimals import ZERO, percentage_of
 
 
@@ -56,6 +57,19 @@ class Quiz:
     is_published: bool = False
     created_at: datetime
     updated_at: datetime
+    draws: list[Draw] = field(default_factory=list)  # questions drawn from banks per attempt (API §12)
+
+
+@dataclass(slots=True, kw_only=True)
+class QuestionBank:
+    """Questions kept apart from any quiz, for quizzes to draw from (API §12)."""
+
+    id: UUID
+    course_id: UUID
+    name: str
+    description: str | None = None
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +81,11 @@ class Option:
 
 @dataclass(slots=True, kw_only=True)
 class Question:
+    """A question of a quiz, or of a question bank (exactly one of the two)."""
+
     id: UUID
-    quiz_id: UUID
+    quiz_id: UUID | None = None
+    bank_id: UUID | None = None
     question_text: str
     question_type: QuestionType
     points: Decimal = Decimal("1.00")
@@ -121,6 +138,7 @@ class Attempt:
     is_passed: bool | None = None
     time_taken_seconds: int | None = None
     answers: list[GradedAnswer] | None = field(default=None)
+    drawn: list[DrawnQuestion] = field(default_factory=list)  # from the quiz's banks, fixed at the start
 
     def expired(self, now: datetime) -> bool:
         return self.status is AttemptStatus.IN_PROGRESS and self.expires_at is not None and now > self.expires_at

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from domain.assessment import rules
+from domain.assessment.draws import FEWER_THAN, Draw, short_banks
 from domain.assessment.model import EssayGrading, Option, Question, QuestionType, Quiz, QuizType
 from domain.assessment.ports import AssessmentUnitOfWork, AssessmentUnitOfWorkFactory, QuizSummary
 from domain.catalog import rules as catalog_rules
@@ -21,7 +22,7 @@ from domain.shared.changes import apply as apply_changes
 from domain.shared.changes import given as changes_given
 from domain.shared.clock import Clock
 from domain.shared.decimals import two_places
-from domain.shared.errors import Conflict, Forbidden, NotFound
+from domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams
 from domain.shared.ports import Cache
@@ -39,6 +40,7 @@ HAS_ATTEMPTS = "Quiz has attempts and cannot be deleted"
 LESSON_HAS_ATTEMPTS = "Lesson has a quiz with attempts and cannot be deleted"
 PUBLISHED_QUESTION = "Cannot delete a question from a published quiz"
 QUIZ_GATED = "Lesson is completed by passing its quiz"
+BANK_NOT_FOUND = "Question bank not found"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +58,7 @@ class NewQuiz:
     essay_grading: EssayGrading = EssayGrading.ZERO
     due_at: datetime | None = None
     weight: Decimal = Decimal("1.00")
+    draws: list[Draw] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +76,7 @@ class QuizChanges:
     due_at: datetime | Unset | None = UNSET
     weight: Decimal | Unset | None = UNSET
     is_published: bool | Unset | None = UNSET
+    draws: list[Draw] | Unset | None = UNSET
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +118,20 @@ _QUIZ_NOT_NULL = (
     "essay_grading",
     "weight",
     "is_published",
+    "draws",
 )
 _QUESTION_NOT_NULL = ("question_text", "question_type", "points")
+
+
+def _rounded(draws: list[Draw]) -> list[Draw]:
+    return [
+        Draw(
+            bank_id=d.bank_id,
+            count=d.count,
+            points_each=two_places(d.points_each) if d.points_each is not None else None,
+        )
+        for d in draws
+    ]
 
 
 def _options(inputs: list[OptionInput] | None) -> list[Option] | None:
@@ -126,6 +142,63 @@ def _options(inputs: list[OptionInput] | None) -> list[Option] | None:
         Option(option_id=o.option_id or str(new_id()), option_text=o.option_text, is_correct=o.is_correct)
         for o in inputs
     ]
+
+
+def built_question(
+    new: NewQuestion,
+    *,
+    question_id: UUID,
+    position: int,
+    now: datetime,
+    quiz_id: UUID | None = None,
+    bank_id: UUID | None = None,
+) -> Question:
+    """A new question of a quiz or of a bank, after the checks of Q9/Q10."""
+    options = _options(new.options)
+    rules.check_question(new.question_type, options, new.correct_answer)
+    return Question(
+        id=question_id,
+        quiz_id=quiz_id,
+        bank_id=bank_id,
+        question_text=new.question_text,
+        question_type=new.question_type,
+        points=two_places(new.points),
+        order_index=position,
+        explanation=new.explanation,
+        options=options,
+        correct_answer=new.correct_answer,
+        metadata=new.metadata,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def change_question(question: Question, changes: QuestionChanges, now: datetime) -> bool:
+    """Apply a partial update after checking the merged question; False when nothing differs."""
+    values = changes_given(changes, not_null=_QUESTION_NOT_NULL)
+    if "options" in values:
+        values["options"] = _options(values["options"])
+    if isinstance(values.get("points"), Decimal):
+        values["points"] = two_places(values["points"])
+    merged = {
+        name: values.get(name, getattr(question, name)) for name in ("question_type", "options", "correct_answer")
+    }
+    rules.check_question(merged["question_type"], merged["options"], merged["correct_answer"])
+    return apply_changes(question, values, now)
+
+
+async def check_draws(uow: AssessmentUnitOfWork, course_id: UUID, draws: list[Draw], *, published: bool) -> None:
+    """Every bank a quiz draws from is one of its course's (else 404); a published quiz's banks
+    hold what its draws ask (else 400, API §12)."""
+    if not draws:
+        return
+    banks = await uow.banks.of_course(course_id, list({d.bank_id for d in draws}))
+    if len(banks) != len({d.bank_id for d in draws}):
+        raise NotFound(BANK_NOT_FOUND)
+    if published:
+        short = short_banks(draws, {bank_id: summary.question_count for bank_id, summary in banks.items()})
+        if short:
+            raise InvalidInput(FEWER_THAN.format(name=banks[short[0].bank_id].bank.name, count=short[0].count))
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +281,12 @@ class QuizService:
                 raise NotFound(LESSON_NOT_IN_COURSE)
             if await uow.quizzes.of_lesson(new.lesson_id) is not None:
                 raise Conflict(LESSON_HAS_QUIZ)
+            await check_draws(uow, course_id, new.draws, published=False)
             now = self.clock.now()
             values = {f.name: getattr(new, f.name) for f in fields(new)}
             values["passing_score"] = two_places(new.passing_score)
             values["weight"] = two_places(new.weight)
+            values["draws"] = _rounded(new.draws)
             quiz = Quiz(
                 id=quiz_id or new_id(),
                 course_id=course_id,
@@ -229,13 +304,22 @@ class QuizService:
             view = await self._managed(uow, actor, course_id, quiz_id)
             quiz = view.quiz
             values = changes_given(changes, not_null=_QUIZ_NOT_NULL)
-            if values.get("is_published") is True and not quiz.is_published:
-                rules.check_publishable(await uow.questions.of_quiz(quiz_id))
+            publishing = values.get("is_published") is True and not quiz.is_published
+            draws = _rounded(values["draws"]) if "draws" in values else quiz.draws
+            if publishing:
+                rules.check_publishable(await uow.questions.of_quiz(quiz_id), draws=bool(draws))
+            if publishing or "draws" in values:
+                await check_draws(uow, course_id, draws, published=values.get("is_published", quiz.is_published))
+            if "draws" in values:
+                values["draws"] = draws
             for name in ("passing_score", "weight"):
                 if isinstance(values.get(name), Decimal):
                     values[name] = two_places(values[name])
+            drew = quiz.draws
             if apply_changes(quiz, values, self.clock.now()):
                 await uow.quizzes.save(quiz)
+                if quiz.draws != drew:
+                    await uow.quizzes.set_draws(quiz_id, quiz.draws)
                 await uow.commit()
         return quiz
 
@@ -258,28 +342,14 @@ class QuizService:
         self, actor: User, course_id: UUID, quiz_id: UUID, new: NewQuestion, *, question_id: UUID | None = None
     ) -> Question:
         """`question_id`, when given, names the question (as `create_quiz`'s `quiz_id` does)."""
-        options = _options(new.options)
         async with self.uow() as uow:
             await self._managed(uow, actor, course_id, quiz_id, lock=True)
             made = await uow.questions.get(question_id) if question_id is not None else None
             if made is not None and made.quiz_id == quiz_id:
                 return made
-            rules.check_question(new.question_type, options, new.correct_answer)
-            now = self.clock.now()
-            position = await uow.questions.max_position(quiz_id)
-            question = Question(
-                id=question_id or new_id(),
-                quiz_id=quiz_id,
-                question_text=new.question_text,
-                question_type=new.question_type,
-                points=two_places(new.points),
-                order_index=(position or 0) + 1,
-                explanation=new.explanation,
-                options=options,
-                correct_answer=new.correct_answer,
-                metadata=new.metadata,
-                created_at=now,
-                updated_at=now,
+            position = (await uow.questions.max_position(quiz_id) or 0) + 1
+            question = built_question(
+                new, question_id=question_id or new_id(), position=position, now=self.clock.now(), quiz_id=quiz_id
             )
             await uow.questions.add(question)
             await uow.commit()
@@ -292,17 +362,7 @@ class QuizService:
         async with self.uow() as uow:
             await self._managed(uow, actor, course_id, quiz_id, lock=True)
             question = await self._question(uow, quiz_id, question_id)
-            values = changes_given(changes, not_null=_QUESTION_NOT_NULL)
-            if "options" in values:
-                values["options"] = _options(values["options"])
-            if isinstance(values.get("points"), Decimal):
-                values["points"] = two_places(values["points"])
-            merged = {
-                name: values.get(name, getattr(question, name))
-                for name in ("question_type", "options", "correct_answer")
-            }
-            rules.check_question(merged["question_type"], merged["options"], merged["correct_answer"])
-            changed = apply_changes(question, values, self.clock.now())
+            changed = change_question(question, changes, self.clock.now())
             if changed:
                 await uow.questions.save(question)
                 await uow.commit()

@@ -65,9 +65,10 @@ def check_question(question_type: QuestionType, options: Sequence[Option] | None
         raise InvalidInput("Essay questions must not include correct_answer")
 
 
-def check_publishable(questions: Sequence[Question]) -> None:
-    """Publishing needs questions, each valid again; the first failure gives its publish message."""
-    if not questions:
+def check_publishable(questions: Sequence[Question], *, draws: bool = False) -> None:
+    """Publishing needs questions (its own, or drawn from banks: API §12), each valid again; the
+    first failure gives its publish message."""
+    if not questions and not draws:
         raise InvalidInput("Cannot publish quiz without questions")
     for q in questions:
         opts = list(q.options or [])

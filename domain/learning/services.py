@@ -183,7 +183,7 @@ class LearningService:
             found = await uow.lessons.release(lesson_id, enrollment.id)
             if found is None or found.course_id != enrollment.course_id:
                 raise NotFound(LESSON_NOT_IN_COURSE)
-            self._refuse_locked(found, enrollment, actor)
+            self.check_lock(found, enrollment, actor)
             stored = await uow.progress.get(enrollment_id, lesson_id)
             already_completed = stored is not None and stored.is_completed
             if update.completes() and not already_completed:
@@ -204,9 +204,10 @@ class LearningService:
         contexts above learning (a quiz start, an assignment submission), inside their unit of work."""
         found = await uow.lessons.release(lesson_id, enrollment.id)
         if found is not None:
-            self._refuse_locked(found, enrollment, actor)
+            self.check_lock(found, enrollment, actor)
 
-    def _refuse_locked(self, found: LessonRelease, enrollment: Enrollment, actor: User) -> None:
+    def check_lock(self, found: LessonRelease, enrollment: Enrollment, actor: User) -> None:
+        """As `refuse_locked`, with the lesson's release already read."""
         managing = actor.role is Role.ADMIN or actor.id == found.instructor_id  # never locked out
         now = self.clock.now()
         refuse_if_locked(enrolled_lock(found, enrolled_at=enrollment.enrolled_at, managing=managing, now=now))

@@ -3,6 +3,7 @@ asked count, and is the same when made again for the same attempt."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from uuid import UUID, uuid4
 
 from hypothesis import given
@@ -21,20 +22,31 @@ uuids = st.builds(lambda n: UUID(int=n), st.integers(min_value=1, max_value=2**6
 def test_a_draw_is_distinct_counted_and_repeatable(
     sizes: list[int], asks: list[tuple[int, int]], attempt: UUID
 ) -> None:
-    banks = {UUID(int=b + 1): [UUID(int=1000 * (b + 1) + q) for q in range(size)] for b, size in enumerate(sizes)}
-    draws = [Draw(bank_id=UUID(int=(b % len(banks)) + 1), count=count) for b, count in asks]
-    chosen = drawn(draws, banks, attempt)
+    banks = {
+        UUID(int=b + 1): {UUID(int=1000 * (b + 1) + q): Decimal(q) for q in range(size)} for b, size in enumerate(sizes)
+    }
+    draws = [
+        Draw(bank_id=UUID(int=(b % len(banks)) + 1), count=count, points_each=Decimal(5) if count % 2 else None)
+        for b, count in asks
+    ]
+    paper = drawn(draws, banks, attempt)
+    chosen = [d.question_id for d in paper]
     assert len(chosen) == len(set(chosen))  # never a question twice
     for bank_id, questions in banks.items():
         asked = sum(d.count for d in draws if d.bank_id == bank_id)
         # The asked count from each bank, or all it holds when it holds fewer.
         assert len(set(chosen) & set(questions)) == min(asked, len(questions))
-    assert drawn(draws, banks, attempt) == chosen  # the same attempt draws the same questions
+    assert drawn(draws, banks, attempt) == paper  # the same attempt draws the same questions
+    # Each is worth its draw's points when the draw sets them, else its own.
+    owner = {q: (bank_id, points) for bank_id, bank in banks.items() for q, points in bank.items()}
+    for d in paper:
+        bank_id, own = owner[d.question_id]
+        assert d.points == own or any(x.bank_id == bank_id and x.points_each == d.points for x in draws)
 
 
 def test_another_attempt_draws_another_paper() -> None:
     bank = uuid4()
-    banks = {bank: [uuid4() for _ in range(500)]}
+    banks = {bank: {uuid4(): Decimal(1) for _ in range(500)}}
     papers = {tuple(drawn([Draw(bank_id=bank, count=20)], banks, uuid4())) for _ in range(10)}
     assert len(papers) == 10
     assert all(len(paper) == 20 for paper in papers)

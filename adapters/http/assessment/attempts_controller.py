@@ -51,7 +51,8 @@ class AttemptsController(Controller):
     async def take(
         self, *, request: Request[Any, Any, Any], quiz_id: UuidPath, principal: NamedDependency[Principal]
     ) -> QuizTakeResponse:
-        """The questions to answer, without answers, shuffled on every call as the quiz says."""
+        """The questions to answer, without answers, shuffled on every call as the quiz says: the
+        quiz's own, then those the caller's attempt in progress drew from its banks."""
         service = attempts_of(request)
         quiz = await service.take_access(principal.user, parse_uuid("quiz_id", quiz_id))  # before the cache
 
@@ -61,7 +62,9 @@ class AttemptsController(Controller):
 
         cache = quizzes_of(request)
         base = await read_through(cache.cache, questions_key(quiz.id), "take", cache.cache_ttl, load)
-        questions = service.arrange(quiz, _BASE.decode(base.body))  # after the cache, on every call
+        # The questions the caller's attempt drew (API §12) are theirs alone: never cached.
+        drawn = [QuestionPublicResponse.of(q) for q in await service.drawn_questions(principal.user, quiz)]
+        questions = service.arrange(quiz, [*_BASE.decode(base.body), *drawn])  # after the cache, on every call
         return QuizTakeResponse(
             quiz=TakeQuiz(
                 id=quiz.id,

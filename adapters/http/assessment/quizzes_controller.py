@@ -18,7 +18,6 @@ from adapters.http.assessment.schemas import (
     QuizResponse,
     QuizUpdate,
 )
-from adapters.http.bodies import changes_of, input_of
 from adapters.http.idempotency import stable_id
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_link, page_of, page_response
@@ -31,7 +30,7 @@ from adapters.http.security import (
     parse_uuid,
     quizzes_of,
 )
-from domain.assessment.quizzes import NewQuestion, NewQuiz, OptionInput, QuestionChanges, QuizChanges, questions_key
+from domain.assessment.quizzes import questions_key
 from domain.identity.model import Principal
 from domain.shared.pagination import PageParams
 
@@ -40,13 +39,6 @@ PAGE_PARAMETERS = frozenset({"page", "page_size", "cursor"})
 
 def _ids(course_id: str, quiz_id: str) -> tuple[Any, Any]:
     return parse_uuid("course_id", course_id), parse_uuid("quiz_id", quiz_id)
-
-
-def _options(data: QuestionCreate | QuestionUpdate) -> Any:
-    options = data.options
-    if isinstance(options, list):
-        return [input_of(option, OptionInput) for option in options]
-    return options
 
 
 class QuizzesController(Controller):
@@ -75,7 +67,7 @@ class QuizzesController(Controller):
         quiz = await quizzes_of(request).create_quiz(
             principal.user,
             parse_uuid("course_id", course_id),
-            input_of(data.checked(), NewQuiz),
+            data.as_input(),
             quiz_id=stable_id(request.scope),
         )
         return QuizResponse.of(quiz)
@@ -100,7 +92,7 @@ class QuizzesController(Controller):
     ) -> QuizResponse:
         """Change a quiz (managers). `is_published=true` runs the publish checks; `false` unpublishes it,
         which lifts the quiz gate on its lesson."""
-        changes = changes_of(data.checked(), QuizChanges)
+        changes = data.as_changes()
         return QuizResponse.of(
             await quizzes_of(request).update_quiz(principal.user, *_ids(course_id, quiz_id), changes)
         )
@@ -197,10 +189,9 @@ class QuizzesController(Controller):
         principal: NamedDependency[Principal],
     ) -> QuestionResponse:
         """Add a question after the last one (managers). Option ids are generated when absent."""
-        new = input_of(data.checked(), NewQuestion, options=_options(data))
         return QuestionResponse.of(
             await quizzes_of(request).create_question(
-                principal.user, *_ids(course_id, quiz_id), new, question_id=stable_id(request.scope)
+                principal.user, *_ids(course_id, quiz_id), data.as_input(), question_id=stable_id(request.scope)
             )
         )
 
@@ -221,9 +212,8 @@ class QuizzesController(Controller):
         principal: NamedDependency[Principal],
     ) -> QuestionResponse:
         """Change a question (managers); the merged question is validated again."""
-        changes = changes_of(data.checked(), QuestionChanges, options=_options(data))
         question = await quizzes_of(request).update_question(
-            principal.user, *_ids(course_id, quiz_id), parse_uuid("question_id", question_id), changes
+            principal.user, *_ids(course_id, quiz_id), parse_uuid("question_id", question_id), data.as_changes()
         )
         return QuestionResponse.of(question)
 

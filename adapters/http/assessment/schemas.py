@@ -14,23 +14,28 @@ from adapters.http.bodies import (
     MAX_WEIGHT,
     DecimalString,
     Weight,
+    changes_of,
     check_decimal,
     decimal_string,
+    input_of,
     optional_decimal_string,
     refuses_null,
     response_of,
 )
+from domain.assessment.draws import Draw
 from domain.assessment.model import (
     Attempt,
     AttemptStatus,
     EssayGrading,
     GradedAnswer,
     Question,
+    QuestionBank,
     QuestionType,
     Quiz,
     QuizType,
 )
-from domain.assessment.ports import QuizSummary
+from domain.assessment.ports import BankSummary, QuizSummary
+from domain.assessment.quizzes import NewQuestion, NewQuiz, OptionInput, QuestionChanges, QuizChanges
 
 Title = Annotated[str, Meta(min_length=3, max_length=255, examples=["Check your understanding"])]
 Minutes = Annotated[int, Meta(ge=1, le=2_147_483_647, examples=[30])]
@@ -56,6 +61,38 @@ DueAt = Annotated[
     datetime, Meta(tz=True, description="When the quiz is due: after it, nothing taken counts as missing (API §11.3)")
 ]
 QuestionText = Annotated[str, Meta(min_length=3, max_length=20_000, examples=["What does HTTP 409 mean?"])]
+MAX_POINTS = Decimal(100_000_000)
+
+
+class DrawBody(msgspec.Struct, kw_only=True):
+    """Each attempt draws `count` distinct questions of the bank at random (API §12)."""
+
+    bank_id: UUID
+    count: Annotated[int, Meta(ge=1, le=100, examples=[20])]
+    points_each: Annotated[Points, Meta(description="Replaces the drawn questions' own points when given")] | None = (
+        None
+    )
+
+    def as_draw(self) -> Draw:
+        return Draw(bank_id=self.bank_id, count=self.count, points_each=self.points_each)
+
+
+Draws = Annotated[list[DrawBody], Meta(max_length=20, description="Questions drawn from banks per attempt")]
+
+
+def _draws(draws: Any, name: str = "draws") -> Any:
+    """The draws as the use case's, each `points_each` checked; absent or null passes through."""
+    if not isinstance(draws, list):
+        return draws
+    for n, draw in enumerate(draws):
+        check_decimal(f"{name}[{n}].points_each", draw.points_each, MAX_POINTS, inclusive=False)
+    return [draw.as_draw() for draw in draws]
+
+
+class DrawResponse(msgspec.Struct, kw_only=True):
+    bank_id: UUID
+    count: int
+    points_each: DecimalString | None
 
 
 class QuizCreate(msgspec.Struct, kw_only=True):
@@ -72,11 +109,15 @@ class QuizCreate(msgspec.Struct, kw_only=True):
     essay_grading: EssayGrading = EssayGrading.ZERO
     due_at: DueAt | None = None
     weight: Weight = Decimal("1.00")
+    draws: Draws = msgspec.field(default_factory=list)
 
     def checked(self) -> QuizCreate:
         check_decimal("passing_score", self.passing_score, Decimal(100))
         check_decimal("weight", self.weight, MAX_WEIGHT)
         return self
+
+    def as_input(self) -> NewQuiz:
+        return input_of(self.checked(), NewQuiz, draws=_draws(self.draws))
 
 
 @refuses_null(
@@ -89,6 +130,7 @@ class QuizCreate(msgspec.Struct, kw_only=True):
     "essay_grading",
     "weight",
     "is_published",
+    "draws",
 )
 class QuizUpdate(msgspec.Struct, kw_only=True):
     """Absent members are left alone; only `description`, `time_limit_minutes` and `max_attempts` may be null."""
@@ -106,11 +148,15 @@ class QuizUpdate(msgspec.Struct, kw_only=True):
     due_at: DueAt | UnsetType | None = UNSET
     weight: Weight | UnsetType | None = UNSET
     is_published: bool | UnsetType | None = UNSET
+    draws: Draws | UnsetType | None = UNSET
 
     def checked(self) -> QuizUpdate:
         check_decimal("passing_score", self.passing_score, Decimal(100))
         check_decimal("weight", self.weight, MAX_WEIGHT)
         return self
+
+    def as_changes(self) -> QuizChanges:
+        return changes_of(self.checked(), QuizChanges, draws=_draws(self.draws))
 
 
 class QuizResponse(msgspec.Struct, kw_only=True):
@@ -131,11 +177,16 @@ class QuizResponse(msgspec.Struct, kw_only=True):
     is_published: bool
     created_at: datetime
     updated_at: datetime
+    draws: list[DrawResponse]
 
     @classmethod
     def of(cls, quiz: Quiz) -> QuizResponse:
+        draws = [
+            DrawResponse(bank_id=d.bank_id, count=d.count, points_each=optional_decimal_string(d.points_each))
+            for d in quiz.draws
+        ]
         return response_of(
-            cls, quiz, passing_score=decimal_string(quiz.passing_score), weight=decimal_string(quiz.weight)
+            cls, quiz, passing_score=decimal_string(quiz.passing_score), weight=decimal_string(quiz.weight), draws=draws
         )
 
 
@@ -170,6 +221,12 @@ class QuestionOptionInput(msgspec.Struct, kw_only=True):
     is_correct: bool = False
 
 
+def _options(options: Any) -> Any:
+    if isinstance(options, list):
+        return [input_of(option, OptionInput) for option in options]
+    return options
+
+
 class QuestionCreate(msgspec.Struct, kw_only=True):
     question_text: QuestionText
     question_type: QuestionType
@@ -182,6 +239,9 @@ class QuestionCreate(msgspec.Struct, kw_only=True):
     def checked(self) -> QuestionCreate:
         check_decimal("points", self.points, Decimal(100_000_000), inclusive=False)
         return self
+
+    def as_input(self) -> NewQuestion:
+        return input_of(self.checked(), NewQuestion, options=_options(self.options))
 
 
 @refuses_null("question_text", "question_type", "points")
@@ -200,6 +260,9 @@ class QuestionUpdate(msgspec.Struct, kw_only=True):
         check_decimal("points", self.points, Decimal(100_000_000), inclusive=False)
         return self
 
+    def as_changes(self) -> QuestionChanges:
+        return changes_of(self.checked(), QuestionChanges, options=_options(self.options))
+
 
 class OptionResponse(msgspec.Struct, kw_only=True):
     option_id: str
@@ -216,7 +279,8 @@ class QuestionResponse(msgspec.Struct, kw_only=True):
     """The manager's view, with the answers."""
 
     id: UUID
-    quiz_id: UUID
+    quiz_id: Annotated[UUID | None, Meta(description="The quiz it belongs to (null for a bank's question)")]
+    bank_id: Annotated[UUID | None, Meta(description="The question bank it belongs to (null for a quiz's own)")]
     question_text: str
     question_type: QuestionType
     points: DecimalString
@@ -355,3 +419,37 @@ class AttemptResultResponse(AttemptResponse, kw_only=True):
             None if attempt.answers is None else [GradedAnswerResponse.of(a, masked=masked) for a in attempt.answers]
         )
         return response_of(cls, attempt, **_decimals(attempt), answers=answers)
+
+
+# ----- question banks (API §12) -----
+
+BankName = Annotated[str, Meta(min_length=1, max_length=255, examples=["HTTP status codes"])]
+BankDescription = Annotated[str, Meta(max_length=2_000)]
+
+
+class QuestionBankCreate(msgspec.Struct, kw_only=True):
+    name: BankName
+    description: BankDescription | None = None
+
+
+@refuses_null("name")
+class QuestionBankUpdate(msgspec.Struct, kw_only=True):
+    """Absent members are left alone; `description` may be null."""
+
+    name: BankName | UnsetType | None = UNSET
+    description: BankDescription | UnsetType | None = UNSET
+
+
+class QuestionBankResponse(msgspec.Struct, kw_only=True):
+    id: UUID
+    course_id: UUID
+    name: str
+    description: str | None
+    question_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, summary: BankSummary) -> QuestionBankResponse:
+        bank: QuestionBank = summary.bank
+        return response_of(cls, bank, question_count=summary.question_count)
