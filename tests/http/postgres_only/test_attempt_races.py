@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import UUID
 
+import pytest
 from sqlalchemy import func, select
 
-from adapters.sql.models import OutboxEventRow, QuizAttemptRow
+from adapters.sql.models import OutboxEventRow, QuestionRow, QuizAttemptRow
 from tests.http.conftest import MakeApiFn
+from tests.http.postgres_only.test_round_trips import counting
+from tests.http.test_question_banks import banked, make_quiz
 from tests.support.learning import enroll, quiz_room
 
 WEBHOOKS = {"LMS_WEBHOOK_URLS": "http://127.0.0.1:9/hooks", "LMS_WEBHOOK_SECRET": "secret-for-the-outbox"}
@@ -63,3 +69,51 @@ async def test_starts_racing_the_last_allowed_attempt(make_api: MakeApiFn) -> No
     )
     assert sorted(r.status_code for r in results) == [201, 403, 403, 403]
     assert await attempts_of(one, qr.quiz["id"]) == 2
+
+
+async def test_two_starts_of_a_drawn_quiz_make_one_attempt_with_one_draw(
+    make_api: MakeApiFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """API §12: 500 questions in a bank, 20 drawn per attempt. Racing starts make one attempt, and
+    its draw is the one the take view shows. A start costs at most 5 statements after the caller's:
+    the quiz with its lesson's lock and question pool, the locked enrollment, its attempts, the
+    insert and the audit line."""
+    one, two = await make_api(), await make_api()
+    b = await banked(one, size=0)
+    async with one.container.sessions() as session:
+        now = datetime.now(UTC)
+        session.add_all(
+            QuestionRow(
+                bank_id=UUID(b.bank["id"]),
+                question_text=f"Pooled question {n}",
+                question_type="true_false",
+                points=Decimal(1),
+                order_index=n,
+                correct_answer="true",
+                created_at=now,
+                updated_at=now,
+            )
+            for n in range(1, 501)
+        )
+        await session.commit()
+    quiz = await make_quiz(one, b, own=1, draws=[{"bank_id": b.bank["id"], "count": 20}])
+    course_id, student = b.room.course_id, b.room.cast.student
+    r = await one.client.post(f"/api/v1/courses/{course_id}/quizzes/{quiz['id']}/publish", headers=b.owner.headers)
+    assert r.status_code == 200, r.text
+    await enroll(one, student, course_id)
+    url = f"/api/v1/quizzes/{quiz['id']}/attempts"
+    results = await asyncio.gather(*(api.client.post(url, headers=student.headers) for api in (one, two)))
+    assert sorted(r.status_code for r in results) == [201, 403]
+    assert await attempts_of(one, quiz["id"]) == 1
+    async with one.container.sessions() as session:
+        drawn = (await session.execute(select(QuizAttemptRow.drawn))).scalars().all()
+    assert len(drawn) == 1 and len(drawn[0]) == 20
+    taken = (await two.client.get(f"{url}/start", headers=student.headers)).json()["questions"]
+    assert {q["id"] for q in taken} >= {d["question_id"] for d in drawn[0]} and len(taken) == 21
+    # The statements of a start (the first attempt submitted, so a second may start).
+    attempt = next(r for r in results if r.status_code == 201).json()
+    await one.client.post(f"{url}/{attempt['id']}/submit", json={"answers": []}, headers=student.headers)
+    with counting(one, monkeypatch) as trips:
+        r = await one.client.post(url, headers=student.headers)
+    assert r.status_code == 201, r.text
+    assert trips.sql == 1 + 5, trips
