@@ -19,6 +19,8 @@ from decimal import Decimal
 from typing import TextIO
 from uuid import UUID
 
+from domain.assessment.banks import NewBank
+from domain.assessment.draws import Draw
 from domain.assessment.model import Answer, Question, QuestionType, Quiz, QuizType
 from domain.assessment.quizzes import NewQuestion, NewQuiz, OptionInput
 from domain.assignments.assignments import NewAssignment
@@ -53,6 +55,8 @@ class CoursePlan:
     level: DifficultyLevel
     lessons: tuple[tuple[str, LessonType], ...]  # the last one carries the quiz
     requires: tuple[str, ...] = ()  # the slugs of its prerequisites
+    sequential: bool = False  # each lesson opens once the one before it is completed
+    drawn: int = 0  # questions each quiz attempt draws from the course's question bank
 
 
 DEMO_COURSE = CoursePlan(
@@ -63,7 +67,24 @@ DEMO_COURSE = CoursePlan(
     level=DifficultyLevel.BEGINNER,
     lessons=(("Welcome: requests and responses", LessonType.VIDEO), ("Check your understanding", LessonType.QUIZ)),
 )
-# With --students: more courses of the demo instructor, so the history has some breadth.
+# A second course that requires the first: its lessons open in order, and its quiz draws from a
+# question bank, so two students rarely see the same paper.
+SEQUENTIAL_COURSE = CoursePlan(
+    slug="demo-reliable-services",
+    title="Reliable Services",
+    description="Queues, retries and idempotency: keeping promises when parts fail.",
+    category="Operations",
+    level=DifficultyLevel.ADVANCED,
+    lessons=(
+        ("Failure modes", LessonType.TEXT),
+        ("Retries and idempotency", LessonType.VIDEO),
+        ("Quiz: reliability", LessonType.QUIZ),
+    ),
+    requires=("demo-introduction-to-web-apis",),
+    sequential=True,
+    drawn=2,
+)
+# With --students: one more course of the demo instructor, so the history has some breadth.
 MORE_COURSES = (
     CoursePlan(
         slug="demo-databases-in-practice",
@@ -78,19 +99,13 @@ MORE_COURSES = (
             ("Quiz: databases", LessonType.QUIZ),
         ),
     ),
-    CoursePlan(
-        slug="demo-reliable-services",
-        title="Reliable Services",
-        description="Queues, retries and idempotency: keeping promises when parts fail.",
-        category="Operations",
-        level=DifficultyLevel.ADVANCED,
-        lessons=(
-            ("Failure modes", LessonType.TEXT),
-            ("Retries and idempotency", LessonType.VIDEO),
-            ("Quiz: reliability", LessonType.QUIZ),
-        ),
-        requires=("demo-introduction-to-web-apis",),
-    ),
+)
+BANK_QUESTIONS = (
+    ("Retrying a request is safe when the request is idempotent.", "true"),
+    ("A message queue delivers every message exactly once.", "false"),
+    ("An idempotency key lets a server recognise a retried request.", "true"),
+    ("Retrying at once, without backoff, spreads load during an outage.", "false"),
+    ("A timeout tells the client whether the server applied the request.", "false"),
 )
 
 
@@ -191,6 +206,7 @@ class Seeder:
                 category=plan.category,
                 difficulty_level=plan.level,
                 estimated_duration_minutes=30 * len(plan.lessons),
+                sequential=plan.sequential,
             )
             course = await catalog.create_course(instructor, new)
             self.report.add(f"course {plan.title!r}")
@@ -212,12 +228,29 @@ class Seeder:
                 )
                 lesson = await catalog.create_lesson(instructor, course.id, new_lesson)
             lessons.append(lesson)
-        quiz, questions = await self.quiz(instructor, course, lessons[-1].id, plan.title)
+        draws = await self.bank(instructor, course, plan.drawn) if plan.drawn else []
+        quiz, questions = await self.quiz(instructor, course, lessons[-1].id, plan.title, draws)
         if not course.is_published:
             course = await catalog.publish_course(instructor, course.id)
         return course, quiz, questions
 
-    async def quiz(self, instructor: User, course: Course, lesson_id: UUID, title: str) -> tuple[Quiz, list[Question]]:
+    async def bank(self, instructor: User, course: Course, count: int) -> list[Draw]:
+        """The course's question bank (made once), and a draw of `count` of its questions."""
+        banks = self.container.banks
+        name = f"{course.title}: question bank"
+        listed = await banks.list_banks(instructor, course.id, PageParams(page=1, page_size=MAX_PAGE))
+        found = next((s.bank for s in listed.items if s.bank.name == name), None)
+        if found is None:
+            found = (await banks.create_bank(instructor, course.id, NewBank(name=name))).bank
+            for text, answer in BANK_QUESTIONS:
+                new = NewQuestion(question_text=text, question_type=QuestionType.TRUE_FALSE, correct_answer=answer)
+                await banks.create_question(instructor, course.id, found.id, new)
+            self.report.add(f"question bank {name!r}")
+        return [Draw(bank_id=found.id, count=count)]
+
+    async def quiz(
+        self, instructor: User, course: Course, lesson_id: UUID, title: str, draws: list[Draw]
+    ) -> tuple[Quiz, list[Question]]:
         quizzes = self.container.quizzes
         listed = await quizzes.list_quizzes(instructor, course.id, PageParams(page=1, page_size=MAX_PAGE))
         found = next((s.quiz for s in listed.items if s.quiz.lesson_id == lesson_id), None)
@@ -229,6 +262,7 @@ class Seeder:
                 max_attempts=3,
                 shuffle_questions=False,
                 shuffle_options=False,
+                draws=draws,
             )
             found = await quizzes.create_quiz(instructor, course.id, new)
             for question in _questions(title):
@@ -334,8 +368,9 @@ async def _history(
             if lesson.id == quiz.lesson_id:
                 for _ in range(quiz.max_attempts or 3):
                     attempt = await c.attempts.start(student, quiz.id)
+                    paper = [*questions, *await c.attempts.drawn_questions(student, quiz)]  # its own draw
                     seeder.clock.set(at + timedelta(minutes=rng.uniform(3, 15)))
-                    graded, _ = await c.attempts.submit(student, quiz.id, attempt.id, _answers(questions, rng, skill))
+                    graded, _ = await c.attempts.submit(student, quiz.id, attempt.id, _answers(paper, rng, skill))
                     if graded.is_passed:
                         break
                     at += timedelta(hours=rng.uniform(1, 24))
@@ -377,12 +412,11 @@ async def seed(container: Container, clock: DemoClock, *, students: int = 0, out
     demo = await seeder.course(instructor, DEMO_COURSE)
     await seeder.enroll(student, demo[0])
     await seeder.assignment(instructor, student, demo[0])
+    sequential = await seeder.course(instructor, SEQUENTIAL_COURSE)
+    # Setting the same list again changes nothing.
+    await container.catalog.set_prerequisites(instructor, sequential[0].id, [demo[0].id])
     if students > 0:
-        courses = [demo] + [await seeder.course(instructor, plan) for plan in MORE_COURSES]
-        by_slug = {course.slug: course.id for course, _, _ in courses}
-        for plan, (course, _, _) in zip(MORE_COURSES, courses[1:], strict=True):
-            if plan.requires:  # setting the same list again changes nothing
-                await container.catalog.set_prerequisites(instructor, course.id, [by_slug[s] for s in plan.requires])
+        courses = [demo, sequential] + [await seeder.course(instructor, plan) for plan in MORE_COURSES]
         show = _progress_bar(out, students)
         now = datetime.now(UTC)
         for number in range(1, students + 1):

@@ -258,6 +258,7 @@ def _start() -> Any:
         .where(
             ENROLLMENTS.c.student_id == bound(ENROLLMENTS.c.student_id), ENROLLMENTS.c.course_id == QUIZZES.c.course_id
         )
+        .correlate_except(ENROLLMENTS)  # the quiz of the outermost query, two levels up
         .scalar_subquery()
     )
     drawn_from = select(QUIZ_DRAWS.c.bank_id).where(QUIZ_DRAWS.c.quiz_id == quiz_id)

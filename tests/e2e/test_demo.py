@@ -47,10 +47,10 @@ def test_demo_seed_is_idempotent_and_signs_in(tmp_path: Path, database: str) -> 
     made = ("users", "courses", "lessons", "quizzes", "questions", "enrollments", "assignments", "submissions")
     assert {k: after_first[k] for k in made} == {
         "users": 3,
-        "courses": 1,
-        "lessons": 2,
-        "quizzes": 1,
-        "questions": 3,
+        "courses": 2,  # the second requires the first, opens lesson by lesson, and draws its quiz
+        "lessons": 5,
+        "quizzes": 2,
+        "questions": 11,  # three of each quiz, and five in the second course's bank
         "enrollments": 1,
         "assignments": 1,
         "submissions": 2,
@@ -88,6 +88,12 @@ def test_demo_seed_is_idempotent_and_signs_in(tmp_path: Path, database: str) -> 
         demo = next(c for c in mine if c["slug"] == "demo-introduction-to-web-apis")
         reliable = next(c for c in mine if c["slug"] == "demo-reliable-services")
         assert [p["slug"] for p in reliable["prerequisites"]] == [demo["slug"]]
+        assert reliable["sequential"] is True
+        lessons = httpx.get(f"{base}/api/v1/courses/{reliable['id']}/lessons").json()["items"]
+        assert [lesson["lock"] is None for lesson in lessons] == [True, False, False]  # anonymous: the first only
+        (quiz,) = httpx.get(f"{base}/api/v1/courses/{reliable['id']}/quizzes", headers=headers).json()["items"]
+        drawn = httpx.get(f"{base}/api/v1/courses/{reliable['id']}/quizzes/{quiz['id']}", headers=headers).json()
+        assert [d["count"] for d in drawn["draws"]] == [2]
         book = httpx.get(f"{base}/api/v1/courses/{demo['id']}/gradebook", headers=headers).json()
         (assignment,) = [i for i in book["items"] if i["kind"] == "assignment"]
         row = next(r for r in book["rows"]["items"] if r["email"] == "student@lms.local")

@@ -155,6 +155,17 @@ async def test_a_locked_lessons_quiz_and_assignment_wait(api: Api) -> None:
     owner, student = qr.room.cast.owner, qr.room.cast.student
     r = await api.client.patch(f"/api/v1/courses/{qr.room.course_id}", json={"sequential": True}, headers=owner.headers)
     assert r.status_code == 200, r.text
+    # Enrolled in another course with a quiz too: the lock is read of this course's enrollment only.
+    elsewhere = await create_course(api, owner, title="Another course")
+    lesson = await create_lesson(api, owner, elsewhere["id"])
+    r = await api.client.post(
+        f"/api/v1/courses/{elsewhere['id']}/quizzes",
+        json={"lesson_id": lesson["id"], "title": "Elsewhere"},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201, r.text
+    await publish(api, owner, elsewhere["id"])
+    await enroll(api, student, elsewhere["id"])
     eid = (await enroll(api, student, qr.room.course_id))["id"]
     first = qr.room.lessons[0]["id"]
     by_first = {"reason": "sequence", "unlock_at": None, "blocking_lesson_id": first}
