@@ -188,6 +188,8 @@ async def test_an_attempt_draws_its_paper_once(api: Api) -> None:
     assert r.status_code == 201, r.text
     attempt = r.json()
     assert attempt["max_score"] == "9.00"  # its own question's 3 points and three drawn at 2 each
+    (listed,) = (await api.client.get(f"/api/v1/courses/{course_id}/quizzes", headers=student.headers)).json()["items"]
+    assert (listed["total_questions"], listed["total_points"]) == (4, "9.00")
 
     async def paper() -> dict[str, dict[str, Any]]:
         r = await api.client.get(f"{attempts}/start", headers=student.headers)

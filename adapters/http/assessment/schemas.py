@@ -198,18 +198,26 @@ class QuizListItem(msgspec.Struct, kw_only=True):
     time_limit_minutes: int | None
     passing_score: DecimalString
     max_attempts: int | None
-    total_questions: int
-    total_points: DecimalString
+    total_questions: Annotated[int, Meta(description="Its own questions, and the questions each attempt draws")]
+    total_points: Annotated[
+        DecimalString,
+        Meta(
+            description="Its own questions' points, and drawn ones at `points_each` (a draw without it "
+            "adds no points here: they vary by attempt)"
+        ),
+    ]
     is_published: bool
 
     @classmethod
     def of(cls, summary: QuizSummary) -> QuizListItem:
+        quiz = summary.quiz
+        drawn_points = sum((d.points_each * d.count for d in quiz.draws if d.points_each is not None), Decimal(0))
         return response_of(
             cls,
-            summary.quiz,
-            passing_score=decimal_string(summary.quiz.passing_score),
-            total_questions=summary.total_questions,
-            total_points=decimal_string(summary.total_points),
+            quiz,
+            passing_score=decimal_string(quiz.passing_score),
+            total_questions=summary.total_questions + sum(d.count for d in quiz.draws),
+            total_points=decimal_string(summary.total_points + drawn_points),
         )
 
 
