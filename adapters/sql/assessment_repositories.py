@@ -11,7 +11,14 @@ from sqlalchemy import Table, Text, delete, exists, func, insert, or_, select, t
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sql.catalog_repositories import COURSES, ENROLLMENTS, LESSONS, gap_columns
+from adapters.sql.catalog_repositories import (
+    COURSES,
+    ENROLLMENTS,
+    LESSONS,
+    RELEASE_COLUMNS,
+    gap_columns,
+    lesson_release_from_row,
+)
 from adapters.sql.mappers import decimal_of, entity_from_row, row_values
 from adapters.sql.models import QUIZ_DRAWS, QuestionRow, QuizAttemptRow, QuizRow
 from adapters.sql.paging import page_in
@@ -30,7 +37,6 @@ from domain.assessment.model import (
 )
 from domain.assessment.ports import PoolQuestion, QuizStart, QuizSummary
 from domain.assessment.quizzes import LESSON_HAS_QUIZ
-from domain.catalog.release import Gap, LessonRelease, Release
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
 
@@ -198,24 +204,11 @@ class SqlQuizRepository:
         row = (await self._s.execute(_START, {"quiz_id": quiz_id, "student_id": student_id})).first()
         if row is None:
             return None
-        release = LessonRelease(
-            release=Release(
-                lesson_id=row.lesson_id,
-                order_index=row.order_index,
-                is_preview=row.is_preview,
-                available_from=row.available_from,
-                available_after_days=row.available_after_days,
-            ),
-            course_id=row.course_id,
-            instructor_id=row.instructor_id,
-            sequential=row.sequential,
-            gap=Gap(row.gap_id, row.gap_order) if row.gap_id is not None else None,
-        )
         pool = [
             PoolQuestion(UUID(hex=q), decimal_of(points), UUID(hex=bank) if bank else None)
             for q, points, bank in _POOL.decode(row.pool or "[]")
         ]
-        return QuizStart(quiz=quiz_from_row(row), release=release, pool=pool)
+        return QuizStart(quiz=quiz_from_row(row), release=lesson_release_from_row(row), pool=pool)
 
     async def delete(self, quiz_id: UUID) -> None:
         await self._s.execute(delete(QUIZZES).where(QUIZZES.c.id == quiz_id))
@@ -272,10 +265,7 @@ def _start() -> Any:
         select(
             QUIZZES,
             draws_column(QUIZZES.c.id),
-            LESSONS.c.order_index,
-            LESSONS.c.is_preview,
-            LESSONS.c.available_from,
-            LESSONS.c.available_after_days,
+            *RELEASE_COLUMNS,
             COURSES.c.instructor_id,
             COURSES.c.sequential,
             *gap_columns(LESSONS.c.course_id, enrollment, LESSONS.c.order_index),

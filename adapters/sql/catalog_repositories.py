@@ -99,19 +99,47 @@ def _standing(row: Any, first_order: int | None) -> Standing:
     return Standing(enrolled_at=row.enrolled_at, gap=gap, first_order=first_order)
 
 
+def release_from_row(row: Any) -> Release:
+    """From a row with the lesson's release columns (`RELEASE_COLUMNS`) and its id as `lesson_id`."""
+    return Release(
+        lesson_id=row.lesson_id,
+        order_index=row.order_index,
+        is_preview=row.is_preview,
+        available_from=row.available_from,
+        available_after_days=row.available_after_days,
+    )
+
+
+def lesson_release_from_row(row: Any) -> LessonRelease:
+    """From a row with `RELEASE_COLUMNS`, the lesson's `course_id`, its course's `instructor_id`
+    and `sequential`, and `gap_columns`."""
+    return LessonRelease(
+        release=release_from_row(row),
+        course_id=row.course_id,
+        instructor_id=row.instructor_id,
+        sequential=row.sequential,
+        gap=Gap(row.gap_id, row.gap_order) if row.gap_id is not None else None,
+    )
+
+
+RELEASE_COLUMNS = (
+    LESSONS.c.order_index,
+    LESSONS.c.is_preview,
+    LESSONS.c.available_from,
+    LESSONS.c.available_after_days,
+)
 # A student's act on a lesson (a progress report, a quiz, an assignment) reads its lock with it.
 _RELEASE = (
     select(
-        LESSONS.c.id,
-        LESSONS.c.order_index,
-        LESSONS.c.is_preview,
-        LESSONS.c.available_from,
-        LESSONS.c.available_after_days,
+        LESSONS.c.id.label("lesson_id"),
+        *RELEASE_COLUMNS,
         LESSONS.c.course_id,
         COURSES.c.instructor_id,
         COURSES.c.sequential,
         *gap_columns(
-            LESSONS.c.course_id, bindparam("enrollment_id", type_=PROGRESS.c.enrollment_id.type), LESSONS.c.order_index
+            LESSONS.c.course_id,
+            bindparam("enrollment_id", type_=PROGRESS.c.enrollment_id.type),
+            LESSONS.c.order_index,
         ),
     )
     .join(COURSES, COURSES.c.id == LESSONS.c.course_id)
@@ -266,21 +294,7 @@ class SqlLessonRepository:
 
     async def release(self, lesson_id: UUID, enrollment_id: UUID) -> LessonRelease | None:
         row = (await self._s.execute(_RELEASE, {"id": lesson_id, "enrollment_id": enrollment_id})).first()
-        if row is None:
-            return None
-        return LessonRelease(
-            release=Release(
-                lesson_id=row.id,
-                order_index=row.order_index,
-                is_preview=row.is_preview,
-                available_from=row.available_from,
-                available_after_days=row.available_after_days,
-            ),
-            course_id=row.course_id,
-            instructor_id=row.instructor_id,
-            sequential=row.sequential,
-            gap=Gap(row.gap_id, row.gap_order) if row.gap_id is not None else None,
-        )
+        return lesson_release_from_row(row) if row else None
 
     async def of_course(self, course_id: UUID) -> list[Lesson]:
         rows = await self._s.execute(

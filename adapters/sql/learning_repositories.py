@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import Table, and_, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sql.catalog_repositories import COURSES, LESSONS
+from adapters.sql.catalog_repositories import COURSES, LESSONS, RELEASE_COLUMNS, release_from_row
 from adapters.sql.mappers import decimal_of, enrollment_from_row, progress_from_row, row_values
 from adapters.sql.models import EnrollmentRow, LessonProgressRow
 from adapters.sql.paging import PagedQuery, page_of_rows
@@ -54,11 +54,8 @@ _TOTALS = select(
 _PATH = (
     select(
         COURSES.c.sequential,
-        LESSONS.c.id,
-        LESSONS.c.order_index,
-        LESSONS.c.is_preview,
-        LESSONS.c.available_from,
-        LESSONS.c.available_after_days,
+        LESSONS.c.id.label("lesson_id"),
+        *RELEASE_COLUMNS,
         (PROGRESS.c.id.is_not(None)).label("completed"),
     )
     .select_from(ENROLLMENTS)
@@ -181,18 +178,8 @@ class SqlLearningReader:
     async def path(self, enrollment_id: UUID) -> tuple[bool, list[Release], set[UUID]]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(_PATH, {"id": enrollment_id})).all()
-        lessons = [
-            Release(
-                lesson_id=row.id,
-                order_index=row.order_index,
-                is_preview=row.is_preview,
-                available_from=row.available_from,
-                available_after_days=row.available_after_days,
-            )
-            for row in rows
-            if row.id is not None
-        ]
-        completed = {row.id for row in rows if row.completed}
+        lessons = [release_from_row(row) for row in rows if row.lesson_id is not None]
+        completed = {row.lesson_id for row in rows if row.completed}
         return bool(rows and rows[0].sequential), lessons, completed
 
     async def of_student(self, student_id: UUID, params: PageParams) -> Page[Enrollment]:

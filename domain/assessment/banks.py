@@ -14,7 +14,7 @@ from domain.assessment.quizzes import (
     QUESTION_NOT_FOUND,
     NewQuestion,
     QuestionChanges,
-    built_question,
+    add_question,
     change_question,
 )
 from domain.catalog import rules as catalog_rules
@@ -117,14 +117,7 @@ class QuestionBankService:
         """`question_id`, when given, names the question (as `create_bank`'s `bank_id` does)."""
         async with self.uow() as uow:
             await self._managed_bank(uow, actor, course_id, bank_id)
-            made = await uow.questions.get(question_id) if question_id is not None else None
-            if made is not None and made.bank_id == bank_id:
-                return made
-            position = (await uow.questions.max_bank_position(bank_id) or 0) + 1
-            question = built_question(
-                new, question_id=question_id or new_id(), position=position, now=self.clock.now(), bank_id=bank_id
-            )
-            await uow.questions.add(question)
+            question = await add_question(uow, new, question_id=question_id, now=self.clock.now(), bank_id=bank_id)
             await uow.commit()
         return question
 

@@ -144,7 +144,7 @@ def _options(inputs: list[OptionInput] | None) -> list[Option] | None:
     ]
 
 
-def built_question(
+def _built_question(
     new: NewQuestion,
     *,
     question_id: UUID,
@@ -171,6 +171,31 @@ def built_question(
         created_at=now,
         updated_at=now,
     )
+
+
+async def add_question(
+    uow: AssessmentUnitOfWork,
+    new: NewQuestion,
+    *,
+    question_id: UUID | None,
+    now: datetime,
+    quiz_id: UUID | None = None,
+    bank_id: UUID | None = None,
+) -> Question:
+    """A new question, last in its quiz or bank; or the one an earlier try with the same
+    `question_id` made there (a retried create whose answer was lost)."""
+    made = await uow.questions.get(question_id) if question_id is not None else None
+    if made is not None and (made.quiz_id, made.bank_id) == (quiz_id, bank_id):
+        return made
+    if quiz_id is not None:
+        last = await uow.questions.max_position(quiz_id)
+    else:
+        last = await uow.questions.max_bank_position(bank_id) if bank_id is not None else None
+    question = _built_question(
+        new, question_id=question_id or new_id(), position=(last or 0) + 1, now=now, quiz_id=quiz_id, bank_id=bank_id
+    )
+    await uow.questions.add(question)
+    return question
 
 
 def change_question(question: Question, changes: QuestionChanges, now: datetime) -> bool:
@@ -344,14 +369,7 @@ class QuizService:
         """`question_id`, when given, names the question (as `create_quiz`'s `quiz_id` does)."""
         async with self.uow() as uow:
             await self._managed(uow, actor, course_id, quiz_id, lock=True)
-            made = await uow.questions.get(question_id) if question_id is not None else None
-            if made is not None and made.quiz_id == quiz_id:
-                return made
-            position = (await uow.questions.max_position(quiz_id) or 0) + 1
-            question = built_question(
-                new, question_id=question_id or new_id(), position=position, now=self.clock.now(), quiz_id=quiz_id
-            )
-            await uow.questions.add(question)
+            question = await add_question(uow, new, question_id=question_id, now=self.clock.now(), quiz_id=quiz_id)
             await uow.commit()
         await invalidate(self.cache, questions_key(quiz_id))
         return question
