@@ -3,13 +3,19 @@ asked count, and is the same when made again for the same attempt."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from uuid import UUID, uuid4
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.assessment.draws import Draw, drawn, short_banks
+from adapters.sql.assessment_repositories import attempt_from_row, attempt_values
+from domain.assessment.draws import Draw, DrawnQuestion, drawn, short_banks
+from domain.assessment.model import Attempt
+from domain.shared.decimals import two_places
 
 uuids = st.builds(lambda n: UUID(int=n), st.integers(min_value=1, max_value=2**64))
 
@@ -58,3 +64,19 @@ def test_short_banks_count_every_draw_of_a_bank() -> None:
     assert short_banks(draws, {a: 5, b: 1}) == []
     assert short_banks(draws, {a: 4, b: 1}) == [draws[2]]
     assert short_banks(draws, {a: 5}) == [draws[1]]
+
+
+@given(st.lists(st.integers(min_value=1, max_value=500), min_size=0, max_size=30, unique=True), uuids)
+def test_a_draw_reads_back_as_it_was_stored(numbers: list[int], seed: UUID) -> None:
+    """What an attempt stores of its draw is what it reads back: the same questions, in the same
+    order, worth the same points."""
+    bank = UUID(int=1)
+    questions = {UUID(int=n): Decimal(n) / 4 for n in numbers}
+    paper = drawn([Draw(bank_id=bank, count=len(numbers))], {bank: questions}, seed)
+    attempt = Attempt(
+        id=seed, enrollment_id=seed, quiz_id=seed, student_id=seed, attempt_number=1,
+        started_at=datetime(2026, 12, 6, tzinfo=UTC), max_score=Decimal(0), drawn=paper,
+    )  # fmt: skip
+    stored = SimpleNamespace(**json.loads(json.dumps(attempt_values(attempt), default=str)))
+    stored.started_at = attempt.started_at
+    assert attempt_from_row(stored).drawn == [DrawnQuestion(d.question_id, two_places(d.points)) for d in paper]
