@@ -61,6 +61,7 @@ from domain.identity.tokens import Tokens
 from domain.integrations.ports import WebhookSender
 from domain.integrations.webhooks import WebhookService
 from domain.learning.services import LearningService
+from domain.notifications.inbox import InboxService
 from domain.shared.build import build_info
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.jobs import JobHandler, JobHandlers
@@ -87,6 +88,7 @@ class Container:
     learning: LearningService
     quizzes: QuizService
     banks: QuestionBankService
+    inbox: InboxService
     attempts: AttemptService
     essays: EssayService
     assignments: AssignmentService
@@ -324,6 +326,7 @@ def build_container(
         learning=learning,
         quizzes=quizzes,
         banks=QuestionBankService(uow=uow, clock=clock),
+        inbox=InboxService(uow=uow, clock=clock),
         attempts=AttemptService(uow=uow, learning=learning, clock=clock),
         essays=EssayService(uow=uow, learning=learning, clock=clock),
         assignments=assignments,

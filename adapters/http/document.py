@@ -129,6 +129,7 @@ TAGS = {
     "lessons": "One lesson: read, change, delete",
     "enrollments": "Enrolling, progress through lessons, reviews, and a course's enrollments (managers)",
     "quizzes": "Quizzes and their questions (managers write; students read published ones)",
+    "notifications": "Your inbox of notifications, and which kinds reach you by email and in the app",
     "question-banks": "Question banks: questions quizzes draw from at random, per attempt (managers)",
     "attempts": "Taking quizzes: attempts, the take view, submitting and grading",
     "assignments": "Assignments: work students hand in (managers write; students read published ones)",

@@ -194,6 +194,11 @@ def complete_body_schemas(app: Litestar) -> None:
             if source.get("format") == "decimal":  # decimal inputs are numbers or numeric strings (API §1.3)
                 target.properties[name] = _decimal(prop, source)
                 continue
+            if source.get("type") == "object" and "properties" in source:  # a map with known keys only
+                named: dict[str, dict[str, str]] = source["properties"]  # type: ignore[assignment]
+                prop.properties = {key: Schema(type=OpenAPIType(value["type"])) for key, value in named.items()}
+                prop.additional_properties = False
+                continue
             options = list(prop.one_of or [])
             if name in NON_NULLABLE.get(struct, ()):
                 options = [o for o in options if not _is_null(o)]

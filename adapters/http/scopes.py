@@ -20,6 +20,8 @@ ROUTE_SCOPES: tuple[tuple[str, str | None, str | None], ...] = (
     ("/api/v1/api-keys", NOT_WITH_KEYS, NOT_WITH_KEYS),
     ("/api/v1/users/me/password", NOT_WITH_KEYS, NOT_WITH_KEYS),
     ("/api/v1/users/me/identities", NOT_WITH_KEYS, NOT_WITH_KEYS),
+    ("/api/v1/users/me/notification-preferences", NOT_WITH_KEYS, NOT_WITH_KEYS),
+    ("/api/v1/notifications", NOT_WITH_KEYS, NOT_WITH_KEYS),
     ("/api/v1/users/me", None, None),
     ("/api/v1/users", "users:read", "users:write"),
     ("/api/v1/courses", "courses:read", "courses:write"),

@@ -34,6 +34,7 @@ from domain.identity.policy import ADMIN_ONLY
 from domain.identity.sign_in import SignIn
 from domain.integrations.webhooks import WebhookService
 from domain.learning.services import LearningService
+from domain.notifications.inbox import InboxService
 from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated, Unavailable
 
 PRINCIPAL = "principal"
@@ -77,6 +78,10 @@ def learning_of(connection: Connection) -> LearningService:
 
 def quizzes_of(connection: Connection) -> QuizService:
     return cast(QuizService, _service(connection, "quizzes"))
+
+
+def inbox_of(connection: Connection) -> InboxService:
+    return cast(InboxService, _service(connection, "inbox"))
 
 
 def banks_of(connection: Connection) -> QuestionBankService:

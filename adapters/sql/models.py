@@ -563,3 +563,41 @@ class FileRow(UUIDv7Base):
     created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
 
     __table_args__ = (Index("ix_files_uploader_created", "uploader_id", "created_at", "id"),)
+
+
+class NotificationRow(UUIDv7Base):
+    """A user's notice of an event (API §13): one per (event, user), whoever relays it."""
+
+    __tablename__ = "notifications"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    event_id: Mapped[UUID] = mapped_column(GUID(length=16))
+    type: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonObject)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    read_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id", name="uq_notifications_event_user"),
+        Index("ix_notifications_user_created", "user_id", "created_at", "id"),  # the inbox, newest first
+        Index(  # the unread count and the unread-only inbox
+            "ix_notifications_user_unread",
+            "user_id",
+            "created_at",
+            "id",
+            postgresql_where=text("read_at IS NULL"),
+            sqlite_where=text("read_at IS NULL"),
+        ),
+    )
+
+
+# The kinds a user switched off, per channel (API §13); what is not here is on.
+NOTIFICATION_PREFERENCES = Table(
+    "notification_preferences",
+    orm_registry.metadata,
+    Column("user_id", GUID(length=16), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("off", JSON, nullable=False),  # [[channel, kind], ...]
+    Column("updated_at", DateTimeUTC(timezone=True), nullable=False),
+)

@@ -60,6 +60,16 @@ def insert_ignoring_conflicts(session: AsyncSession, table: Table, on: list[str]
     return dialect.insert(table).on_conflict_do_nothing(index_elements=on)
 
 
+def upsert(session: AsyncSession, table: Table, values: dict[str, Any], on: list[str]) -> Any:
+    """INSERT … ON CONFLICT (`on`) DO UPDATE: the row with these values, whether it existed or not
+    (the other columns are set to `values`' too); atomic under racing writers."""
+    dialect = postgresql if dialect_of(session) == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values)
+    return statement.on_conflict_do_update(
+        index_elements=on, set_={name: value for name, value in values.items() if name not in on}
+    )
+
+
 class json_rows(FunctionElement[str]):
     """A group's rows as a JSON array of arrays, as text."""
 

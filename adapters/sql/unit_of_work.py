@@ -25,6 +25,7 @@ from adapters.sql.identity_repositories import (
 )
 from adapters.sql.integrations import SqlAuditLog, SqlOutbox
 from adapters.sql.learning_repositories import SqlEnrollmentRepository, SqlProgressRepository
+from adapters.sql.notification_repositories import SqlNotificationRepository, SqlPreferenceRepository
 from adapters.sql.question_bank_repositories import SqlQuestionBankRepository
 
 
@@ -43,6 +44,8 @@ class SqlUnitOfWork:
     questions: SqlQuestionRepository
     attempts: SqlAttemptRepository
     banks: SqlQuestionBankRepository
+    notifications: SqlNotificationRepository
+    preferences: SqlPreferenceRepository
     assignments: SqlAssignmentRepository
     submissions: SqlSubmissionRepository
     submission_files: SqlSubmissionFiles
@@ -71,6 +74,8 @@ class SqlUnitOfWork:
         self.questions = SqlQuestionRepository(session)
         self.attempts = SqlAttemptRepository(session)
         self.banks = SqlQuestionBankRepository(session)
+        self.notifications = SqlNotificationRepository(session)
+        self.preferences = SqlPreferenceRepository(session)
         self.assignments = SqlAssignmentRepository(session)
         self.submissions = SqlSubmissionRepository(session)
         self.submission_files = SqlSubmissionFiles(session)

@@ -1,0 +1,85 @@
+"""The notification repositories on one AsyncSession (API §13)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+from uuid import UUID
+
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.sql.mappers import entity_from_row, row_values
+from adapters.sql.models import NOTIFICATION_PREFERENCES, NotificationRow
+from adapters.sql.paging import page_in
+from adapters.sql.statements import insert_ignoring_conflicts, upsert
+from domain.notifications.model import Channel, Notification, NotificationType, Preferences
+from domain.shared.pagination import Page, PageParams
+
+NOTIFICATIONS = cast(Table, NotificationRow.__table__)
+PREFERENCES = NOTIFICATION_PREFERENCES
+
+
+def notification_from_row(row: Any) -> Notification:
+    return entity_from_row(Notification, row, type=NotificationType)
+
+
+class SqlNotificationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add_all(self, notifications: Sequence[Notification]) -> int:
+        if not notifications:
+            return 0
+        statement = insert_ignoring_conflicts(self._s, NOTIFICATIONS, ["event_id", "user_id"])
+        rows = [row_values(n) for n in notifications]
+        # One statement, and the rows it inserted counted by what it returns (drivers differ in
+        # what `rowcount` says for a skipped conflict or a batch).
+        return len((await self._s.execute(statement.values(rows).returning(NOTIFICATIONS.c.id))).all())
+
+    def _mine(self, user_id: UUID, notification_id: UUID) -> Any:
+        return (NOTIFICATIONS.c.user_id == user_id) & (NOTIFICATIONS.c.id == notification_id)
+
+    async def page(self, user_id: UUID, *, unread_only: bool, params: PageParams) -> Page[Notification]:
+        query = select(NOTIFICATIONS).where(NOTIFICATIONS.c.user_id == user_id)
+        if unread_only:
+            query = query.where(NOTIFICATIONS.c.read_at.is_(None))
+        ordered = query.order_by(NOTIFICATIONS.c.created_at.desc(), NOTIFICATIONS.c.id.desc())
+        return await page_in(self._s, ordered, params, notification_from_row)
+
+    async def unread_count(self, user_id: UUID) -> int:
+        query = select(func.count()).where(NOTIFICATIONS.c.user_id == user_id, NOTIFICATIONS.c.read_at.is_(None))
+        return int((await self._s.execute(query)).scalar_one())
+
+    async def mark_read(self, user_id: UUID, notification_id: UUID, now: datetime) -> bool:
+        unread = self._mine(user_id, notification_id) & NOTIFICATIONS.c.read_at.is_(None)
+        if (await self._s.execute(update(NOTIFICATIONS).where(unread).values(read_at=now))).rowcount:  # type: ignore[attr-defined]
+            return True
+        found = await self._s.execute(select(NOTIFICATIONS.c.id).where(self._mine(user_id, notification_id)))
+        return found.first() is not None  # read already: it stays as it was
+
+    async def mark_all_read(self, user_id: UUID, now: datetime) -> None:
+        unread = (NOTIFICATIONS.c.user_id == user_id) & NOTIFICATIONS.c.read_at.is_(None)
+        await self._s.execute(update(NOTIFICATIONS).where(unread).values(read_at=now))
+
+    async def delete(self, user_id: UUID, notification_id: UUID) -> bool:
+        result = await self._s.execute(delete(NOTIFICATIONS).where(self._mine(user_id, notification_id)))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlPreferenceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, user_id: UUID) -> Preferences:
+        row = (await self._s.execute(select(PREFERENCES.c.off).where(PREFERENCES.c.user_id == user_id))).first()
+        if row is None:
+            return Preferences()
+        return Preferences(frozenset((Channel(channel), NotificationType(kind)) for channel, kind in row.off))
+
+    async def put(self, user_id: UUID, preferences: Preferences, now: datetime) -> None:
+        off = sorted([channel.value, kind.value] for channel, kind in preferences.off)
+        await self._s.execute(
+            upsert(self._s, PREFERENCES, {"user_id": user_id, "off": off, "updated_at": now}, ["user_id"])
+        )

@@ -1,0 +1,106 @@
+"""The inbox and the notification preferences (API §13) on both backends: each user reads, marks
+and deletes only their own notifications, a notification is made once per (event, user), and the
+preferences replace as a whole, refusing unknown types."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+from domain.notifications.model import Notification, NotificationType
+from domain.shared.ids import new_id
+from tests.http.test_auth import problem
+from tests.support.api import Api, Session
+
+KINDS = {kind.value for kind in NotificationType}
+PREFERENCES = "/api/v1/users/me/notification-preferences"
+
+
+def notice(
+    who: Session, event_id: UUID, at: datetime, kind: NotificationType = NotificationType.LESSON_PUBLISHED
+) -> Notification:
+    return Notification(
+        id=new_id(),
+        user_id=UUID(who.user["id"]),
+        event_id=event_id,
+        type=kind,
+        title=f"Notice {event_id.hex[:6]}",
+        body="A new lesson is waiting.",
+        data={"event": str(event_id)},
+        created_at=at,
+    )
+
+
+async def test_the_inbox_is_each_users_own(api: Api) -> None:
+    me, other = await api.register(), await api.register()
+    start = datetime.now(UTC).replace(microsecond=0)
+    events = [uuid4() for _ in range(3)]
+    mine = [notice(me, e, start + timedelta(minutes=n)) for n, e in enumerate(events)]
+    theirs = notice(other, events[0], start)
+    assert await api.container.inbox.deliver([*mine, theirs]) == 4
+    assert await api.container.inbox.deliver([notice(me, events[0], start)]) == 0  # once per (event, user)
+
+    r = await api.client.get("/api/v1/notifications", headers=me.headers)
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert [i["id"] for i in items] == [str(n.id) for n in reversed(mine)]  # newest first
+    assert set(items[0]) == {"id", "type", "title", "body", "data", "created_at", "read_at"}
+    assert (items[0]["type"], items[0]["read_at"], items[0]["data"]) == (
+        "lesson.published",
+        None,
+        {"event": str(events[2])},
+    )
+
+    async def unread(who: Session) -> int:
+        r = await api.client.get("/api/v1/notifications/unread-count", headers=who.headers)
+        assert r.status_code == 200, r.text
+        return int(r.json()["count"])
+
+    assert await unread(me) == 3
+    first = f"/api/v1/notifications/{mine[0].id}"
+    assert (await api.client.post(f"{first}/read", headers=me.headers)).status_code == 204
+    assert (await api.client.post(f"{first}/read", headers=me.headers)).status_code == 204  # stays read
+    assert await unread(me) == 2
+    listed = (await api.client.get("/api/v1/notifications?unread_only=true", headers=me.headers)).json()["items"]
+    assert [i["id"] for i in listed] == [str(mine[2].id), str(mine[1].id)]
+    # Someone else's notification is not found, whatever is asked of it.
+    foreign = f"/api/v1/notifications/{theirs.id}"
+    problem(await api.client.post(f"{foreign}/read", headers=me.headers), 404, "Notification not found")
+    problem(await api.client.delete(foreign, headers=me.headers), 404, "Notification not found")
+    assert await unread(other) == 1
+    assert (await api.client.delete(first, headers=me.headers)).status_code == 204
+    problem(await api.client.delete(first, headers=me.headers), 404, "Notification not found")
+    assert (await api.client.post("/api/v1/notifications/read-all", headers=me.headers)).status_code == 204
+    assert await unread(me) == 0 and await unread(other) == 1
+    assert (await api.client.get("/api/v1/notifications/not-a-uuid", headers=me.headers)).status_code in (404, 405)
+    assert (await api.client.post("/api/v1/notifications/not-a-uuid/read", headers=me.headers)).status_code == 422
+    assert (await api.client.get("/api/v1/notifications")).status_code == 401
+
+
+async def test_preferences_replace_as_a_whole(api: Api) -> None:
+    me = await api.register()
+    r = await api.client.get(PREFERENCES, headers=me.headers)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"email": dict.fromkeys(KINDS, True), "in_app": dict.fromkeys(KINDS, True)}
+    body = {"email": {"lesson.published": False, "attempt.graded": True}, "in_app": {"assignment.due_soon": False}}
+    r = await api.client.put(PREFERENCES, json=body, headers=me.headers)
+    assert r.status_code == 200, r.text
+    expected = {
+        "email": {**dict.fromkeys(KINDS, True), "lesson.published": False},
+        "in_app": {**dict.fromkeys(KINDS, True), "assignment.due_soon": False},
+    }
+    assert r.json() == expected
+    assert (await api.client.get(PREFERENCES, headers=me.headers)).json() == expected
+    # Unknown types and wrong values change nothing.
+    r = await api.client.put(PREFERENCES, json={"email": {"grade.posted": False}}, headers=me.headers)
+    problem(r, 400, "Unknown notification type: grade.posted")
+    assert (
+        await api.client.put(PREFERENCES, json={"in_app": {"lesson.published": "no"}}, headers=me.headers)
+    ).status_code == 422
+    assert (await api.client.put(PREFERENCES, json={"email": []}, headers=me.headers)).status_code == 422
+    assert (await api.client.get(PREFERENCES, headers=me.headers)).json() == expected
+    # A type left out is on again; another user's preferences are their own.
+    assert (await api.client.put(PREFERENCES, json={}, headers=me.headers)).json()["email"]["lesson.published"] is True
+    other = await api.register()
+    assert (await api.client.get(PREFERENCES, headers=other.headers)).json()["in_app"]["assignment.due_soon"] is True
+    assert (await api.client.get(PREFERENCES)).status_code == 401
