@@ -47,7 +47,11 @@ from adapters.http.identity.users_controller import UsersController
 from adapters.http.integrations.controller import WebhookDeliveriesController
 from adapters.http.learning.controller import EnrollmentsController
 from adapters.http.metrics import EdgeMiddleware, metrics_app
-from adapters.http.notifications.controller import NotificationPreferencesController, NotificationsController
+from adapters.http.notifications.controller import (
+    NotificationPreferencesController,
+    NotificationsController,
+    WebSocketTicketController,
+)
 from adapters.http.openapi import complete_body_schemas, document_idempotency, document_links, document_upload
 from adapters.http.pagination import page_params
 from adapters.http.problems import exception_handlers
@@ -253,6 +257,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             QuestionBanksController,
             NotificationsController,
             NotificationPreferencesController,
+            WebSocketTicketController,
             AttemptsController,
             EssaysController,
             AssignmentsController,

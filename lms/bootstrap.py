@@ -62,6 +62,7 @@ from domain.integrations.ports import WebhookSender
 from domain.integrations.webhooks import WebhookService
 from domain.learning.services import LearningService
 from domain.notifications.inbox import InboxService
+from domain.notifications.tickets import TicketService
 from domain.shared.build import build_info
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.jobs import JobHandler, JobHandlers
@@ -89,6 +90,7 @@ class Container:
     quizzes: QuizService
     banks: QuestionBankService
     inbox: InboxService
+    tickets: TicketService
     attempts: AttemptService
     essays: EssayService
     assignments: AssignmentService
@@ -327,6 +329,7 @@ def build_container(
         quizzes=quizzes,
         banks=QuestionBankService(uow=uow, clock=clock),
         inbox=InboxService(uow=uow, clock=clock),
+        tickets=TicketService(kv=kv),
         attempts=AttemptService(uow=uow, learning=learning, clock=clock),
         essays=EssayService(uow=uow, learning=learning, clock=clock),
         assignments=assignments,

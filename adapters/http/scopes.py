@@ -16,6 +16,7 @@ ROUTE_SCOPES: tuple[tuple[str, str | None, str | None], ...] = (
     ("/api/v1/enrollments/*/grades", "grades:read", "grades:write"),
     ("/api/v1/auth/me", None, None),
     ("/api/v1/auth/token-info", None, None),
+    ("/api/v1/auth/ws-ticket", None, None),
     ("/api/v1/auth/", NOT_WITH_KEYS, NOT_WITH_KEYS),
     ("/api/v1/api-keys", NOT_WITH_KEYS, NOT_WITH_KEYS),
     ("/api/v1/users/me/password", NOT_WITH_KEYS, NOT_WITH_KEYS),

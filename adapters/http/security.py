@@ -35,6 +35,7 @@ from domain.identity.sign_in import SignIn
 from domain.integrations.webhooks import WebhookService
 from domain.learning.services import LearningService
 from domain.notifications.inbox import InboxService
+from domain.notifications.tickets import TicketService
 from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated, Unavailable
 
 PRINCIPAL = "principal"
@@ -82,6 +83,10 @@ def quizzes_of(connection: Connection) -> QuizService:
 
 def inbox_of(connection: Connection) -> InboxService:
     return cast(InboxService, _service(connection, "inbox"))
+
+
+def tickets_of(connection: Connection) -> TicketService:
+    return cast(TicketService, _service(connection, "tickets"))
 
 
 def banks_of(connection: Connection) -> QuestionBankService:

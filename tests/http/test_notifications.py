@@ -104,3 +104,20 @@ async def test_preferences_replace_as_a_whole(api: Api) -> None:
     other = await api.register()
     assert (await api.client.get(PREFERENCES, headers=other.headers)).json()["in_app"]["assignment.due_soon"] is True
     assert (await api.client.get(PREFERENCES)).status_code == 401
+
+
+async def test_a_websocket_ticket_is_good_once_and_names_its_sign_in(api: Api) -> None:
+    me = await api.register()
+    r = await api.client.post("/api/v1/auth/ws-ticket", headers=me.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["expires_in"] == 30 and len(r.json()["ticket"]) >= 40
+    tickets = api.container.tickets
+    held = await tickets.redeem(r.json()["ticket"])
+    assert held is not None and held.user_id == UUID(me.user["id"])
+    assert await tickets.redeem(r.json()["ticket"]) is None  # never twice
+    for forged in (None, "", "x" * 129, r.json()["ticket"][:-1] + "A"):
+        assert await tickets.redeem(forged) is None
+    # Each request gets its own ticket.
+    one, two = [(await api.client.post("/api/v1/auth/ws-ticket", headers=me.headers)).json() for _ in range(2)]
+    assert one["ticket"] != two["ticket"]
+    assert (await api.client.post("/api/v1/auth/ws-ticket")).status_code == 401

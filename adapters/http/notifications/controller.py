@@ -9,11 +9,12 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
-from adapters.http.notifications.schemas import NotificationPreferencesBody, NotificationResponse, UnreadCount
+from adapters.http.notifications.schemas import NotificationPreferencesBody, NotificationResponse, UnreadCount, WsTicket
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_response
-from adapters.http.security import SIGNED_IN, UuidPath, inbox_of, parse_uuid
+from adapters.http.security import SIGNED_IN, UuidPath, inbox_of, parse_uuid, tickets_of
 from domain.identity.model import Principal
+from domain.notifications.tickets import TICKET_SECONDS
 from domain.shared.pagination import PageParams
 
 
@@ -91,3 +92,17 @@ class NotificationPreferencesController(Controller):
         """Replace your preferences: a type you leave out is on. An unknown type is `400`."""
         preferences = await inbox_of(request).set_preferences(principal.user, data.maps())
         return NotificationPreferencesBody.of(preferences)
+
+
+class WebSocketTicketController(Controller):
+    path = "/auth/ws-ticket"
+    tags = ["notifications"]
+
+    @post("/", operation_id="create_ws_ticket", status_code=200, **SIGNED_IN, responses=errors(401, 429))
+    async def create_ticket(
+        self, *, request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    ) -> WsTicket:
+        """A ticket to open the live WebSocket with (`/api/v1/ws?ticket=`): good once, for 30 seconds,
+        for the sign-in that asked for it."""
+        ticket = await tickets_of(request).issue(principal)
+        return WsTicket(ticket=ticket, expires_in=TICKET_SECONDS)

@@ -58,3 +58,8 @@ class NotificationPreferencesBody(msgspec.Struct, kw_only=True):
             email={kind.value: on for kind, on in maps[Channel.EMAIL].items()},
             in_app={kind.value: on for kind, on in maps[Channel.IN_APP].items()},
         )
+
+
+class WsTicket(msgspec.Struct, kw_only=True):
+    ticket: Annotated[str, Meta(description="Connect with `/api/v1/ws?ticket=<ticket>`; good once")]
+    expires_in: Annotated[int, Meta(description="Seconds it stays good", examples=[30])]
