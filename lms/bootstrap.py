@@ -32,6 +32,7 @@ from adapters.sql.gradebook_reader import SqlGradebookReader
 from adapters.sql.identity_repositories import SqlApiKeyLookup, SqlUserLookup
 from adapters.sql.integrations import SqlDeliveryStore
 from adapters.sql.learning_repositories import SqlLearningReader
+from adapters.sql.notification_repositories import SqlNotificationFeed, SqlRecipientReader
 from adapters.sql.prepared import PreparedReads
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from adapters.storage.obstore_storage import ObstoreStorage
@@ -62,6 +63,7 @@ from domain.integrations.ports import WebhookSender
 from domain.integrations.webhooks import WebhookService
 from domain.learning.services import LearningService
 from domain.notifications.inbox import InboxService
+from domain.notifications.relay import NotificationRelay
 from domain.notifications.tickets import TicketService
 from domain.shared.build import build_info
 from domain.shared.clock import Clock, SystemClock
@@ -107,10 +109,10 @@ class Container:
     metrics: Metrics
 
     async def start(self) -> None:
-        """What an API process starts; with the in-process queue it is also the webhook relay."""
+        """What an API process starts; with the in-process queue it is also the outbox relay."""
         if isinstance(self.queue, SaqQueue):
             await self.queue.connect()
-        elif self.webhooks.enabled:
+        else:
             self.relay.start()
 
     async def close(self) -> None:
@@ -228,7 +230,9 @@ def build_container(
         meter=metrics,
     )
     webhook_targets = tuple(dict.fromkeys(settings.webhook_urls))
-    uow = SqlUnitOfWorkFactory(sessions, record_events=bool(webhook_targets))
+    # Every event is recorded: the inbox makes notifications of them (API §13), and webhooks, when
+    # configured, deliver them.
+    uow = SqlUnitOfWorkFactory(sessions, record_events=True)
     sender = webhook_sender or HttpxWebhookSender()
     webhooks = WebhookService(
         store=SqlDeliveryStore(engine, sessions),
@@ -352,11 +356,13 @@ def build_container(
         ),
         storage=storage,
         webhooks=webhooks,
-        relay=RelayLoop(webhooks),
+        relay=RelayLoop(
+            webhooks,
+            NotificationRelay(feed=SqlNotificationFeed(sessions), reader=SqlRecipientReader(engine), clock=clock),
+        ),
         sender=sender,
         metrics=metrics,
     )
     metrics.probe(container.queue_depth)
-    if webhooks.enabled:
-        metrics.probe(container.outbox_backlog)
+    metrics.probe(container.outbox_backlog)
     return container

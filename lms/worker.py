@@ -44,8 +44,7 @@ async def run_worker(settings: Settings, *, http_host: str, http_port: int) -> N
             )
             port = await probes.start(http_host, http_port)
             log.info("health and metrics at http://%s:%d/health, /ready and /metrics", http_host, port)
-        if container.webhooks.enabled:
-            container.relay.start()  # with a SAQ queue the outbox relay runs here, not in `lms run`
+        container.relay.start()  # with a SAQ queue the outbox relay runs here, not in `lms run`
         log.info("worker started on queue %r", queue.queue.name)
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({stopping, running}, return_when=asyncio.FIRST_COMPLETED)

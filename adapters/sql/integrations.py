@@ -25,7 +25,7 @@ AUDIT = cast(Table, AuditLogRow.__table__)
 
 
 class SqlOutbox:
-    """Writes events in the unit of work's transaction; records nothing when there are no targets."""
+    """Writes events in the unit of work's transaction (`enabled=False` records nothing)."""
 
     def __init__(self, session: AsyncSession, *, enabled: bool) -> None:
         self._s = session
@@ -48,7 +48,7 @@ class SqlAuditLog:
         await self._s.execute(insert(AUDIT).values(**row_values(entry)))
 
 
-def _claimable(session: AsyncSession, query: Any) -> Any:
+def claimable(session: AsyncSession, query: Any) -> Any:
     """Rows another relay holds are skipped, not waited for (PostgreSQL); SQLite has one writer."""
     return query.with_for_update(skip_locked=True) if dialect_of(session) == "postgresql" else query
 
@@ -67,7 +67,7 @@ class SqlDeliveryStore:
     async def relay(self, targets: Sequence[str], now: datetime, limit: int) -> int:
         unrelayed = OUTBOX.c.relayed_at.is_(None)
         async with self._sessions() as s, s.begin():
-            batch = _claimable(s, select(OUTBOX.c.id).where(unrelayed).order_by(OUTBOX.c.id).limit(limit))
+            batch = claimable(s, select(OUTBOX.c.id).where(unrelayed).order_by(OUTBOX.c.id).limit(limit))
             # `unrelayed` again in the UPDATE: a row another relay took meanwhile is re-checked, not re-taken.
             claimed = (
                 await s.execute(
@@ -106,9 +106,7 @@ class SqlDeliveryStore:
         )
         claim_id = new_id()
         async with self._sessions() as s, s.begin():
-            batch = _claimable(
-                s, select(DELIVERIES.c.id).where(due).order_by(DELIVERIES.c.next_attempt_at).limit(limit)
-            )
+            batch = claimable(s, select(DELIVERIES.c.id).where(due).order_by(DELIVERIES.c.next_attempt_at).limit(limit))
             rows = await s.execute(
                 update(DELIVERIES)
                 .where(DELIVERIES.c.id.in_(batch.scalar_subquery()), due)
@@ -172,7 +170,7 @@ class SqlDeliveryStore:
         )
         batch = (
             select(OUTBOX.c.id)
-            .where(OUTBOX.c.relayed_at < relayed_before, ~pending.exists())
+            .where(OUTBOX.c.relayed_at < relayed_before, OUTBOX.c.notified_at.is_not(None), ~pending.exists())
             .order_by(OUTBOX.c.relayed_at)
             .limit(limit)
         )

@@ -272,7 +272,8 @@ class LessonProgressRow(UUIDv7AuditBase):
 class OutboxEventRow(UUIDv7Base):
     """A domain event, written in the transaction of the change that caused it; `id` is the event id.
 
-    `relayed_at` is set when the relay has turned it into one delivery per webhook target.
+    `relayed_at` is set when the relay has turned it into one delivery per webhook target, and
+    `notified_at` when it has made its notifications (API §13).
     """
 
     __tablename__ = "outbox_events"
@@ -281,8 +282,15 @@ class OutboxEventRow(UUIDv7Base):
     occurred_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
     payload: Mapped[dict[str, Any]] = mapped_column(JsonObject)
     relayed_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    notified_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
     __table_args__ = (
+        Index(
+            "ix_outbox_events_unnotified",
+            "id",
+            postgresql_where=text("notified_at IS NULL"),
+            sqlite_where=text("notified_at IS NULL"),
+        ),
         Index(
             "ix_outbox_events_unrelayed",
             "id",

@@ -8,13 +8,17 @@ from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import Table, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from adapters.sql.catalog_repositories import COURSES, ENROLLMENTS
+from adapters.sql.integrations import OUTBOX, claimable
 from adapters.sql.mappers import entity_from_row, row_values
 from adapters.sql.models import NOTIFICATION_PREFERENCES, NotificationRow
 from adapters.sql.paging import page_in
 from adapters.sql.statements import insert_ignoring_conflicts, upsert
+from domain.integrations.model import DomainEvent
 from domain.notifications.model import Channel, Notification, NotificationType, Preferences
+from domain.notifications.ports import Compose, CourseFacts
 from domain.shared.pagination import Page, PageParams
 
 NOTIFICATIONS = cast(Table, NotificationRow.__table__)
@@ -83,3 +87,65 @@ class SqlPreferenceRepository:
         await self._s.execute(
             upsert(self._s, PREFERENCES, {"user_id": user_id, "off": off, "updated_at": now}, ["user_id"])
         )
+
+
+class SqlNotificationFeed:
+    """The inbox's claim on the outbox: events not notified yet, each batch in one transaction."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def feed(self, now: datetime, limit: int, compose: Compose) -> int:
+        waiting = OUTBOX.c.notified_at.is_(None)
+        async with self._sessions() as s, s.begin():
+            query = select(OUTBOX.c.id, OUTBOX.c.type, OUTBOX.c.occurred_at, OUTBOX.c.payload)
+            rows = (await s.execute(claimable(s, query.where(waiting).order_by(OUTBOX.c.id).limit(limit)))).all()
+            if not rows:
+                return 0
+            events = [
+                DomainEvent(id=row.id, type=row.type, occurred_at=row.occurred_at, data=row.payload.get("data", {}))
+                for row in rows
+            ]
+            notifications = await compose(events)
+            if notifications:
+                await SqlNotificationRepository(s).add_all(notifications)
+            await s.execute(update(OUTBOX).where(OUTBOX.c.id.in_([row.id for row in rows])).values(notified_at=now))
+        return len(rows)
+
+
+class SqlRecipientReader:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def courses(self, course_ids: set[UUID]) -> dict[UUID, CourseFacts]:
+        if not course_ids:
+            return {}
+        query = select(COURSES.c.id, COURSES.c.title, COURSES.c.instructor_id).where(COURSES.c.id.in_(course_ids))
+        async with self._engine.connect() as conn:
+            return {row.id: CourseFacts(row.title, row.instructor_id) for row in await conn.execute(query)}
+
+    async def enrolled(self, course_ids: set[UUID]) -> dict[UUID, list[UUID]]:
+        if not course_ids:
+            return {}
+        query = select(ENROLLMENTS.c.course_id, ENROLLMENTS.c.student_id).where(ENROLLMENTS.c.course_id.in_(course_ids))
+        found: dict[UUID, list[UUID]] = {}
+        async with self._engine.connect() as conn:
+            for row in await conn.execute(query.order_by(ENROLLMENTS.c.course_id, ENROLLMENTS.c.student_id)):
+                found.setdefault(row.course_id, []).append(row.student_id)
+        return found
+
+    async def switched_off(
+        self, channel: Channel, wanted: set[tuple[UUID, NotificationType]]
+    ) -> set[tuple[UUID, NotificationType]]:
+        users = {user_id for user_id, _ in wanted}
+        if not users:
+            return set()
+        query = select(PREFERENCES.c.user_id, PREFERENCES.c.off).where(PREFERENCES.c.user_id.in_(users))
+        off: set[tuple[UUID, NotificationType]] = set()
+        async with self._engine.connect() as conn:
+            for row in await conn.execute(query):
+                for name, kind in row.off:
+                    pair = (row.user_id, NotificationType(kind))
+                    if name == channel.value and pair in wanted:
+                        off.add(pair)
+        return off

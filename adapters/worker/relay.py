@@ -7,17 +7,27 @@ import contextlib
 import logging
 
 from domain.integrations.webhooks import WebhookService
+from domain.notifications.relay import NotificationRelay
 
 log = logging.getLogger("lms.webhooks")
 
 
 class RelayLoop:
-    """Calls the relay every `interval` seconds until stopped; a failed round is logged and retried
-    on the next tick (rows stay in the outbox until relayed, so nothing is lost meanwhile). Every
-    `purge_every` seconds, from the first round on, it also purges what is past retention."""
+    """Calls the outbox's consumers every `interval` seconds until stopped: the inbox's
+    notifications, then the webhook relay (when webhooks are configured). A failed round is logged
+    and retried on the next tick (rows stay in the outbox until consumed, so nothing is lost
+    meanwhile). Every `purge_every` seconds, from the first round on, it also purges what is past
+    retention."""
 
-    def __init__(self, webhooks: WebhookService, interval: float = 1.0, purge_every: float = 3600.0) -> None:
+    def __init__(
+        self,
+        webhooks: WebhookService,
+        notifications: NotificationRelay,
+        interval: float = 1.0,
+        purge_every: float = 3600.0,
+    ) -> None:
         self._webhooks = webhooks
+        self._notifications = notifications
         self._interval = interval
         self._purge_every = purge_every
         self._task: asyncio.Task[None] | None = None
@@ -26,12 +36,17 @@ class RelayLoop:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-relay")
 
+    async def once(self) -> None:
+        """One round: the inbox's notifications first, then the webhook deliveries."""
+        await self._notifications.notify_once()
+        await self._webhooks.relay_once()
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         next_purge = loop.time()
         while True:
             try:
-                await self._webhooks.relay_once()
+                await self.once()
             except Exception:
                 log.warning("outbox relay round failed; retrying in %.1f s", self._interval, exc_info=True)
             if loop.time() >= next_purge:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.notifications.model import Notification, Preferences
+from domain.integrations.model import DomainEvent
+from domain.notifications.model import Channel, Notification, NotificationType, Preferences
 from domain.shared.pagination import Page, PageParams
 from domain.shared.unit_of_work import UnitOfWork
 
@@ -47,3 +49,35 @@ class NotificationsUnitOfWork(UnitOfWork, Protocol):
 
 class NotificationsUnitOfWorkFactory(Protocol):
     def __call__(self) -> NotificationsUnitOfWork: ...
+
+
+Compose = Callable[[list[DomainEvent]], Awaitable[list[Notification]]]
+
+
+class NotificationFeed(Protocol):
+    async def feed(self, now: datetime, limit: int, compose: Compose) -> int:
+        """In one transaction: claim up to `limit` events not notified yet (others' claims are
+        skipped), store what `compose` makes of them (a notification made before is skipped), and
+        mark them notified. Returns how many events were claimed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CourseFacts:
+    title: str
+    instructor_id: UUID
+
+
+class RecipientReader(Protocol):
+    """Reads outside the feed's transaction: who hears of an event."""
+
+    async def courses(self, course_ids: set[UUID]) -> dict[UUID, CourseFacts]: ...
+    async def enrolled(self, course_ids: set[UUID]) -> dict[UUID, list[UUID]]:
+        """Each course's enrolled students (every status)."""
+        ...
+
+    async def switched_off(
+        self, channel: Channel, wanted: set[tuple[UUID, NotificationType]]
+    ) -> set[tuple[UUID, NotificationType]]:
+        """Those of the (user, kind) pairs the user switched off on the channel."""
+        ...

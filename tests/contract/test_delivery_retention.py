@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.sql.engine import session_factory
 from adapters.sql.integrations import SqlDeliveryStore
 from adapters.sql.models import OutboxEventRow, WebhookDeliveryRow
+from adapters.sql.notification_repositories import SqlNotificationFeed
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
-from domain.integrations.model import DeliveryStatus
+from domain.integrations.model import DeliveryStatus, DomainEvent
+from domain.notifications.model import Notification
 from tests.contract.test_catalog_repositories import NOW
 from tests.contract.test_learning_repositories import count, event
 
@@ -19,11 +21,20 @@ OLD = NOW - timedelta(days=40)
 TARGET = ("http://a.example/hook",)
 
 
-async def relayed_event(uow_factory: SqlUnitOfWorkFactory, store: SqlDeliveryStore, n: int, at: datetime) -> None:
+async def no_notifications(events: list[DomainEvent]) -> list[Notification]:
+    return []
+
+
+async def relayed_event(
+    uow_factory: SqlUnitOfWorkFactory, store: SqlDeliveryStore, n: int, at: datetime, *, notified: bool = True
+) -> None:
+    """Event `n`, relayed to the webhook target at `at` and (unless not `notified`) to the inbox."""
     async with uow_factory() as uow:
         await uow.outbox.add(event(n))
         await uow.commit()
     assert await store.relay(TARGET, at, 10) == 1
+    if notified:
+        assert await SqlNotificationFeed(store._sessions).feed(at, 10, no_notifications) == 1
 
 
 async def finish(store: SqlDeliveryStore, n: int, status: DeliveryStatus, at: datetime) -> None:
@@ -52,16 +63,18 @@ async def test_only_finished_events_past_retention_go_with_their_deliveries(sql_
     await relayed_event(uow_factory, store, 3, OLD)  # still being delivered
     await relayed_event(uow_factory, store, 4, NOW)  # recent
     await finish(store, 4, DeliveryStatus.DELIVERED, NOW)
+    await relayed_event(uow_factory, store, 6, OLD, notified=False)  # the inbox has not had it yet
+    await finish(store, 6, DeliveryStatus.DELIVERED, OLD)
     async with uow_factory() as uow:
         await uow.outbox.add(event(5))  # not relayed yet
         await uow.commit()
 
     cutoff = NOW - timedelta(days=30)
     assert [await store.purge(cutoff, 1) for _ in range(3)] == [1, 1, 0]  # in batches
-    assert await numbers(sql_engine) == {3, 4, 5}
-    assert await count(sql_engine, WebhookDeliveryRow) == 2  # event 3's (pending) and event 4's
+    assert await numbers(sql_engine) == {3, 4, 5, 6}
+    assert await count(sql_engine, WebhookDeliveryRow) == 3  # event 3's (pending), 4's and 6's
     # Event 3's delivery finishes (late): it goes at the next purge.
     await finish(store, 3, DeliveryStatus.DELIVERED, NOW + timedelta(minutes=2))
     assert await store.purge(cutoff, 10) == 1
-    assert await numbers(sql_engine) == {4, 5}
-    assert await count(sql_engine, WebhookDeliveryRow) == 1
+    assert await numbers(sql_engine) == {4, 5, 6}
+    assert await count(sql_engine, WebhookDeliveryRow) == 2

@@ -11,6 +11,7 @@ from domain.notifications.model import Notification, NotificationType
 from domain.shared.ids import new_id
 from tests.http.test_auth import problem
 from tests.support.api import Api, Session
+from tests.support.assignments import assignment_room, grade, submit
 
 KINDS = {kind.value for kind in NotificationType}
 PREFERENCES = "/api/v1/users/me/notification-preferences"
@@ -121,3 +122,32 @@ async def test_a_websocket_ticket_is_good_once_and_names_its_sign_in(api: Api) -
     one, two = [(await api.client.post("/api/v1/auth/ws-ticket", headers=me.headers)).json() for _ in range(2)]
     assert one["ticket"] != two["ticket"]
     assert (await api.client.post("/api/v1/auth/ws-ticket")).status_code == 401
+
+
+async def test_events_become_notifications_once_for_the_users_concerned(api: Api) -> None:
+    """A submission tells the course's owner; its passing grade tells the student (graded, course
+    completed, certificate issued), unless the student switched that kind off in the app. Relaying
+    again doubles nothing."""
+    room = await assignment_room(api, lessons=1)
+    owner, student = room.room.cast.owner, room.room.cast.student
+    off = {"in_app": {"certificate.issued": False}, "email": {"submission.graded": False}}
+    assert (await api.client.put(PREFERENCES, json=off, headers=student.headers)).status_code == 200
+    made = await submit(api, student, room)
+    await grade(api, owner, made["id"], points="9")
+    for _ in range(2):
+        await api.container.relay.once()
+
+    async def inbox(who: Session) -> list[dict[str, object]]:
+        r = await api.client.get("/api/v1/notifications?page_size=100", headers=who.headers)
+        assert r.status_code == 200, r.text
+        return list(r.json()["items"])
+
+    to_owner = await inbox(owner)
+    assert [n["type"] for n in to_owner] == ["assignment.submitted"]
+    assert to_owner[0]["title"] == "New submission" and room.room.course["title"] in str(to_owner[0]["body"])
+    assert to_owner[0]["data"]["submission_id"] == made["id"]  # type: ignore[index]
+    to_student = {str(n["type"]): n for n in await inbox(student)}
+    # The certificate's notice was switched off in the app; email preferences do not touch the inbox.
+    assert set(to_student) == {"submission.graded", "enrollment.completed"}
+    assert to_student["submission.graded"]["body"] == "Your submission was graded: 90.00 %."
+    assert await inbox(room.room.cast.other) == []

@@ -130,16 +130,23 @@ async def test_the_journey_delivers_signed_events(make_api: MakeApiFn, receiver:
     )
 
 
-async def test_no_webhooks_configured_records_no_events(api: Api) -> None:
+async def test_without_webhooks_events_are_recorded_for_the_inbox_and_delivered_nowhere(api: Api) -> None:
+    """Every event is recorded (the inbox makes notifications of them, API §13); without targets
+    the relay makes no deliveries, and the events are consumed all the same."""
     room = await classroom(api, lessons=1)
     await enroll(api, room.cast.student, room.course_id)
-    assert await deliveries(api, room.cast.admin) == []
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from adapters.sql.models import OutboxEventRow
 
+    await api.container.relay.once()
+    assert await deliveries(api, room.cast.admin) == []
     async with api.container.sessions() as session:
-        assert (await session.execute(select(func.count()).select_from(OutboxEventRow))).scalar_one() == 0
+        recorded = (
+            await session.execute(select(OutboxEventRow.type, OutboxEventRow.relayed_at, OutboxEventRow.notified_at))
+        ).all()
+    assert {t for t, _, _ in recorded} >= {"course.published", "enrollment.created"}
+    assert all(relayed is not None and notified is not None for _, relayed, notified in recorded)
 
 
 async def test_a_failed_attempt_is_retried_on_schedule_with_the_same_id(

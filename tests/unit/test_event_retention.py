@@ -67,10 +67,16 @@ async def test_the_relay_loop_purges_on_its_first_round_then_every_so_often() ->
             calls.append("purge")
             raise RuntimeError("a failed purge is retried later, and the relay goes on")
 
+    class Notifications:
+        async def notify_once(self) -> int:
+            calls.append("notify")
+            return 0
+
     webhooks: Any = Webhooks()
-    loop = RelayLoop(webhooks, interval=0.01, purge_every=3600)
+    notifications: Any = Notifications()
+    loop = RelayLoop(webhooks, notifications, interval=0.01, purge_every=3600)
     loop.start()
     await asyncio.wait_for(five_rounds.wait(), timeout=5)
     await loop.stop()
-    assert calls[:2] == ["relay", "purge"]
+    assert calls[:3] == ["notify", "relay", "purge"]  # the inbox first, then webhooks
     assert calls.count("purge") == 1

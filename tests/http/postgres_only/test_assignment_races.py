@@ -79,19 +79,19 @@ async def test_a_submission_and_a_grading_cost_few_statements(
     ar = await assignment_room(api, lesson_id=None, max_submissions=5)
     student, owner = ar.room.cast.student, ar.room.cast.owner
     await submit(api, student, ar)  # warm
-    with counting(api, monkeypatch) as trips:
+    async with counting(api, monkeypatch) as trips:
         made = await submit(api, student, ar)
     # The caller; then the assignment with its course, the locked enrollment, its submissions, the
-    # insert and the audit line (the outbox's insert joins them when someone receives events).
-    assert trips.sql == 1 + 5, trips
-    with counting(api, monkeypatch) as trips:
+    # insert, the event and the audit line.
+    assert trips.sql == 1 + 6, trips
+    async with counting(api, monkeypatch) as trips:
         r = await api.client.post(
             f"/api/v1/submissions/{made['id']}/grade", json={"points": "5"}, headers=owner.headers
         )
     assert r.status_code == 200
     # The caller; the submission, its assignment and course, the enrollment and the submission
-    # locked, the update and the audit line; after the commit, the student for the email.
-    assert trips.sql == 1 + 6 + 1, trips
+    # locked, the update, the event and the audit line; after the commit, the student for the email.
+    assert trips.sql == 1 + 7 + 1, trips
 
 
 async def test_a_gradebook_page_is_three_statements(make_api: MakeApiFn, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,7 +99,7 @@ async def test_a_gradebook_page_is_three_statements(make_api: MakeApiFn, monkeyp
     ar = await assignment_room(api)
     await submit(api, ar.room.cast.student, ar)
     url = f"/api/v1/courses/{ar.room.course_id}/gradebook"
-    with counting(api, monkeypatch) as trips:
+    async with counting(api, monkeypatch) as trips:
         r = await api.client.get(url, headers=ar.room.cast.owner.headers)
     assert r.status_code == 200, r.text
     # The caller; then the course with its items, the page of students with the total, their results.

@@ -113,7 +113,7 @@ async def test_two_starts_of_a_drawn_quiz_make_one_attempt_with_one_draw(
     # The statements of a start (the first attempt submitted, so a second may start).
     attempt = next(r for r in results if r.status_code == 201).json()
     await one.client.post(f"{url}/{attempt['id']}/submit", json={"answers": []}, headers=student.headers)
-    with counting(one, monkeypatch) as trips:
+    async with counting(one, monkeypatch) as trips:
         r = await one.client.post(url, headers=student.headers)
     assert r.status_code == 201, r.text
     assert trips.sql == 1 + 5, trips
