@@ -17,6 +17,7 @@ from adapters.sql.models import NOTIFICATION_PREFERENCES, NotificationRow
 from adapters.sql.paging import page_in
 from adapters.sql.statements import insert_ignoring_conflicts, upsert
 from domain.integrations.model import DomainEvent
+from domain.learning.model import EnrollmentStatus
 from domain.notifications.model import Channel, Notification, NotificationType, Preferences
 from domain.notifications.ports import Compose, CourseFacts
 from domain.shared.pagination import Page, PageParams
@@ -124,14 +125,17 @@ class SqlRecipientReader:
         async with self._engine.connect() as conn:
             return {row.id: CourseFacts(row.title, row.instructor_id) for row in await conn.execute(query)}
 
-    async def enrolled(self, course_ids: set[UUID]) -> dict[UUID, list[UUID]]:
+    async def enrolled(self, course_ids: set[UUID]) -> dict[UUID, list[tuple[UUID, datetime]]]:
         if not course_ids:
             return {}
-        query = select(ENROLLMENTS.c.course_id, ENROLLMENTS.c.student_id).where(ENROLLMENTS.c.course_id.in_(course_ids))
-        found: dict[UUID, list[UUID]] = {}
+        query = select(ENROLLMENTS.c.course_id, ENROLLMENTS.c.student_id, ENROLLMENTS.c.enrolled_at).where(
+            ENROLLMENTS.c.course_id.in_(course_ids),
+            ENROLLMENTS.c.status.in_([EnrollmentStatus.ACTIVE.value, EnrollmentStatus.COMPLETED.value]),
+        )
+        found: dict[UUID, list[tuple[UUID, datetime]]] = {}
         async with self._engine.connect() as conn:
             for row in await conn.execute(query.order_by(ENROLLMENTS.c.course_id, ENROLLMENTS.c.student_id)):
-                found.setdefault(row.course_id, []).append(row.student_id)
+                found.setdefault(row.course_id, []).append((row.student_id, row.enrolled_at))
         return found
 
     async def switched_off(

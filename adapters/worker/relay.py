@@ -31,9 +31,11 @@ class RelayLoop:
         self._interval = interval
         self._purge_every = purge_every
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-relay")
 
     async def once(self) -> None:
@@ -57,11 +59,20 @@ class RelayLoop:
                         log.info("purged %d delivered events past retention", purged)
                 except Exception:
                     log.warning("purging events past retention failed; trying again later", exc_info=True)
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+            if self._stopping.is_set():
+                return
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let the round under way finish (a transaction is not cut midway), then stop; a round
+        that hangs past `grace` seconds is cancelled (what it claimed is claimed again later)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=grace)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None

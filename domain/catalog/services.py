@@ -22,7 +22,7 @@ from domain.catalog.ports import (
 from domain.catalog.release import MANAGING, Lock, LockReason, Standing, has_rule, lock_of, release_of
 from domain.identity.model import Role, User
 from domain.integrations.audit import audit_entry
-from domain.integrations.model import COURSE_PUBLISHED, DomainEvent
+from domain.integrations.model import COURSE_PUBLISHED, LESSON_PUBLISHED, DomainEvent
 from domain.shared.caching import invalidate
 from domain.shared.changes import apply as apply_changes
 from domain.shared.changes import given as changes_given
@@ -84,6 +84,12 @@ COURSE = "course"  # the audit log's subject type
 
 async def _nothing() -> None:
     return None
+
+
+def _lessons_published(course_id: UUID, lesson_ids: list[UUID], now: datetime) -> DomainEvent:
+    """`lesson.published`: lessons opened to the course's students (API §13)."""
+    data = {"course_id": str(course_id), "lesson_ids": [str(i) for i in lesson_ids], "published_at": iso(now)}
+    return DomainEvent(type=LESSON_PUBLISHED, occurred_at=now, data=data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +418,8 @@ class CatalogService:
                 available_after_days=new.available_after_days,
             )
             after_commit = await self._lessons_change(uow, course, lambda: uow.lessons.add(lesson), now)
+            if course.is_published:
+                await uow.outbox.add(_lessons_published(course_id, [lesson.id], now))
             await uow.commit()
         await self._invalidate(lessons_key(course_id))
         await after_commit()
@@ -515,6 +523,12 @@ class CatalogService:
 
     async def _record_publication(self, uow: CatalogUnitOfWork, actor: User, course: Course, now: datetime) -> None:
         if course.is_published:
+            # A course published again may have students waiting for its lessons (API §13); a
+            # course published for the first time has none, and `course.published` says it all.
+            if await uow.courses.has_enrollments(course.id):
+                lessons = await uow.lessons.of_course(course.id)
+                if lessons:
+                    await uow.outbox.add(_lessons_published(course.id, [lesson.id for lesson in lessons], now))
             await uow.outbox.add(
                 DomainEvent(
                     type=COURSE_PUBLISHED,

@@ -24,6 +24,7 @@ class EventType(enum.StrEnum):
     SUBMISSION_GRADED = "submission.graded"
     ATTEMPT_PENDING_REVIEW = "attempt.pending_review"
     ATTEMPT_GRADED = "attempt.graded"
+    LESSON_PUBLISHED = "lesson.published"
 
 
 ENROLLMENT_CREATED = EventType.ENROLLMENT_CREATED
@@ -36,6 +37,7 @@ ASSIGNMENT_SUBMITTED = EventType.ASSIGNMENT_SUBMITTED
 SUBMISSION_GRADED = EventType.SUBMISSION_GRADED
 ATTEMPT_PENDING_REVIEW = EventType.ATTEMPT_PENDING_REVIEW
 ATTEMPT_GRADED = EventType.ATTEMPT_GRADED
+LESSON_PUBLISHED = EventType.LESSON_PUBLISHED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -72,8 +72,9 @@ class RecipientReader(Protocol):
     """Reads outside the feed's transaction: who hears of an event."""
 
     async def courses(self, course_ids: set[UUID]) -> dict[UUID, CourseFacts]: ...
-    async def enrolled(self, course_ids: set[UUID]) -> dict[UUID, list[UUID]]:
-        """Each course's enrolled students (every status)."""
+    async def enrolled(self, course_ids: set[UUID]) -> dict[UUID, list[tuple[UUID, datetime]]]:
+        """Each course's students, enrolled `active` or `completed` (not those who dropped out),
+        with when they enrolled."""
         ...
 
     async def switched_off(

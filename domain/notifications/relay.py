@@ -99,8 +99,9 @@ class NotificationRelay:
                 recipients = [_uuid(event.data.get("student_id"))]
             elif kind in _TO_OWNER:
                 recipients = [course.instructor_id if course else None]
-            elif kind in _TO_ENROLLED:
-                recipients = enrolled.get(course_id, []) if course_id else []
+            elif kind in _TO_ENROLLED:  # enrolled by the time it happened, however late it is relayed
+                students = enrolled.get(course_id, []) if course_id else []
+                recipients = [student for student, since in students if since <= event.occurred_at]
             else:
                 recipients = [_uuid(event.data.get("user_id"))]
             title, body = message(kind, event.data, course.title if course else None)

@@ -12,6 +12,8 @@ from domain.shared.ids import new_id
 from tests.http.test_auth import problem
 from tests.support.api import Api, Session
 from tests.support.assignments import assignment_room, grade, submit
+from tests.support.catalog import create_lesson
+from tests.support.learning import classroom, enroll
 
 KINDS = {kind.value for kind in NotificationType}
 PREFERENCES = "/api/v1/users/me/notification-preferences"
@@ -151,3 +153,30 @@ async def test_events_become_notifications_once_for_the_users_concerned(api: Api
     assert set(to_student) == {"submission.graded", "enrollment.completed"}
     assert to_student["submission.graded"]["body"] == "Your submission was graded: 90.00 %."
     assert await inbox(room.room.cast.other) == []
+
+
+async def test_a_new_lesson_tells_the_courses_students(api: Api) -> None:
+    """`lesson.published` (API §13): a lesson made in a published course reaches its enrolled
+    students, not others; its data names the course and the lesson."""
+    room = await classroom(api, lessons=1)
+    owner, student, outsider = room.cast.owner, room.cast.student, await api.register()
+    await enroll(api, student, room.course_id)
+    lesson = await create_lesson(api, owner, room.course_id, title="Fresh material")
+    await api.container.relay.once()
+    r = await api.client.get("/api/v1/notifications", headers=student.headers)
+    (made,) = [n for n in r.json()["items"] if n["type"] == "lesson.published"]
+    assert made["data"]["course_id"] == room.course_id and made["data"]["lesson_ids"] == [lesson["id"]]
+    assert made["body"] == f"A new lesson is open in “{room.course['title']}”."
+    assert (await api.client.get("/api/v1/notifications", headers=outsider.headers)).json()["items"] == []
+    assert [
+        n["type"] for n in (await api.client.get("/api/v1/notifications", headers=owner.headers)).json()["items"]
+    ] == []
+    # Published again, with students enrolled: every lesson is news to them.
+    url = f"/api/v1/courses/{room.course_id}"
+    for published in (False, True):
+        r = await api.client.patch(url, json={"is_published": published}, headers=owner.headers)
+        assert r.status_code == 200, r.text
+    await api.container.relay.once()
+    items = (await api.client.get("/api/v1/notifications", headers=student.headers)).json()["items"]
+    again = [n for n in items if n["type"] == "lesson.published" and len(n["data"]["lesson_ids"]) == 2]
+    assert len(again) == 1 and set(again[0]["data"]["lesson_ids"]) == {room.lessons[0]["id"], lesson["id"]}

@@ -62,6 +62,17 @@ class CoursePublishedData(msgspec.Struct, kw_only=True):
 
 
 @webhook_event(
+    EventType.LESSON_PUBLISHED,
+    "Lessons opened to the course's students: a lesson made in a published course (one id), or a course "
+    "with lessons and enrollments published again (all of them).",
+)
+class LessonPublishedData(msgspec.Struct, kw_only=True):
+    course_id: UUID
+    lesson_ids: list[UUID]
+    published_at: datetime
+
+
+@webhook_event(
     EventType.QUIZ_SUBMITTED,
     "An attempt was submitted and graded at once (not on expiry; an attempt whose essays wait for a grader "
     "sends `attempt.pending_review` instead).",
