@@ -268,7 +268,7 @@ def _start() -> Any:
             *RELEASE_COLUMNS,
             COURSES.c.instructor_id,
             COURSES.c.sequential,
-            *gap_columns(LESSONS.c.course_id, enrollment, LESSONS.c.order_index),
+            *gap_columns(LESSONS.c.course_id, enrollment, LESSONS.c.order_index, when=COURSES.c.sequential),
             pool,
         )
         .join(LESSONS, LESSONS.c.id == QUIZZES.c.lesson_id)

@@ -15,11 +15,13 @@ from sqlalchemy import (
     TextClause,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     text,
@@ -46,6 +48,7 @@ from adapters.sql.statements import bound, dialect_of, json_rows, locked, uuid_h
 from domain.catalog.model import Course, CourseFilter, CourseRef, Lesson
 from domain.catalog.release import Gap, LessonRelease, Release, Standing
 from domain.catalog.services import ORDER_CONFLICT, SLUG_TAKEN
+from domain.learning.model import ProgressStatus
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
 
@@ -79,24 +82,30 @@ def prerequisites_column(course_id: Any) -> Any:
 _EARLIER = LESSONS.alias("earlier")
 
 
-def gap_columns(course_id: Any, completed_by: Any, before: Any = None) -> tuple[Any, Any]:
+def gap_columns(course_id: Any, completed_by: Any, before: Any = None, *, when: Any = None) -> tuple[Any, Any]:
     """The id and the position of the course's first lesson (before position `before`, when given)
-    without a completed progress row of the enrollments `completed_by` selects: two scalar columns."""
+    without a completed progress row of the enrollments `completed_by` selects: two scalar columns.
+    With `when` (the course's `sequential`), they are null, and not searched for, unless it holds:
+    only a sequential course's locks need the gap."""
     done = exists().where(
         PROGRESS.c.lesson_id == _EARLIER.c.id,
-        PROGRESS.c.status == "completed",
+        PROGRESS.c.status == ProgressStatus.COMPLETED.value,
         PROGRESS.c.enrollment_id == completed_by,
     )
     ahead = [_EARLIER.c.order_index < before] if before is not None else []
     first = select(_EARLIER.c.id).where(_EARLIER.c.course_id == course_id, ~done, *ahead)
     first = first.order_by(_EARLIER.c.order_index).limit(1)
     position = first.with_only_columns(_EARLIER.c.order_index)
-    return first.scalar_subquery().label("gap_id"), position.scalar_subquery().label("gap_order")
+    gap_id: Any = first.scalar_subquery()
+    gap_order: Any = position.scalar_subquery()
+    if when is not None:  # a CASE evaluates its subquery only when chosen
+        gap_id, gap_order = case((when, gap_id), else_=null()), case((when, gap_order), else_=null())
+    return gap_id.label("gap_id"), gap_order.label("gap_order")
 
 
-def _standing(row: Any, first_order: int | None) -> Standing:
+def _standing(row: Any) -> Standing:
     gap = Gap(row.gap_id, row.gap_order) if row.gap_id is not None else None
-    return Standing(enrolled_at=row.enrolled_at, gap=gap, first_order=first_order)
+    return Standing(enrolled_at=row.enrolled_at, gap=gap, first_order=row.first_order)
 
 
 def release_from_row(row: Any) -> Release:
@@ -140,6 +149,7 @@ _RELEASE = (
             LESSONS.c.course_id,
             bindparam("enrollment_id", type_=PROGRESS.c.enrollment_id.type),
             LESSONS.c.order_index,
+            when=COURSES.c.sequential,
         ),
     )
     .join(COURSES, COURSES.c.id == LESSONS.c.course_id)
@@ -449,4 +459,4 @@ class SqlCatalogReader:
     async def standing(self, course_id: UUID, user_id: UUID | None) -> Standing:
         async with self._engine.connect() as conn:
             row = (await conn.execute(_STANDING, {"course_id": course_id, "student_id": user_id or UUID(int=0)})).one()
-        return _standing(row, row.first_order)
+        return _standing(row)

@@ -102,8 +102,10 @@ class NotificationRelay:
             elif kind in _TO_ENROLLED:  # enrolled by the time it happened, however late it is relayed
                 students = enrolled.get(course_id, []) if course_id else []
                 recipients = [student for student, since in students if since <= event.occurred_at]
-            else:
+            elif kind in _TO_USER:
                 recipients = [_uuid(event.data.get("user_id"))]
+            else:
+                recipients = []
             title, body = message(kind, event.data, course.title if course else None)
             made.extend(
                 Notification(

@@ -245,7 +245,7 @@ class QuestionCreate(msgspec.Struct, kw_only=True):
     metadata: Annotated[dict[str, Any], Meta(description="Stored, not echoed")] | None = None
 
     def checked(self) -> QuestionCreate:
-        check_decimal("points", self.points, Decimal(100_000_000), inclusive=False)
+        check_decimal("points", self.points, MAX_POINTS, inclusive=False)
         return self
 
     def as_input(self) -> NewQuestion:
@@ -265,7 +265,7 @@ class QuestionUpdate(msgspec.Struct, kw_only=True):
     metadata: dict[str, Any] | UnsetType | None = UNSET
 
     def checked(self) -> QuestionUpdate:
-        check_decimal("points", self.points, Decimal(100_000_000), inclusive=False)
+        check_decimal("points", self.points, MAX_POINTS, inclusive=False)
         return self
 
     def as_changes(self) -> QuestionChanges:
