@@ -52,6 +52,7 @@ from adapters.http.notifications.controller import (
     NotificationsController,
     WebSocketTicketController,
 )
+from adapters.http.notifications.live_controller import live_socket, stream_notifications
 from adapters.http.openapi import complete_body_schemas, document_idempotency, document_links, document_upload
 from adapters.http.pagination import page_params
 from adapters.http.problems import exception_handlers
@@ -258,6 +259,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             NotificationsController,
             NotificationPreferencesController,
             WebSocketTicketController,
+            stream_notifications,
+            live_socket,
             AttemptsController,
             EssaysController,
             AssignmentsController,

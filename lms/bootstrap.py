@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from adapters.http.metrics import Metrics, Sample
 from adapters.kv.memory import MemoryCache, MemoryKeyValue
 from adapters.kv.redis_store import RedisCache, RedisKeyValue
+from adapters.live.hub import LiveHub
 from adapters.mail.console import ConsoleMailer
 from adapters.mail.file import FileMailer
 from adapters.mail.smtp import SmtpConfig, SmtpMailer
@@ -63,6 +64,7 @@ from domain.integrations.ports import WebhookSender
 from domain.integrations.webhooks import WebhookService
 from domain.learning.services import LearningService
 from domain.notifications.inbox import InboxService
+from domain.notifications.live import CourseFeeds
 from domain.notifications.relay import NotificationRelay
 from domain.notifications.tickets import TicketService
 from domain.shared.build import build_info
@@ -105,18 +107,23 @@ class Container:
     storage: ObjectStorage
     webhooks: WebhookService
     relay: RelayLoop
+    live: LiveHub
+    course_feeds: CourseFeeds
     sender: WebhookSender
     metrics: Metrics
 
     async def start(self) -> None:
-        """What an API process starts; with the in-process queue it is also the outbox relay."""
+        """What an API process starts: its queue's connection, the live fan-out, and the outbox
+        relay (woken by this process's commits, so live clients hear of them at once; with SAQ the
+        workers relay too, and each event is claimed by one of them)."""
         if isinstance(self.queue, SaqQueue):
             await self.queue.connect()
-        else:
-            self.relay.start()
+        await self.live.start()
+        self.relay.start()
 
     async def close(self) -> None:
         await self.relay.stop()
+        await self.live.close()
         providers = self.identity.single_sign_on.listed()
         for closer in (self.queue, self.kv, self.kv_fallback, self.cache, self.sender, *providers):
             close = getattr(closer, "close", None)
@@ -131,6 +138,9 @@ class Container:
     async def ping_database(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    async def live_connections(self) -> list[Sample]:
+        return [("lms_live_connections", {}, float(self.live.open_connections))]
 
     async def queue_depth(self) -> list[Sample]:
         depth = await self.queue.depth()
@@ -233,6 +243,7 @@ def build_container(
     # Every event is recorded: the inbox makes notifications of them (API §13), and webhooks, when
     # configured, deliver them.
     uow = SqlUnitOfWorkFactory(sessions, record_events=True)
+    live = LiveHub(settings.redis_url, metrics)
     sender = webhook_sender or HttpxWebhookSender()
     webhooks = WebhookService(
         store=SqlDeliveryStore(engine, sessions),
@@ -258,6 +269,7 @@ def build_container(
             clock=clock,
             common_passwords=ZxcvbnCommonPasswords(),
             policy=policy,
+            live=live,
         ),
         SqlApiKeyLookup(reads, engine),
         providers={
@@ -288,6 +300,7 @@ def build_container(
         queue=queue,
         clock=clock,
         frontend_url=settings.frontend_url,
+        live=live,
     )
     quizzes = QuizService(uow=uow, clock=clock, cache=cache, cache_ttl=float(settings.cache_ttl_seconds))
     assignments = AssignmentService(
@@ -316,6 +329,7 @@ def build_container(
         content=learning,
         lesson_guards=[quizzes],  # a lesson whose quiz has attempts stays
     )
+    recipients = SqlRecipientReader(engine)
     container = Container(
         settings=settings,
         engine=engine,
@@ -358,11 +372,15 @@ def build_container(
         webhooks=webhooks,
         relay=RelayLoop(
             webhooks,
-            NotificationRelay(feed=SqlNotificationFeed(sessions), reader=SqlRecipientReader(engine), clock=clock),
+            NotificationRelay(feed=SqlNotificationFeed(sessions), reader=recipients, clock=clock, live=live),
         ),
+        live=live,
+        course_feeds=CourseFeeds(recipients),
         sender=sender,
         metrics=metrics,
     )
     metrics.probe(container.queue_depth)
+    metrics.probe(container.live_connections)
     metrics.probe(container.outbox_backlog)
+    uow.on_events = container.relay.poke
     return container

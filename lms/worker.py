@@ -44,7 +44,8 @@ async def run_worker(settings: Settings, *, http_host: str, http_port: int) -> N
             )
             port = await probes.start(http_host, http_port)
             log.info("health and metrics at http://%s:%d/health, /ready and /metrics", http_host, port)
-        container.relay.start()  # with a SAQ queue the outbox relay runs here, not in `lms run`
+        await container.live.start()  # what the worker relays reaches the API processes' clients
+        container.relay.start()  # the outbox relay, beside the API processes' own
         log.info("worker started on queue %r", queue.queue.name)
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({stopping, running}, return_when=asyncio.FIRST_COMPLETED)

@@ -40,6 +40,7 @@ COUNTERS = {
     "lms_webhook_deliveries": "Webhook delivery attempts, by outcome (delivered, retry, failed)",
     "lms_emails": "Emails, by outcome (sent, failed)",
     "lms_storage_errors": "Object store calls that failed or timed out, by operation",
+    "lms_live_messages": "Live messages published to the fan-out (WebSocket and Server-Sent Events clients)",
 }
 # Gauges each process samples of itself; a scrape adds up the living processes'.
 GAUGES = {
@@ -48,6 +49,7 @@ GAUGES = {
     "lms_queue_jobs": "Jobs in the queue, by state (queued, active, scheduled)",
     "lms_outbox_backlog": "Committed events the relay has not yet turned into deliveries",
     "lms_outbox_oldest_age_seconds": "Age of the oldest event waiting in the outbox (0 when none waits)",
+    "lms_live_connections": "Open live connections (WebSocket and Server-Sent Events)",
 }
 # The process figures of each living process, labelled with its pid.
 _PROCESS = {

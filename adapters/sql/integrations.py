@@ -30,9 +30,11 @@ class SqlOutbox:
     def __init__(self, session: AsyncSession, *, enabled: bool) -> None:
         self._s = session
         self._enabled = enabled
+        self.recorded = False  # whether the transaction holds events (its commit wakes the relay)
 
     async def add(self, event: DomainEvent) -> None:
         if self._enabled:
+            self.recorded = True
             await self._s.execute(
                 insert(OUTBOX).values(
                     id=event.id, type=event.type, occurred_at=event.occurred_at, payload=event_body(event)

@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from adapters.sql.assignments_repositories import ASSIGNMENTS
 from adapters.sql.catalog_repositories import COURSES, ENROLLMENTS
 from adapters.sql.integrations import OUTBOX, claimable
 from adapters.sql.mappers import entity_from_row, row_values
@@ -19,7 +20,7 @@ from adapters.sql.statements import insert_ignoring_conflicts, upsert
 from domain.integrations.model import DomainEvent
 from domain.learning.model import EnrollmentStatus
 from domain.notifications.model import Channel, Notification, NotificationType, Preferences
-from domain.notifications.ports import Compose, CourseFacts
+from domain.notifications.ports import Compose, CourseFacts, Fed
 from domain.shared.pagination import Page, PageParams
 
 NOTIFICATIONS = cast(Table, NotificationRow.__table__)
@@ -34,14 +35,15 @@ class SqlNotificationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def add_all(self, notifications: Sequence[Notification]) -> int:
+    async def add_all(self, notifications: Sequence[Notification]) -> list[Notification]:
         if not notifications:
-            return 0
+            return []
         statement = insert_ignoring_conflicts(self._s, NOTIFICATIONS, ["event_id", "user_id"])
         rows = [row_values(n) for n in notifications]
-        # One statement, and the rows it inserted counted by what it returns (drivers differ in
+        # One statement, and the rows it inserted known by what it returns (drivers differ in
         # what `rowcount` says for a skipped conflict or a batch).
-        return len((await self._s.execute(statement.values(rows).returning(NOTIFICATIONS.c.id))).all())
+        inserted = {row.id for row in await self._s.execute(statement.values(rows).returning(NOTIFICATIONS.c.id))}
+        return [n for n in notifications if n.id in inserted]
 
     def _mine(self, user_id: UUID, notification_id: UUID) -> Any:
         return (NOTIFICATIONS.c.user_id == user_id) & (NOTIFICATIONS.c.id == notification_id)
@@ -52,6 +54,17 @@ class SqlNotificationRepository:
             query = query.where(NOTIFICATIONS.c.read_at.is_(None))
         ordered = query.order_by(NOTIFICATIONS.c.created_at.desc(), NOTIFICATIONS.c.id.desc())
         return await page_in(self._s, ordered, params, notification_from_row)
+
+    async def since(self, user_id: UUID, after: UUID, not_before: datetime, limit: int) -> list[Notification]:
+        query = (
+            select(NOTIFICATIONS)
+            .where(
+                NOTIFICATIONS.c.user_id == user_id, NOTIFICATIONS.c.id > after, NOTIFICATIONS.c.created_at >= not_before
+            )
+            .order_by(NOTIFICATIONS.c.id.desc())
+            .limit(limit)
+        )
+        return [notification_from_row(row) for row in reversed((await self._s.execute(query)).all())]
 
     async def unread_count(self, user_id: UUID) -> int:
         query = select(func.count()).where(NOTIFICATIONS.c.user_id == user_id, NOTIFICATIONS.c.read_at.is_(None))
@@ -96,22 +109,20 @@ class SqlNotificationFeed:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def feed(self, now: datetime, limit: int, compose: Compose) -> int:
+    async def feed(self, now: datetime, limit: int, compose: Compose) -> Fed:
         waiting = OUTBOX.c.notified_at.is_(None)
         async with self._sessions() as s, s.begin():
             query = select(OUTBOX.c.id, OUTBOX.c.type, OUTBOX.c.occurred_at, OUTBOX.c.payload)
             rows = (await s.execute(claimable(s, query.where(waiting).order_by(OUTBOX.c.id).limit(limit)))).all()
             if not rows:
-                return 0
+                return Fed([], [])
             events = [
                 DomainEvent(id=row.id, type=row.type, occurred_at=row.occurred_at, data=row.payload.get("data", {}))
                 for row in rows
             ]
-            notifications = await compose(events)
-            if notifications:
-                await SqlNotificationRepository(s).add_all(notifications)
+            stored = await SqlNotificationRepository(s).add_all(await compose(events))
             await s.execute(update(OUTBOX).where(OUTBOX.c.id.in_([row.id for row in rows])).values(notified_at=now))
-        return len(rows)
+        return Fed(events, stored)
 
 
 class SqlRecipientReader:
@@ -136,6 +147,15 @@ class SqlRecipientReader:
         async with self._engine.connect() as conn:
             for row in await conn.execute(query.order_by(ENROLLMENTS.c.course_id, ENROLLMENTS.c.student_id)):
                 found.setdefault(row.course_id, []).append((row.student_id, row.enrolled_at))
+        return found
+
+    async def courses_of(self, enrollment_ids: set[UUID], assignment_ids: set[UUID]) -> dict[UUID, UUID]:
+        found: dict[UUID, UUID] = {}
+        async with self._engine.connect() as conn:
+            for table, ids in ((ENROLLMENTS, enrollment_ids), (ASSIGNMENTS, assignment_ids)):
+                if ids:
+                    query = select(table.c.id, table.c.course_id).where(table.c.id.in_(ids))
+                    found.update({row.id: row.course_id for row in await conn.execute(query)})
         return found
 
     async def switched_off(

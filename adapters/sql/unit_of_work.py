@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -53,9 +54,16 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     audit: SqlAuditLog
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, record_events: bool) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        record_events: bool,
+        on_events: Callable[[], None] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._record_events = record_events
+        self._on_events = on_events
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -97,14 +105,19 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self._session is not None
         await self._session.commit()
+        if self.outbox.recorded and self._on_events is not None:
+            self.outbox.recorded = False
+            self._on_events()
 
 
 class SqlUnitOfWorkFactory:
-    """`record_events`: whether the outbox keeps events (only when someone receives them: webhooks)."""
+    """`record_events`: whether the outbox keeps events. `on_events` is called after a commit that
+    recorded some (it wakes the process's outbox relay)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, record_events: bool = False) -> None:
         self._sessions = sessions
         self._record_events = record_events
+        self.on_events: Callable[[], None] | None = None
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions, record_events=self._record_events)
+        return SqlUnitOfWork(self._sessions, record_events=self._record_events, on_events=self.on_events)

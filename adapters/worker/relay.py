@@ -32,11 +32,18 @@ class RelayLoop:
         self._purge_every = purge_every
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
 
     def start(self) -> None:
         if self._task is None:
             self._stopping = asyncio.Event()
+            self._wake = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-relay")
+
+    def poke(self) -> None:
+        """Events were just committed in this process: start a round now rather than at the next
+        tick, so a live client hears of them at once (pokes during a round make one more round)."""
+        self._wake.set()
 
     async def once(self) -> None:
         """One round: the inbox's notifications first, then the webhook deliveries."""
@@ -60,7 +67,8 @@ class RelayLoop:
                 except Exception:
                     log.warning("purging events past retention failed; trying again later", exc_info=True)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+            self._wake.clear()
             if self._stopping.is_set():
                 return
 
@@ -69,6 +77,7 @@ class RelayLoop:
         that hangs past `grace` seconds is cancelled (what it claimed is claimed again later)."""
         if self._task is not None:
             self._stopping.set()
+            self._wake.set()
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), timeout=grace)
             except TimeoutError:

@@ -73,6 +73,7 @@ class Accounts:
             await uow.users.save(user)
             await uow.refresh_sessions.revoke_all(user.id, now)
             await uow.commit()
+        p.end_live(user.id)
         await self.lockout.lift(user)  # a reset opens a locked account (API §10.1)
 
     async def change_password(self, principal: Principal, current_password: str, new_password: str) -> None:
@@ -88,6 +89,7 @@ class Accounts:
             await uow.users.save(user)
             await uow.refresh_sessions.revoke_all(user.id, now, except_sid=principal.claims.sid)
             await uow.commit()
+        p.end_live(user.id, keep_sid=principal.claims.sid)
 
     # ----------------------------------------------------------------- email verification
 

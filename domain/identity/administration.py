@@ -102,4 +102,6 @@ class UserAdministration:
             user.updated_at = now
             await uow.users.save(user)
             await uow.commit()
+        if signs_out:
+            p.end_live(user.id)
         return user

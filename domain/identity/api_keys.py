@@ -119,6 +119,7 @@ class ApiKeys:
                 raise NotFound(KEY_NOT_FOUND)
             await uow.api_keys.revoke(key_id, self.parts.clock.now())
             await uow.commit()
+        self.parts.end_live(key.owner_id, jti=key_id)
 
     async def authenticate(self, credential: str) -> Principal:
         """A key to the principal it acts as: its owner now, within its scopes."""

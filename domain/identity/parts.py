@@ -16,7 +16,8 @@ from domain.identity.tokens import INVALID_CREDENTIALS, Tokens, issued_at_us
 from domain.shared.clock import Clock
 from domain.shared.errors import VALIDATION_FAILED, Conflict, FieldError, FieldsInvalid, Unauthenticated
 from domain.shared.ids import new_id
-from domain.shared.ports import JobQueue, KeyValueStore
+from domain.shared.live import revocation, user_channel
+from domain.shared.ports import JobQueue, KeyValueStore, LiveFeed, NoLiveFeed
 
 
 @dataclass(slots=True, kw_only=True)
@@ -32,7 +33,15 @@ class IdentityParts:
     clock: Clock
     common_passwords: CommonPasswords
     policy: IdentityPolicy = field(default_factory=IdentityPolicy)
+    live: LiveFeed = field(default_factory=NoLiveFeed)
     _dummy_hash: str | None = field(default=None, init=False, repr=False)
+
+    def end_live(
+        self, user_id: UUID, *, sid: UUID | None = None, jti: UUID | None = None, keep_sid: UUID | None = None
+    ) -> None:
+        """Close the user's live connections (API §13) opened with a sign-in or credential just
+        revoked; with neither named, all of them but `keep_sid`'s."""
+        self.live.publish(user_channel(user_id), revocation(sid=sid, jti=jti, keep_sid=keep_sid))
 
     # ----------------------------------------------------------------- passwords
 

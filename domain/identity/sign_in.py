@@ -58,14 +58,22 @@ class SignIn:
         self, access_token: str, precheck: RevocationCheck | None = None, *, via: AuthMethod = AuthMethod.BEARER
     ) -> Principal:
         """Resolve an access token to the current user, or raise Unauthenticated/Unavailable."""
+        claims = self.parts.tokens.read(access_token, TokenType.ACCESS, ACCESS_ERRORS)
+        return await self.recheck(claims, precheck, via=via)
+
+    async def recheck(
+        self, claims: TokenClaims, precheck: RevocationCheck | None = None, *, via: AuthMethod = AuthMethod.BEARER
+    ) -> Principal:
+        """Whether a token read before still stands (not revoked, its user active and past no
+        cutoff): a request's token, or the one a live connection's ticket was issued for."""
         p = self.parts
-        claims = p.tokens.read(access_token, TokenType.ACCESS, ACCESS_ERRORS)
         if await p.blacklist.is_revoked(claims, precheck):
             raise Unauthenticated("Token has been revoked", token_rejected=True)
         user = await p.users.get(claims.sub)
         if user is None or not user.is_active:
             raise Unauthenticated(INVALID_CREDENTIALS, token_rejected=True)
-        if user.issued_before_cutoff(issued_at_us(claims)):
+        # An API key (a ticket asked with one) outlives password changes; it is revoked on its own.
+        if via is not AuthMethod.API_KEY and user.issued_before_cutoff(issued_at_us(claims)):
             raise Unauthenticated("Token has been revoked", token_rejected=True)
         if p.policy.require_email_verification and user.email_verified_at is None:
             raise Unauthenticated("Email is not verified", token_rejected=True)
@@ -223,6 +231,7 @@ class SignIn:
         log.warning("refresh token reuse detected; revoking sign-in %s", claims.sid)
         await uow.refresh_sessions.revoke_sign_in(claims.sid, now)
         await self.parts.blacklist.revoke_sign_in(claims.sid, self.parts.policy.access_ttl.total_seconds())
+        self.parts.end_live(claims.sub, sid=claims.sid)
 
     async def end_sign_in(self, principal: Principal) -> None:
         """The caller's whole sign-in ends: every refresh token of it, and the access token in hand."""
@@ -233,6 +242,7 @@ class SignIn:
                 await uow.refresh_sessions.revoke_sign_in(principal.claims.sid, now)
                 await uow.commit()
         await p.blacklist.revoke_token(principal.claims.jti, principal.claims.exp - now.timestamp())
+        p.end_live(principal.user.id, sid=principal.claims.sid, jti=principal.claims.jti)
 
     async def logout(self, principal: Principal, refresh_token: str) -> None:
         p = self.parts
@@ -244,3 +254,4 @@ class SignIn:
             await uow.refresh_sessions.revoke(claims.jti, now)
             await uow.commit()
         await p.blacklist.revoke_token(principal.claims.jti, principal.claims.exp - now.timestamp())
+        p.end_live(principal.user.id, sid=claims.sid, jti=principal.claims.jti)

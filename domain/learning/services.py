@@ -29,8 +29,11 @@ from domain.shared.clock import Clock, iso
 from domain.shared.errors import Conflict, Forbidden, NotFound
 from domain.shared.ids import new_id
 from domain.shared.jobs import queue_email
+from domain.shared.live import course_channel, message
 from domain.shared.pagination import Page, PageParams
-from domain.shared.ports import JobQueue
+from domain.shared.ports import JobQueue, LiveFeed, NoLiveFeed
+
+PROGRESS_UPDATED = "progress.updated"
 
 ONLY_STUDENTS = "Only students can enroll"
 UNPUBLISHED = "Cannot enroll in unpublished course"
@@ -61,6 +64,18 @@ class Completion:
     course_title: str
 
 
+def progress_message(enrollment: Enrollment, progress: LessonProgress, at: datetime) -> dict[str, Any]:
+    """`progress.updated` on the course's live feed (API §13): the lesson's progress as reported."""
+    data = {
+        "enrollment_id": str(enrollment.id),
+        "lesson_id": str(progress.lesson_id),
+        "student_id": str(enrollment.student_id),
+        "status": progress.status.value,
+        "completion_percentage": f"{progress.completion_percentage:.2f}",
+    }
+    return message(new_id(), PROGRESS_UPDATED, at, data)
+
+
 def _is_student_or_admin(actor: User, enrollment: Enrollment) -> bool:
     return actor.id == enrollment.student_id or actor.role is Role.ADMIN
 
@@ -77,6 +92,7 @@ class LearningService:
     # quiz or assignment; no gates, no refusals.
     lesson_gates: list[LessonGate] = field(default_factory=list)
     completion_listener: CompletionListener | None = None  # credentials: the certificate
+    live: LiveFeed = field(default_factory=NoLiveFeed)  # each progress report, to the course's feed
 
     # ----- enrolling -----
 
@@ -239,6 +255,7 @@ class LearningService:
         completion = await self._recompute(uow, enrollment, actor, now)
 
         async def after_commit() -> None:
+            self.live.publish(course_channel(enrollment.course_id), progress_message(enrollment, progress, now))
             if completion is not None:
                 await self._send_completion(completion)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 from domain.identity.model import User
@@ -15,6 +16,8 @@ from domain.shared.errors import InvalidInput, NotFound
 from domain.shared.pagination import Page, PageParams
 
 NOTIFICATION_NOT_FOUND = "Notification not found"
+REPLAY_LIMIT = 100
+REPLAY_WINDOW = timedelta(hours=24)
 
 
 @dataclass(slots=True)
@@ -27,6 +30,12 @@ class InboxService:
     async def notifications(self, actor: User, *, unread_only: bool, params: PageParams) -> Page[Notification]:
         async with self.uow() as uow:
             return await uow.notifications.page(actor.id, unread_only=unread_only, params=params)
+
+    async def missed(self, user_id: UUID, last_seen: UUID) -> list[Notification]:
+        """What a reconnecting live client missed after the notification it saw last (API §13): at
+        most the newest 100, of the last 24 hours, oldest first."""
+        async with self.uow() as uow:
+            return await uow.notifications.since(user_id, last_seen, self.clock.now() - REPLAY_WINDOW, REPLAY_LIMIT)
 
     async def unread_count(self, actor: User) -> int:
         async with self.uow() as uow:
@@ -56,7 +65,7 @@ class InboxService:
         async with self.uow() as uow:
             added = await uow.notifications.add_all(notifications)
             await uow.commit()
-        return added
+        return len(added)
 
     # ----- preferences -----
 

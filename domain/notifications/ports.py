@@ -15,13 +15,18 @@ from domain.shared.unit_of_work import UnitOfWork
 
 
 class NotificationRepository(Protocol):
-    async def add_all(self, notifications: Sequence[Notification]) -> int:
+    async def add_all(self, notifications: Sequence[Notification]) -> list[Notification]:
         """Insert those not made yet: a (event, user) pair that exists, racing inserts included,
-        is skipped. Returns how many were inserted."""
+        is skipped. Returns those inserted."""
         ...
 
     async def page(self, user_id: UUID, *, unread_only: bool, params: PageParams) -> Page[Notification]:
         """The user's notifications, newest first."""
+        ...
+
+    async def since(self, user_id: UUID, after: UUID, not_before: datetime, limit: int) -> list[Notification]:
+        """The user's notifications stored after `after` (ids are time-ordered) and made at
+        `not_before` or later: the newest `limit` of them, oldest first."""
         ...
 
     async def unread_count(self, user_id: UUID) -> int: ...
@@ -54,11 +59,20 @@ class NotificationsUnitOfWorkFactory(Protocol):
 Compose = Callable[[list[DomainEvent]], Awaitable[list[Notification]]]
 
 
+@dataclass(frozen=True, slots=True)
+class Fed:
+    """One batch of the feed, committed: the events claimed and marked notified, and the
+    notifications stored for them now (none made before)."""
+
+    events: list[DomainEvent]
+    stored: list[Notification]
+
+
 class NotificationFeed(Protocol):
-    async def feed(self, now: datetime, limit: int, compose: Compose) -> int:
+    async def feed(self, now: datetime, limit: int, compose: Compose) -> Fed:
         """In one transaction: claim up to `limit` events not notified yet (others' claims are
         skipped), store what `compose` makes of them (a notification made before is skipped), and
-        mark them notified. Returns how many events were claimed."""
+        mark them notified."""
         ...
 
 
@@ -75,6 +89,10 @@ class RecipientReader(Protocol):
     async def enrolled(self, course_ids: set[UUID]) -> dict[UUID, list[tuple[UUID, datetime]]]:
         """Each course's students, enrolled `active` or `completed` (not those who dropped out),
         with when they enrolled."""
+        ...
+
+    async def courses_of(self, enrollment_ids: set[UUID], assignment_ids: set[UUID]) -> dict[UUID, UUID]:
+        """The course of each enrollment and assignment named (by its id)."""
         ...
 
     async def switched_off(

@@ -5,15 +5,18 @@ is stored once per (event, user), so an event is never lost and never doubled in
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 from domain.integrations.model import DomainEvent
+from domain.notifications.live import COURSE_FEED_TYPES, of_notification
 from domain.notifications.model import Channel, Notification, NotificationType, kind_of
-from domain.notifications.ports import NotificationFeed, RecipientReader
+from domain.notifications.ports import Fed, NotificationFeed, RecipientReader
 from domain.shared.clock import Clock
 from domain.shared.ids import new_id
+from domain.shared.live import course_channel, message, user_channel
+from domain.shared.ports import LiveFeed, NoLiveFeed
 
 # Who hears of each kind: the student the event names, or the owner of the event's course.
 _TO_STUDENT = {
@@ -41,7 +44,14 @@ def _percent(value: object) -> str:
         return "—"
 
 
-def message(kind: NotificationType, data: dict[str, object], course: str | None) -> tuple[str, str]:
+def _course_by(found: dict[UUID, UUID], data: dict[str, object]) -> UUID | None:
+    for key in ("enrollment_id", "assignment_id"):
+        if (named := _uuid(data.get(key))) is not None and named in found:
+            return found[named]
+    return None
+
+
+def text_of(kind: NotificationType, data: dict[str, object], course: str | None) -> tuple[str, str]:
     """The title and body a notification of this kind shows."""
     named = f"“{course}”" if course else "your course"
     match kind:
@@ -71,17 +81,37 @@ class NotificationRelay:
     feed: NotificationFeed
     reader: RecipientReader
     clock: Clock
+    live: LiveFeed = field(default_factory=NoLiveFeed)
     batch: int = 100
 
     async def notify_once(self) -> int:
-        """Turn every event not notified yet into its notifications. Safe in several processes at
-        once: events are claimed, never shared. Returns how many events were handled."""
+        """Turn every event not notified yet into its notifications, and tell the connected
+        clients once each batch is committed. Safe in several processes at once: events are
+        claimed, never shared. Returns how many events were handled."""
         handled = 0
         while True:
-            done = await self.feed.feed(self.clock.now(), self.batch, self.compose)
-            handled += done
-            if done < self.batch:
+            fed = await self.feed.feed(self.clock.now(), self.batch, self.compose)
+            await self.tell(fed)
+            handled += len(fed.events)
+            if len(fed.events) < self.batch:
                 return handled
+
+    async def tell(self, fed: Fed) -> None:
+        """Each new notification to its user's channel; each course event to its course's feed."""
+        for notification in fed.stored:
+            self.live.publish(user_channel(notification.user_id), of_notification(notification))
+        feed = [event for event in fed.events if event.type in COURSE_FEED_TYPES]
+        if not feed:
+            return
+        named = {event.id: c for event in feed if (c := _uuid(event.data.get("course_id")))}
+        enrollments = {e for event in feed if event.id not in named and (e := _uuid(event.data.get("enrollment_id")))}
+        assignments = {a for event in feed if event.id not in named and (a := _uuid(event.data.get("assignment_id")))}
+        found = await self.reader.courses_of(enrollments, assignments) if enrollments or assignments else {}
+        for event in feed:
+            course_id = named.get(event.id) or _course_by(found, event.data)
+            if course_id is not None:
+                said = message(event.id, event.type, event.occurred_at, event.data)
+                self.live.publish(course_channel(course_id), said)
 
     async def compose(self, events: list[DomainEvent]) -> list[Notification]:
         """The notifications of a batch of events, for the users concerned who have not switched
@@ -106,7 +136,7 @@ class NotificationRelay:
                 recipients = [_uuid(event.data.get("user_id"))]
             else:
                 recipients = []
-            title, body = message(kind, event.data, course.title if course else None)
+            title, body = text_of(kind, event.data, course.title if course else None)
             made.extend(
                 Notification(
                     id=new_id(),

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.identity.model import Principal
+from domain.identity.model import AuthMethod, Principal, TokenClaims, TokenType
 from domain.shared.ports import KeyValueStore
 
 TICKET_SECONDS = 30
@@ -18,11 +18,11 @@ TICKET_SECONDS = 30
 
 @dataclass(frozen=True, slots=True)
 class Ticketed:
-    """Who a redeemed ticket was issued to: the user, and the access token's id and session."""
+    """Who a redeemed ticket was issued to: the claims of the credential it was asked with, and how
+    that credential came (so the socket can be checked as that request was)."""
 
-    user_id: UUID
-    token_id: UUID
-    session_id: UUID | None
+    claims: TokenClaims
+    via: AuthMethod
 
 
 def _key(ticket: str) -> str:
@@ -37,7 +37,15 @@ class TicketService:
     async def issue(self, principal: Principal) -> str:
         ticket = secrets.token_urlsafe(32)
         claims = principal.claims
-        held = {"user": str(principal.user.id), "jti": str(claims.jti), "sid": str(claims.sid) if claims.sid else None}
+        held = {
+            "sub": str(claims.sub),
+            "jti": str(claims.jti),
+            "sid": str(claims.sid) if claims.sid else None,
+            "iat": claims.iat,
+            "exp": claims.exp,
+            "iat_us": claims.iat_us,
+            "via": principal.via.value,
+        }
         await self.kv.set(_key(ticket), json.dumps(held), TICKET_SECONDS)
         return ticket
 
@@ -49,4 +57,13 @@ class TicketService:
         if held is None:
             return None
         found = json.loads(held)
-        return Ticketed(UUID(found["user"]), UUID(found["jti"]), UUID(found["sid"]) if found["sid"] else None)
+        claims = TokenClaims(
+            sub=UUID(found["sub"]),
+            jti=UUID(found["jti"]),
+            typ=TokenType.ACCESS,
+            iat=found["iat"],
+            exp=found["exp"],
+            iat_us=found["iat_us"],
+            sid=UUID(found["sid"]) if found["sid"] else None,
+        )
+        return Ticketed(claims, AuthMethod(found["via"]))

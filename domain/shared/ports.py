@@ -165,3 +165,18 @@ class ObjectStorage(Protocol):
         ...
 
     async def ping(self) -> None: ...
+
+
+class LiveFeed(Protocol):
+    """Messages to the clients connected live to any API process (API §13), sent after the commit
+    that caused them. Fire and forget: what a client must not miss is also in its inbox, which a
+    reconnecting client replays."""
+
+    def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+
+class NoLiveFeed:
+    """A process nobody connects to live (a command-line task): messages go nowhere."""
+
+    def publish(self, channel: str, message: dict[str, Any]) -> None:
+        return None

@@ -116,7 +116,7 @@ async def test_a_websocket_ticket_is_good_once_and_names_its_sign_in(api: Api) -
     assert r.json()["expires_in"] == 30 and len(r.json()["ticket"]) >= 40
     tickets = api.container.tickets
     held = await tickets.redeem(r.json()["ticket"])
-    assert held is not None and held.user_id == UUID(me.user["id"])
+    assert held is not None and held.claims.sub == UUID(me.user["id"]) and held.claims.sid is not None
     assert await tickets.redeem(r.json()["ticket"]) is None  # never twice
     for forged in (None, "", "x" * 129, r.json()["ticket"][:-1] + "A"):
         assert await tickets.redeem(forged) is None

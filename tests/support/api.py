@@ -55,6 +55,7 @@ class Api:
     container: Container
     mailbox: Mailbox
     backend: str
+    app: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def register(self, email: str | None = None, password: str = PASSWORD, **body: Any) -> Session:
@@ -116,7 +117,7 @@ async def running_api(env: dict[str, str], backend: str, clock: Clock | None = N
                 worker_task = asyncio.create_task(worker.start())
                 if container.webhooks.enabled:
                     container.relay.start()  # as `lms worker` does
-            yield Api(client=client, container=container, mailbox=Mailbox(settings.mail_dir), backend=backend)
+            yield Api(client=client, container=container, mailbox=Mailbox(settings.mail_dir), backend=backend, app=app)
             drain = getattr(container.queue, "drain", None)
             if drain is not None:
                 await drain()

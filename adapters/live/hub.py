@@ -1,0 +1,167 @@
+"""The live hub (API §13): Litestar's channels plugin carrying messages between processes, and the
+connections of this process that listen to it.
+
+A connection listens to its user's channel, and to the course feeds it was allowed to follow. It
+ends when its sign-in is revoked (a control message on the user's channel), when the fan-out loses
+its backend (clients reconnect and replay what they missed), or when the process stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import msgspec
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.base import ChannelsBackend
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.subscriber import Subscriber
+
+from adapters.live.redis_pubsub import ResilientRedisPubSub
+from domain.shared.live import CONTROL, LiveHolder, user_channel
+from domain.shared.telemetry import Meter
+
+log = logging.getLogger("lms.live")
+
+_CONTROL_PREFIX = b'{"' + CONTROL.encode() + b'"'
+BACKLOG = 1_000  # messages a slow connection may fall behind by before it is ended
+
+
+class Ending(enum.Enum):
+    """Why a connection ends, as the transports say it."""
+
+    REVOKED = "revoked"  # its sign-in was revoked or its user deactivated
+    RECONNECT = "reconnect"  # the fan-out lost its backend: come back and replay
+    SHUTDOWN = "shutdown"  # this process is stopping
+    TOO_SLOW = "too_slow"  # fell more than BACKLOG messages behind
+
+
+class LiveConnection(Subscriber):
+    """One client's stream: the messages of its channels, in order, until it ends."""
+
+    holder: LiveHolder
+    ended: Ending | None
+    following: dict[str, Subscriber]  # the course feeds it follows, by channel
+
+    async def next(self, timeout: float | None = None) -> bytes | None:
+        """The next message to send; None when `timeout` seconds passed without one or the
+        connection ended (`ended` says why). Control messages are acted on here, never returned."""
+        while self.ended is None:
+            try:
+                item: bytes | None = await asyncio.wait_for(self._queue.get(), timeout)
+            except TimeoutError:
+                return None
+            if item is None:
+                return None
+            if item.startswith(_CONTROL_PREFIX):
+                if self.holder.revoked_by(msgspec.json.decode(item)):
+                    self.ended = Ending.REVOKED
+                continue
+            return item
+        return None
+
+    def end(self, why: Ending) -> None:
+        if self.ended is None:
+            self.ended = why
+        self.put_nowait(None)  # wakes a waiting `next`
+
+    def put_nowait(self, item: bytes | None) -> bool:
+        if super().put_nowait(item):
+            return True
+        if item is not None:  # the queue is full: this client cannot keep up
+            self.ended = self.ended or Ending.TOO_SLOW
+        return False
+
+
+class LiveHub:
+    """`redis_url` set: messages go through Redis pub/sub, reaching every process; unset: through
+    process memory (one process serves everyone)."""
+
+    def __init__(self, redis_url: str | None, meter: Meter) -> None:
+        backend: ChannelsBackend = (
+            ResilientRedisPubSub(redis_url, on_break=self._backend_lost) if redis_url else MemoryChannelsBackend()
+        )
+        self._backend = backend
+        self._plugin = ChannelsPlugin(
+            backend=backend,
+            arbitrary_channels_allowed=True,
+            subscriber_class=LiveConnection,
+            subscriber_max_backlog=BACKLOG,
+            subscriber_backlog_strategy="backoff",
+        )
+        self._open: set[LiveConnection] = set()
+        self._started = False
+        self._published = meter.counter("lms_live_messages")
+
+    @property
+    def accepting(self) -> bool:
+        """Whether a new connection can be served (not while the fan-out is cut off: it would miss
+        what is published until it is back)."""
+        return self._started and getattr(self._backend, "healthy", True)
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._open)
+
+    async def start(self) -> None:
+        if not self._started:
+            await self._plugin.__aenter__()
+            self._started = True
+
+    async def close(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        for connection in list(self._open):
+            connection.end(Ending.SHUTDOWN)
+        await asyncio.sleep(0)  # let the transports say goodbye
+        with contextlib.suppress(Exception):
+            await self._plugin.__aexit__(None, None, None)
+
+    def publish(self, channel: str, message: dict[str, Any]) -> None:
+        if self._started:
+            self._published.inc()
+            self._plugin.publish(message, channel)
+
+    @contextlib.asynccontextmanager
+    async def connect(self, holder: LiveHolder) -> AsyncIterator[LiveConnection]:
+        """A connection listening to the holder's own channel until the block ends; everything it
+        held is let go then."""
+        connection = await self._plugin.subscribe(user_channel(holder.user_id))
+        assert isinstance(connection, LiveConnection)
+        connection.holder, connection.ended, connection.following = holder, None, {}
+        self._open.add(connection)
+        try:
+            yield connection
+        finally:
+            self._open.discard(connection)
+            for followed in connection.following.values():
+                await self._quietly(self._plugin.unsubscribe, followed)
+            await self._quietly(self._plugin.unsubscribe, connection)
+
+    async def follow(self, connection: LiveConnection, channel: str) -> None:
+        """Add a channel to the connection's stream (a course feed it may follow)."""
+        feed = await self._plugin.subscribe(channel)
+        assert isinstance(feed, LiveConnection)
+        feed.ended = None
+        connection.following[channel] = feed
+
+        async def forward(item: bytes) -> None:
+            connection.put_nowait(item)
+
+        feed._start_in_background(forward)
+
+    def _backend_lost(self) -> None:
+        for connection in list(self._open):
+            connection.end(Ending.RECONNECT)
+
+    @staticmethod
+    async def _quietly(unsubscribe: Callable[..., Any], subscriber: Subscriber) -> None:
+        try:
+            await unsubscribe(subscriber)
+        except Exception:  # the backend is gone: nothing is held there any more
+            log.debug("unsubscribing from a lost backend", exc_info=True)

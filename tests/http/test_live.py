@@ -1,0 +1,183 @@
+"""Live updates (API §13) on both backends: the WebSocket with its single-use tickets, a user's own
+notifications and the course feeds only managers may follow; Server-Sent Events with heartbeats and
+`Last-Event-ID` replay; and connections that end when their sign-in is revoked."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import func, select
+
+from adapters.sql.integrations import OUTBOX
+from tests.http.test_auth import problem
+from tests.support.api import Api, Session
+from tests.support.catalog import create_lesson
+from tests.support.learning import classroom, enroll, progress
+from tests.support.live import event_stream, websocket
+
+MESSAGE_KEYS = {"id", "type", "created_at", "data"}
+
+
+async def ticket(api: Api, who: Session) -> str:
+    r = await api.client.post("/api/v1/auth/ws-ticket", headers=who.headers)
+    assert r.status_code == 200, r.text
+    return str(r.json()["ticket"])
+
+
+async def test_a_socket_needs_a_ticket_good_once(api: Api) -> None:
+    me = await api.register()
+    for query in ({}, {"ticket": "unknown"}, {"ticket": "x" * 500}):
+        async with websocket(api.app, **query) as socket:
+            assert await socket.wait_closed() == 4401
+            assert socket.accepted  # accepted, then closed with the code that says why
+    good = await ticket(api, me)
+    async with websocket(api.app, ticket=good) as socket:
+        await socket.nothing()
+        assert socket.close_code is None
+    async with websocket(api.app, ticket=good) as replayed:
+        assert await replayed.wait_closed() == 4401
+    async with websocket(api.app, ticket=await ticket(api, me), last_event_id="nope") as bad:
+        assert await bad.wait_closed() == 4400
+
+
+async def test_a_socket_hears_its_users_notifications_only(api: Api) -> None:
+    room = await classroom(api, lessons=1)
+    student, owner = room.cast.student, room.cast.owner
+    await enroll(api, student, room.course["id"])
+    async with (
+        websocket(api.app, ticket=await ticket(api, student)) as mine,
+        websocket(api.app, ticket=await ticket(api, room.cast.other)) as theirs,
+    ):
+        lesson = await create_lesson(api, owner, room.course["id"])  # lesson.published, to the enrolled
+        said = await mine.receive_json()
+        assert set(said) == MESSAGE_KEYS and said["type"] == "lesson.published"
+        assert said["data"]["lesson_ids"] == [lesson["id"]]
+        listed = (await api.client.get("/api/v1/notifications", headers=student.headers)).json()["items"]
+        assert said["id"] == listed[0]["id"]  # the inbox's notification, by id
+        await theirs.nothing()
+
+
+async def test_course_feeds_are_for_managers(api: Api) -> None:
+    room = await classroom(api, lessons=2)
+    cast, course = room.cast, room.course["id"]
+    channel = f"course:{course}"
+    async with (
+        websocket(api.app, ticket=await ticket(api, cast.owner)) as owner,
+        websocket(api.app, ticket=await ticket(api, cast.student)) as student,
+        websocket(api.app, ticket=await ticket(api, cast.admin)) as admin,
+    ):
+        await student.send_json({"subscribe": channel})
+        assert await student.receive_json() == {"error": "forbidden", "channel": channel}
+        await student.send_json({"subscribe": "course:00000000-0000-0000-0000-000000000000"})
+        assert (await student.receive_json())["error"] == "forbidden"
+        for manager in (owner, admin):
+            await manager.send_json({"subscribe": channel})
+            assert await manager.receive_json() == {"subscribed": channel}
+        await owner.send_json({"subscribe": channel})  # again: still one subscription
+        assert await owner.receive_json() == {"subscribed": channel}
+        await owner.send_text("not json")
+        assert (await owner.receive_json())["error"] == "bad_request"
+
+        enrollment = await enroll(api, cast.student, course)
+        for manager in (owner, admin):
+            created = await manager.receive_json()
+            assert created["type"] == "enrollment.created" and created["data"]["enrollment_id"] == enrollment["id"]
+        r = await progress(api, cast.student, enrollment["id"], room.lessons[0]["id"], completion_percentage=40)
+        assert r.status_code == 200, r.text
+        moved = await owner.receive_json()
+        assert moved["type"] == "progress.updated" and set(moved) == MESSAGE_KEYS
+        assert moved["data"] == {
+            "enrollment_id": enrollment["id"],
+            "lesson_id": room.lessons[0]["id"],
+            "student_id": cast.student.user["id"],
+            "status": "in_progress",
+            "completion_percentage": "40.00",
+        }
+        assert (await admin.receive_json())["id"] == moved["id"]
+        await owner.nothing()  # each message once
+        await student.nothing()  # a student hears nothing of the feed
+
+
+async def test_a_revoked_sign_in_closes_its_connections(api: Api) -> None:
+    me = await api.register()
+    other_sign_in = await api.login(me.email)
+    async with (
+        websocket(api.app, ticket=await ticket(api, me)) as this,
+        websocket(api.app, ticket=await ticket(api, other_sign_in)) as that,
+        event_stream(api.app, me.headers) as stream,
+    ):
+        await stream.next_event()  # connected
+        r = await api.client.post("/api/v1/auth/logout", json={"refresh_token": me.refresh}, headers=me.headers)
+        assert r.status_code in (200, 204), r.text
+        assert await this.wait_closed() == 4401
+        await stream.ended()
+        await that.nothing()
+        assert that.close_code is None  # another sign-in of the same user stays
+    admin = await api.admin()
+    async with websocket(api.app, ticket=await ticket(api, other_sign_in)) as socket:
+        await socket.nothing(0.05)
+        r = await api.client.patch(f"/api/v1/users/{me.user['id']}", json={"is_active": False}, headers=admin.headers)
+        assert r.status_code == 200, r.text
+        assert await socket.wait_closed() == 4401
+
+
+async def test_server_sent_events_carry_notifications_and_replay_what_was_missed(api: Api) -> None:
+    room = await classroom(api, lessons=1)
+    student, owner = room.cast.student, room.cast.owner
+    await enroll(api, student, room.course["id"])
+    async with event_stream(api.app, student.headers) as stream:
+        assert stream.status == 200 and stream.headers["content-type"].startswith("text/event-stream")
+        assert stream.headers["cache-control"] == "no-store"
+        assert (await stream.next_event()).get(":") == "connected"
+        await create_lesson(api, owner, room.course["id"])
+        first_id, first = await stream.next_message()
+        assert first_id == first["id"] and first["type"] == "lesson.published" and set(first) == MESSAGE_KEYS
+    # Two more while away; reconnecting with the last id seen replays them, oldest first.
+    for _ in range(2):
+        await create_lesson(api, owner, room.course["id"])
+    await drained(api)
+    missed = [i["id"] for i in (await api.client.get("/api/v1/notifications", headers=student.headers)).json()["items"]]
+    async with event_stream(api.app, {**student.headers, "Last-Event-ID": first_id}) as again:
+        replayed = [await again.next_message() for _ in range(2)]
+        assert [i for i, _ in replayed] == list(reversed(missed[:2]))
+        await create_lesson(api, owner, room.course["id"])
+        live_id, _ = await again.next_message()
+        assert live_id not in {first_id, *missed[:2]}
+    async with event_stream(api.app, {**student.headers, "Last-Event-ID": "nope"}) as bad:
+        assert bad.status == 422
+    async with event_stream(api.app, {}) as anonymous:
+        assert anonymous.status == 401
+
+
+async def test_the_stream_sends_heartbeats(api: Api, monkeypatch: Any) -> None:
+    from adapters.http.notifications import live_controller
+
+    monkeypatch.setattr(live_controller, "HEARTBEAT_SECONDS", 0.05)
+    me = await api.register()
+    async with event_stream(api.app, me.headers) as stream:
+        assert (await stream.next_event()).get(":") == "connected"
+        assert (await stream.next_event()).get(":") == "heartbeat"
+        assert (await stream.next_event()).get(":") == "heartbeat"
+
+
+async def drained(api: Api) -> None:
+    """Every event committed so far made into notifications (another relayer may hold some: wait)."""
+    waiting = select(func.count()).select_from(OUTBOX).where(OUTBOX.c.notified_at.is_(None))
+    for _ in range(100):
+        await api.container.relay.once()
+        async with api.container.engine.connect() as conn:
+            if (await conn.execute(waiting)).scalar_one() == 0:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("events are still waiting to be notified")
+
+
+async def test_the_stream_route_is_documented(api: Api) -> None:
+    doc = (await api.client.get("/schema/openapi.json")).json()
+    operation = doc["paths"]["/api/v1/notifications/stream"]["get"]
+    assert operation["operationId"] == "stream_notifications"
+    assert "text/event-stream" in operation["responses"]["200"]["content"]
+    problem_codes = {code for code in operation["responses"] if code != "200"}
+    assert {"401", "422", "503"} <= problem_codes
+    assert problem is not None
