@@ -66,6 +66,7 @@ from domain.learning.services import LearningService
 from domain.notifications.inbox import InboxService
 from domain.notifications.live import CourseFeeds
 from domain.notifications.relay import NotificationRelay
+from domain.notifications.reminders import REMIND_DUE_SOON, REMIND_EVERY_SECONDS, DueSoonReminders
 from domain.notifications.tickets import TicketService
 from domain.shared.build import build_info
 from domain.shared.clock import Clock, SystemClock
@@ -74,6 +75,10 @@ from domain.shared.ports import Cache, JobQueue, KeyValueStore, Mailer, ObjectSt
 from lms.settings import Settings
 
 log = logging.getLogger("lms")
+
+# The jobs SAQ's cron runs (each time once, whichever worker enqueues it); the embedded default's
+# scheduler runs them in `lms run` instead.
+SCHEDULED = {REMIND_DUE_SOON: "* * * * *"}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -109,6 +114,7 @@ class Container:
     relay: RelayLoop
     live: LiveHub
     course_feeds: CourseFeeds
+    reminders: DueSoonReminders
     sender: WebhookSender
     metrics: Metrics
 
@@ -117,7 +123,9 @@ class Container:
         relay (woken by this process's commits, so live clients hear of them at once; with SAQ the
         workers relay too, and each event is claimed by one of them)."""
         if isinstance(self.queue, SaqQueue):
-            await self.queue.connect()
+            await self.queue.connect()  # its workers run the scheduled jobs (SCHEDULED)
+        elif isinstance(self.queue, InProcessQueue):
+            self.queue.every(REMIND_DUE_SOON, REMIND_EVERY_SECONDS)
         await self.live.start()
         self.relay.start()
 
@@ -244,6 +252,7 @@ def build_container(
     # configured, deliver them.
     uow = SqlUnitOfWorkFactory(sessions, record_events=True)
     live = LiveHub(settings.redis_url, metrics)
+    recipients = SqlRecipientReader(engine)  # who hears of what, and which emails each user takes
     sender = webhook_sender or HttpxWebhookSender()
     webhooks = WebhookService(
         store=SqlDeliveryStore(engine, sessions),
@@ -301,6 +310,7 @@ def build_container(
         clock=clock,
         frontend_url=settings.frontend_url,
         live=live,
+        email_choices=recipients,
     )
     quizzes = QuizService(uow=uow, clock=clock, cache=cache, cache_ttl=float(settings.cache_ttl_seconds))
     assignments = AssignmentService(
@@ -318,7 +328,10 @@ def build_container(
         clock=clock,
         frontend_url=settings.frontend_url,
     )
-    handlers.update(job_handlers(mailer, webhooks, certificates, metrics))
+    reminders = DueSoonReminders(
+        uow=uow, reader=recipients, users=users, queue=queue, clock=clock, frontend_url=settings.frontend_url
+    )
+    handlers.update(job_handlers(mailer, webhooks, certificates, reminders, metrics))
     learning.completion_listener = certificates  # a completed enrollment gets its certificate at once
     catalog = CatalogService(
         uow=uow,
@@ -329,7 +342,6 @@ def build_container(
         content=learning,
         lesson_guards=[quizzes],  # a lesson whose quiz has attempts stays
     )
-    recipients = SqlRecipientReader(engine)
     container = Container(
         settings=settings,
         engine=engine,
@@ -354,7 +366,13 @@ def build_container(
         grading_queue=GradingQueue(uow=uow),
         gradebook=GradebookService(reader=SqlGradebookReader(engine, reads), clock=clock),
         submissions=SubmissionService(
-            uow=uow, learning=learning, users=users, queue=queue, clock=clock, frontend_url=settings.frontend_url
+            uow=uow,
+            learning=learning,
+            users=users,
+            queue=queue,
+            clock=clock,
+            frontend_url=settings.frontend_url,
+            email_choices=recipients,
         ),
         certificates=certificates,
         files=FileService(
@@ -373,9 +391,13 @@ def build_container(
         relay=RelayLoop(
             webhooks,
             NotificationRelay(feed=SqlNotificationFeed(sessions), reader=recipients, clock=clock, live=live),
+            # SQLite has one writer: a round right behind each commit would make the next request
+            # wait for it, so a burst of commits is gathered into one round first.
+            poke_delay=0.02 if settings.database_url.startswith("postgresql") else 0.5,
         ),
         live=live,
         course_feeds=CourseFeeds(recipients),
+        reminders=reminders,
         sender=sender,
         metrics=metrics,
     )

@@ -15,7 +15,7 @@ import signal
 from adapters.http.probes import ProbeServer
 from adapters.http.system import readiness_of
 from adapters.queue.saq_queue import SaqQueue, stop_worker
-from lms.bootstrap import build_container
+from lms.bootstrap import SCHEDULED, build_container
 from lms.settings import Settings
 
 log = logging.getLogger("lms.worker")
@@ -28,7 +28,8 @@ async def run_worker(settings: Settings, *, http_host: str, http_port: int) -> N
     probes: ProbeServer | None = None
     try:
         await queue.connect()
-        worker = queue.worker(container.handlers, grace=float(settings.worker_shutdown_grace_seconds))
+        grace = float(settings.worker_shutdown_grace_seconds)
+        worker = queue.worker(container.handlers, grace=grace, cron=SCHEDULED)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -408,6 +408,51 @@ def _schemas(document: Document) -> None:
     _each_object(schemas, inline_single_one_of)
 
 
+LIVE_STREAM = "/api/v1/notifications/stream"
+LIVE_MESSAGE = {
+    "type": "object",
+    "description": "A live message (API §13), the same on the WebSocket (`/api/v1/ws`, described in the "
+    "README) and in each Server-Sent Event's `data:`",
+    "required": ["id", "type", "created_at", "data"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid", "description": "The notification's id (`Last-Event-ID`)"},
+        "type": {"type": "string", "examples": ["submission.graded", "progress.updated"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "data": {"type": "object", "description": "The event's data (API §9.1 and §13)"},
+    },
+    "additionalProperties": False,
+}
+
+
+def _live_stream(document: Document) -> None:
+    """The Server-Sent Events route: its `Last-Event-ID` is a notification id (never null), its 200
+    is a `text/event-stream` whose events carry `LiveMessage`s."""
+    operation = document["paths"].get(LIVE_STREAM, {}).get("get")
+    if operation is None:
+        return
+    document["components"]["schemas"]["LiveMessage"] = LIVE_MESSAGE
+    for parameter in operation.get("parameters", []):
+        if parameter.get("name") == "Last-Event-ID":
+            parameter["schema"] = {"type": "string", "format": "uuid"}
+    example = (
+        ": connected\n\nid: 01939c5e-4f1a-7c3b-9d2e-5a6b7c8d9e0f\n"
+        'data: {"id":"01939c5e-4f1a-7c3b-9d2e-5a6b7c8d9e0f","type":"submission.graded",'
+        '"created_at":"2026-12-06T10:00:00Z","data":{"final_percentage":"90.00"}}\n\n: heartbeat\n\n'
+    )
+    operation["responses"]["200"] = {
+        "description": "The stream: for each new notification an event whose `id:` is the notification id and "
+        "whose `data:` is a `LiveMessage` (JSON); a `: heartbeat` comment every 15 seconds. It ends when the "
+        "sign-in is revoked; a client that reconnects with `Last-Event-ID` gets what it missed first.",
+        "content": {
+            "text/event-stream": {
+                "schema": {"type": "string", "description": "Events of `LiveMessage` (see its schema)"},
+                "example": example,
+            }
+        },
+        "headers": operation["responses"].get("200", {}).get("headers", {}),
+    }
+
+
 def install(app: Litestar) -> None:
     """Serve the finished document: Litestar's OpenAPI plugin keeps the JSON it serves, made once."""
     if app.openapi_config is None:
@@ -424,5 +469,6 @@ def finish(document: Document) -> Document:
     _security(document)
     _summaries(document)
     _schemas(document)
+    _live_stream(document)
     _webhooks(document)
     return document

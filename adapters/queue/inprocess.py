@@ -22,6 +22,20 @@ class InProcessQueue:
         self._retry = retry or RetryPolicy()
         self._tasks: set[asyncio.Task[None]] = set()
         self._meter = meter
+        self._schedules: list[asyncio.Task[None]] = []
+
+    def every(self, name: str, seconds: float) -> None:
+        """Run the job `name` every `seconds` from now on, until the queue closes (the embedded
+        default's scheduler; with SAQ, its cron does this)."""
+        if name not in self._handlers:
+            raise LookupError(f"unknown job {name!r}")
+
+        async def tick() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                await self.enqueue(name, {})
+
+        self._schedules.append(asyncio.get_running_loop().create_task(tick(), name=f"schedule:{name}"))
 
     async def enqueue(self, name: str, payload: dict[str, Any]) -> None:
         if name not in self._handlers:
@@ -66,6 +80,9 @@ class InProcessQueue:
         return None
 
     async def close(self) -> None:
+        for schedule in self._schedules:
+            schedule.cancel()
+        self._schedules.clear()
         await self.drain(timeout=5.0)
         for task in list(self._tasks):
             task.cancel()

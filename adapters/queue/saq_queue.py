@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from saq import Job, Queue, Worker
+from saq import CronJob, Job, Queue, Worker
 from saq.queue.redis import RedisQueue
 from saq.types import PartialTimersDict
 
@@ -127,9 +128,17 @@ class SaqQueue:
     async def close(self) -> None:
         await self.queue.disconnect()
 
-    def worker(self, handlers: JobHandlers, *, concurrency: int = 10, grace: float = 0.0) -> Worker[Any]:
+    def worker(
+        self,
+        handlers: JobHandlers,
+        *,
+        concurrency: int = 10,
+        grace: float = 0.0,
+        cron: Mapping[str, str] | None = None,
+    ) -> Worker[Any]:
         """A SAQ worker running `handlers` on this queue; each run is counted by outcome. Stopped,
-        it lets running jobs finish within `grace` seconds."""
+        it lets running jobs finish within `grace` seconds. `cron` schedules jobs by name (SAQ's
+        cron: one run per time, whichever worker enqueues it first)."""
 
         every = self._retry.heartbeat / 3
         meter = self._meter
@@ -155,15 +164,19 @@ class SaqQueue:
                     with contextlib.suppress(asyncio.CancelledError):
                         await beating  # no touch may land after the worker records the outcome
 
+            run.__qualname__ = name  # the job's name when SAQ's cron enqueues it
             return run
 
-        functions = [(name, adapt(name, handler)) for name, handler in handlers.items()]
+        adapted = {name: adapt(name, handler) for name, handler in handlers.items()}
+        functions = list(adapted.items())
+        cron_jobs = [CronJob(adapted[name], cron=spec, kwargs={"payload": {}}) for name, spec in (cron or {}).items()]
         # A bounded dequeue wait lets the worker notice a stop request promptly; the sweep interval
         # is also the lock SAQ takes so that one worker sweeps at a time.
         worker = _Worker(
             self.queue,
             functions=functions,
             concurrency=concurrency,
+            cron_jobs=cron_jobs,
             dequeue_timeout=1.0,
             # SAQ's defaults but the sweep (its partial dict still types every key as required).
             timers=PartialTimersDict(schedule=1, worker_info=10, abort=1, sweep=self._retry.sweep),

@@ -602,6 +602,16 @@ class NotificationRow(UUIDv7Base):
 
 
 # The kinds a user switched off, per channel (API §13); what is not here is on.
+# Who was told an assignment is due soon (API §13): the key makes it once per student, however many
+# schedulers run.
+ASSIGNMENT_REMINDERS = Table(
+    "assignment_reminders",
+    orm_registry.metadata,
+    Column("assignment_id", GUID(length=16), ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True),
+    Column("student_id", GUID(length=16), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("reminded_at", DateTimeUTC(timezone=True), nullable=False),
+)
+
 NOTIFICATION_PREFERENCES = Table(
     "notification_preferences",
     orm_registry.metadata,

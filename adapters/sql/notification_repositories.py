@@ -7,20 +7,20 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters.sql.assignments_repositories import ASSIGNMENTS
+from adapters.sql.assignments_repositories import ASSIGNMENTS, SUBMISSIONS
 from adapters.sql.catalog_repositories import COURSES, ENROLLMENTS
 from adapters.sql.integrations import OUTBOX, claimable
 from adapters.sql.mappers import entity_from_row, row_values
-from adapters.sql.models import NOTIFICATION_PREFERENCES, NotificationRow
+from adapters.sql.models import ASSIGNMENT_REMINDERS, NOTIFICATION_PREFERENCES, NotificationRow
 from adapters.sql.paging import page_in
 from adapters.sql.statements import insert_ignoring_conflicts, upsert
 from domain.integrations.model import DomainEvent
 from domain.learning.model import EnrollmentStatus
 from domain.notifications.model import Channel, Notification, NotificationType, Preferences
-from domain.notifications.ports import Compose, CourseFacts, Fed
+from domain.notifications.ports import Compose, CourseFacts, DueAssignment, Fed
 from domain.shared.pagination import Page, PageParams
 
 NOTIFICATIONS = cast(Table, NotificationRow.__table__)
@@ -103,6 +103,45 @@ class SqlPreferenceRepository:
         )
 
 
+class SqlReminderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def due_between(self, start: datetime, end: datetime) -> list[DueAssignment]:
+        query = (
+            select(
+                ASSIGNMENTS.c.id, ASSIGNMENTS.c.course_id, ASSIGNMENTS.c.title, ASSIGNMENTS.c.due_at, COURSES.c.title
+            )
+            .join(COURSES, COURSES.c.id == ASSIGNMENTS.c.course_id)
+            .where(
+                ASSIGNMENTS.c.is_published.is_(True),
+                COURSES.c.is_published.is_(True),
+                ASSIGNMENTS.c.due_at > start,
+                ASSIGNMENTS.c.due_at <= end,
+            )
+            .order_by(ASSIGNMENTS.c.due_at, ASSIGNMENTS.c.id)
+        )
+        return [DueAssignment(row[0], row[1], row[2], row[4], row[3]) for row in await self._s.execute(query)]
+
+    async def claim(self, assignment_id: UUID, course_id: UUID, now: datetime) -> list[UUID]:
+        handed_in = exists().where(
+            SUBMISSIONS.c.assignment_id == assignment_id, SUBMISSIONS.c.student_id == ENROLLMENTS.c.student_id
+        )
+        students = select(
+            literal(assignment_id, ASSIGNMENT_REMINDERS.c.assignment_id.type),
+            ENROLLMENTS.c.student_id,
+            literal(now, ASSIGNMENT_REMINDERS.c.reminded_at.type),
+        ).where(
+            ENROLLMENTS.c.course_id == course_id,
+            ENROLLMENTS.c.status == EnrollmentStatus.ACTIVE.value,
+            ~handed_in,
+        )
+        statement = insert_ignoring_conflicts(self._s, ASSIGNMENT_REMINDERS, ["assignment_id", "student_id"])
+        statement = statement.from_select(["assignment_id", "student_id", "reminded_at"], students)
+        rows = await self._s.execute(statement.returning(ASSIGNMENT_REMINDERS.c.student_id))
+        return sorted(row.student_id for row in rows)
+
+
 class SqlNotificationFeed:
     """The inbox's claim on the outbox: events not notified yet, each batch in one transaction."""
 
@@ -157,6 +196,10 @@ class SqlRecipientReader:
                     query = select(table.c.id, table.c.course_id).where(table.c.id.in_(ids))
                     found.update({row.id: row.course_id for row in await conn.execute(query)})
         return found
+
+    async def wants_email(self, user_id: UUID, kind: str) -> bool:
+        off = await self.switched_off(Channel.EMAIL, {(user_id, NotificationType(kind))})
+        return not off
 
     async def switched_off(
         self, channel: Channel, wanted: set[tuple[UUID, NotificationType]]

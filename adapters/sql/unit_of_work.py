@@ -26,7 +26,11 @@ from adapters.sql.identity_repositories import (
 )
 from adapters.sql.integrations import SqlAuditLog, SqlOutbox
 from adapters.sql.learning_repositories import SqlEnrollmentRepository, SqlProgressRepository
-from adapters.sql.notification_repositories import SqlNotificationRepository, SqlPreferenceRepository
+from adapters.sql.notification_repositories import (
+    SqlNotificationRepository,
+    SqlPreferenceRepository,
+    SqlReminderRepository,
+)
 from adapters.sql.question_bank_repositories import SqlQuestionBankRepository
 
 
@@ -47,6 +51,7 @@ class SqlUnitOfWork:
     banks: SqlQuestionBankRepository
     notifications: SqlNotificationRepository
     preferences: SqlPreferenceRepository
+    reminders: SqlReminderRepository
     assignments: SqlAssignmentRepository
     submissions: SqlSubmissionRepository
     submission_files: SqlSubmissionFiles
@@ -84,6 +89,7 @@ class SqlUnitOfWork:
         self.banks = SqlQuestionBankRepository(session)
         self.notifications = SqlNotificationRepository(session)
         self.preferences = SqlPreferenceRepository(session)
+        self.reminders = SqlReminderRepository(session)
         self.assignments = SqlAssignmentRepository(session)
         self.submissions = SqlSubmissionRepository(session)
         self.submission_files = SqlSubmissionFiles(session)

@@ -7,13 +7,18 @@ from uuid import UUID
 
 from domain.credentials.services import RENDER_CERTIFICATE, CertificateService
 from domain.integrations.webhooks import DELIVER_WEBHOOK, WebhookService
+from domain.notifications.reminders import REMIND_DUE_SOON, DueSoonReminders
 from domain.shared.jobs import SEND_EMAIL, JobHandlers, email_from_payload
 from domain.shared.ports import Mailer
 from domain.shared.telemetry import Meter
 
 
 def job_handlers(
-    mailer: Mailer, webhooks: WebhookService, certificates: CertificateService, meter: Meter
+    mailer: Mailer,
+    webhooks: WebhookService,
+    certificates: CertificateService,
+    reminders: DueSoonReminders,
+    meter: Meter,
 ) -> JobHandlers:
     sent = meter.counter("lms_emails", outcome="sent")
     failed = meter.counter("lms_emails", outcome="failed")
@@ -32,4 +37,12 @@ def job_handlers(
     async def render_certificate(payload: dict[str, Any]) -> None:
         await certificates.render_stored(UUID(payload["enrollment_id"]))
 
-    return {SEND_EMAIL: send_email, DELIVER_WEBHOOK: deliver_webhook, RENDER_CERTIFICATE: render_certificate}
+    async def remind_due_soon(payload: dict[str, Any]) -> None:
+        await reminders.remind_once()
+
+    return {
+        SEND_EMAIL: send_email,
+        DELIVER_WEBHOOK: deliver_webhook,
+        RENDER_CERTIFICATE: render_certificate,
+        REMIND_DUE_SOON: remind_due_soon,
+    }

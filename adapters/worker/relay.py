@@ -25,11 +25,13 @@ class RelayLoop:
         notifications: NotificationRelay,
         interval: float = 1.0,
         purge_every: float = 3600.0,
+        poke_delay: float = 0.0,
     ) -> None:
         self._webhooks = webhooks
         self._notifications = notifications
         self._interval = interval
         self._purge_every = purge_every
+        self._poke_delay = poke_delay
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -68,6 +70,9 @@ class RelayLoop:
                     log.warning("purging events past retention failed; trying again later", exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+            if self._poke_delay and self._wake.is_set() and not self._stopping.is_set():
+                with contextlib.suppress(TimeoutError):  # a burst of commits makes one round
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self._poke_delay)
             self._wake.clear()
             if self._stopping.is_set():
                 return

@@ -21,6 +21,8 @@ from domain.identity.parts import IdentityParts
 from domain.identity.policy import INVALID_PASSWORD
 from domain.identity.ports import IdentityUnitOfWork
 from domain.identity.tokens import TokenErrors
+from domain.integrations.model import ACCOUNT_LOCKED, DomainEvent
+from domain.shared.clock import iso
 from domain.shared.errors import InvalidInput, Unauthenticated
 from domain.shared.jobs import queue_email
 from domain.shared.ports import KeyValueUnavailable
@@ -124,6 +126,9 @@ class Lockout:
             return
         async with p.uow() as uow:
             await self.record(uow, user.id, until)
+            # The user's notification (API §13); the email below is a security one, always sent.
+            data = {"user_id": str(user.id), "locked_until": iso(until), "locked_at": iso(now)}
+            await uow.outbox.add(DomainEvent(type=ACCOUNT_LOCKED, occurred_at=now, data=data))
             await uow.commit()
         if user.is_active:
             minutes = max(1, round(duration.total_seconds() / 60))

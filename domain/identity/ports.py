@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.identity.model import ApiKey, LinkedIdentity, RecoveryCode, RefreshSession, User
-from domain.integrations.ports import AuditLog
+from domain.integrations.ports import AuditLog, Outbox
 from domain.shared.pagination import Page, PageParams
 from domain.shared.unit_of_work import UnitOfWork
 
@@ -155,6 +155,8 @@ class IdentityUnitOfWork(UnitOfWork, Protocol):
     def api_keys(self) -> ApiKeyRepository: ...
     @property
     def identities(self) -> LinkedIdentityRepository: ...
+    @property
+    def outbox(self) -> Outbox: ...
 
 
 class UnitOfWorkFactory(Protocol):

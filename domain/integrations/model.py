@@ -25,6 +25,8 @@ class EventType(enum.StrEnum):
     ATTEMPT_PENDING_REVIEW = "attempt.pending_review"
     ATTEMPT_GRADED = "attempt.graded"
     LESSON_PUBLISHED = "lesson.published"
+    ASSIGNMENT_DUE_SOON = "assignment.due_soon"
+    ACCOUNT_LOCKED = "account.locked"
 
 
 ENROLLMENT_CREATED = EventType.ENROLLMENT_CREATED
@@ -38,6 +40,8 @@ SUBMISSION_GRADED = EventType.SUBMISSION_GRADED
 ATTEMPT_PENDING_REVIEW = EventType.ATTEMPT_PENDING_REVIEW
 ATTEMPT_GRADED = EventType.ATTEMPT_GRADED
 LESSON_PUBLISHED = EventType.LESSON_PUBLISHED
+ASSIGNMENT_DUE_SOON = EventType.ASSIGNMENT_DUE_SOON
+ACCOUNT_LOCKED = EventType.ACCOUNT_LOCKED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,6 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.integrations.model import DomainEvent
+from domain.integrations.ports import Outbox
 from domain.notifications.model import Channel, Notification, NotificationType, Preferences
 from domain.shared.pagination import Page, PageParams
 from domain.shared.unit_of_work import UnitOfWork
@@ -54,6 +55,40 @@ class NotificationsUnitOfWork(UnitOfWork, Protocol):
 
 class NotificationsUnitOfWorkFactory(Protocol):
     def __call__(self) -> NotificationsUnitOfWork: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DueAssignment:
+    """A published assignment of a published course, due soon."""
+
+    id: UUID
+    course_id: UUID
+    title: str
+    course_title: str
+    due_at: datetime
+
+
+class ReminderRepository(Protocol):
+    async def due_between(self, start: datetime, end: datetime) -> list[DueAssignment]:
+        """Published assignments of published courses due after `start`, by `end`."""
+        ...
+
+    async def claim(self, assignment_id: UUID, course_id: UUID, now: datetime) -> list[UUID]:
+        """Record a reminder for every student enrolled `active` in the course who has not handed
+        the assignment in and was not reminded of it yet; returns those recorded now (of claims
+        racing for a student, one records them)."""
+        ...
+
+
+class RemindersUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def reminders(self) -> ReminderRepository: ...
+    @property
+    def outbox(self) -> Outbox: ...
+
+
+class RemindersUnitOfWorkFactory(Protocol):
+    def __call__(self) -> RemindersUnitOfWork: ...
 
 
 Compose = Callable[[list[DomainEvent]], Awaitable[list[Notification]]]

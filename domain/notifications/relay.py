@@ -24,10 +24,11 @@ _TO_STUDENT = {
     NotificationType.CERTIFICATE_ISSUED,
     NotificationType.SUBMISSION_GRADED,
     NotificationType.ATTEMPT_GRADED,
+    NotificationType.ASSIGNMENT_DUE_SOON,
 }
 _TO_OWNER = {NotificationType.ASSIGNMENT_SUBMITTED, NotificationType.ATTEMPT_PENDING_REVIEW}
 _TO_ENROLLED = {NotificationType.LESSON_PUBLISHED}
-_TO_USER = {NotificationType.ACCOUNT_LOCKED, NotificationType.ASSIGNMENT_DUE_SOON}
+_TO_USER = {NotificationType.ACCOUNT_LOCKED}
 
 
 def _uuid(value: object) -> UUID | None:
@@ -70,7 +71,7 @@ def text_of(kind: NotificationType, data: dict[str, object], course: str | None)
         case NotificationType.LESSON_PUBLISHED:
             return "New lesson", f"A new lesson is open in {named}."
         case NotificationType.ASSIGNMENT_DUE_SOON:
-            return "Assignment due soon", f"An assignment in {named} is due within a day."
+            return "Assignment due soon", f"“{data.get('title', 'An assignment')}” in {named} is due within a day."
         case NotificationType.ACCOUNT_LOCKED:
             return "Account locked", "Your account was locked after repeated failed sign-ins."
     return kind.value, kind.value  # pragma: no cover (every kind is matched above)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+from uuid import UUID
 
 from domain.shared.errors import Unavailable
 
@@ -165,6 +166,17 @@ class ObjectStorage(Protocol):
         ...
 
     async def ping(self) -> None: ...
+
+
+class EmailChoices(Protocol):
+    """Whether a user takes a kind of email (API §13 preferences; security emails never ask)."""
+
+    async def wants_email(self, user_id: UUID, kind: str) -> bool: ...
+
+
+class EveryEmail:
+    async def wants_email(self, user_id: UUID, kind: str) -> bool:
+        return True
 
 
 class LiveFeed(Protocol):

@@ -4,17 +4,13 @@ notifications and the course feeds only managers may follow; Server-Sent Events 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from sqlalchemy import func, select
-
-from adapters.sql.integrations import OUTBOX
 from tests.http.test_auth import problem
 from tests.support.api import Api, Session
 from tests.support.catalog import create_lesson
 from tests.support.learning import classroom, enroll, progress
-from tests.support.live import event_stream, websocket
+from tests.support.live import drained, event_stream, websocket
 
 MESSAGE_KEYS = {"id", "type", "created_at", "data"}
 
@@ -159,18 +155,6 @@ async def test_the_stream_sends_heartbeats(api: Api, monkeypatch: Any) -> None:
         assert (await stream.next_event()).get(":") == "connected"
         assert (await stream.next_event()).get(":") == "heartbeat"
         assert (await stream.next_event()).get(":") == "heartbeat"
-
-
-async def drained(api: Api) -> None:
-    """Every event committed so far made into notifications (another relayer may hold some: wait)."""
-    waiting = select(func.count()).select_from(OUTBOX).where(OUTBOX.c.notified_at.is_(None))
-    for _ in range(100):
-        await api.container.relay.once()
-        async with api.container.engine.connect() as conn:
-            if (await conn.execute(waiting)).scalar_one() == 0:
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("events are still waiting to be notified")
 
 
 async def test_the_stream_route_is_documented(api: Api) -> None:

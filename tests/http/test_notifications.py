@@ -14,6 +14,7 @@ from tests.support.api import Api, Session
 from tests.support.assignments import assignment_room, grade, submit
 from tests.support.catalog import create_lesson
 from tests.support.learning import classroom, enroll
+from tests.support.live import drained
 
 KINDS = {kind.value for kind in NotificationType}
 PREFERENCES = "/api/v1/users/me/notification-preferences"
@@ -137,7 +138,7 @@ async def test_events_become_notifications_once_for_the_users_concerned(api: Api
     made = await submit(api, student, room)
     await grade(api, owner, made["id"], points="9")
     for _ in range(2):
-        await api.container.relay.once()
+        await drained(api)
 
     async def inbox(who: Session) -> list[dict[str, object]]:
         r = await api.client.get("/api/v1/notifications?page_size=100", headers=who.headers)
@@ -162,7 +163,7 @@ async def test_a_new_lesson_tells_the_courses_students(api: Api) -> None:
     owner, student, outsider = room.cast.owner, room.cast.student, await api.register()
     await enroll(api, student, room.course_id)
     lesson = await create_lesson(api, owner, room.course_id, title="Fresh material")
-    await api.container.relay.once()
+    await drained(api)
     r = await api.client.get("/api/v1/notifications", headers=student.headers)
     (made,) = [n for n in r.json()["items"] if n["type"] == "lesson.published"]
     assert made["data"]["course_id"] == room.course_id and made["data"]["lesson_ids"] == [lesson["id"]]
@@ -176,7 +177,7 @@ async def test_a_new_lesson_tells_the_courses_students(api: Api) -> None:
     for published in (False, True):
         r = await api.client.patch(url, json={"is_published": published}, headers=owner.headers)
         assert r.status_code == 200, r.text
-    await api.container.relay.once()
+    await drained(api)
     items = (await api.client.get("/api/v1/notifications", headers=student.headers)).json()["items"]
     again = [n for n in items if n["type"] == "lesson.published" and len(n["data"]["lesson_ids"]) == 2]
     assert len(again) == 1 and set(again[0]["data"]["lesson_ids"]) == {room.lessons[0]["id"], lesson["id"]}

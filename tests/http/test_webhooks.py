@@ -20,6 +20,7 @@ from tests.http.test_auth import invalid, problem
 from tests.support.api import Api
 from tests.support.documented import assert_documented_event
 from tests.support.learning import classroom, complete, enroll
+from tests.support.live import drained
 from tests.support.receiver import Received, Receiver
 from tests.unit.fakes import FakeClock
 
@@ -139,7 +140,7 @@ async def test_without_webhooks_events_are_recorded_for_the_inbox_and_delivered_
 
     from adapters.sql.models import OutboxEventRow
 
-    await api.container.relay.once()
+    await drained(api)
     assert await deliveries(api, room.cast.admin) == []
     async with api.container.sessions() as session:
         recorded = (

@@ -12,7 +12,26 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import func, select
+
+from adapters.sql.integrations import OUTBOX
+from tests.support.api import Api
+
 WAIT = 5.0
+
+
+async def drained(api: Api) -> None:
+    """Every event committed so far consumed: made into notifications and relayed to webhooks
+    (another relayer, woken by the commit, may hold some for a moment: wait for it)."""
+    unconsumed = OUTBOX.c.notified_at.is_(None) | OUTBOX.c.relayed_at.is_(None)
+    waiting = select(func.count()).select_from(OUTBOX).where(unconsumed)
+    for _ in range(100):
+        await api.container.relay.once()
+        async with api.container.engine.connect() as conn:
+            if (await conn.execute(waiting)).scalar_one() == 0:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("events are still waiting to be notified")
 
 
 @dataclass

@@ -131,6 +131,26 @@ class AttemptGradedData(msgspec.Struct, kw_only=True):
     graded_at: datetime
 
 
+@webhook_event(
+    EventType.ASSIGNMENT_DUE_SOON,
+    "A student enrolled in the course who has not handed the assignment in was reminded, once, within the "
+    "day before it is due (one event per student).",
+)
+class AssignmentDueSoonData(msgspec.Struct, kw_only=True):
+    assignment_id: UUID
+    course_id: UUID
+    student_id: UUID
+    title: str
+    due_at: datetime
+
+
+@webhook_event(EventType.ACCOUNT_LOCKED, "An account was locked after repeated failed sign-ins (API §10.1).")
+class AccountLockedData(msgspec.Struct, kw_only=True):
+    user_id: UUID
+    locked_until: datetime
+    locked_at: datetime
+
+
 class _CertificateData(msgspec.Struct, kw_only=True):
     certificate_id: UUID
     certificate_number: str

@@ -184,15 +184,6 @@ class _LiveSocket:
 # ----------------------------------------------------------------------------- Server-Sent Events
 
 
-class LiveMessage(msgspec.Struct, kw_only=True):
-    """A live message (`data:` of each event; the event's `id:` is the message id)."""
-
-    id: Annotated[UUID, msgspec.Meta(description="The notification's id: send it back as `Last-Event-ID`")]
-    type: Annotated[str, msgspec.Meta(description="The notification type (API §13)", examples=["submission.graded"])]
-    created_at: str
-    data: dict[str, Any]
-
-
 @get(
     "/notifications/stream",
     operation_id="stream_notifications",
