@@ -126,11 +126,19 @@ class _LiveSocket:
         try:
             await self._listen(sending)
         finally:
-            sending.cancel()
+            if not sending.done():
+                sending.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sending
+        # Closed here, with no receive pending (a server may wait for one before it closes).
+        ending = sending.result() if sending.done() and not sending.cancelled() and not sending.exception() else None
+        if ending is not None:
+            code, reason = ENDINGS[ending]
+            with contextlib.suppress(Exception):
+                await self.socket.close(code, reason)
 
-    async def _send(self, replay: list[tuple[str, bytes]]) -> None:
+    async def _send(self, replay: list[tuple[str, bytes]]) -> Ending | None:
+        """Send until the connection ends; why it ended (None: the client went)."""
         sent = {message_id for message_id, _ in replay}
         for _, replayed in replay:
             await self.socket.send_text(replayed.decode())
@@ -138,15 +146,13 @@ class _LiveSocket:
             message = await self.connection.next()
             if message is None:
                 if self.connection.ended is not None:
-                    code, reason = ENDINGS[self.connection.ended]
-                    await self.socket.close(code, reason)
-                    return
+                    return self.connection.ended
                 continue
             if sent and _id_of(message) in sent:  # replayed already (it came while the replay was read)
                 continue
             await self.socket.send_text(message.decode())
 
-    async def _listen(self, sending: asyncio.Task[None]) -> None:
+    async def _listen(self, sending: asyncio.Task[Ending | None]) -> None:
         """What the client says: `{"subscribe": "course:<id>"}`. Ends when it goes, or when sending ends."""
         while not sending.done():
             receiving = asyncio.ensure_future(self.socket.receive_data("text"))
