@@ -87,3 +87,7 @@ revision MESSAGE:
 # Where a request's time goes: the API and the raw baseline in process, with a profile per route.
 bench-profile *ARGS:
     uv run python -m bench.profile {{ARGS}}
+
+# Live connections: 10,000 idle sockets on one process, and fan-out across two (bench/live.py).
+bench-live *ARGS:
+    uv run python -m bench.live {{ARGS}}

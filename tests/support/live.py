@@ -34,6 +34,16 @@ async def drained(api: Api) -> None:
     raise AssertionError("events are still waiting to be notified")
 
 
+async def _finished(task: asyncio.Task[Any]) -> None:
+    """Let the application's side end, or end it when it does not within WAIT seconds."""
+    try:
+        await asyncio.wait_for(task, WAIT)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 @dataclass
 class SocketClient:
     """One WebSocket: what the server sent (`received`), and its close code once it closed."""
@@ -106,12 +116,7 @@ async def websocket(app: Any, path: str = "/api/v1/ws", **query: str) -> AsyncIt
         yield client
     finally:
         await client.outbox.put({"type": "websocket.disconnect", "code": 1000})
-        try:
-            await asyncio.wait_for(task, WAIT)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _finished(task)
         client.closed.set()
 
 
@@ -206,9 +211,4 @@ async def event_stream(
         yield stream
     finally:
         gone.set()
-        try:
-            await asyncio.wait_for(task, WAIT)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _finished(task)
