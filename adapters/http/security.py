@@ -14,6 +14,7 @@ from litestar.params import PathParameter
 from adapters.http.problems import VALIDATION_DETAIL
 from adapters.http.ratelimit import ACCESS_COOKIE, API_KEY_HEADER, CSRF_COOKIE, CSRF_HEADER, PRECHECK
 from adapters.http.scopes import require_scope
+from adapters.live.hub import LiveHub
 from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
 from domain.assessment.banks import QuestionBankService
@@ -35,6 +36,7 @@ from domain.identity.sign_in import SignIn
 from domain.integrations.webhooks import WebhookService
 from domain.learning.services import LearningService
 from domain.notifications.inbox import InboxService
+from domain.notifications.live import CourseFeeds
 from domain.notifications.tickets import TicketService
 from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated, Unavailable
 
@@ -89,6 +91,18 @@ def tickets_of(connection: Connection) -> TicketService:
     return cast(TicketService, _service(connection, "tickets"))
 
 
+def live_of(connection: Connection) -> LiveHub:
+    return cast(LiveHub, _service(connection, "live"))
+
+
+def course_feeds_of(connection: Connection) -> CourseFeeds:
+    return cast(CourseFeeds, _service(connection, "course_feeds"))
+
+
+def sign_in_of(connection: Connection) -> SignIn:
+    return cast(SignIn, _service(connection, "identity").sign_in)
+
+
 def banks_of(connection: Connection) -> QuestionBankService:
     return cast(QuestionBankService, _service(connection, "banks"))
 
@@ -131,10 +145,6 @@ def webhooks_of(connection: Connection) -> WebhookService:
 
 def api_keys_of(connection: Connection) -> ApiKeys:
     return cast(ApiKeys, _service(connection, "identity").api_keys)
-
-
-def sign_in_of(connection: Connection) -> SignIn:
-    return cast(SignIn, _service(connection, "identity").sign_in)
 
 
 def _precheck(connection: Connection) -> RevocationCheck | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
+from typing import Protocol
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -59,7 +60,14 @@ def lesson_slug(title: str) -> str:
 # Visibility (API §7.4): managers are the course's owner and every admin.
 
 
-def can_manage(viewer: User | None, course: Course) -> bool:
+class Owned(Protocol):
+    """Anything that names the instructor who owns a course (the course, or facts read about it)."""
+
+    @property
+    def instructor_id(self) -> UUID: ...
+
+
+def can_manage(viewer: User | None, course: Owned) -> bool:
     return viewer is not None and (viewer.role is Role.ADMIN or course.instructor_id == viewer.id)
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from domain.identity.model import Role, User
+from domain.catalog.rules import can_manage
+from domain.identity.model import User
 from domain.notifications.model import Notification
 from domain.notifications.ports import RecipientReader
 from domain.shared.live import course_of_channel, message
@@ -37,6 +38,4 @@ class CourseFeeds:
         if course_id is None:
             return False
         course = (await self.reader.courses({course_id})).get(course_id)
-        if course is None:
-            return False
-        return user.role is Role.ADMIN or course.instructor_id == user.id
+        return course is not None and can_manage(user, course)

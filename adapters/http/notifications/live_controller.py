@@ -20,10 +20,17 @@ from litestar.params import HeaderParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from adapters.http.openapi import errors
-from adapters.http.security import SIGNED_IN, Connection, inbox_of, tickets_of
+from adapters.http.security import (
+    SIGNED_IN,
+    Connection,
+    course_feeds_of,
+    inbox_of,
+    live_of,
+    sign_in_of,
+    tickets_of,
+)
 from adapters.live.hub import Ending, LiveConnection, LiveHub
 from domain.identity.model import Principal
-from domain.identity.sign_in import SignIn
 from domain.notifications.live import CourseFeeds, of_notification
 from domain.shared.errors import FieldError, FieldsInvalid, Unauthenticated, Unavailable
 from domain.shared.live import LiveHolder
@@ -48,11 +55,6 @@ ENDINGS = {
 }
 LAST_EVENT_ID_INVALID = "Last-Event-ID must be a notification id"
 NOT_ACCEPTING = "Live updates are reconnecting; try again shortly"
-
-
-def hub_of(connection: Connection) -> LiveHub:
-    hub: LiveHub = connection.app.state["container"].live
-    return hub
 
 
 def _last_seen(value: str | None) -> UUID | None:
@@ -84,14 +86,12 @@ async def _replayed(connection: Connection, user_id: UUID, last_seen: UUID | Non
 async def live_socket(socket: WebSocket[Any, Any, Any]) -> None:
     """The live WebSocket (described in the README: OpenAPI cannot describe one)."""
     await socket.accept()
-    container = socket.app.state["container"]
     ticketed = await tickets_of(socket).redeem(socket.query_params.get("ticket"))
     if ticketed is None:
         await socket.close(CLOSE_UNAUTHORIZED, "Invalid or expired ticket")
         return
-    sign_in: SignIn = container.identity.sign_in
     try:
-        principal = await sign_in.recheck(ticketed.claims, via=ticketed.via)
+        principal = await sign_in_of(socket).recheck(ticketed.claims, via=ticketed.via)
         last_seen = _last_seen(socket.query_params.get("last_event_id"))
     except Unauthenticated as exc:
         await socket.close(CLOSE_UNAUTHORIZED, exc.detail)
@@ -102,14 +102,14 @@ async def live_socket(socket: WebSocket[Any, Any, Any]) -> None:
     except Unavailable:
         await socket.close(CLOSE_TRY_LATER, NOT_ACCEPTING)
         return
-    hub = hub_of(socket)
+    hub = live_of(socket)
     if not hub.accepting:
         await socket.close(CLOSE_TRY_LATER, NOT_ACCEPTING)
         return
     claims = principal.claims
     holder = LiveHolder(principal.user.id, claims.jti, claims.sid)
     async with hub.connect(holder) as connection:
-        await _LiveSocket(socket, connection, principal, hub, container.course_feeds).serve(last_seen)
+        await _LiveSocket(socket, connection, principal, hub, course_feeds_of(socket)).serve(last_seen)
 
 
 @dataclass(slots=True)
@@ -215,7 +215,7 @@ async def stream_notifications(
     message JSON `{id, type, created_at, data}`, a comment line every 15 seconds keeps the stream
     open. Reconnecting with `Last-Event-ID` replays what was missed."""
     last_seen = _last_seen(last_event_id or request.query_params.get("last_event_id"))
-    hub = hub_of(request)
+    hub = live_of(request)
     if not hub.accepting:
         raise Unavailable(NOT_ACCEPTING)
     claims = principal.claims
