@@ -12,7 +12,7 @@ from uuid import UUID
 
 from domain.identity.model import RecoveryCode, RefreshSession, Role, User
 from domain.identity.policy import EMAIL_TAKEN
-from domain.integrations.model import AuditEntry
+from domain.integrations.model import AuditEntry, DomainEvent
 from domain.shared.errors import Conflict
 from domain.shared.pagination import Page, PageParams
 
@@ -24,6 +24,15 @@ class Store:
     consumed: set[UUID] = field(default_factory=set)
     codes: dict[UUID, RecoveryCode] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    events: list[DomainEvent] = field(default_factory=list)
+
+
+class FakeOutbox:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def add(self, event: DomainEvent) -> None:
+        self.s.events.append(event)
 
 
 class FakeAuditLog:
@@ -147,6 +156,7 @@ class FakeUnitOfWork:
         self.consumed_tokens = FakeConsumed(store)
         self.recovery_codes = FakeCodes(store)
         self.audit = FakeAuditLog(store)
+        self.outbox = FakeOutbox(store)
         self.commits = 0
 
     async def __aenter__(self) -> Self:
