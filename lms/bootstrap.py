@@ -310,7 +310,6 @@ def build_container(
         clock=clock,
         frontend_url=settings.frontend_url,
         live=live,
-        email_choices=recipients,
     )
     quizzes = QuizService(uow=uow, clock=clock, cache=cache, cache_ttl=float(settings.cache_ttl_seconds))
     assignments = AssignmentService(
@@ -328,10 +327,17 @@ def build_container(
         clock=clock,
         frontend_url=settings.frontend_url,
     )
-    reminders = DueSoonReminders(
-        uow=uow, reader=recipients, users=users, queue=queue, clock=clock, frontend_url=settings.frontend_url
+    reminders = DueSoonReminders(uow=uow, users=users, queue=queue, clock=clock, frontend_url=settings.frontend_url)
+    handlers.update(
+        job_handlers(
+            mailer,
+            choices=recipients,
+            webhooks=webhooks,
+            certificates=certificates,
+            reminders=reminders,
+            meter=metrics,
+        )
     )
-    handlers.update(job_handlers(mailer, webhooks, certificates, reminders, metrics))
     learning.completion_listener = certificates  # a completed enrollment gets its certificate at once
     catalog = CatalogService(
         uow=uow,
@@ -372,7 +378,6 @@ def build_container(
             queue=queue,
             clock=clock,
             frontend_url=settings.frontend_url,
-            email_choices=recipients,
         ),
         certificates=certificates,
         files=FileService(

@@ -190,6 +190,8 @@ class SqlRecipientReader:
 
     async def courses_of(self, enrollment_ids: set[UUID], assignment_ids: set[UUID]) -> dict[UUID, UUID]:
         found: dict[UUID, UUID] = {}
+        if not enrollment_ids and not assignment_ids:
+            return found
         async with self._engine.connect() as conn:
             for table, ids in ((ENROLLMENTS, enrollment_ids), (ASSIGNMENTS, assignment_ids)):
                 if ids:

@@ -8,13 +8,15 @@ from uuid import UUID
 from domain.credentials.services import RENDER_CERTIFICATE, CertificateService
 from domain.integrations.webhooks import DELIVER_WEBHOOK, WebhookService
 from domain.notifications.reminders import REMIND_DUE_SOON, DueSoonReminders
-from domain.shared.jobs import SEND_EMAIL, JobHandlers, email_from_payload
-from domain.shared.ports import Mailer
+from domain.shared.jobs import SEND_EMAIL, JobHandlers, email_from_payload, email_switch
+from domain.shared.ports import EmailChoices, Mailer
 from domain.shared.telemetry import Meter
 
 
 def job_handlers(
     mailer: Mailer,
+    *,
+    choices: EmailChoices,
     webhooks: WebhookService,
     certificates: CertificateService,
     reminders: DueSoonReminders,
@@ -24,6 +26,9 @@ def job_handlers(
     failed = meter.counter("lms_emails", outcome="failed")
 
     async def send_email(payload: dict[str, Any]) -> None:
+        switch = email_switch(payload)
+        if switch is not None and not await choices.wants_email(*switch):
+            return  # switched off (API §13): nothing to send
         try:
             await mailer.send(email_from_payload(payload))
         except Exception:

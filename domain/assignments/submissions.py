@@ -4,7 +4,7 @@ path, in the grading's transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
@@ -27,7 +27,7 @@ from domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.shared.ids import new_id
 from domain.shared.jobs import queue_email
 from domain.shared.pagination import Page, PageParams
-from domain.shared.ports import EmailChoices, EveryEmail, JobQueue
+from domain.shared.ports import JobQueue
 
 NOT_ENROLLED = "Not enrolled in this course"
 MAX_SUBMISSIONS = "Maximum submissions reached"
@@ -93,7 +93,6 @@ class SubmissionService:
     queue: JobQueue
     clock: Clock
     frontend_url: str = "http://localhost:3000"
-    email_choices: EmailChoices = field(default_factory=EveryEmail)
 
     # ----- handing in (G7) -----
 
@@ -236,12 +235,12 @@ class SubmissionService:
         if after_commit is not None:
             await after_commit()
         student = await self.users.get(submission.student_id)
-        if student is not None and await self.email_choices.wants_email(student.id, SUBMISSION_GRADED):
+        if student is not None:
             link = f"{self.frontend_url.rstrip('/')}/assignments/{assignment.id}/submissions/{submission.id}"
             message = emails.graded(
                 student.email, student.full_name, assignment.title, f"{grade.final_percentage:.2f}", link
             )
-            await queue_email(self.queue, message)
+            await queue_email(self.queue, message, unless_off=(student.id, SUBMISSION_GRADED))
         return SubmissionView(submission, files)
 
     async def return_for_revision(self, actor: User, submission_id: UUID, feedback: str) -> SubmissionView:

@@ -31,7 +31,7 @@ from domain.shared.ids import new_id
 from domain.shared.jobs import queue_email
 from domain.shared.live import course_channel, message
 from domain.shared.pagination import Page, PageParams
-from domain.shared.ports import EmailChoices, EveryEmail, JobQueue, LiveFeed, NoLiveFeed
+from domain.shared.ports import JobQueue, LiveFeed, NoLiveFeed
 
 PROGRESS_UPDATED = "progress.updated"
 
@@ -93,7 +93,6 @@ class LearningService:
     lesson_gates: list[LessonGate] = field(default_factory=list)
     completion_listener: CompletionListener | None = None  # credentials: the certificate
     live: LiveFeed = field(default_factory=NoLiveFeed)  # each progress report, to the course's feed
-    email_choices: EmailChoices = field(default_factory=EveryEmail)
 
     # ----- enrolling -----
 
@@ -319,8 +318,9 @@ class LearningService:
         if self.completion_listener is not None:
             await self.completion_listener.completion_committed(completion.enrollment.id)
         student = await self.users.get(completion.enrollment.student_id)
-        if student is not None and await self.email_choices.wants_email(student.id, ENROLLMENT_COMPLETED):
-            await queue_email(self.queue, emails.completed(student.email, student.full_name, completion.course_title))
+        if student is not None:
+            message = emails.completed(student.email, student.full_name, completion.course_title)
+            await queue_email(self.queue, message, unless_off=(student.id, ENROLLMENT_COMPLETED))
 
     # ----- reviews -----
 

@@ -107,7 +107,7 @@ class NotificationRelay:
         named = {event.id: c for event in feed if (c := _uuid(event.data.get("course_id")))}
         enrollments = {e for event in feed if event.id not in named and (e := _uuid(event.data.get("enrollment_id")))}
         assignments = {a for event in feed if event.id not in named and (a := _uuid(event.data.get("assignment_id")))}
-        found = await self.reader.courses_of(enrollments, assignments) if enrollments or assignments else {}
+        found = await self.reader.courses_of(enrollments, assignments)
         for event in feed:
             course_id = named.get(event.id) or _course_by(found, event.data)
             if course_id is not None:

@@ -14,8 +14,7 @@ from uuid import UUID
 
 from domain.identity.ports import UserLookup
 from domain.integrations.model import ASSIGNMENT_DUE_SOON, DomainEvent
-from domain.notifications.model import Channel, NotificationType
-from domain.notifications.ports import DueAssignment, RecipientReader, RemindersUnitOfWorkFactory
+from domain.notifications.ports import DueAssignment, RemindersUnitOfWorkFactory
 from domain.shared.clock import Clock, iso
 from domain.shared.jobs import queue_email
 from domain.shared.ports import EmailMessage, JobQueue
@@ -38,7 +37,6 @@ def due_soon_email(to: str, full_name: str, due: DueAssignment, frontend_url: st
 @dataclass(slots=True)
 class DueSoonReminders:
     uow: RemindersUnitOfWorkFactory
-    reader: RecipientReader
     users: UserLookup
     queue: JobQueue
     clock: Clock
@@ -72,12 +70,9 @@ class DueSoonReminders:
                     )
                 )
             await uow.commit()
-        kind = NotificationType.ASSIGNMENT_DUE_SOON
-        off = await self.reader.switched_off(Channel.EMAIL, {(s, kind) for s in students})
         for student_id in students:
-            if (student_id, kind) in off:
-                continue
             student = await self.users.get(student_id)
             if student is not None and student.is_active:
-                await queue_email(self.queue, due_soon_email(student.email, student.full_name, due, self.frontend_url))
+                message = due_soon_email(student.email, student.full_name, due, self.frontend_url)
+                await queue_email(self.queue, message, unless_off=(student_id, ASSIGNMENT_DUE_SOON))
         return students

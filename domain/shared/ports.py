@@ -174,11 +174,6 @@ class EmailChoices(Protocol):
     async def wants_email(self, user_id: UUID, kind: str) -> bool: ...
 
 
-class EveryEmail:
-    async def wants_email(self, user_id: UUID, kind: str) -> bool:
-        return True
-
-
 class LiveFeed(Protocol):
     """Messages to the clients connected live to any API process (API §13), sent after the commit
     that caused them. Fire and forget: what a client must not miss is also in its inbox, which a

@@ -4,6 +4,7 @@ preferences replace as a whole, refusing unknown types."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -154,6 +155,13 @@ async def test_events_become_notifications_once_for_the_users_concerned(api: Api
     assert set(to_student) == {"submission.graded", "enrollment.completed"}
     assert to_student["submission.graded"]["body"] == "Your submission was graded: 90.00 %."
     assert await inbox(room.room.cast.other) == []
+    # The grading email was switched off (the mail job reads the switch); the completion's was not.
+    await api.mailbox.wait_for(student.email, f"You completed {room.room.course['title']}")
+    for _ in range(100):  # every queued job done, the grading email's included
+        if not any((await api.container.queue.depth()).values()):
+            break
+        await asyncio.sleep(0.05)
+    assert api.mailbox.find(student.email, "Your submission was graded") == []
 
 
 async def test_a_new_lesson_tells_the_courses_students(api: Api) -> None:

@@ -86,11 +86,10 @@ async def _replayed(connection: Connection, user_id: UUID, last_seen: UUID | Non
 async def live_socket(socket: WebSocket[Any, Any, Any]) -> None:
     """The live WebSocket (described in the README: OpenAPI cannot describe one)."""
     await socket.accept()
-    ticketed = await tickets_of(socket).redeem(socket.query_params.get("ticket"))
-    if ticketed is None:
-        await socket.close(CLOSE_UNAUTHORIZED, "Invalid or expired ticket")
-        return
     try:
+        ticketed = await tickets_of(socket).redeem(socket.query_params.get("ticket"))
+        if ticketed is None:
+            raise Unauthenticated("Invalid or expired ticket")
         principal = await sign_in_of(socket).recheck(ticketed.claims, via=ticketed.via)
         last_seen = _last_seen(socket.query_params.get("last_event_id"))
     except Unauthenticated as exc:
