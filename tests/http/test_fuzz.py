@@ -42,7 +42,48 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str
     token = asyncio.run(admin_token())
     # Its own app instance: schemathesis drives it through its own ASGI client.
     app = create_app(settings, build_container(settings))
-    return app, {"Authorization": f"Bearer {token}"}
+    return leaving_event_streams(app), {"Authorization": f"Bearer {token}"}
+
+
+def leaving_event_streams(app: Any) -> Any:
+    """The app, with a client that leaves an event stream once its first event came (as a browser
+    closing the tab): the fuzzer's client reads a response to its end, and a stream has none. What
+    is checked (status, headers, content type, the opening) is all there by then."""
+
+    async def serve(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        left = asyncio.Event()
+        streaming = False
+
+        async def leave_or_receive() -> dict[str, Any]:
+            if left.is_set():
+                return {"type": "http.disconnect"}
+            asked = asyncio.ensure_future(receive())
+            leaving = asyncio.ensure_future(left.wait())
+            await asyncio.wait({asked, leaving}, return_when=asyncio.FIRST_COMPLETED)
+            if asked.done():
+                leaving.cancel()
+                return dict(asked.result())
+            asked.cancel()
+            return {"type": "http.disconnect"}
+
+        async def sending(message: dict[str, Any]) -> None:
+            nonlocal streaming
+            if left.is_set():
+                return
+            if message["type"] == "http.response.start":
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                streaming = content_type.startswith(b"text/event-stream")
+            await send(message)
+            if streaming and message["type"] == "http.response.body" and message.get("body"):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                left.set()
+
+        await app(scope, leave_or_receive, sending)
+
+    return serve
 
 
 # Logging out or changing the fuzzing admin's password would end the run's own session; those
