@@ -95,6 +95,9 @@ class LiveHub:
         )
         self._open: set[LiveConnection] = set()
         self._started = False
+        self._outgoing: list[tuple[bytes, str]] = []  # (message, channel), not yet handed to the backend
+        self._wake = asyncio.Event()
+        self._publisher: asyncio.Task[None] | None = None
         self._published = meter.counter("lms_live_messages")
 
     @property
@@ -110,6 +113,8 @@ class LiveHub:
     async def start(self) -> None:
         if not self._started:
             await self._plugin.__aenter__()
+            self._wake = asyncio.Event()
+            self._publisher = asyncio.create_task(self._publish_forever())
             self._started = True
 
     async def close(self) -> None:
@@ -119,13 +124,39 @@ class LiveHub:
         for connection in list(self._open):
             connection.end(Ending.SHUTDOWN)
         await asyncio.sleep(0)  # let the transports say goodbye
+        if self._publisher is not None:
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
+        await self._send_outgoing()
         with contextlib.suppress(Exception):
             await self._plugin.__aexit__(None, None, None)
 
     def publish(self, channel: str, message: dict[str, Any]) -> None:
+        """Queue a message for a channel; what was queued meanwhile goes to the backend together."""
         if self._started:
             self._published.inc()
-            self._plugin.publish(message, channel)
+            self._outgoing.append((msgspec.json.encode(message), channel))
+            self._wake.set()
+
+    async def _publish_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._send_outgoing()
+
+    async def _send_outgoing(self) -> None:
+        batch, self._outgoing = self._outgoing, []
+        if not batch:
+            return
+        try:
+            if isinstance(self._backend, ResilientRedisPubSub):
+                await self._backend.publish_batch(batch)
+            else:
+                for data, channel in batch:
+                    await self._backend.publish(data, [channel])
+        except Exception:  # a message lost here is still in its user's inbox
+            log.exception("live messages not published")
 
     @contextlib.asynccontextmanager
     async def connect(self, holder: LiveHolder) -> AsyncIterator[LiveConnection]:

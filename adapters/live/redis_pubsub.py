@@ -39,6 +39,7 @@ class ResilientRedisPubSub(RedisChannelsPubSubBackend):
         self._wanted: set[str] = set()
         self._pubsub: PubSub | None = None
         self._healthy = True
+        self._lock: asyncio.Lock | None = None  # one (un)subscription at a time on the one connection
 
     @property
     def _pub_sub(self) -> PubSub:  # the parent's methods read this: one we can replace
@@ -56,41 +57,74 @@ class ResilientRedisPubSub(RedisChannelsPubSubBackend):
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         await self._redis.aclose()
 
+    @property
+    def _one_at_a_time(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
     async def subscribe(self, channels: Iterable[str]) -> None:
+        # Serialised: the first callers would otherwise each open a connection of their own for
+        # the pub/sub (it connects lazily), and the channels subscribed on the ones dropped would
+        # never be heard.
         channels = list(channels)
         self._wanted.update(channels)
-        if self._healthy:
-            try:
-                await super().subscribe(channels)
-            except _DOWN:
-                self._broke()
-        else:
-            self._has_subscribed.set()
+        async with self._one_at_a_time:
+            if self._healthy:
+                try:
+                    await super().subscribe(channels)
+                except _DOWN:
+                    self._broke()
+            else:
+                self._has_subscribed.set()
 
     async def unsubscribe(self, channels: Iterable[str]) -> None:
         channels = list(channels)
         self._wanted.difference_update(channels)
-        if self._healthy:
-            try:
-                await super().unsubscribe(channels)
-            except _DOWN:
-                self._broke()
+        async with self._one_at_a_time:
+            if self._healthy:
+                try:
+                    await super().unsubscribe(channels)
+                except _DOWN:
+                    self._broke()
 
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        await self.publish_batch([(data, channel) for channel in channels])
+
+    async def publish_batch(self, messages: list[tuple[bytes, str]]) -> None:
+        """Each message to its channel, in order, in one round trip (a publish each would queue
+        the messages behind one another's round trips under load)."""
         try:
-            await super().publish(data, channels)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for data, channel in messages:
+                    pipe.publish(channel, data)
+                await pipe.execute()
         except _DOWN:
-            log.warning("live message dropped: Redis unreachable (clients replay it from their inbox)")
+            log.warning(
+                "%d live messages dropped: Redis unreachable (clients replay them from their inbox)", len(messages)
+            )
             self._broke()
 
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
         while True:
             try:
-                async for event in super().stream_events():
+                async for event in self._events():
                     yield event
             except _DOWN:
                 self._broke()
             await self._renew()
+
+    async def _events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        """The messages of the channels still wanted, until the connection breaks (a failed
+        subscribe or publish breaks it too: it is then renewed)."""
+        while self._healthy:
+            await self._has_subscribed.wait()
+            message = await self._pub_sub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is None:
+                continue
+            channel: str = message["channel"].decode()
+            if channel in self._wanted:  # one being unsubscribed may still deliver a last message
+                yield channel, message["data"]
 
     def _broke(self) -> None:
         if self._healthy:
@@ -107,8 +141,9 @@ class ResilientRedisPubSub(RedisChannelsPubSubBackend):
         while True:
             try:
                 await self._redis.ping()
-                if self._wanted:
-                    await self._pub_sub.subscribe(*self._wanted)
+                async with self._one_at_a_time:
+                    if self._wanted:
+                        await self._pub_sub.subscribe(*self._wanted)
                 break
             except _DOWN:
                 if self._pubsub is not None:
