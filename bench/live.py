@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import random
 import statistics
 import threading
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +35,7 @@ import httpx
 import websockets
 
 from adapters.security.jwt_codec import JwtCodec
-from bench.run import SECRET, admin_headers, k6, rss_mb, stack
+from bench.run import SECRET, Result, Stack, admin_headers, k6, rss_mb, stack
 from domain.identity.model import Role, TokenType, User
 from domain.identity.tokens import Tokens
 from tests.support.volume import Volume, bulk_id, fill
@@ -67,55 +71,145 @@ async def tickets(api: str, tokens: list[str]) -> list[str]:
 
 
 class Holder:
-    """Sockets kept open in a thread of their own while k6 measures."""
+    """Idle live connections kept open in a thread of their own while k6 measures: WebSockets
+    (`ws`, each opened with its own ticket when `token` is set) or event streams (`sse`)."""
 
-    def __init__(self, api: str, token: str, count: int) -> None:
-        self.api, self.token, self.count = api, token, count
+    def __init__(self, base: str, path: str, transport: str, count: int, token: str = "") -> None:
+        self.base, self.path, self.transport, self.count, self.token = base, path, transport, count, token
         self.opened = threading.Event()
         self.release = threading.Event()
         self.open = 0
         self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
 
+    def __enter__(self) -> Holder:
+        self.thread.start()
+        assert self.opened.wait(600), "the connections did not open"
+        time.sleep(2)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release.set()
+        self.thread.join(120)
+
     async def _run(self) -> None:
-        ids = await tickets(self.api, [self.token] * self.count)
-        sockets = []
         gate = asyncio.Semaphore(100)
+        closers: list[Any] = []
 
-        async def connect(ticket: str) -> None:
+        async def socket(url: str) -> None:
             async with gate:
-                sockets.append(await websockets.connect(ws(self.api) + ticket, open_timeout=60, max_queue=4))
+                opened = await websockets.connect(url, open_timeout=60, max_queue=4)
+                closers.append(opened.close)
 
-        await asyncio.gather(*(connect(t) for t in ids))
-        self.open = len(sockets)
+        async def stream() -> None:
+            host, port = self.base.removeprefix("http://").split(":")
+            async with gate:
+                reader, writer = await asyncio.open_connection(host, int(port))
+                auth = f"Authorization: Bearer {self.token}\r\n" if self.token else ""
+                writer.write(f"GET {self.path} HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode())
+                status = await reader.readline()
+                assert b" 200 " in status, status
+                await reader.readuntil(b": connected\r\n\r\n")
+                closers.append(_closer(writer))
+
+        if self.transport == "ws":
+            url = self.base.replace("http://", "ws://") + self.path
+            if self.token:
+                ids = await tickets(self.base, [self.token] * self.count)
+                await asyncio.gather(*(socket(url + "?ticket=" + t) for t in ids))
+            else:
+                await asyncio.gather(*(socket(url) for _ in range(self.count)))
+        else:
+            await asyncio.gather(*(stream() for _ in range(self.count)))
+        self.open = len(closers)
         self.opened.set()
         await asyncio.to_thread(self.release.wait)
-        await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+        await asyncio.gather(*(close() for close in closers), return_exceptions=True)
+
+
+def _closer(writer: asyncio.StreamWriter) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        writer.close()
+        await writer.wait_closed()
+
+    return close
+
+
+@dataclass
+class Idle:
+    transport: str
+    open: int
+    bare: tuple[float, float]  # resident MB of the bare app before and with its connections
+    ours: tuple[float, float]
+    beside: Result
+
+    def rows(self) -> list[str]:
+        def row(name: str, before: float, held: float) -> str:
+            each = (held - before) * 1024 / max(self.open, 1)
+            return f"| {name} | {before:.0f} | {held:.0f} | +{held - before:.0f} ({each:.0f} KB each) |"
+
+        return [row("bare Litestar on granian", *self.bare), row("`lms run --workers 1`", *self.ours)]
+
+
+def hold_idle(
+    servers: Stack, api: str, pid: int, token: str, *, transport: str, count: int, run: dict[str, Any]
+) -> Idle:
+    """The API's memory and `/users/me` rate with `count` idle connections, beside the bare app's
+    memory with as many."""
+    bare = servers.serve_app("bench.hello:create_app", 1)
+    bare_pid = servers.procs[-1].pid
+    path = "/ws" if transport == "ws" else "/stream"
+    bare_before = rss_mb(bare_pid)
+    with Holder(bare, path, transport, count):
+        bare_held = rss_mb(bare_pid)
+    servers.stop(bare_pid)
+    path = "/api/v1/ws" if transport == "ws" else "/api/v1/notifications/stream"
+    before = rss_mb(pid)
+    with Holder(api, path, transport, count, token) as holder:
+        held = rss_mb(pid)
+        what = "WebSockets" if transport == "ws" else "event streams"
+        beside = k6(f"GET /users/me, {holder.open:,} {what} open", api, "/api/v1/users/me", token=token, **run)
+    return Idle(transport, holder.open, (bare_before, bare_held), (before, held), beside)
 
 
 async def fan_out(api: str, admin: dict[str, str], clients: int, rate: int, seconds: float) -> dict[str, Any]:
     tokens = [student_token(n) for n in range(1, clients + 1)]
-    ids = await tickets(api, tokens)
+    first = await tickets(api, tokens)
     expected: Counter[tuple[int, str]] = Counter()  # (client, lesson title) -> 1
     got: Counter[tuple[int, str]] = Counter()
     latencies: list[float] = []
     gate = asyncio.Semaphore(100)
-    sockets: list[Any] = []
+    sockets: dict[int, Any] = {}  # the open socket of each client
+    ready, done = asyncio.Event(), asyncio.Event()
+    reconnected = 0
 
-    async def connect(ticket: str) -> Any:
-        async with gate:
-            return await websockets.connect(ws(api) + ticket, open_timeout=60)
+    async def client(n: int, ticket: str) -> None:
+        """Hold a socket; as a browser would, come back (with the last id) when told to."""
+        nonlocal reconnected
+        last = ""
+        while True:
+            url = ws(api) + ticket + (f"&last_event_id={last}" if last else "")
+            async with gate:
+                socket = await websockets.connect(url, open_timeout=60)
+            sockets[n] = socket
+            if len(sockets) == clients:
+                ready.set()
+            with contextlib.suppress(websockets.ConnectionClosed):
+                async for raw in socket:
+                    now = time.time()
+                    message = json.loads(raw)
+                    created = datetime.fromisoformat(message["created_at"].replace("Z", "+00:00")).timestamp()
+                    latencies.append((now - created) * 1000)
+                    got[(n, message["data"]["lesson_ids"][0])] += 1
+                    last = message["id"]
+            sockets.pop(n, None)
+            if done.is_set() or socket.close_code not in {1012, 1013}:
+                return
+            reconnected += 1
+            await asyncio.sleep(0.5 + random.random())  # noqa: S311 (a jitter, not a secret)
+            (ticket,) = await tickets(api, [tokens[n - 1]])
 
-    sockets = list(await asyncio.gather(*(connect(t) for t in ids)))
-
-    async def listen(n: int, socket: Any) -> None:
-        async for raw in socket:
-            now = time.time()
-            message = json.loads(raw)
-            created = datetime.fromisoformat(message["created_at"].replace("Z", "+00:00")).timestamp()
-            latencies.append((now - created) * 1000)
-            got[(n, message["data"]["lesson_ids"][0])] += 1
-
-    listeners = [asyncio.create_task(listen(n, s)) for n, s in enumerate(sockets, start=1)]
+    listeners = [asyncio.create_task(client(n, t)) for n, t in enumerate(first, start=1)]
+    await asyncio.wait_for(ready.wait(), 120)
     await asyncio.sleep(1)
     async with httpx.AsyncClient(base_url=api, timeout=30, limits=httpx.Limits(max_connections=32)) as http:
         made = 0
@@ -145,7 +239,8 @@ async def fan_out(api: str, admin: dict[str, str], clients: int, rate: int, seco
         await asyncio.gather(*pending)
         elapsed = time.monotonic() - start
     await asyncio.sleep(3)  # the last messages in flight
-    for socket in sockets:
+    done.set()
+    for socket in list(sockets.values()):
         await socket.close()
     for task in listeners:
         task.cancel()
@@ -153,6 +248,7 @@ async def fan_out(api: str, admin: dict[str, str], clients: int, rate: int, seco
     latencies.sort()
     return {
         "events": made,
+        "reconnected": reconnected,
         "rate": made / elapsed,
         "expected": sum(expected.values()),
         "received": len(received & set(expected)),
@@ -171,8 +267,11 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=2_000)
     parser.add_argument("--rate", type=int, default=100)
+    parser.add_argument("--only", choices=("idle", "fan-out"), default=None)
     opts = parser.parse_args()
     seconds = float(opts.duration.rstrip("s"))
+    idles: list[Idle] = []
+    figures: dict[str, Any] = {}
     with stack("lms-live-", LMS_ACCESS_TOKEN_EXPIRE_MINUTES="120") as servers:
         dsn = servers.database.replace("postgresql+asyncpg://", "postgresql://")
         volume = Volume(
@@ -180,38 +279,39 @@ def main() -> None:
             attempts_per_enrollment=0, spread=True,
         )  # fmt: skip
         asyncio.run(fill(dsn, volume))
-        single = servers.serve_api(1)
-        pid = servers.procs[-1].pid
-        admin = admin_headers(single)
-        token = admin["Authorization"].split()[1]
-        run = {"vus": opts.vus, "duration": opts.duration}
-        alone = k6("GET /users/me, no sockets open", single, "/api/v1/users/me", token=token, **run)
-        before = rss_mb(pid)
-        holder = Holder(single, token, opts.idle)
-        holder.thread.start()
-        assert holder.opened.wait(600), "the sockets did not open"
-        time.sleep(2)
-        held = rss_mb(pid)
-        beside = k6(f"GET /users/me, {holder.open:,} sockets open", single, "/api/v1/users/me", token=token, **run)
-        holder.release.set()
-        holder.thread.join(120)
+        if opts.only != "fan-out":
+            single = servers.serve_api(1)
+            pid = servers.procs[-1].pid
+            admin = admin_headers(single)
+            token = admin["Authorization"].split()[1]
+            run = {"vus": opts.vus, "duration": opts.duration}
+            alone = k6("GET /users/me, nothing open", single, "/api/v1/users/me", token=token, **run)
+            for transport in ("sse", "ws"):
+                idles.append(hold_idle(servers, single, pid, token, transport=transport, count=opts.idle, run=run))
+            servers.stop(pid)
+        if opts.only != "idle":
+            api = servers.serve_api(2)
+            figures = asyncio.run(fan_out(api, admin_headers(api), opts.clients, opts.rate, seconds))
 
-        api = servers.serve_api(2)
-        figures = asyncio.run(fan_out(api, admin_headers(api), opts.clients, opts.rate, seconds))
-
-    print(f"\nIdle: {holder.open:,} WebSockets on one API process")
-    print(f"resident memory {before:.0f} MB before, {held:.0f} MB with them open (+{held - before:.0f} MB)")
-    print("| route | requests/s | p95 (ms) | p99 (ms) | failed checks |")
-    print("|---|---:|---:|---:|---:|")
-    for r in (alone, beside):
-        print(f"| {r.name} | {r.rps:,.0f} | {r.p95:.1f} | {r.p99:.1f} | {r.failed:.1%} |")
-    print(f"ratio with sockets open: {beside.rps / alone.rps:.2f}")
-    f = figures
-    print(
-        f"\nFan-out: {opts.clients:,} clients over 2 API processes, {f['events']} events at {f['rate']:.0f}/s "
-        f"({f['expected']:,} messages expected): received {f['received']:,}, lost {f['lost']}, doubled "
-        f"{f['doubled']}; commit to receipt p50 {f['p50']:.0f} ms, p95 {f['p95']:.0f} ms, p99 {f['p99']:.0f} ms"
-    )
+    for idle in idles:
+        what = "WebSockets" if idle.transport == "ws" else "event streams"
+        print(f"\nIdle: {idle.open:,} {what} on one process; resident MB (granian's parent and its worker)")
+        print("| server | before | with them open | difference |")
+        print("|---|---:|---:|---:|")
+        print("\n".join(idle.rows()))
+    if idles:
+        print("\n| route | requests/s | p95 (ms) | p99 (ms) | failed checks | ratio |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for r in (alone, *(idle.beside for idle in idles)):
+            print(f"| {r.name} | {r.rps:,.0f} | {r.p95:.1f} | {r.p99:.1f} | {r.failed:.1%} | {r.rps / alone.rps:.2f} |")
+    if figures:
+        f = figures
+        print(
+            f"\nFan-out: {opts.clients:,} clients over 2 API processes, {f['events']} events at {f['rate']:.0f}/s "
+            f"({f['expected']:,} messages expected): received {f['received']:,}, lost {f['lost']}, doubled "
+            f"{f['doubled']}; {f['reconnected']} reconnections (told 1012/1013);"
+            f" commit to receipt p50 {f['p50']:.0f} ms, p95 {f['p95']:.0f} ms, p99 {f['p99']:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from lms.cli import BACKPRESSURE
 from tests.support.databases import PostgresDatabases
 from tests.support.servers import PostgresServer, RedisServer, free_port, wait_until_up
 
@@ -265,7 +266,10 @@ def serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[
     return proc
 
 
-GRANIAN = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--no-access-log"]
+GRANIAN = [
+    sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--no-access-log",
+    "--backpressure", str(BACKPRESSURE),
+]  # fmt: skip
 
 
 @dataclass
@@ -289,6 +293,15 @@ class Stack:
         args = [*GRANIAN, "--workers", str(workers), "--port", str(port), factory]
         self.procs.append(serve(args, {**self.env, **overrides}, f"http://127.0.0.1:{port}{probe}"))
         return f"http://127.0.0.1:{port}"
+
+    def stop(self, pid: int) -> None:
+        """Stop one of the servers started here (and the workers it started)."""
+        for proc in self.procs:
+            if proc.pid == pid:
+                proc.terminate()
+                proc.wait(timeout=30)
+                self.procs.remove(proc)
+                return
 
 
 @contextmanager

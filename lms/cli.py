@@ -15,6 +15,11 @@ from domain.shared.build import version
 from lms.settings import Settings, SettingsError, load_settings
 from lms.supervision import PARENT_PID
 
+# Requests one worker serves at once. An open event stream is one of them for as long as it lasts
+# (API §13), so the bound is far above granian's own default (1,024 shared by the workers); the
+# database pool still bounds the work that needs a connection.
+BACKPRESSURE = 16_384
+
 
 def _settings() -> Settings:
     try:
@@ -232,7 +237,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=1)
-    run.add_argument("--backpressure", type=int, default=None, help="max concurrent requests per worker")
+    run.add_argument(
+        "--backpressure",
+        type=int,
+        default=BACKPRESSURE,
+        help=f"max concurrent requests per worker, open event streams included (default {BACKPRESSURE:,})",
+    )
     run.set_defaults(func=cmd_run)
 
     worker = sub.add_parser("worker", help="run the SAQ job worker (needs LMS_QUEUE_URL)")
