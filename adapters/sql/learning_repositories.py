@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 from uuid import UUID
 
@@ -77,6 +78,12 @@ _UPDATE_PROGRESS = update(PROGRESS).where(PROGRESS.c.id == bound(PROGRESS.c.id, 
 _UPDATE_ENROLLMENT = update(ENROLLMENTS).where(ENROLLMENTS.c.id == bound(ENROLLMENTS.c.id, "row_id"))
 
 
+def _changes(enrollment: Enrollment) -> dict[str, Any]:
+    values = row_values(enrollment)
+    del values["id"], values["student_id"], values["course_id"], values["created_at"]
+    return {**values, "row_id": enrollment.id}
+
+
 class SqlEnrollmentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -111,9 +118,11 @@ class SqlEnrollmentRepository:
         return [enrollment_from_row(row) for row in rows]
 
     async def save(self, enrollment: Enrollment) -> None:
-        values = row_values(enrollment)
-        del values["id"], values["student_id"], values["course_id"], values["created_at"]
-        await self._s.execute(_UPDATE_ENROLLMENT, {**values, "row_id": enrollment.id})
+        await self._s.execute(_UPDATE_ENROLLMENT, _changes(enrollment))
+
+    async def save_all(self, enrollments: Sequence[Enrollment]) -> None:
+        if enrollments:  # one executemany: the driver sends the rows in one batch, not a round trip each
+            await self._s.execute(_UPDATE_ENROLLMENT, [_changes(e) for e in enrollments])
 
     async def totals(self, enrollment_id: UUID, course_id: UUID) -> ProgressTotals:
         binds = {"enrollment_id": enrollment_id, "course_id": course_id}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -34,6 +35,10 @@ class EnrollmentRepository(Protocol):
         ...
 
     async def save(self, enrollment: Enrollment) -> None: ...
+    async def save_all(self, enrollments: Sequence[Enrollment]) -> None:
+        """`save` of each, sent to the database as one batch."""
+        ...
+
     async def totals(self, enrollment_id: UUID, course_id: UUID) -> ProgressTotals:
         """The enrollment's completed rows and time spent, and the course's current lesson count."""
         ...

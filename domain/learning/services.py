@@ -369,13 +369,15 @@ class LearningService:
         do once the change has committed (the completion messages)."""
         learning: LearningUnitOfWork = uow
         completions: list[Completion] = []
+        changed: list[Enrollment] = []
         totals = await learning.enrollments.course_totals(course.id)
         for enrollment in await learning.enrollments.of_course(course.id):
             before = self._figures(enrollment)
             if enrollment.recompute(totals[enrollment.id], now):
                 completions.append(await self._record_completion(learning, enrollment, course.title, None, now))
             if before != self._figures(enrollment):
-                await learning.enrollments.save(enrollment)
+                changed.append(enrollment)
+        await learning.enrollments.save_all(changed)
 
         async def after_commit() -> None:
             for completion in completions:
