@@ -27,7 +27,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -138,16 +138,22 @@ def _closer(writer: asyncio.StreamWriter) -> Callable[[], Awaitable[None]]:
 class Idle:
     transport: str
     open: int
-    bare: tuple[float, float]  # resident MB of the bare app before and with its connections
-    ours: tuple[float, float]
+    bare: tuple[float, float]  # resident MB of the bare app's worker before and with its connections
+    ours: tuple[float, float]  # of the API's worker
+    ours_all: tuple[float, float]  # of the API's worker and granian's parent process beside it
     beside: Result
+    alone: Result = field(init=False)  # the same route on the same process before they opened
 
     def rows(self) -> list[str]:
         def row(name: str, before: float, held: float) -> str:
             each = (held - before) * 1024 / max(self.open, 1)
             return f"| {name} | {before:.0f} | {held:.0f} | +{held - before:.0f} ({each:.0f} KB each) |"
 
-        return [row("bare Litestar on granian", *self.bare), row("`lms run --workers 1`", *self.ours)]
+        return [
+            row("bare Litestar on granian: its worker", *self.bare),
+            row("`lms run --workers 1`: its worker (the API process)", *self.ours),
+            row("`lms run --workers 1`: its worker and granian's parent", *self.ours_all),
+        ]
 
 
 def hold_idle(
@@ -158,17 +164,17 @@ def hold_idle(
     bare = servers.serve_app("bench.hello:create_app", 1)
     bare_pid = servers.procs[-1].pid
     path = "/ws" if transport == "ws" else "/stream"
-    bare_before = rss_mb(bare_pid)
+    bare_before = rss_mb(bare_pid, workers_only=True)
     with Holder(bare, path, transport, count):
-        bare_held = rss_mb(bare_pid)
+        bare_held = rss_mb(bare_pid, workers_only=True)
     servers.stop(bare_pid)
     path = "/api/v1/ws" if transport == "ws" else "/api/v1/notifications/stream"
-    before = rss_mb(pid)
+    before, before_all = rss_mb(pid, workers_only=True), rss_mb(pid)
     with Holder(api, path, transport, count, token) as holder:
-        held = rss_mb(pid)
+        held, held_all = rss_mb(pid, workers_only=True), rss_mb(pid)
         what = "WebSockets" if transport == "ws" else "event streams"
         beside = k6(f"GET /users/me, {holder.open:,} {what} open", api, "/api/v1/users/me", token=token, **run)
-    return Idle(transport, holder.open, (bare_before, bare_held), (before, held), beside)
+    return Idle(transport, holder.open, (bare_before, bare_held), (before, held), (before_all, held_all), beside)
 
 
 async def fan_out(api: str, admin: dict[str, str], clients: int, rate: int, seconds: float) -> dict[str, Any]:
@@ -279,15 +285,14 @@ def main() -> None:
             attempts_per_enrollment=0, spread=True,
         )  # fmt: skip
         asyncio.run(fill(dsn, volume))
-        if opts.only != "fan-out":
-            single = servers.serve_api(1)
+        for transport in ("sse", "ws") if opts.only != "fan-out" else ():
+            single = servers.serve_api(1)  # a fresh process for each transport
             pid = servers.procs[-1].pid
-            admin = admin_headers(single)
-            token = admin["Authorization"].split()[1]
+            token = admin_headers(single)["Authorization"].split()[1]
             run = {"vus": opts.vus, "duration": opts.duration}
             alone = k6("GET /users/me, nothing open", single, "/api/v1/users/me", token=token, **run)
-            for transport in ("sse", "ws"):
-                idles.append(hold_idle(servers, single, pid, token, transport=transport, count=opts.idle, run=run))
+            idles.append(hold_idle(servers, single, pid, token, transport=transport, count=opts.idle, run=run))
+            idles[-1].alone = alone
             servers.stop(pid)
         if opts.only != "idle":
             api = servers.serve_api(2)
@@ -295,15 +300,17 @@ def main() -> None:
 
     for idle in idles:
         what = "WebSockets" if idle.transport == "ws" else "event streams"
-        print(f"\nIdle: {idle.open:,} {what} on one process; resident MB (granian's parent and its worker)")
+        print(f"\nIdle: {idle.open:,} {what} on one process; resident MB")
         print("| server | before | with them open | difference |")
         print("|---|---:|---:|---:|")
         print("\n".join(idle.rows()))
     if idles:
         print("\n| route | requests/s | p95 (ms) | p99 (ms) | failed checks | ratio |")
         print("|---|---:|---:|---:|---:|---:|")
-        for r in (alone, *(idle.beside for idle in idles)):
-            print(f"| {r.name} | {r.rps:,.0f} | {r.p95:.1f} | {r.p99:.1f} | {r.failed:.1%} | {r.rps / alone.rps:.2f} |")
+        for idle in idles:
+            for r in (idle.alone, idle.beside):
+                ratio = r.rps / idle.alone.rps
+                print(f"| {r.name} | {r.rps:,.0f} | {r.p95:.1f} | {r.p99:.1f} | {r.failed:.1%} | {ratio:.2f} |")
     if figures:
         f = figures
         print(

@@ -190,10 +190,11 @@ def peak_rss_mb(pid: int) -> float:
     return max(peaks, default=0.0)
 
 
-def rss_mb(pid: int) -> float:
-    """The resident size of a server process and its children, in MB."""
+def rss_mb(pid: int, *, workers_only: bool = False) -> float:
+    """The resident size of a server process and its children (or its children alone: the
+    workers that serve, without the parent that watches them), in MB."""
     total = 0.0
-    for proc in [pid, *_children(pid)]:
+    for proc in _children(pid) if workers_only else [pid, *_children(pid)]:
         try:
             for line in Path(f"/proc/{proc}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):

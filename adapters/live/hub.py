@@ -9,6 +9,7 @@ its backend (clients reconnect and replay what they missed), or when the process
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import enum
 import logging
@@ -40,21 +41,72 @@ class Ending(enum.Enum):
     TOO_SLOW = "too_slow"  # fell more than BACKLOG messages behind
 
 
+class Mailbox:
+    """A connection's queue, in what an idle one costs: no deque until a message comes, and while
+    it waits one future (an `asyncio.Queue` holds three deques and an event; `wait_for` a task).
+    Speaks the part of the queue protocol Litestar's subscriber uses."""
+
+    __slots__ = ("_items", "_limit", "_waiter")
+
+    def __init__(self, limit: int) -> None:
+        self._items: collections.deque[bytes | None] | None = None
+        self._limit = limit
+        self._waiter: asyncio.Future[None] | None = None
+
+    def qsize(self) -> int:
+        return len(self._items) if self._items else 0
+
+    def put_nowait(self, item: bytes | None) -> None:
+        if self._items is None:
+            self._items = collections.deque()
+        elif len(self._items) >= self._limit:
+            raise asyncio.QueueFull
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self, timeout: float | None = None) -> bytes | None:
+        """The next item; None also when `timeout` seconds pass first."""
+        if not self._items:
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = loop.call_later(timeout, _wake, waiter) if timeout is not None else None
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+                if timer is not None:
+                    timer.cancel()
+            if not self._items:
+                return None
+        return self._items.popleft()
+
+    def task_done(self) -> None:
+        """Nothing waits for the queue to be drained."""
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class LiveConnection(Subscriber):
     """One client's stream: the messages of its channels, in order, until it ends."""
 
     holder: LiveHolder
     ended: Ending | None
     following: dict[str, Subscriber]  # the course feeds it follows, by channel
+    _queue: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._queue = Mailbox(BACKLOG)
 
     async def next(self, timeout: float | None = None) -> bytes | None:
         """The next message to send; None when `timeout` seconds passed without one or the
         connection ended (`ended` says why). Control messages are acted on here, never returned."""
         while self.ended is None:
-            try:
-                item: bytes | None = await asyncio.wait_for(self._queue.get(), timeout)
-            except TimeoutError:
-                return None
+            item: bytes | None = await self._queue.get(timeout)
             if item is None:
                 return None
             if item.startswith(_CONTROL_PREFIX):

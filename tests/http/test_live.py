@@ -4,6 +4,8 @@ notifications and the course feeds only managers may follow; Server-Sent Events 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from tests.support.api import Api, Session
@@ -163,3 +165,21 @@ async def test_the_stream_route_is_documented(api: Api) -> None:
     assert "text/event-stream" in operation["responses"]["200"]["content"]
     problem_codes = {code for code in operation["responses"] if code != "200"}
     assert {"401", "422", "503"} <= problem_codes
+
+
+async def test_a_client_leaving_lets_go_of_its_connection(api: Api) -> None:
+    me = await api.register()
+    hub = api.container.live
+    async with event_stream(api.app, me.headers) as stream:
+        assert (await stream.next_event()).get(":") == "connected"
+        assert hub.open_connections == 1
+        leaving = time.monotonic()
+    assert time.monotonic() - leaving < 1  # the stream ended when the client went, not at a timeout
+    async with websocket(api.app, ticket=await ticket(api, me)) as socket:
+        await socket.nothing(0.05)
+        assert hub.open_connections == 1
+    for _ in range(50):  # the transports notice the client went, and unsubscribe
+        if hub.open_connections == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert hub.open_connections == 0

@@ -17,8 +17,9 @@ from litestar import Request, WebSocket, get, websocket
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import HeaderParameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEventMessage
 
+from adapters.http.notifications.event_stream import LiveEventStream
 from adapters.http.openapi import errors
 from adapters.http.security import (
     SIGNED_IN,
@@ -209,7 +210,7 @@ async def stream_notifications(
             "(at most 100, of the last 24 hours)",
         ),
     ] = None,
-) -> ServerSentEvent:
+) -> LiveEventStream:
     """Your new notifications as Server-Sent Events: `id:` is the notification id, `data:` the
     message JSON `{id, type, created_at, data}`, a comment line every 15 seconds keeps the stream
     open. Reconnecting with `Last-Event-ID` replays what was missed."""
@@ -221,7 +222,7 @@ async def stream_notifications(
     holder = LiveHolder(principal.user.id, claims.jti, claims.sid)
     events = _events(request, hub, holder, last_seen)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return ServerSentEvent(events, retry_duration=RECONNECT_MS, headers=headers)
+    return LiveEventStream(events, retry_duration=RECONNECT_MS, headers=headers)
 
 
 async def _events(
