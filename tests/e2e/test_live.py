@@ -187,3 +187,34 @@ def test_a_redis_restart_makes_clients_reconnect_and_replay(tmp_path: Path, own_
                 assert [m["type"] for m in got] == ["lesson.published", "lesson.published"]
 
         asyncio.run(scenario())
+
+
+def test_a_process_serves_requests_beside_more_open_streams_than_granian_allows_by_default(tmp_path: Path) -> None:
+    # An open event stream is a request in flight for as long as it lasts; granian's default bound
+    # (1,024 per process) would leave the process deaf once that many clients listen.
+    env = lms_env(tmp_path, LMS_RATE_LIMIT_GLOBAL="1000000/60")
+    with serving(env) as base:
+        student = Client(base).student("many-streams@example.com")
+        host, port = base.removeprefix("http://").split(":")
+
+        async def scenario() -> None:
+            gate = asyncio.Semaphore(50)
+
+            async def open_stream() -> asyncio.StreamWriter:
+                async with gate:
+                    reader, writer = await asyncio.open_connection(host, int(port))
+                    asking = f"GET /api/v1/notifications/stream HTTP/1.1\r\nHost: {host}\r\n"
+                    writer.write(f"{asking}Authorization: {student['Authorization']}\r\n\r\n".encode())
+                    assert b" 200 " in await asyncio.wait_for(reader.readline(), 30)
+                    return writer
+
+            writers = await asyncio.gather(*(open_stream() for _ in range(1_100)))
+            try:
+                async with httpx.AsyncClient(base_url=base, timeout=5) as http:
+                    r = await http.get("/api/v1/users/me", headers=student)
+                    assert r.status_code == 200
+            finally:
+                for writer in writers:
+                    writer.close()
+
+        asyncio.run(scenario())
