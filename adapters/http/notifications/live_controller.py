@@ -229,7 +229,8 @@ async def _events(
     request: Request[Any, Any, Any], hub: LiveHub, holder: LiveHolder, last_seen: UUID | None
 ) -> AsyncIterator[ServerSentEventMessage]:
     async with hub.connect(holder) as connection:  # listening first: nothing falls between replay and live
-        replay = await _replayed(request, holder.user_id, last_seen)
+        # Shielded: a client that leaves cancels the stream, and a transaction is not cut midway.
+        replay = await asyncio.shield(_replayed(request, holder.user_id, last_seen))
         yield ServerSentEventMessage(data=None, comment="connected")
         sent = {message_id for message_id, _ in replay}
         for message_id, message in replay:
