@@ -131,8 +131,7 @@ class ApiKeys:
         if found is None:
             raise Unauthenticated(KEY_INVALID, token_rejected=True)
         key, user = found
-        live = key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
-        if not hmac.compare_digest(key.secret_hash, hash_secret(match.group(2))) or not live:
+        if not hmac.compare_digest(key.secret_hash, hash_secret(match.group(2))) or not key.is_live(now):
             raise Unauthenticated(KEY_INVALID, token_rejected=True)
         if not user.is_active:
             raise Unauthenticated("User account is disabled", token_rejected=True)

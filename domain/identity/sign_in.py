@@ -72,12 +72,21 @@ class SignIn:
         user = await p.users.get(claims.sub)
         if user is None or not user.is_active:
             raise Unauthenticated(INVALID_CREDENTIALS, token_rejected=True)
-        # An API key (a ticket asked with one) outlives password changes; it is revoked on its own.
-        if via is not AuthMethod.API_KEY and user.issued_before_cutoff(issued_at_us(claims)):
+        # An API key (a ticket asked with one) outlives password changes; it stands while the key
+        # does (revoked or expired since the ticket was issued: refused).
+        if via is AuthMethod.API_KEY:
+            if not await self._key_stands(claims):
+                raise Unauthenticated("Token has been revoked", token_rejected=True)
+        elif user.issued_before_cutoff(issued_at_us(claims)):
             raise Unauthenticated("Token has been revoked", token_rejected=True)
         if p.policy.require_email_verification and user.email_verified_at is None:
             raise Unauthenticated("Email is not verified", token_rejected=True)
         return Principal(user=user, claims=claims, via=via)
+
+    async def _key_stands(self, claims: TokenClaims) -> bool:
+        async with self.parts.uow() as uow:
+            key = await uow.api_keys.get(claims.jti)
+        return key is not None and key.owner_id == claims.sub and key.is_live(self.parts.clock.now())
 
     # ----------------------------------------------------------------- password sign-in
 

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from tests.support.api import Api, Session
-from tests.support.catalog import create_lesson
+from tests.support.catalog import create_lesson, user_with_role
 from tests.support.learning import classroom, enroll, progress
 from tests.support.live import drained, event_stream, websocket
 
@@ -183,3 +183,24 @@ async def test_a_client_leaving_lets_go_of_its_connection(api: Api) -> None:
             break
         await asyncio.sleep(0.02)
     assert hub.open_connections == 0
+
+
+async def test_a_ticket_asked_with_an_api_key_stands_only_while_the_key_does(api: Api) -> None:
+    me = await user_with_role(api, "instructor")
+    r = await api.client.post("/api/v1/api-keys", json={"name": "Live", "scopes": ["courses:read"]}, headers=me.headers)
+    assert r.status_code == 201, r.text
+    key = r.json()
+    with_key = {"Authorization": f"Bearer {key['key']}"}
+
+    async def key_ticket() -> str:
+        asked = await api.client.post("/api/v1/auth/ws-ticket", headers=with_key)
+        assert asked.status_code == 200, asked.text
+        return str(asked.json()["ticket"])
+
+    async with websocket(api.app, ticket=await key_ticket()) as socket:
+        await socket.nothing(0.05)
+        assert socket.close_code is None
+    issued = await key_ticket()
+    assert (await api.client.delete(f"/api/v1/api-keys/{key['id']}", headers=me.headers)).status_code == 204
+    async with websocket(api.app, ticket=issued) as refused:  # issued before the key was revoked
+        assert await refused.wait_closed() == 4401
