@@ -1,0 +1,1 @@
+"""Commerce: prices, coupons, orders and payments (API §14)."""
