@@ -6,12 +6,14 @@ A missing binary is an error with the install hint, never a skip.
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -346,3 +348,42 @@ class AzuriteServer:
 
     def stop(self) -> None:
         _terminate(self.process, self.root)
+
+
+LOCALSTRIPE_HINT = "localstripe is missing: `uv sync` installs it (a dev dependency of the project)"
+
+
+@dataclass
+class LocalStripeServer:
+    """A Stripe-compatible server (localstripe, from PyPI): PaymentIntents, refunds, and webhooks
+    signed as Stripe signs them. It keeps its state in memory (`--from-scratch`: nothing read back
+    from its dump file)."""
+
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(cls) -> LocalStripeServer:
+        if importlib.util.find_spec("localstripe") is None:
+            raise ServerMissing(LOCALSTRIPE_HINT)
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(port, process, "localstripe")
+        return cls(port=port, process=process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            self.process = None
