@@ -11,7 +11,6 @@ from uuid import UUID
 
 import stripe
 
-from domain.commerce.money import to_minor_units
 from domain.commerce.ports import (
     InvalidSignature,
     Outcome,
@@ -20,6 +19,7 @@ from domain.commerce.ports import (
     PaymentsUnavailable,
     ProviderEvent,
 )
+from domain.shared.money import to_minor_units
 
 TOLERANCE_SECONDS = 300  # a signed event older than five minutes is refused (a replay)
 

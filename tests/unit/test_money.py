@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.commerce.money import (
+from domain.shared.errors import FieldsInvalid
+from domain.shared.money import (
     MAX_MINOR_UNITS,
     Terms,
     currency_code,
@@ -21,7 +22,6 @@ from domain.commerce.money import (
     rounded,
     to_minor_units,
 )
-from domain.shared.errors import FieldsInvalid
 
 D = Decimal
 

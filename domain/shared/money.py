@@ -1,5 +1,6 @@
 """Money as the shop reckons it (API §14): exact decimals in the domain, whole minor units at the
-payment provider, ISO 4217 currency codes, rounding half-even.
+payment provider, ISO 4217 currency codes, rounding half-even. Shared: a course carries a price,
+an order its total.
 
 A price is an amount in a currency with no more decimals than the currency has minor units (two
 for USD, none for JPY, three for BHD); funds, metals and test codes (ISO 4217 codes without minor
