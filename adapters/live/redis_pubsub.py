@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -64,27 +64,24 @@ class ResilientRedisPubSub(RedisChannelsPubSubBackend):
         return self._lock
 
     async def subscribe(self, channels: Iterable[str]) -> None:
-        # Serialised: the first callers would otherwise each open a connection of their own for
-        # the pub/sub (it connects lazily), and the channels subscribed on the ones dropped would
-        # never be heard.
         channels = list(channels)
         self._wanted.update(channels)
-        async with self._one_at_a_time:
-            if self._healthy:
-                try:
-                    await super().subscribe(channels)
-                except _DOWN:
-                    self._broke()
-            else:
-                self._has_subscribed.set()
+        await self._change(super().subscribe, channels)
+        self._has_subscribed.set()  # when broken too: the stream wakes, and renews the connection
 
     async def unsubscribe(self, channels: Iterable[str]) -> None:
         channels = list(channels)
         self._wanted.difference_update(channels)
+        await self._change(super().unsubscribe, channels)
+
+    async def _change(self, change: Callable[[list[str]], Awaitable[None]], channels: list[str]) -> None:
+        """One (un)subscription at a time, while the connection stands (a failure breaks it).
+        Serialised: the first callers would otherwise each open a pub/sub connection of their own
+        (it connects lazily), and the channels subscribed on the ones dropped would never be heard."""
         async with self._one_at_a_time:
             if self._healthy:
                 try:
-                    await super().unsubscribe(channels)
+                    await change(channels)
                 except _DOWN:
                     self._broke()
 

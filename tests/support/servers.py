@@ -47,13 +47,17 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeo
     raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
 
 
-def _terminate(process: subprocess.Popen[bytes] | None, root: Path) -> None:
+def _stop(process: subprocess.Popen[bytes] | None) -> None:
     if process is not None:
         process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _terminate(process: subprocess.Popen[bytes] | None, root: Path) -> None:
+    _stop(process)
     shutil.rmtree(root, ignore_errors=True)
 
 
@@ -380,10 +384,5 @@ class LocalStripeServer:
         return cls(port=port, process=process)
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-            self.process = None
+        _stop(self.process)
+        self.process = None
