@@ -13,7 +13,7 @@ import collections
 import contextlib
 import enum
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -30,6 +30,7 @@ log = logging.getLogger("lms.live")
 
 _CONTROL_PREFIX = b'{"' + CONTROL.encode() + b'"'
 BACKLOG = 1_000  # messages a slow connection may fall behind by before it is ended
+CLOSE_SECONDS = 5.0  # the longest a closing hub waits on its backend
 
 
 class Ending(enum.Enum):
@@ -176,13 +177,22 @@ class LiveHub:
         for connection in list(self._open):
             connection.end(Ending.SHUTDOWN)
         await asyncio.sleep(0)  # let the transports say goodbye
+        # Bounded: a process that stops does not wait on its fan-out for longer than this. The
+        # publisher sends what is queued and returns by itself (a cancellation that reached a
+        # Redis client mid-command could come back as a connection error, and be lost).
         if self._publisher is not None:
-            self._publisher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._publisher
-        await self._send_outgoing()
-        with contextlib.suppress(Exception):
-            await self._plugin.__aexit__(None, None, None)
+            self._wake.set()
+            await self._bounded(self._publisher, "publishing the last live messages")
+        await self._bounded(self._plugin.__aexit__(None, None, None), "stopping the live fan-out")
+
+    @staticmethod
+    async def _bounded(work: Awaitable[Any], what: str) -> None:
+        try:
+            await asyncio.wait_for(work, timeout=CLOSE_SECONDS)
+        except TimeoutError:
+            log.warning("%s took longer than %.0f s; left behind", what, CLOSE_SECONDS)
+        except Exception:  # the backend is gone: nothing is left to let go of
+            log.debug("%s failed", what, exc_info=True)
 
     def publish(self, channel: str, message: dict[str, Any]) -> None:
         """Queue a message for a channel; what was queued meanwhile goes to the backend together."""
@@ -196,6 +206,8 @@ class LiveHub:
             await self._wake.wait()
             self._wake.clear()
             await self._send_outgoing()
+            if not self._started and not self._outgoing:  # closing, and what was queued is sent
+                return
 
     async def _send_outgoing(self) -> None:
         batch, self._outgoing = self._outgoing, []

@@ -27,6 +27,11 @@ log = logging.getLogger("lms.live")
 _DOWN = (RedisError, OSError)
 
 
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class ResilientRedisPubSub(RedisChannelsPubSubBackend):
     def __init__(self, url: str, *, on_break: Callable[[], None], retry_every: float = 0.5) -> None:
         # No silent retries: a dropped connection must surface as one, so that clients are told.
@@ -108,6 +113,8 @@ class ResilientRedisPubSub(RedisChannelsPubSubBackend):
                 async for event in self._events():
                     yield event
             except _DOWN:
+                if _being_cancelled():  # the client turned our cancellation into an error
+                    raise asyncio.CancelledError from None
                 self._broke()
             await self._renew()
 
