@@ -58,10 +58,21 @@ class Mailbox:
         return len(self._items) if self._items else 0
 
     def put_nowait(self, item: bytes | None) -> None:
+        if self._items is not None and len(self._items) >= self._limit:
+            raise asyncio.QueueFull
+        self._append(item)
+
+    async def put(self, item: bytes | None) -> None:
+        """As `put_nowait`; the end of the stream (None, when the subscriber is let go) is never
+        refused for room."""
+        if item is None:
+            self._append(None)
+        else:
+            self.put_nowait(item)
+
+    def _append(self, item: bytes | None) -> None:
         if self._items is None:
             self._items = collections.deque()
-        elif len(self._items) >= self._limit:
-            raise asyncio.QueueFull
         self._items.append(item)
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import pytest
+import redis.asyncio as aioredis
 
 from adapters.live.hub import LiveHub
 from domain.shared.live import LiveHolder, user_channel
@@ -28,7 +29,10 @@ async def hub(request: pytest.FixtureRequest) -> AsyncIterator[LiveHub]:
     await live.close()
 
 
-async def test_connections_opened_at_once_on_a_fresh_hub_all_hear_their_users(hub: LiveHub) -> None:
+async def test_connections_opened_at_once_on_a_fresh_hub_all_hear_their_users(
+    hub: LiveHub, request: pytest.FixtureRequest
+) -> None:
+    redis_url = request.getfixturevalue("redis_url") if "redis" in request.node.callspec.id else None
     # A deploy restarts a process and its clients reconnect together: the first subscriptions race
     # for the backend's connection, and none may be lost.
     holders = [LiveHolder(uuid4(), uuid4(), None) for _ in range(200)]
@@ -40,3 +44,14 @@ async def test_connections_opened_at_once_on_a_fresh_hub_all_hear_their_users(hu
         heard = await asyncio.gather(*(c.next(timeout=5) for c in connections))
     assert [m and m[7:43].decode() for m in heard] == [str(h.user_id) for h in holders]
     assert hub.open_connections == 0
+    if redis_url is not None:  # and the backend let go of every channel it subscribed to
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            for _ in range(50):
+                counts = await client.pubsub_numsub(*(user_channel(h.user_id) for h in holders))
+                if all(n == 0 for _, n in counts):
+                    break
+                await asyncio.sleep(0.02)
+            assert all(n == 0 for _, n in counts)
+        finally:
+            await client.aclose()
