@@ -146,9 +146,13 @@ class LiveHub:
     process memory (one process serves everyone)."""
 
     def __init__(self, redis_url: str | None, meter: Meter) -> None:
-        backend: ChannelsBackend = (
-            ResilientRedisPubSub(redis_url, on_break=self._backend_lost) if redis_url else MemoryChannelsBackend()
-        )
+        backend: ChannelsBackend
+        self._send_batch: Callable[[list[tuple[bytes, str]]], Awaitable[None]]
+        if redis_url:
+            redis = ResilientRedisPubSub(redis_url, on_break=self._backend_lost)
+            backend, self._send_batch = redis, redis.publish_batch
+        else:
+            backend, self._send_batch = MemoryChannelsBackend(), self._publish_each
         self._backend = backend
         self._plugin = ChannelsPlugin(
             backend=backend,
@@ -225,13 +229,14 @@ class LiveHub:
         if not batch:
             return
         try:
-            if isinstance(self._backend, ResilientRedisPubSub):
-                await self._backend.publish_batch(batch)
-            else:
-                for data, channel in batch:
-                    await self._backend.publish(data, [channel])
+            await self._send_batch(batch)
         except Exception:  # a message lost here is still in its user's inbox
             log.exception("live messages not published")
+
+    async def _publish_each(self, batch: list[tuple[bytes, str]]) -> None:
+        """In process memory there is no round trip to save: one publish each."""
+        for data, channel in batch:
+            await self._backend.publish(data, [channel])
 
     @contextlib.asynccontextmanager
     async def connect(self, holder: LiveHolder) -> AsyncIterator[LiveConnection]:

@@ -44,7 +44,7 @@ class ResilientRedisPubSub(RedisChannelsPubSubBackend):
         self._wanted: set[str] = set()
         self._pubsub: PubSub | None = None
         self._healthy = True
-        self._lock: asyncio.Lock | None = None  # one (un)subscription at a time on the one connection
+        self._one_at_a_time = asyncio.Lock()  # (un)subscriptions on the one connection, in turn
 
     @property
     def _pub_sub(self) -> PubSub:  # the parent's methods read this: one we can replace
@@ -61,12 +61,6 @@ class ResilientRedisPubSub(RedisChannelsPubSubBackend):
             with contextlib.suppress(*_DOWN):
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         await self._redis.aclose()
-
-    @property
-    def _one_at_a_time(self) -> asyncio.Lock:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        return self._lock
 
     async def subscribe(self, channels: Iterable[str]) -> None:
         channels = list(channels)
