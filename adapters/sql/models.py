@@ -601,7 +601,6 @@ class NotificationRow(UUIDv7Base):
     )
 
 
-# The kinds a user switched off, per channel (API §13); what is not here is on.
 # Who was told an assignment is due soon (API §13): the key makes it once per student, however many
 # schedulers run.
 ASSIGNMENT_REMINDERS = Table(
@@ -612,6 +611,7 @@ ASSIGNMENT_REMINDERS = Table(
     Column("reminded_at", DateTimeUTC(timezone=True), nullable=False),
 )
 
+# The kinds a user switched off, per channel (API §13); what is not here is on.
 NOTIFICATION_PREFERENCES = Table(
     "notification_preferences",
     orm_registry.metadata,

@@ -112,7 +112,11 @@ class SqlReminderRepository:
     async def due_between(self, start: datetime, end: datetime) -> list[DueAssignment]:
         query = (
             select(
-                ASSIGNMENTS.c.id, ASSIGNMENTS.c.course_id, ASSIGNMENTS.c.title, ASSIGNMENTS.c.due_at, COURSES.c.title
+                ASSIGNMENTS.c.id,
+                ASSIGNMENTS.c.course_id,
+                ASSIGNMENTS.c.title,
+                COURSES.c.title.label("course_title"),
+                ASSIGNMENTS.c.due_at,
             )
             .join(COURSES, COURSES.c.id == ASSIGNMENTS.c.course_id)
             .where(
@@ -123,7 +127,7 @@ class SqlReminderRepository:
             )
             .order_by(ASSIGNMENTS.c.due_at, ASSIGNMENTS.c.id)
         )
-        return [DueAssignment(row[0], row[1], row[2], row[4], row[3]) for row in await self._s.execute(query)]
+        return [entity_from_row(DueAssignment, row) for row in await self._s.execute(query)]
 
     async def claim(self, assignment_id: UUID, course_id: UUID, now: datetime) -> list[UUID]:
         handed_in = exists().where(

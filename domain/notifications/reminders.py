@@ -14,24 +14,15 @@ from uuid import UUID
 
 from domain.identity.ports import UserLookup
 from domain.integrations.model import ASSIGNMENT_DUE_SOON, DomainEvent
+from domain.notifications import emails
 from domain.notifications.ports import DueAssignment, RemindersUnitOfWorkFactory
 from domain.shared.clock import Clock, iso
 from domain.shared.jobs import queue_email
-from domain.shared.ports import EmailMessage, JobQueue
+from domain.shared.ports import JobQueue
 
 REMIND_DUE_SOON = "remind_due_soon"
 DUE_WITHIN = timedelta(hours=24)
 REMIND_EVERY_SECONDS = 60  # how often the scheduler looks (its cron runs each minute)
-
-
-def due_soon_email(to: str, full_name: str, due: DueAssignment, frontend_url: str) -> EmailMessage:
-    body = (
-        f"Hello {full_name},\n\n"
-        f"“{due.title}” in {due.course_title} is due {iso(due.due_at)} and you have not handed anything in yet:\n\n"
-        f"{frontend_url.rstrip('/')}/courses/{due.course_id}/assignments/{due.id}\n\n"
-        "The LMS team\n"
-    )
-    return EmailMessage(to=to, subject=f"Due soon: {due.title}", body=body)
 
 
 @dataclass(slots=True)
@@ -73,6 +64,6 @@ class DueSoonReminders:
         for student_id in students:
             student = await self.users.get(student_id)
             if student is not None and student.is_active:
-                message = due_soon_email(student.email, student.full_name, due, self.frontend_url)
+                message = emails.due_soon(student.email, student.full_name, due, self.frontend_url)
                 await queue_email(self.queue, message, unless_off=(student_id, ASSIGNMENT_DUE_SOON))
         return students
