@@ -204,3 +204,50 @@ async def test_a_ticket_asked_with_an_api_key_stands_only_while_the_key_does(api
     assert (await api.client.delete(f"/api/v1/api-keys/{key['id']}", headers=me.headers)).status_code == 204
     async with websocket(api.app, ticket=issued) as refused:  # issued before the key was revoked
         assert await refused.wait_closed() == 4401
+
+
+def _held_after_first_recheck(monkeypatch: Any) -> tuple[asyncio.Event, asyncio.Event]:
+    """The next sign-in recheck passes, then waits to return until `proceed` is set (`rechecked`
+    says it got there): a revocation can then land between the check and the listening."""
+    from domain.identity.sign_in import SignIn
+
+    rechecked, proceed = asyncio.Event(), asyncio.Event()
+    real = SignIn.recheck
+
+    async def held(self: SignIn, *args: Any, **kwargs: Any) -> Any:
+        principal = await real(self, *args, **kwargs)
+        if not rechecked.is_set():
+            rechecked.set()
+            await proceed.wait()
+        return principal
+
+    monkeypatch.setattr(SignIn, "recheck", held)
+    return rechecked, proceed
+
+
+async def test_a_sign_in_revoked_while_a_socket_opens_closes_it(api: Api, monkeypatch: Any) -> None:
+    me = await api.register()
+    issued = await ticket(api, me)
+    rechecked, proceed = _held_after_first_recheck(monkeypatch)
+    async with websocket(api.app, ticket=issued) as socket:
+        await asyncio.wait_for(rechecked.wait(), 5)  # the ticket's sign-in was good when checked
+        r = await api.client.post("/api/v1/auth/logout", json={"refresh_token": me.refresh}, headers=me.headers)
+        assert r.status_code in (200, 204), r.text
+        proceed.set()
+        assert await socket.wait_closed() == 4401
+
+
+async def test_a_sign_in_revoked_while_a_stream_opens_ends_it(api: Api, monkeypatch: Any) -> None:
+    me = await api.register()
+    rechecked, proceed = _held_after_first_recheck(monkeypatch)
+
+    async def listen() -> None:
+        async with event_stream(api.app, me.headers) as stream:
+            await stream.ended()
+
+    listening = asyncio.create_task(listen())
+    await asyncio.wait_for(rechecked.wait(), 5)  # the request was authenticated
+    r = await api.client.post("/api/v1/auth/logout", json={"refresh_token": me.refresh}, headers=me.headers)
+    assert r.status_code in (200, 204), r.text
+    proceed.set()
+    await asyncio.wait_for(listening, 10)  # the stream ended by itself

@@ -33,7 +33,7 @@ from adapters.http.security import (
 from adapters.live.hub import Ending, LiveConnection, LiveHub
 from domain.identity.model import Principal
 from domain.notifications.live import CourseFeeds, of_notification
-from domain.shared.errors import FieldError, FieldsInvalid, Unauthenticated, Unavailable
+from domain.shared.errors import DomainError, FieldError, FieldsInvalid, Unauthenticated, Unavailable
 from domain.shared.live import LiveHolder
 
 HEARTBEAT_SECONDS = 15.0
@@ -83,32 +83,39 @@ async def _replayed(connection: Connection, user_id: UUID, last_seen: UUID | Non
 # ----------------------------------------------------------------------------- WebSocket
 
 
+def _refusal(exc: DomainError) -> tuple[int, str]:
+    """The close code and reason a socket is refused with."""
+    if isinstance(exc, Unauthenticated):
+        return CLOSE_UNAUTHORIZED, exc.detail
+    if isinstance(exc, FieldsInvalid):
+        return CLOSE_BAD_REQUEST, LAST_EVENT_ID_INVALID
+    return CLOSE_TRY_LATER, NOT_ACCEPTING
+
+
 @websocket("/ws", name="live_socket")
 async def live_socket(socket: WebSocket[Any, Any, Any]) -> None:
     """The live WebSocket (described in the README: OpenAPI cannot describe one)."""
     await socket.accept()
+    hub = live_of(socket)
     try:
         ticketed = await tickets_of(socket).redeem(socket.query_params.get("ticket"))
         if ticketed is None:
             raise Unauthenticated("Invalid or expired ticket")
-        principal = await sign_in_of(socket).recheck(ticketed.claims, via=ticketed.via)
-        last_seen = _last_seen(socket.query_params.get("last_event_id"))
-    except Unauthenticated as exc:
-        await socket.close(CLOSE_UNAUTHORIZED, exc.detail)
+        if not hub.accepting:
+            raise Unavailable(NOT_ACCEPTING)
+    except (Unauthenticated, Unavailable) as exc:
+        await socket.close(*_refusal(exc))
         return
-    except FieldsInvalid:
-        await socket.close(CLOSE_BAD_REQUEST, LAST_EVENT_ID_INVALID)
-        return
-    except Unavailable:
-        await socket.close(CLOSE_TRY_LATER, NOT_ACCEPTING)
-        return
-    hub = live_of(socket)
-    if not hub.accepting:
-        await socket.close(CLOSE_TRY_LATER, NOT_ACCEPTING)
-        return
-    claims = principal.claims
-    holder = LiveHolder(principal.user.id, claims.jti, claims.sid)
-    async with hub.connect(holder) as connection:
+    claims = ticketed.claims
+    # Listening before the recheck: a revocation published from here on reaches the connection,
+    # and one published before fails the recheck (checked first, it could fall in between).
+    async with hub.connect(LiveHolder(claims.sub, claims.jti, claims.sid)) as connection:
+        try:
+            principal = await sign_in_of(socket).recheck(claims, via=ticketed.via)
+            last_seen = _last_seen(socket.query_params.get("last_event_id"))
+        except (Unauthenticated, FieldsInvalid, Unavailable) as exc:
+            await socket.close(*_refusal(exc))
+            return
         await _LiveSocket(socket, connection, principal, hub, course_feeds_of(socket)).serve(last_seen)
 
 
@@ -218,19 +225,29 @@ async def stream_notifications(
     hub = live_of(request)
     if not hub.accepting:
         raise Unavailable(NOT_ACCEPTING)
-    claims = principal.claims
-    holder = LiveHolder(principal.user.id, claims.jti, claims.sid)
-    events = _events(request, hub, holder, last_seen)
+    events = _events(request, hub, principal, last_seen)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return LiveEventStream(events, retry_duration=RECONNECT_MS, headers=headers)
 
 
+async def _still_signed_in_replay(
+    request: Request[Any, Any, Any], principal: Principal, last_seen: UUID | None
+) -> list[tuple[str, bytes]]:
+    await sign_in_of(request).recheck(principal.claims, via=principal.via)
+    return await _replayed(request, principal.user.id, last_seen)
+
+
 async def _events(
-    request: Request[Any, Any, Any], hub: LiveHub, holder: LiveHolder, last_seen: UUID | None
+    request: Request[Any, Any, Any], hub: LiveHub, principal: Principal, last_seen: UUID | None
 ) -> AsyncIterator[ServerSentEventMessage]:
-    async with hub.connect(holder) as connection:  # listening first: nothing falls between replay and live
-        # Shielded: a client that leaves cancels the stream, and a transaction is not cut midway.
-        replay = await asyncio.shield(_replayed(request, holder.user_id, last_seen))
+    claims = principal.claims
+    # Listening first: a revocation published from here on reaches the stream, one published since
+    # the request was authenticated fails the recheck, and nothing falls between replay and live.
+    async with hub.connect(LiveHolder(principal.user.id, claims.jti, claims.sid)) as connection:
+        try:  # shielded: a client that leaves cancels the stream, and a read is not cut midway
+            replay = await asyncio.shield(_still_signed_in_replay(request, principal, last_seen))
+        except Unauthenticated:
+            return  # revoked meanwhile: the stream ends, as a revocation ends it
         yield ServerSentEventMessage(data=None, comment="connected")
         sent = {message_id for message_id, _ in replay}
         for message_id, message in replay:
