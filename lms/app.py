@@ -32,6 +32,8 @@ from adapters.http.assignments.submissions_controller import AssignmentSubmissio
 from adapters.http.bodies import LmsRequest, refuse_nul_in_query
 from adapters.http.catalog.courses_controller import CoursesController, public_cache_key
 from adapters.http.catalog.lessons_controller import LessonsController
+from adapters.http.commerce.coupons_controller import CouponsController
+from adapters.http.commerce.orders_controller import OrdersController, PaymentsController
 from adapters.http.credentials.controller import CertificatesController
 from adapters.http.document import install as finish_document
 from adapters.http.edge import add_edge_headers
@@ -252,6 +254,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             IdentitiesController,
             UsersController,
             CoursesController,
+            OrdersController,
+            PaymentsController,
+            CouponsController,
             LessonsController,
             EnrollmentsController,
             QuizzesController,

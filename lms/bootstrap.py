@@ -18,6 +18,7 @@ from adapters.mail.console import ConsoleMailer
 from adapters.mail.file import FileMailer
 from adapters.mail.smtp import SmtpConfig, SmtpMailer
 from adapters.oidc.relying_party import OidcProvider
+from adapters.payments.stripe_provider import StripePayments
 from adapters.pdf.certificates import WeasyPrintRenderer
 from adapters.queue.inprocess import InProcessQueue
 from adapters.queue.saq_queue import SaqQueue
@@ -50,6 +51,10 @@ from domain.assignments.gradebook import GradebookService
 from domain.assignments.grading_queue import GradingQueue
 from domain.assignments.submissions import SubmissionService
 from domain.catalog.services import CatalogService
+from domain.commerce.coupons import CouponService
+from domain.commerce.model import Provider
+from domain.commerce.orders import OrderService
+from domain.commerce.ports import PaymentProvider
 from domain.credentials.services import CertificateService
 from domain.files.services import FileService
 from domain.identity.blacklist import TokenBlacklist
@@ -107,6 +112,8 @@ class Container:
     grading_queue: GradingQueue
     gradebook: GradebookService
     certificates: CertificateService
+    orders: OrderService
+    coupons: CouponService
     files: FileService
     analytics: AnalyticsService
     storage: ObjectStorage
@@ -190,6 +197,17 @@ def build_mailer(settings: Settings) -> Mailer:
         )
         return SmtpMailer(config, settings.email_from)
     return ConsoleMailer(settings.email_from)
+
+
+def build_payments(settings: Settings) -> tuple[PaymentProvider | None, Provider | None]:
+    """Who takes money (API §14): Stripe, an admin marking orders paid, or nobody."""
+    if settings.payments_url == "stripe://":
+        key, secret = settings.stripe_api_key or "", settings.stripe_webhook_secret or ""  # both checked as read
+        stripe = StripePayments(key, secret, settings.stripe_api_base)
+        return stripe, Provider.STRIPE
+    if settings.payments_url == "manual://":
+        return None, Provider.MANUAL
+    return None, None
 
 
 def build_container(
@@ -347,7 +365,9 @@ def build_container(
         cache_ttl=float(settings.cache_ttl_seconds),
         content=learning,
         lesson_guards=[quizzes],  # a lesson whose quiz has attempts stays
+        default_currency=settings.default_currency,
     )
+    payments, provider = build_payments(settings)
     container = Container(
         settings=settings,
         engine=engine,
@@ -380,6 +400,16 @@ def build_container(
             frontend_url=settings.frontend_url,
         ),
         certificates=certificates,
+        orders=OrderService(
+            uow=uow,
+            users=users,
+            queue=queue,
+            clock=clock,
+            payments=payments,
+            provider=provider,
+            frontend_url=settings.frontend_url,
+        ),
+        coupons=CouponService(uow=uow, clock=clock),
         files=FileService(
             storage=storage,
             files=SqlFileRepository(engine),

@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from domain.shared import money
+from domain.shared.errors import DomainError
+
 
 class SettingsError(Exception):
     """An invalid or unsafe configuration; the CLI prints it on one line and exits 2."""
@@ -106,6 +109,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Days a relayed event and its finished deliveries are kept; 0 keeps them forever.
     webhook_retention_days: int = 30
     logfire_token: str | None = None
+    # Paid courses (API §14): the currency of a course created without one, and who takes money:
+    # `stripe://`, `manual://` (admins mark orders paid), or unset (paid courses cannot be bought).
+    default_currency: str = "USD"
+    payments_url: str | None = None
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    # Another Stripe-compatible server than Stripe's own (a local one in tests).
+    stripe_api_base: str | None = None
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
     trusted_hosts: tuple[str, ...] = ()
@@ -222,6 +233,13 @@ def _storage(name: str, raw: str) -> str:
     return url
 
 
+def _currency(name: str, raw: str) -> str:
+    try:
+        return money.currency_code(raw.strip().upper())
+    except DomainError:
+        raise SettingsError(f"{name} must be an ISO 4217 currency code with minor units, got {raw!r}") from None
+
+
 def _http_url(name: str, raw: str) -> str:
     url = raw.strip().rstrip("/")
     parts = urlsplit(url)
@@ -280,6 +298,9 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "allowed_upload_extensions": lambda n, raw: tuple(e.lower().lstrip(".") for e in _list(n, raw)),
     "file_url_expire_seconds": _int,
     "webhook_urls": _list,
+    "default_currency": _currency,
+    "payments_url": _choice("stripe://", "manual://"),
+    "stripe_api_base": _http_url,
     "log_level": _choice("debug", "info", "warning", "error", "critical"),
     "cors_origins": _list,
     "trusted_hosts": _list,
@@ -301,6 +322,8 @@ _STRINGS = {
     "totp_issuer",
     "webhook_secret",
     "logfire_token",
+    "stripe_api_key",
+    "stripe_webhook_secret",
 }
 
 
@@ -429,6 +452,10 @@ def _complete(s: Settings) -> Settings:
         raise SettingsError("LMS_TRUSTED_HOSTS must be set in production")
     if s.email_backend == "smtp" and not s.smtp_host:
         raise SettingsError("LMS_SMTP_HOST must be set when LMS_EMAIL_BACKEND is smtp")
+    if s.payments_url == "stripe://" and not (s.stripe_api_key and s.stripe_webhook_secret):
+        raise SettingsError(
+            "LMS_STRIPE_API_KEY and LMS_STRIPE_WEBHOOK_SECRET must be set when LMS_PAYMENTS_URL=stripe://"
+        )
     if s.webhook_urls and not s.webhook_secret:
         raise SettingsError("LMS_WEBHOOK_SECRET must be set when LMS_WEBHOOK_URLS is set")
     db = changes.get("database_url", s.database_url)

@@ -85,6 +85,17 @@ DecimalString = Annotated[
 ]
 
 
+# Money on the wire (API §14): exact, with the currency's decimals ("49.00" USD, "500" JPY).
+MoneyString = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=describe_pattern(r"^\d+(\.\d{1,3})?$", "Must be an amount with the currency's decimals"),
+        description="An exact amount with its currency's decimals",
+        examples=["49.00"],
+    ),
+]
+
+
 def decimal_string(value: Decimal) -> str:
     return f"{value:.2f}"
 

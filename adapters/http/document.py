@@ -75,6 +75,7 @@ def _ref(kind: str, name: str) -> dict[str, str]:
 PROBLEM_DESCRIPTIONS = {
     400: "A business rule refused the request, or the `Host` is not trusted (`Invalid host header`)",
     401: "Missing, invalid, expired or revoked credentials",
+    402: "The course is paid: order it at `order_url` first",
     403: "The caller may not do this",
     404: "No such resource",
     409: "The change conflicts with the current state",
@@ -87,6 +88,7 @@ PROBLEM_DESCRIPTIONS = {
 PROBLEM_EXAMPLES = {
     400: "Invalid host header",
     401: "Not authenticated",
+    402: "This course is paid: order it first",
     403: "Not authorized to perform this action",
     404: "Course not found",
     409: "Email is already registered",

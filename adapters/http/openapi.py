@@ -74,6 +74,7 @@ class Problem(msgspec.Struct, kw_only=True):
     errors: list[ProblemField] | msgspec.UnsetType = msgspec.UNSET
     missing: list[CourseRefResponse] | msgspec.UnsetType = msgspec.UNSET  # 403 Prerequisites not completed
     lock: LockResponse | msgspec.UnsetType = msgspec.UNSET  # 403 Lesson is locked
+    order_url: str | msgspec.UnsetType = msgspec.UNSET  # 402 Payment required: where to order
 
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:

@@ -32,6 +32,7 @@ from domain.shared.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    PaymentRequired,
     PreconditionFailed,
     Unauthenticated,
     Unavailable,
@@ -46,6 +47,7 @@ VALIDATION_DETAIL = VALIDATION_FAILED
 TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
+    402: "Payment Required",
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
@@ -74,6 +76,7 @@ class BodyTimeout(ClientException):
 _STATUS: list[tuple[type[DomainError], int]] = [
     (InvalidInput, 400),
     (Unauthenticated, 401),
+    (PaymentRequired, 402),
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),

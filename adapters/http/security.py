@@ -25,6 +25,8 @@ from domain.assignments.gradebook import GradebookService
 from domain.assignments.grading_queue import GradingQueue
 from domain.assignments.submissions import SubmissionService
 from domain.catalog.services import CatalogService
+from domain.commerce.coupons import CouponService
+from domain.commerce.orders import OrderService
 from domain.credentials.services import CertificateService
 from domain.files.services import FileService
 from domain.identity.api_keys import ApiKeys, is_api_key
@@ -65,6 +67,14 @@ def _service(connection: Connection, name: str) -> Any:
     """A use-case service, read from the app rather than injected: a second injected dependency
     makes Litestar resolve them in a task group, which measured as half of a cached read's cost."""
     return getattr(connection.app.state["container"], name)
+
+
+def orders_of(connection: Connection) -> OrderService:
+    return cast(OrderService, _service(connection, "orders"))
+
+
+def coupons_of(connection: Connection) -> CouponService:
+    return cast(CouponService, _service(connection, "coupons"))
 
 
 def analytics_of(connection: Connection) -> AnalyticsService:

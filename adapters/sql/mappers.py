@@ -14,6 +14,7 @@ from domain.catalog.model import Course, CourseRef, DifficultyLevel, Lesson, Les
 from domain.identity.model import ApiKey, LinkedIdentity, MfaMethod, RecoveryCode, RefreshSession, Role, User
 from domain.integrations.model import Delivery, DeliveryStatus
 from domain.learning.model import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
+from domain.shared import money
 from domain.shared.decimals import two_places
 
 E = TypeVar("E")
@@ -145,6 +146,8 @@ def course_from_row(row: Any) -> Course:
         updated_at=row.updated_at,
         prerequisites=course_refs(getattr(row, "prerequisites", None)),
         sequential=row.sequential,
+        price=money.rounded(row.price, row.currency) if row.price is not None else None,
+        currency=row.currency,
     )
 
 

@@ -161,6 +161,9 @@ class CourseRow(UUIDv7AuditBase):
     estimated_duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     custom_metadata: Mapped[dict[str, Any] | None] = mapped_column(JsonObject, nullable=True)
     sequential: Mapped[bool] = mapped_column(Boolean, server_default=false())  # lessons open in order
+    # API §14: null or zero is free; three decimals hold every currency's minor unit (BHD's).
+    price: Mapped[Decimal | None] = mapped_column(Numeric(12, 3), nullable=True)
+    currency: Mapped[str] = mapped_column(String(3), server_default="USD")
 
     # The catalog's orders and filters, each served by an index: newest first (`created_at`, `id`),
     # the published catalog by itself and by category and difficulty (partial indexes, which a
@@ -618,4 +621,65 @@ NOTIFICATION_PREFERENCES = Table(
     Column("user_id", GUID(length=16), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("off", JSON, nullable=False),  # [[channel, kind], ...]
     Column("updated_at", DateTimeUTC(timezone=True), nullable=False),
+)
+
+
+# Coupons (API §14): `redemptions` counts paid orders; the code is unique however it was typed.
+COUPONS = Table(
+    "coupons",
+    orm_registry.metadata,
+    Column("id", GUID(length=16), primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("percent_off", Numeric(5, 2), nullable=True),
+    Column("amount_off", Numeric(12, 3), nullable=True),
+    Column("course_id", GUID(length=16), ForeignKey("courses.id", ondelete="CASCADE"), nullable=True),
+    Column("max_redemptions", Integer, nullable=True),
+    Column("redemptions", Integer, nullable=False, server_default="0"),
+    Column("expires_at", DateTimeUTC(timezone=True), nullable=True),
+    Column("created_by", GUID(length=16), ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("updated_at", DateTimeUTC(timezone=True), nullable=False),
+    Index("ix_coupons_course", "course_id"),
+    Index("ix_coupons_created", "created_at", "id"),
+)
+
+# Orders (API §14): the figures the buyer was quoted, exact, and the provider's payment.
+ORDERS = Table(
+    "orders",
+    orm_registry.metadata,
+    Column("id", GUID(length=16), primary_key=True),
+    Column("course_id", GUID(length=16), ForeignKey("courses.id", ondelete="CASCADE"), nullable=False),
+    Column("buyer_id", GUID(length=16), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("amount", Numeric(12, 3), nullable=False),
+    Column("discount", Numeric(12, 3), nullable=False),
+    Column("total", Numeric(12, 3), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("coupon_id", GUID(length=16), ForeignKey("coupons.id", ondelete="SET NULL"), nullable=True),
+    Column("coupon_code", String(40), nullable=True),
+    Column("provider", String(10), nullable=False),
+    Column("reference", String(255), nullable=True),
+    Column("client_secret", String(255), nullable=True),
+    Column("checkout_url", String(2048), nullable=True),
+    Column("paid_at", DateTimeUTC(timezone=True), nullable=True),
+    Column("refunded_at", DateTimeUTC(timezone=True), nullable=True),
+    Column("refund_reason", Text, nullable=True),
+    Column("expires_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("created_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("updated_at", DateTimeUTC(timezone=True), nullable=False),
+    CheckConstraint("total >= 0 AND discount >= 0 AND total = amount - discount", name="total"),
+    UniqueConstraint("provider", "reference", name="uq_orders_provider_reference"),
+    Index("ix_orders_buyer_created", "buyer_id", "created_at", "id"),  # the buyer's orders, newest first
+    Index("ix_orders_created", "created_at", "id"),  # every order (admins)
+    Index("ix_orders_buyer_course", "buyer_id", "course_id"),
+    Index("ix_orders_coupon_status", "coupon_id", "status"),  # a coupon's held redemptions
+)
+
+# The provider's events processed (API §14 Y6): a redelivered event is recognised by its id.
+PAYMENT_EVENTS = Table(
+    "payment_events",
+    orm_registry.metadata,
+    Column("provider", String(10), primary_key=True),
+    Column("event_id", String(255), primary_key=True),
+    Column("processed_at", DateTimeUTC(timezone=True), nullable=False),
 )

@@ -15,6 +15,7 @@ from adapters.sql.assignments_repositories import (
     SqlSubmissionRepository,
 )
 from adapters.sql.catalog_repositories import SqlCourseRepository, SqlLessonRepository
+from adapters.sql.commerce_repositories import SqlCouponRepository, SqlOrderRepository, SqlProcessedEvents
 from adapters.sql.credentials_repositories import SqlCertificateRepository
 from adapters.sql.identity_repositories import (
     SqlApiKeyRepository,
@@ -56,6 +57,9 @@ class SqlUnitOfWork:
     submissions: SqlSubmissionRepository
     submission_files: SqlSubmissionFiles
     certificates: SqlCertificateRepository
+    orders: SqlOrderRepository
+    coupons: SqlCouponRepository
+    payment_events: SqlProcessedEvents
     outbox: SqlOutbox
     audit: SqlAuditLog
 
@@ -94,6 +98,9 @@ class SqlUnitOfWork:
         self.submissions = SqlSubmissionRepository(session)
         self.submission_files = SqlSubmissionFiles(session)
         self.certificates = SqlCertificateRepository(session)
+        self.orders = SqlOrderRepository(session)
+        self.coupons = SqlCouponRepository(session)
+        self.payment_events = SqlProcessedEvents(session)
         self.outbox = SqlOutbox(session, enabled=self._record_events)
         self.audit = SqlAuditLog(session)
         return self

@@ -230,6 +230,7 @@ class AttemptService:
         found = await uow.enrollments.of_student(actor.id, quiz.course_id, lock=lock)
         if found is None:
             raise Forbidden(NOT_ENROLLED)
+        found.refuse_if_dropped()
         if found.status not in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED):
             raise Forbidden(ENROLLMENT_STATUS)
         return found

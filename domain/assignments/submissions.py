@@ -107,6 +107,8 @@ class SubmissionService:
             assignment = view.assignment
             # Locked: one student's submissions are serialised, so numbers and limits hold under races.
             enrollment = await uow.enrollments.of_student(actor.id, assignment.course_id, lock=True)
+            if enrollment is not None:
+                enrollment.refuse_if_dropped()
             if enrollment is None or enrollment.status not in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED):
                 raise Forbidden(NOT_ENROLLED)
             if assignment.lesson_id is not None:

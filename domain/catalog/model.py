@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -49,6 +50,12 @@ class Course:
     updated_at: datetime
     prerequisites: list[CourseRef] = field(default_factory=list)  # in the order they were set
     sequential: bool = False  # each lesson opens once the one before it is completed (API §12)
+    price: Decimal | None = None  # in `currency`; None or zero: free (API §14)
+    currency: str = "USD"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.price is not None and self.price > 0
 
 
 @dataclass(slots=True, kw_only=True)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from domain.catalog.release import MANAGING, Lock, LockReason, Standing, has_rul
 from domain.identity.model import Role, User
 from domain.integrations.audit import audit_entry
 from domain.integrations.model import COURSE_PUBLISHED, LESSON_PUBLISHED, DomainEvent
+from domain.shared import money
 from domain.shared.caching import invalidate
 from domain.shared.changes import apply as apply_changes
 from domain.shared.changes import given as changes_given
@@ -117,6 +119,8 @@ class NewCourse:
     estimated_duration_minutes: int | None = None
     metadata: dict[str, Any] | None = None
     sequential: bool = False
+    price: Decimal | None = None
+    currency: str | None = None  # None: the service's default
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +136,8 @@ class CourseChanges:
     metadata: dict[str, Any] | Unset | None = UNSET
     is_published: bool | Unset | None = UNSET
     sequential: bool | Unset | None = UNSET
+    price: Decimal | Unset | None = UNSET
+    currency: str | Unset | None = UNSET
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,7 +173,20 @@ class LessonChanges:
     available_after_days: int | Unset | None = UNSET
 
 
-_COURSE_NOT_NULL = ("title", "is_published", "sequential")
+_COURSE_NOT_NULL = ("title", "is_published", "sequential", "currency")
+
+
+def _priced(values: dict[str, Any], course: Course) -> None:
+    """A changed price or currency, checked together (a price must fit its currency's minor unit)."""
+    if "price" not in values and "currency" not in values:
+        return
+    currency = money.currency_code(values.get("currency", course.currency))
+    values["currency"] = currency
+    amount = values.get("price", course.price)
+    if amount is not None:
+        values["price"] = money.price(amount, currency)
+
+
 _LESSON_NOT_NULL = ("title", "lesson_type", "order_index", "is_preview", "available_after_days")
 
 
@@ -180,6 +199,7 @@ class CatalogService:
     cache_ttl: float = 120.0  # how long a shared read may be served from the cache; 0: never
     content: CourseContentListener | None = None  # who recomputes figures when lessons come and go
     lesson_guards: list[LessonGuard] = field(default_factory=list)  # who keeps a lesson from deletion
+    default_currency: str = "USD"  # of a course created without one (API §14)
 
     # ----- courses -----
 
@@ -202,6 +222,8 @@ class CatalogService:
         if actor.role not in (Role.INSTRUCTOR, Role.ADMIN):
             raise Forbidden(INSUFFICIENT_PERMISSIONS)
         thumbnail_url = rules.clean_http_url(new.thumbnail_url, rules.THUMBNAIL_URL_INVALID)
+        currency = money.currency_code(new.currency or self.default_currency)
+        amount = money.price(new.price, currency) if new.price is not None else None
         derived = new.slug is None
         base = new.slug if new.slug is not None else rules.slugify(new.title)
         if len(base) < rules.SLUG_MIN:
@@ -229,6 +251,8 @@ class CatalogService:
                     created_at=now,
                     updated_at=now,
                     sequential=new.sequential,
+                    price=amount,
+                    currency=currency,
                 )
                 try:
                     await uow.courses.add(course)
@@ -254,6 +278,7 @@ class CatalogService:
             values = changes_given(changes, not_null=_COURSE_NOT_NULL)
             if isinstance(values.get("thumbnail_url"), str):
                 values["thumbnail_url"] = rules.clean_http_url(values["thumbnail_url"], rules.THUMBNAIL_URL_INVALID)
+            _priced(values, course)
             if precondition is not None:
                 precondition(course)
             was_published = course.is_published

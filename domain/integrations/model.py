@@ -27,6 +27,8 @@ class EventType(enum.StrEnum):
     LESSON_PUBLISHED = "lesson.published"
     ASSIGNMENT_DUE_SOON = "assignment.due_soon"
     ACCOUNT_LOCKED = "account.locked"
+    ORDER_PAID = "order.paid"
+    ORDER_REFUNDED = "order.refunded"
 
 
 ENROLLMENT_CREATED = EventType.ENROLLMENT_CREATED
@@ -42,6 +44,8 @@ ATTEMPT_GRADED = EventType.ATTEMPT_GRADED
 LESSON_PUBLISHED = EventType.LESSON_PUBLISHED
 ASSIGNMENT_DUE_SOON = EventType.ASSIGNMENT_DUE_SOON
 ACCOUNT_LOCKED = EventType.ACCOUNT_LOCKED
+ORDER_PAID = EventType.ORDER_PAID
+ORDER_REFUNDED = EventType.ORDER_REFUNDED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

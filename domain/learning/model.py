@@ -9,12 +9,13 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain.shared.decimals import HUNDRED, ZERO, percentage, two_places
-from domain.shared.errors import InvalidInput
+from domain.shared.errors import Forbidden, InvalidInput
 from domain.shared.unset import UNSET, Unset
 
 REVIEW_THRESHOLD = Decimal("20.00")
 
 DOWNGRADE = "Completed lesson progress cannot be downgraded"
+NOT_ACTIVE = "Enrollment is not active"
 
 
 class EnrollmentStatus(enum.StrEnum):
@@ -187,6 +188,22 @@ class Enrollment:
             self.completed_at = None
         self.updated_at = now
         return self.status is EnrollmentStatus.COMPLETED and not was_completed
+
+    def refuse_if_dropped(self) -> None:
+        """A dropped enrollment (its order refunded, API §14) reports no progress and takes no quiz."""
+        if self.status is EnrollmentStatus.DROPPED:
+            raise Forbidden(NOT_ACTIVE)
+
+    def drop(self, now: datetime) -> None:
+        """Out of the course, its progress kept."""
+        self.status = EnrollmentStatus.DROPPED
+        self.updated_at = now
+
+    def reactivate(self, now: datetime) -> None:
+        """Back in (a paid order, or a course become free): where the student left off."""
+        self.status = EnrollmentStatus.COMPLETED if self.completed_at is not None else EnrollmentStatus.ACTIVE
+        self.last_accessed_at = now
+        self.updated_at = now
 
     def can_review(self) -> bool:
         return self.progress_percentage >= REVIEW_THRESHOLD

@@ -17,7 +17,14 @@ from domain.identity.ports import UserLookup
 from domain.integrations.audit import audit_entry
 from domain.integrations.model import ENROLLMENT_COMPLETED, ENROLLMENT_CREATED, DomainEvent
 from domain.learning import emails
-from domain.learning.model import COMPLETE, CourseStats, Enrollment, LessonProgress, ProgressUpdate
+from domain.learning.model import (
+    COMPLETE,
+    CourseStats,
+    Enrollment,
+    EnrollmentStatus,
+    LessonProgress,
+    ProgressUpdate,
+)
 from domain.learning.ports import (
     CompletionListener,
     LearningReader,
@@ -26,7 +33,7 @@ from domain.learning.ports import (
     LessonGate,
 )
 from domain.shared.clock import Clock, iso
-from domain.shared.errors import Conflict, Forbidden, NotFound
+from domain.shared.errors import Conflict, Forbidden, NotFound, PaymentRequired
 from domain.shared.ids import new_id
 from domain.shared.jobs import queue_email
 from domain.shared.live import course_channel, message
@@ -38,6 +45,8 @@ PROGRESS_UPDATED = "progress.updated"
 ONLY_STUDENTS = "Only students can enroll"
 UNPUBLISHED = "Cannot enroll in unpublished course"
 PREREQUISITES_MISSING = "Prerequisites not completed"
+PAYMENT_REQUIRED = "This course is paid: order it first"
+ORDER_URL = "/api/v1/orders"
 ENROLLMENT_NOT_FOUND = "Enrollment not found"
 NOT_AUTHORIZED_ACCESS = "Not authorized to access this enrollment"
 NOT_AUTHORIZED_UPDATE = "Not authorized to update this enrollment progress"
@@ -80,6 +89,53 @@ def _is_student_or_admin(actor: User, enrollment: Enrollment) -> bool:
     return actor.id == enrollment.student_id or actor.role is Role.ADMIN
 
 
+async def refuse_missing_prerequisites(uow: LearningUnitOfWork, course_id: UUID, student_id: UUID) -> None:
+    """API §12: a completed enrollment in each prerequisite (admins enrolling are not exempt)."""
+    missing = await uow.courses.missing_prerequisites(course_id, student_id)
+    if missing:
+        refs = [{"id": str(r.id), "title": r.title, "slug": r.slug} for r in missing]
+        raise Forbidden(PREREQUISITES_MISSING, extensions={"missing": refs})
+
+
+async def admit(
+    uow: LearningUnitOfWork, student_id: UUID, course: Course, actor: User | None, now: datetime
+) -> Enrolled:
+    """Put the student in the course inside the caller's unit of work (the course read locked): a
+    new enrollment with its `enrollment.created` event, or a dropped one made active again (no new
+    event: it was created once). An active or completed one is returned as it is; so is the row
+    of a request that won a race to create it."""
+    existing = await uow.enrollments.of_student(student_id, course.id, lock=True)
+    if existing is not None:
+        if existing.status is EnrollmentStatus.DROPPED:
+            existing.reactivate(now)
+            await uow.enrollments.save(existing)
+            await uow.audit.add(
+                audit_entry("enrollment_reactivated", ENROLLMENT, existing.id, actor, now, course_id=course.id)
+            )
+        return Enrolled(existing, created=False)
+    total = await uow.lessons.count(course.id)
+    enrollment = Enrollment.new(id=new_id(), student_id=student_id, course_id=course.id, total_lessons=total, now=now)
+    if not await uow.enrollments.add_if_absent(enrollment):
+        winner = await uow.enrollments.of_student(student_id, course.id)
+        assert winner is not None  # the row that won the race is committed
+        return Enrolled(winner, created=False)
+    await uow.outbox.add(
+        DomainEvent(
+            type=ENROLLMENT_CREATED,
+            occurred_at=now,
+            data={
+                "enrollment_id": str(enrollment.id),
+                "student_id": str(enrollment.student_id),
+                "course_id": str(course.id),
+                "status": enrollment.status.value,
+                "enrolled_at": iso(enrollment.enrolled_at),
+            },
+        )
+    )
+    await uow.audit.add(audit_entry("enrollment_created", ENROLLMENT, enrollment.id, actor, now, course_id=course.id))
+    return Enrolled(enrollment, created=True)
+
+
 @dataclass(slots=True)
 class LearningService:
     uow: LearningUnitOfWorkFactory
@@ -98,7 +154,8 @@ class LearningService:
 
     async def enroll(self, actor: User, course_id: UUID) -> Enrolled:
         """Students and admins (for themselves), in a published course; a second call returns the
-        existing enrollment, and so does a request that loses a race to create it."""
+        existing enrollment, and so does a request that loses a race to create it. A paid course
+        is entered through a paid order (API §14): students get `402` here; admins are exempt."""
         if actor.role not in (Role.STUDENT, Role.ADMIN):
             raise Forbidden(ONLY_STUDENTS)
         now = self.clock.now()
@@ -108,45 +165,22 @@ class LearningService:
             course = await uow.courses.get(course_id, lock=True)
             if course is None:
                 raise NotFound(COURSE_NOT_FOUND)
-            existing = await uow.enrollments.of_student(actor.id, course_id)
-            if existing is not None:
+            existing = await uow.enrollments.of_student(actor.id, course_id, lock=True)
+            if existing is not None and existing.status is not EnrollmentStatus.DROPPED:
                 return Enrolled(existing, created=False)
             if not course.is_published:
                 raise Forbidden(UNPUBLISHED)
-            # API §12: a completed enrollment in each prerequisite (admins enrolling are not exempt).
-            missing = await uow.courses.missing_prerequisites(course_id, actor.id)
-            if missing:
-                refs = [{"id": str(r.id), "title": r.title, "slug": r.slug} for r in missing]
-                raise Forbidden(PREREQUISITES_MISSING, extensions={"missing": refs})
-            total = await uow.lessons.count(course_id)
-            enrollment = Enrollment.new(
-                id=new_id(), student_id=actor.id, course_id=course_id, total_lessons=total, now=now
-            )
-            if not await uow.enrollments.add_if_absent(enrollment):
-                winner = await uow.enrollments.of_student(actor.id, course_id)
-                assert winner is not None  # the row that won the race is committed
-                return Enrolled(winner, created=False)
-            await uow.outbox.add(
-                DomainEvent(
-                    type=ENROLLMENT_CREATED,
-                    occurred_at=now,
-                    data={
-                        "enrollment_id": str(enrollment.id),
-                        "student_id": str(enrollment.student_id),
-                        "course_id": str(course_id),
-                        "status": enrollment.status.value,
-                        "enrolled_at": iso(enrollment.enrolled_at),
-                    },
-                )
-            )
-            await uow.audit.add(
-                audit_entry("enrollment_created", ENROLLMENT, enrollment.id, actor, now, course_id=course_id)
-            )
+            if course.is_paid and actor.role is not Role.ADMIN:
+                raise PaymentRequired(PAYMENT_REQUIRED, extensions={"order_url": ORDER_URL})
+            await refuse_missing_prerequisites(uow, course_id, actor.id)
+            enrolled = await admit(uow, actor.id, course, actor, now)
             await uow.commit()
-        await queue_email(
-            self.queue, emails.enrolled(actor.email, actor.full_name, course.title, self.frontend_url, str(course_id))
-        )
-        return Enrolled(enrollment, created=True)
+        if enrolled.created:
+            await queue_email(
+                self.queue,
+                emails.enrolled(actor.email, actor.full_name, course.title, self.frontend_url, str(course_id)),
+            )
+        return enrolled
 
     # ----- reading -----
 
@@ -196,6 +230,7 @@ class LearningService:
         """Merge a progress report and recompute the enrollment, in one transaction (API §7.6)."""
         async with self.uow() as uow:
             enrollment = await self._own_enrollment(uow, actor, enrollment_id, owner_refusal=NOT_AUTHORIZED_UPDATE)
+            enrollment.refuse_if_dropped()
             found = await uow.lessons.release(lesson_id, enrollment.id)
             if found is None or found.course_id != enrollment.course_id:
                 raise NotFound(LESSON_NOT_IN_COURSE)

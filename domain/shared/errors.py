@@ -36,6 +36,10 @@ class Forbidden(DomainError):
     """The caller is known but not allowed (HTTP 403)."""
 
 
+class PaymentRequired(DomainError):
+    """The caller must pay before this is theirs (HTTP 402)."""
+
+
 class NotFound(DomainError):
     """The addressed resource does not exist, or is not visible at all (HTTP 404)."""
 

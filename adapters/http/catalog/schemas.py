@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from adapters.http.bodies import Timestamp, refuses_null
+from adapters.http.bodies import MoneyString, Timestamp, refuses_null
 from adapters.http.openapi import CourseRefResponse, LockResponse
 from adapters.http.validation import describe_pattern
 from domain.catalog.model import Course, DifficultyLevel, Lesson, LessonType
@@ -41,6 +42,21 @@ Sequential = Annotated[
     bool, Meta(description="Each lesson opens once the lesson before it (by `order_index`) is completed")
 ]
 AvailableFrom = Annotated[Timestamp, Meta(description="The lesson opens at this time")]
+Price = Annotated[
+    Decimal,
+    Meta(
+        description="In `currency`, with no more decimals than it has (2 for USD, none for JPY); `null` or `0` is free",
+        examples=["49.00"],
+    ),
+]
+Currency = Annotated[
+    str,
+    Meta(
+        pattern=describe_pattern(r"^[A-Z]{3}$", "Must be an ISO 4217 code"),
+        description="ISO 4217 code; default `LMS_DEFAULT_CURRENCY`",
+        examples=["USD"],
+    ),
+]
 AfterDays = Annotated[
     int, Meta(ge=0, le=3650, description="The lesson opens this many days after the student enrolled", examples=[7])
 ]
@@ -56,9 +72,11 @@ class CourseCreate(msgspec.Struct, kw_only=True):
     estimated_duration_minutes: Minutes | None = None
     metadata: Metadata | None = None
     sequential: Sequential = False
+    price: Price | None = None
+    currency: Currency | None = None
 
 
-@refuses_null("title", "is_published", "sequential")
+@refuses_null("title", "is_published", "sequential", "currency")
 class CourseUpdate(msgspec.Struct, kw_only=True):
     """Absent members are left alone; `null` clears a nullable one (a non-nullable one answers 400).
     Slugs never change."""
@@ -72,6 +90,8 @@ class CourseUpdate(msgspec.Struct, kw_only=True):
     metadata: Metadata | UnsetType | None = UNSET
     is_published: bool | UnsetType | None = UNSET
     sequential: Sequential | UnsetType | None = UNSET
+    price: Price | UnsetType | None = UNSET
+    currency: Currency | UnsetType | None = UNSET
 
 
 class CourseResponse(msgspec.Struct, kw_only=True):
@@ -89,6 +109,8 @@ class CourseResponse(msgspec.Struct, kw_only=True):
     updated_at: datetime
     prerequisites: list[CourseRefResponse]
     sequential: bool
+    price: MoneyString | None
+    currency: str
 
     @classmethod
     def of(cls, course: Course) -> CourseResponse:
@@ -107,6 +129,8 @@ class CourseResponse(msgspec.Struct, kw_only=True):
             updated_at=course.updated_at,
             prerequisites=[CourseRefResponse(id=r.id, title=r.title, slug=r.slug) for r in course.prerequisites],
             sequential=course.sequential,
+            price=str(course.price) if course.price is not None else None,
+            currency=course.currency,
         )
 
 
