@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.databases import PostgresDatabases, SqliteDatabases
-from tests.support.servers import PostgresServer, RedisServer, ServerMissing
+from tests.support.servers import LocalStripeServer, PostgresServer, RedisServer, ServerMissing
 
 
 def _server(variable: str, start: Callable[[], PostgresServer | RedisServer]) -> Iterator[str]:
@@ -42,6 +42,19 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     yield from _server("LMS_TEST_REDIS_URL", RedisServer.start)
+
+
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[LocalStripeServer]:
+    """A Stripe-compatible server for this session (localstripe, from PyPI)."""
+    try:
+        server = LocalStripeServer.start()
+    except ServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -39,18 +39,9 @@ def order_from_row(row: Any) -> Order:
     )
 
 
-def _shown(stored: Any) -> Decimal | None:
-    """Two decimals, or three where the third is used (a coupon in BHD)."""
-    if stored is None:
-        return None
-    value = Decimal(stored)
-    cents = value.quantize(Decimal("0.01"))
-    return cents if cents == value else value.quantize(Decimal("0.001"))
-
-
 def coupon_from_row(row: Any) -> Coupon:
-    percent = _shown(row.percent_off)
-    amount = _shown(row.amount_off)
+    percent = Decimal(row.percent_off) if row.percent_off is not None else None
+    amount = Decimal(row.amount_off) if row.amount_off is not None else None
     return Coupon(
         id=row.id,
         code=row.code,

@@ -14,18 +14,16 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 import iso4217
 
-from domain.shared.errors import FieldError, FieldsInvalid
+from domain.shared.errors import VALIDATION_FAILED, FieldError, FieldsInvalid
 
 # The largest charge a card provider takes in one payment (Stripe: 99,999,999 minor units).
 MAX_MINOR_UNITS = 99_999_999
 HUNDRED = Decimal(100)
 
-CURRENCY_INVALID = "Currency must be an ISO 4217 code"
-PRICE_INVALID = "Price is not a valid amount in its currency"
 
 
-def _invalid(field: str, message: str, detail: str) -> FieldsInvalid:
-    return FieldsInvalid(detail, [FieldError(field, message)])
+def _invalid(field: str, message: str) -> FieldsInvalid:
+    return FieldsInvalid(VALIDATION_FAILED, [FieldError(field, message)])
 
 
 def minor_digits(code: str) -> int:
@@ -35,7 +33,7 @@ def minor_digits(code: str) -> int:
     except ValueError:
         exponent = None
     if exponent is None:
-        raise _invalid("body.currency", f"Unknown currency code: {code!r}", CURRENCY_INVALID)
+        raise _invalid("body.currency", f"Unknown currency code: {code!r}")
     return int(exponent)
 
 
@@ -62,11 +60,11 @@ def price(amount: Decimal, code: str, field: str = "body.price") -> Decimal:
     except InvalidOperation:
         exact = False
     if not exact:
-        raise _invalid(field, f"At most {minor_digits(code)} decimals in {code}", PRICE_INVALID)
+        raise _invalid(field, f"At most {minor_digits(code)} decimals in {code}")
     if amount < 0:
-        raise _invalid(field, "Must not be negative", PRICE_INVALID)
+        raise _invalid(field, "Must not be negative")
     if to_minor_units(amount, code) > MAX_MINOR_UNITS:
-        raise _invalid(field, f"At most {from_minor_units(MAX_MINOR_UNITS, code)} {code}", PRICE_INVALID)
+        raise _invalid(field, f"At most {from_minor_units(MAX_MINOR_UNITS, code)} {code}")
     return rounded(amount, code)
 
 

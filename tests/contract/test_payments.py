@@ -6,91 +6,23 @@ provider reported as unavailable."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from uuid import uuid4
 
-import httpx
 import pytest
-from aiohttp import web
 
 from adapters.payments.stripe_provider import StripePayments
 from domain.commerce.ports import InvalidSignature, Outcome, PaymentRequest, PaymentsUnavailable
+from tests.support.payments import API_KEY, buyer_pays, event_of_type, signed, stripe_events
 from tests.support.servers import LocalStripeServer, free_port
-
-API_KEY = "sk_test_contract"
-
-
-@pytest.fixture(scope="session")
-def localstripe() -> Iterator[LocalStripeServer]:
-    server = LocalStripeServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 async def signed_events(localstripe: LocalStripeServer) -> AsyncIterator[tuple[str, asyncio.Queue[tuple[bytes, str]]]]:
-    """A receiver the provider posts its events to, signed with a secret of this test's own."""
-    secret = "whsec_" + secrets.token_hex(16)
-    received: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
-
-    async def hook(request: web.Request) -> web.Response:
-        await received.put((await request.read(), request.headers.get("Stripe-Signature", "")))
-        return web.Response()
-
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    async with httpx.AsyncClient(base_url=localstripe.url) as client:
-        r = await client.post(
-            f"/_config/webhooks/{secrets.token_hex(4)}", data={"url": f"http://127.0.0.1:{port}/hook", "secret": secret}
-        )
-        assert r.status_code == 200, r.text
-    try:
-        yield secret, received
-    finally:
-        await runner.cleanup()
-
-
-async def _buyer_pays(base: str, reference: str) -> None:
-    """What the provider's script does in the buyer's browser: a card, then the confirmation."""
-    auth = {"Authorization": f"Bearer {API_KEY}"}
-    async with httpx.AsyncClient(base_url=base, headers=auth) as client:
-        card = {
-            "type": "card",
-            "card[number]": "4242424242424242",
-            "card[exp_month]": "12",
-            "card[exp_year]": "2040",
-            "card[cvc]": "123",
-        }
-        method = (await client.post("/v1/payment_methods", data=card)).json()
-        r = await client.post(f"/v1/payment_intents/{reference}", data={"payment_method": method["id"]})
-        assert r.status_code == 200, r.text
-        r = await client.post(f"/v1/payment_intents/{reference}/confirm")
-        assert r.status_code == 200, r.text
-
-
-async def _event_of_type(
-    received: asyncio.Queue[tuple[bytes, str]], payments: StripePayments, kind: str
-) -> tuple[bytes, str]:
-    while True:
-        body, signature = await asyncio.wait_for(received.get(), 10)
-        if payments.verify(body, signature).type == kind:
-            return body, signature
-
-
-def _signed(secret: str, body: bytes, at: int) -> str:
-    digest = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={at},v1={digest}"
+    async with stripe_events(localstripe) as events:
+        yield events
 
 
 async def test_a_payment_is_known_paid_from_the_provider_and_its_signed_event(
@@ -103,9 +35,9 @@ async def test_a_payment_is_known_paid_from_the_provider_and_its_signed_event(
     assert payment.reference.startswith("pi_") and payment.client_secret
     assert not await payments.is_paid(payment.reference)
 
-    await _buyer_pays(localstripe.url, payment.reference)
+    await buyer_pays(localstripe.url, payment.reference)
     assert await payments.is_paid(payment.reference)
-    body, signature = await _event_of_type(received, payments, "payment_intent.succeeded")
+    body, signature = await event_of_type(received, payments, "payment_intent.succeeded")
     event = payments.verify(body, signature)
     assert (event.outcome, event.reference, event.order_id) == (Outcome.PAID, payment.reference, order)
     assert event.id.startswith("evt_")
@@ -115,12 +47,12 @@ async def test_a_payment_is_known_paid_from_the_provider_and_its_signed_event(
     for forged_body, forged_signature in (
         (body.replace(b"succeeded", b"failed"), signature),
         (body, ""),
-        (body, _signed("whsec_other", body, now)),
-        (body, _signed(secret, body, now - 301)),
+        (body, signed("whsec_other", body, now)),
+        (body, signed(secret, body, now - 301)),
     ):
         with pytest.raises(InvalidSignature):
             payments.verify(forged_body, forged_signature)
-    assert payments.verify(body, _signed(secret, body, now)).id == event.id  # a fresh signature stands
+    assert payments.verify(body, signed(secret, body, now)).id == event.id  # a fresh signature stands
 
     refund = await payments.refund(payment.reference, f"refund-{order}")
     assert refund.startswith("re_")

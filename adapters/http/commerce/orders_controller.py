@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Body, JSONBody, Parameter, QueryParameter
+from litestar.params import Body, HeaderParameter, JSONBody, QueryParameter
 
 from adapters.http.commerce.schemas import OrderCreate, OrderResponse, RefundBody
 from adapters.http.openapi import errors
@@ -56,7 +56,7 @@ class OrdersController(Controller):
         principal: NamedDependency[Principal],
         paging: NamedDependency[PageParams],
         all_orders: Annotated[
-            bool, QueryParameter(query="all", description="Admins: every buyer's orders, not only their own")
+            bool, QueryParameter(name="all", description="Admins: every buyer's orders, not only their own")
         ] = False,
     ) -> Response[PageResponse[OrderResponse]]:
         """The caller's orders, newest first (admins with `all=true`: everyone's)."""
@@ -128,7 +128,7 @@ class PaymentsController(Controller):
         *,
         request: Request[Any, Any, Any],
         stripe_signature: Annotated[
-            str | None, Parameter(header="Stripe-Signature", description="Stripe's signature of the body")
+            str | None, HeaderParameter(name="Stripe-Signature", description="Stripe's signature of the body")
         ] = None,
     ) -> None:
         """Stripe's signed events (point the Stripe webhook endpoint here). Each event is processed

@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from adapters.http.bodies import MoneyString, Timestamp, check_decimal
+from adapters.http.bodies import DecimalString, MoneyString, Timestamp, check_decimal, optional_decimal_string
 from adapters.http.validation import describe_pattern
 from domain.commerce.model import Coupon, Order, OrderStatus
 
@@ -99,11 +99,18 @@ class CouponCreate(msgspec.Struct, kw_only=True):
         return self
 
 
+def _amount_off(value: Decimal | None) -> str | None:
+    """Two decimals, or three where the third is used (a coupon of a course sold in BHD)."""
+    if value is None:
+        return None
+    return f"{value:.2f}" if value == round(value, 2) else f"{value:.3f}"
+
+
 class CouponResponse(msgspec.Struct, kw_only=True):
     id: UUID
     code: str
-    percent_off: str | None
-    amount_off: str | None
+    percent_off: DecimalString | None
+    amount_off: MoneyString | None
     course_id: UUID | None
     max_redemptions: int | None
     redemptions: Annotated[int, Meta(description="Paid orders that used it")]
@@ -116,8 +123,8 @@ class CouponResponse(msgspec.Struct, kw_only=True):
         return cls(
             id=coupon.id,
             code=coupon.code,
-            percent_off=str(terms.percent_off) if terms.percent_off is not None else None,
-            amount_off=str(terms.amount_off) if terms.amount_off is not None else None,
+            percent_off=optional_decimal_string(terms.percent_off),
+            amount_off=_amount_off(terms.amount_off),
             course_id=coupon.course_id,
             max_redemptions=coupon.max_redemptions,
             redemptions=coupon.redemptions,
