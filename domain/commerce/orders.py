@@ -8,6 +8,7 @@ the order is stored, so a provider that cannot be reached leaves nothing behind 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -76,7 +77,6 @@ def order_event(order: Order, kind: str, now: datetime) -> DomainEvent:
             "order_id": str(order.id),
             "course_id": str(order.course_id),
             "buyer_id": str(order.buyer_id),
-            "student_id": str(order.buyer_id),
             "status": order.status.value,
             "amount": str(order.amount),
             "discount": str(order.discount),
@@ -87,6 +87,14 @@ def order_event(order: Order, kind: str, now: datetime) -> DomainEvent:
             "refunded_at": iso(order.refunded_at) if order.refunded_at else None,
         },
     )
+
+
+def _pending_manual(order: Order) -> None:
+    """Y5: only an order of manual payments, and only while pending, is marked paid by an admin."""
+    if order.provider is not Provider.MANUAL:
+        raise Conflict(NOT_MANUAL)
+    if order.status is not OrderStatus.PENDING:
+        raise Conflict(NOT_PENDING)
 
 
 @dataclass(slots=True)
@@ -168,7 +176,7 @@ class OrderService:
     async def _check(
         self, uow: CommerceUnitOfWork, actor: User, course_id: UUID, code: str | None, now: datetime, *, lock: bool
     ) -> _Checked:
-        course = await uow.courses.get(course_id)
+        course = await uow.courses.get(course_id, lock=lock)  # locked as enrolling locks it, before the coupon
         if course is None or not catalog_rules.can_view(actor, course):
             raise NotFound(COURSE_NOT_FOUND)
         if not course.is_published:
@@ -237,23 +245,18 @@ class OrderService:
     # ----- confirmations: Y5 (an admin), Y6 (the provider), the buyer's return -----
 
     async def mark_paid(self, actor: User, order_id: UUID) -> Order:
-        async with self.uow() as uow:
-            order = await uow.orders.get(order_id, lock=True)
-            if order is None:
-                raise NotFound(ORDER_NOT_FOUND)
-            if order.provider is not Provider.MANUAL:
-                raise Conflict(NOT_MANUAL)
-            if order.status is not OrderStatus.PENDING:
-                raise Conflict(NOT_PENDING)
-        return await self._paid(order_id, actor)
+        return await self._paid(order_id, actor, _pending_manual)
 
-    async def _paid(self, order_id: UUID, actor: User | None) -> Order:
-        """Settle the order (locked; a second confirmation finds it paid and changes nothing)."""
+    async def _paid(self, order_id: UUID, actor: User | None, check: Callable[[Order], None] | None = None) -> Order:
+        """Settle the order, read locked and `check`ed first: a second confirmation waits for the
+        first, then finds it paid and changes nothing (or is refused by `check`)."""
         now = self.clock.now()
         async with self.uow() as uow:
             order = await uow.orders.get(order_id, lock=True)
             if order is None:
                 raise NotFound(ORDER_NOT_FOUND)
+            if check is not None:
+                check(order)
             course = await uow.courses.get(order.course_id, lock=True)
             settled = order.status is not OrderStatus.PAID and course is not None
             if settled:

@@ -5,6 +5,7 @@ every refusal changing nothing."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import invalid, problem
 from tests.support.api import Api, Session
 from tests.support.catalog import Cast, cast_of, create_course, create_lesson, publish, user_with_role
+from tests.support.documented import assert_documented_event
 from tests.support.learning import complete, enroll, enrollment
 from tests.support.payments import API_KEY, buyer_pays, event_of_type, made_event, signed, stripe_events
 from tests.support.servers import LocalStripeServer
@@ -180,6 +182,12 @@ async def test_a_paid_course_is_bought_paid_by_an_admin_refunded_and_bought_agai
     types = await event_types(api)
     assert types.count("order.paid") == 2 and types.count("order.refunded") == 1
     assert types.count("enrollment.created") == 2  # the admin's and the student's first; not again
+    async with api.container.sessions() as session:
+        query = select(OutboxEventRow.payload).where(OutboxEventRow.type.in_(["order.paid", "order.refunded"]))
+        payloads = (await session.execute(query)).scalars().all()
+    for payload in payloads:  # as the document declares them to webhook receivers
+        await assert_documented_event(api, json.loads(json.dumps(payload)))
+    assert {p["data"]["total"] for p in payloads} == {"49.00"}
 
 
 async def test_refusals_change_nothing(make_api: MakeApiFn) -> None:

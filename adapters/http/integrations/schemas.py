@@ -7,8 +7,9 @@ from uuid import UUID
 
 import msgspec
 
-from adapters.http.bodies import DecimalString, response_of
+from adapters.http.bodies import DecimalString, MoneyString, response_of
 from adapters.http.document import webhook_event
+from domain.commerce.model import OrderStatus
 from domain.integrations.model import Delivery, DeliveryStatus, EventType
 from domain.learning.model import EnrollmentStatus
 
@@ -149,6 +150,34 @@ class AccountLockedData(msgspec.Struct, kw_only=True):
     user_id: UUID
     locked_until: datetime
     locked_at: datetime
+
+
+class _OrderData(msgspec.Struct, kw_only=True):
+    order_id: UUID
+    course_id: UUID
+    buyer_id: UUID
+    status: OrderStatus
+    amount: MoneyString
+    discount: MoneyString
+    total: MoneyString
+    currency: str
+    coupon_code: str | None
+    paid_at: datetime | None
+    refunded_at: datetime | None
+
+
+@webhook_event(
+    EventType.ORDER_PAID,
+    "An order was paid (confirmed by the provider, marked by an admin, or free with a coupon); the "
+    "buyer is enrolled in the same transaction (API §14).",
+)
+class OrderPaidData(_OrderData, kw_only=True):
+    pass
+
+
+@webhook_event(EventType.ORDER_REFUNDED, "A paid order was refunded; the buyer's enrollment is now `dropped`.")
+class OrderRefundedData(_OrderData, kw_only=True):
+    pass
 
 
 class _CertificateData(msgspec.Struct, kw_only=True):
