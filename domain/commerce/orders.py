@@ -47,6 +47,7 @@ COUPON_NOT_FOUND = "Coupon not found"
 COUPON_EXPIRED = "Coupon has expired"
 COUPON_USED_UP = "Coupon has been used up"
 NOT_CONFIGURED = "Payments are not configured"
+STRIPE_NOT_CONFIGURED = "Payments through Stripe are not configured"
 ONLY_PAID_REFUNDED = "Only a paid order can be refunded"
 NOT_PENDING = "Order is not pending"
 NOT_MANUAL = "Only an order of manual payments can be marked paid"
@@ -271,7 +272,7 @@ class OrderService:
         """Y6: a signed event from the provider, processed once by its id, in the transaction of
         the order's change (and the enrollment's). Other event types are acknowledged and ignored."""
         if self.payments is None or self.provider is not Provider.STRIPE:
-            raise Unavailable(NOT_CONFIGURED)
+            raise NotFound(STRIPE_NOT_CONFIGURED)  # not a passing outage: nothing here takes its events
         event = self.payments.verify(payload, signature)
         now = self.clock.now()
         receipt: tuple[Order, Course] | None = None

@@ -21,7 +21,6 @@ MAX_MINOR_UNITS = 99_999_999
 HUNDRED = Decimal(100)
 
 
-
 def _invalid(field: str, message: str) -> FieldsInvalid:
     return FieldsInvalid(VALIDATION_FAILED, [FieldError(field, message)])
 

@@ -31,16 +31,16 @@ def raw_url(database: str) -> str:
 
 
 @contextmanager
-def tables_locked(database: str) -> Iterator[None]:
-    """The three tables locked against writes (reads go on) until the block ends, in a thread of
-    its own so the test can go on meanwhile."""
+def tables_locked(database: str, tables: str = TABLES) -> Iterator[None]:
+    """The tables (default: the three of this test) locked against writes and row locks (plain
+    reads go on) until the block ends, in a thread of its own so the test can go on meanwhile."""
     ready, done = threading.Event(), threading.Event()
 
     async def hold() -> None:
         conn = await asyncpg.connect(raw_url(database))
         try:
             async with conn.transaction():
-                await conn.execute(f"LOCK TABLE {TABLES} IN EXCLUSIVE MODE")
+                await conn.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
                 ready.set()
                 await asyncio.to_thread(done.wait)
         finally:

@@ -38,7 +38,7 @@ async def test_create_makes_a_draft_owned_by_the_caller(api: Api, cast: Cast) ->
     assert set(course) == {
         "id", "title", "slug", "description", "instructor_id", "category", "difficulty_level",
         "is_published", "thumbnail_url", "estimated_duration_minutes", "created_at", "updated_at", "prerequisites",
-        "sequential",
+        "sequential", "price", "currency",
     }  # fmt: skip
     assert course["slug"] == "intro-to-python"
     assert course["is_published"] is False

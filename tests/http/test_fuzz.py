@@ -100,8 +100,13 @@ ANONYMOUS = {
 # confirmation without a pending setup, a course title that leaves no slug to derive, an upload
 # whose filename has no allowed extension, an unlock token that opens no lock, an API key scope
 # that does not exist (`400 Unknown scope`, as API §10.4 says, rather than a schema enum's 422), and
-# single sign-on to a front-end URL the operator did not list, or back from a flow never started.
+# single sign-on to a front-end URL the operator did not list, or back from a flow never started;
+# a coupon with both or neither of its amounts, an order for a free course, and a provider event
+# whose signature does not hold (API §14).
 BUSINESS_RULE_ANSWERS = {
+    ("POST", "/api/v1/coupons"),
+    ("POST", "/api/v1/orders"),
+    ("POST", "/api/v1/payments/stripe/webhook"),
     ("POST", "/api/v1/auth/mfa/totp/confirm"),
     ("POST", "/api/v1/auth/unlock"),
     ("POST", "/api/v1/api-keys"),

@@ -236,7 +236,8 @@ async def test_without_payments_a_paid_course_cannot_be_bought(api: Api) -> None
     course = await paid_course(api, cast.owner)
     r = await api.client.post(ORDERS_URL, json={"course_id": course["id"]}, headers=cast.student.headers)
     problem(r, 503, "Payments are not configured")
-    problem(await api.client.post("/api/v1/payments/stripe/webhook", content=b"{}"), 503, "Payments are not configured")
+    r = await api.client.post("/api/v1/payments/stripe/webhook", content=b"{}")
+    problem(r, 404, "Payments through Stripe are not configured")
     assert await order_rows(api) == 0
 
 

@@ -121,7 +121,7 @@ class PaymentsController(Controller):
         operation_id="receive_stripe_event",
         status_code=200,
         security=[],
-        responses=errors(422, 429, 503),
+        responses=errors(404, 422, 429),
     )
     async def stripe_event(
         self,
@@ -134,5 +134,6 @@ class PaymentsController(Controller):
         """Stripe's signed events (point the Stripe webhook endpoint here). Each event is processed
         once by its id; a payment's success enrolls the buyer in the transaction that marks the
         order paid. Unknown types are acknowledged and ignored. `400 Invalid signature` for a
-        forged, altered or replayed (over 5 minutes old) event."""
+        forged, altered or replayed (over 5 minutes old) event; `404` when Stripe is not the
+        configured provider."""
         await orders_of(request).provider_event(await request.body(), stripe_signature)
