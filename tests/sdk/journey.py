@@ -11,6 +11,8 @@ import uuid
 from lms_client import AuthenticatedClient, Client
 from lms_client.api.assignments import create_assignment, publish_assignment
 from lms_client.api.auth import login, register
+from lms_client.api.coupons import create_coupon
+from lms_client.api.orders import create_order, list_orders
 from lms_client.api.certificates import download_certificate, list_my_certificates
 from lms_client.api.courses import create_course, create_lesson, get_course, list_courses, publish_course
 from lms_client.api.enrollments import complete_lesson, enroll
@@ -21,6 +23,8 @@ from lms_client.models import (
     AssignmentResponse,
     AuthResponse,
     CertificatePage,
+    CouponCreate,
+    CouponResponse,
     CourseCreate,
     CoursePage,
     CourseResponse,
@@ -35,6 +39,10 @@ from lms_client.models import (
     LessonType,
     LoginRequest,
     MfaChallengeResponse,
+    OrderCreate,
+    OrderPage,
+    OrderResponse,
+    OrderStatus,
     Problem,
     ProgressStatus,
     StudentGradesResponse,
@@ -107,6 +115,24 @@ def main(base: str, admin_email: str, admin_password: str) -> None:
     # route names a scheme, though `{}` makes it optional): a signed-in reader's, here.
     page = list_courses.sync(client=student, page_size=100)
     assert isinstance(page, CoursePage) and course.id in [item.id for item in page.items], page
+
+    # A paid course: enrolling answers 402 with where to order; a coupon that takes the whole price
+    # off pays the order at once, and the student is enrolled.
+    paid = create_course.sync(client=admin, body=CourseCreate(title="Paid journey", price="19.00"))
+    assert isinstance(paid, CourseResponse) and paid.price == "19.00" and paid.currency == "USD", paid
+    create_lesson.sync(
+        client=admin, course_id=paid.id, body=LessonCreate(title="Paid lesson", lesson_type=LessonType.TEXT)
+    )
+    assert isinstance(publish_course.sync(client=admin, course_id=paid.id), CourseResponse)
+    refused = enroll.sync(client=student, body=EnrollmentCreate(course_id=paid.id))
+    assert isinstance(refused, Problem) and refused.status == 402 and refused.order_url == "/api/v1/orders", refused
+    code = f"GIFT-{int(time.time() * 1000)}"
+    coupon = create_coupon.sync(client=admin, body=CouponCreate(code=code, percent_off="100", course_id=paid.id))
+    assert isinstance(coupon, CouponResponse) and coupon.percent_off == "100.00", coupon
+    bought = create_order.sync(client=student, body=OrderCreate(course_id=paid.id, coupon_code=code))
+    assert isinstance(bought, OrderResponse) and bought.status is OrderStatus.PAID and bought.total == "0.00", bought
+    orders = list_orders.sync(client=student)
+    assert isinstance(orders, OrderPage) and [o.id for o in orders.items] == [bought.id], orders
 
     missing = get_course.sync(client=student, course_id=uuid.UUID(int=0))
     assert isinstance(missing, Problem) and missing.status == 404, missing

@@ -5,6 +5,8 @@ import { createClient } from "./client/client";
 import {
   completeLesson,
   createAssignment,
+  createCoupon,
+  createOrder,
   createCourse,
   createLesson,
   downloadCertificate,
@@ -101,6 +103,20 @@ async function main(base: string, adminEmail: string, adminPassword: string): Pr
   const page: CoursePage = (await listCourses({ client: anonymous, query: { page_size: 100 } })).data
     ?? fail("list courses");
   if (!page.items.some((item) => item.id === course.id)) fail("the course is not listed");
+
+  // A paid course: 402 with where to order; a coupon taking the whole price off pays at once.
+  const paid = (await createCourse({ client: admin, body: { title: "Paid TS journey", price: "19.00" } })).data
+    ?? fail("create paid course");
+  await createLesson({ client: admin, path: { course_id: paid.id }, body: { title: "Paid", lesson_type: "text" } });
+  await publishCourse({ client: admin, path: { course_id: paid.id } });
+  const refused = await enroll({ client: student, body: { course_id: paid.id } });
+  if (refused.response?.status !== 402 || refused.error?.order_url !== "/api/v1/orders") fail("expected a 402");
+  const code = `GIFT-TS-${Date.now()}`;
+  (await createCoupon({ client: admin, body: { code, percent_off: "100", course_id: paid.id } })).data
+    ?? fail("create coupon");
+  const bought = (await createOrder({ client: student, body: { course_id: paid.id, coupon_code: code } })).data
+    ?? fail("create order");
+  if (bought.status !== "paid" || bought.total !== "0.00") fail(`the order is ${bought.status}`);
 
   const missing = await getCourse({ client: anonymous, path: { course_id: "00000000-0000-0000-0000-000000000000" } });
   const problem: Problem | undefined = missing.error;

@@ -44,7 +44,7 @@ class EnrollmentsController(Controller):
             200: ResponseSpec(
                 data_container=EnrollmentResponse, description="Already enrolled: the existing enrollment"
             ),
-            **errors(401, 403, 404, 422, 429),
+            **errors(401, 402, 403, 404, 422, 429),
         },
         status_code=201,
     )
@@ -56,7 +56,8 @@ class EnrollmentsController(Controller):
         principal: NamedDependency[Principal],
     ) -> Response[EnrollmentResponse]:
         """Enroll the caller (a student, or an admin for themselves) in a published course: `201` with
-        the new enrollment, or `200` with the existing one when already enrolled."""
+        the new enrollment, or `200` with the existing one when already enrolled. A paid course is
+        entered through a paid order: `402` names where (`order_url`); admins are exempt."""
         enrolled = await learning_of(request).enroll(principal.user, data.course_id)
         status = 201 if enrolled.created else 200
         headers = {"Location": f"/api/v1/enrollments/{enrolled.enrollment.id}"} if enrolled.created else None
