@@ -13,7 +13,15 @@ from litestar.params import Body, HeaderParameter, JSONBody, QueryParameter
 from adapters.http.commerce.schemas import OrderCreate, OrderResponse, RefundBody
 from adapters.http.openapi import errors
 from adapters.http.pagination import PageResponse, page_response
-from adapters.http.security import SIGNED_IN, UuidPath, admin_only, orders_of, parse_uuid, require_roles
+from adapters.http.security import (
+    BEARER,
+    UuidPath,
+    admin_only,
+    authenticated,
+    orders_of,
+    parse_uuid,
+    require_roles,
+)
 from domain.identity.model import Principal, Role
 from domain.learning.services import ONLY_STUDENTS
 from domain.shared.pagination import PageParams
@@ -24,13 +32,14 @@ student_or_admin = require_roles(Role.STUDENT, Role.ADMIN, detail=ONLY_STUDENTS)
 class OrdersController(Controller):
     path = "/orders"
     tags = ["orders"]
+    guards = [authenticated]
+    security = BEARER
 
     @post(
         "/",
         operation_id="create_order",
         status_code=201,
-        guards=[*SIGNED_IN["guards"], student_or_admin],
-        security=SIGNED_IN["security"],
+        guards=[student_or_admin],
         responses={
             200: ResponseSpec(
                 data_container=OrderResponse,
@@ -48,7 +57,7 @@ class OrdersController(Controller):
         headers = {"Location": f"/api/v1/orders/{placed.order.id}"} if placed.created else None
         return Response(OrderResponse.of(placed.order), status_code=201 if placed.created else 200, headers=headers)
 
-    @get("/", operation_id="list_orders", **SIGNED_IN, responses=errors(401, 403, 422, 429))
+    @get("/", operation_id="list_orders", responses=errors(401, 403, 422, 429))
     async def list_orders(
         self,
         *,
@@ -64,7 +73,7 @@ class OrdersController(Controller):
         viewer = principal.user.id
         return page_response(request, page, lambda order: OrderResponse.of(order, buyer_view=order.buyer_id == viewer))
 
-    @get("/{order_id:str}", operation_id="get_order", **SIGNED_IN, responses=errors(401, 404, 422, 429))
+    @get("/{order_id:str}", operation_id="get_order", responses=errors(401, 404, 422, 429))
     async def get_order(
         self, *, request: Request[Any, Any, Any], order_id: UuidPath, principal: NamedDependency[Principal]
     ) -> OrderResponse:
@@ -77,8 +86,7 @@ class OrdersController(Controller):
         "/{order_id:str}/refund",
         operation_id="refund_order",
         status_code=200,
-        guards=[*SIGNED_IN["guards"], admin_only],
-        security=SIGNED_IN["security"],
+        guards=[admin_only],
         responses=errors(401, 403, 404, 409, 422, 429, 503),
     )
     async def refund_order(
@@ -99,8 +107,7 @@ class OrdersController(Controller):
         "/{order_id:str}/mark-paid",
         operation_id="mark_order_paid",
         status_code=200,
-        guards=[*SIGNED_IN["guards"], admin_only],
-        security=SIGNED_IN["security"],
+        guards=[admin_only],
         responses=errors(401, 403, 404, 409, 422, 429),
     )
     async def mark_paid(
