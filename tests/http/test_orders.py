@@ -179,8 +179,16 @@ async def test_a_paid_course_is_bought_paid_by_an_admin_refunded_and_bought_agai
     await api.client.post(f"{ORDERS_URL}/{second['id']}/mark-paid", headers=admin.headers)
     back = await enrollment(api, student, eid)
     assert (back["status"], back["progress_percentage"]) == ("completed", "100.00")
+    # Refunded again, then the course becomes free: enrolling makes the dropped enrollment active
+    # again (200, the same one), with nothing to buy.
+    r = await api.client.post(f"{ORDERS_URL}/{second['id']}/refund", headers=admin.headers)
+    assert r.json()["status"] == "refunded"
+    r = await api.client.patch(f"/api/v1/courses/{cid}", json={"price": None}, headers=cast.owner.headers)
+    assert r.status_code == 200, r.text
+    r = await api.client.post("/api/v1/enrollments", json={"course_id": cid}, headers=student.headers)
+    assert (r.status_code, r.json()["id"], r.json()["status"]) == (200, eid, "completed"), r.text
     types = await event_types(api)
-    assert types.count("order.paid") == 2 and types.count("order.refunded") == 1
+    assert types.count("order.paid") == 2 and types.count("order.refunded") == 2
     assert types.count("enrollment.created") == 2  # the admin's and the student's first; not again
     async with api.container.sessions() as session:
         query = select(OutboxEventRow.payload).where(OutboxEventRow.type.in_(["order.paid", "order.refunded"]))
@@ -226,7 +234,7 @@ async def test_refusals_change_nothing(make_api: MakeApiFn) -> None:
     r = await api.client.get(f"{ORDERS_URL}/not-a-uuid", headers=student.headers)
     invalid(r, "path.order_id")
     assert await order_rows(api) == 0
-    # A course free again: a dropped enrollment is simply made active (nothing to buy).
+    # A price of zero is free: enrolling needs no order.
     r = await api.client.post("/api/v1/enrollments", json={"course_id": free["id"]}, headers=student.headers)
     assert r.status_code == 201
 

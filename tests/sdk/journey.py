@@ -11,12 +11,12 @@ import uuid
 from lms_client import AuthenticatedClient, Client
 from lms_client.api.assignments import create_assignment, publish_assignment
 from lms_client.api.auth import login, register
-from lms_client.api.coupons import create_coupon
-from lms_client.api.orders import create_order, list_orders
 from lms_client.api.certificates import download_certificate, list_my_certificates
+from lms_client.api.coupons import create_coupon
 from lms_client.api.courses import create_course, create_lesson, get_course, list_courses, publish_course
 from lms_client.api.enrollments import complete_lesson, enroll
 from lms_client.api.grading import get_enrollment_grades, get_gradebook
+from lms_client.api.orders import create_order, list_orders
 from lms_client.api.submissions import grade_submission, submit_assignment
 from lms_client.models import (
     AssignmentCreate,
