@@ -48,6 +48,7 @@ from adapters.http.identity.sso_controller import IdentitiesController, SingleSi
 from adapters.http.identity.users_controller import UsersController
 from adapters.http.integrations.controller import WebhookDeliveriesController
 from adapters.http.learning.controller import EnrollmentsController
+from adapters.http.learning.roster_controller import RosterController
 from adapters.http.metrics import EdgeMiddleware, metrics_app
 from adapters.http.notifications.controller import (
     NotificationPreferencesController,
@@ -254,6 +255,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             IdentitiesController,
             UsersController,
             CoursesController,
+            RosterController,
             OrdersController,
             PaymentsController,
             CouponsController,

@@ -67,6 +67,7 @@ from domain.identity.single_sign_on import ProviderRules
 from domain.identity.tokens import Tokens
 from domain.integrations.ports import WebhookSender
 from domain.integrations.webhooks import WebhookService
+from domain.learning.roster import RosterImport
 from domain.learning.services import LearningService
 from domain.notifications.inbox import InboxService
 from domain.notifications.live import CourseFeeds
@@ -113,6 +114,7 @@ class Container:
     gradebook: GradebookService
     certificates: CertificateService
     orders: OrderService
+    roster: RosterImport
     coupons: CouponService
     files: FileService
     analytics: AnalyticsService
@@ -410,6 +412,9 @@ def build_container(
             frontend_url=settings.frontend_url,
         ),
         coupons=CouponService(uow=uow, clock=clock),
+        roster=RosterImport(
+            uow=uow, tokens=Tokens(codec), queue=queue, clock=clock, frontend_url=settings.frontend_url
+        ),
         files=FileService(
             storage=storage,
             files=SqlFileRepository(engine),

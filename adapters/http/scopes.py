@@ -14,6 +14,7 @@ ROUTE_SCOPES: tuple[tuple[str, str | None, str | None], ...] = (
     ("/api/v1/courses/*/gradebook", "grades:read", "grades:write"),
     ("/api/v1/courses/*/gradebook.csv", "grades:read", "grades:write"),
     ("/api/v1/enrollments/*/grades", "grades:read", "grades:write"),
+    ("/api/v1/courses/*/roster", "enrollments:read", "enrollments:write"),
     ("/api/v1/auth/me", None, None),
     ("/api/v1/auth/token-info", None, None),
     ("/api/v1/auth/ws-ticket", None, None),

@@ -36,6 +36,7 @@ from domain.identity.model import AuthMethod, Principal, Role, User
 from domain.identity.policy import ADMIN_ONLY
 from domain.identity.sign_in import SignIn
 from domain.integrations.webhooks import WebhookService
+from domain.learning.roster import RosterImport
 from domain.learning.services import LearningService
 from domain.notifications.inbox import InboxService
 from domain.notifications.live import CourseFeeds
@@ -67,6 +68,10 @@ def _service(connection: Connection, name: str) -> Any:
     """A use-case service, read from the app rather than injected: a second injected dependency
     makes Litestar resolve them in a task group, which measured as half of a cached read's cost."""
     return getattr(connection.app.state["container"], name)
+
+
+def roster_of(connection: Connection) -> RosterImport:
+    return cast(RosterImport, _service(connection, "roster"))
 
 
 def orders_of(connection: Connection) -> OrderService:

@@ -31,7 +31,7 @@ from adapters.sql.models import (
 )
 from adapters.sql.paging import kept_count, page_in
 from adapters.sql.prepared import PreparedReads
-from adapters.sql.statements import bound, dialect_of
+from adapters.sql.statements import bound, dialect_of, insert_ignoring_conflicts
 from domain.identity.model import ApiKey, LinkedIdentity, RecoveryCode, RefreshSession, Role, User
 from domain.identity.policy import EMAIL_TAKEN
 from domain.shared.errors import Conflict
@@ -83,6 +83,17 @@ class SqlUserRepository:
             await self._s.execute(insert(UserRow).values(**user_values(user)))
         except IntegrityError:
             raise Conflict(EMAIL_TAKEN) from None
+
+    async def by_emails(self, emails: Sequence[str]) -> list[User]:
+        if not emails:
+            return []
+        rows = await self._s.execute(select(USERS).where(USERS.c.email.in_(list(emails))))
+        return [user_from_row(row) for row in rows]
+
+    async def add_absent(self, users: Sequence[User]) -> None:
+        if users:
+            statement = insert_ignoring_conflicts(self._s, USERS, on=["email"])
+            await self._s.execute(statement, [user_values(user) for user in users])
 
     async def save(self, user: User) -> None:
         values = user_values(user)

@@ -33,13 +33,15 @@ class SqlOutbox:
         self.recorded = False  # whether the transaction holds events (its commit wakes the relay)
 
     async def add(self, event: DomainEvent) -> None:
-        if self._enabled:
+        await self.add_all([event])
+
+    async def add_all(self, events: Sequence[DomainEvent]) -> None:
+        if self._enabled and events:
             self.recorded = True
-            await self._s.execute(
-                insert(OUTBOX).values(
-                    id=event.id, type=event.type, occurred_at=event.occurred_at, payload=event_body(event)
-                )
-            )
+            rows = [
+                {"id": e.id, "type": e.type, "occurred_at": e.occurred_at, "payload": event_body(e)} for e in events
+            ]
+            await self._s.execute(insert(OUTBOX), rows)
 
 
 class SqlAuditLog:
@@ -48,6 +50,10 @@ class SqlAuditLog:
 
     async def add(self, entry: AuditEntry) -> None:
         await self._s.execute(insert(AUDIT).values(**row_values(entry)))
+
+    async def add_all(self, entries: Sequence[AuditEntry]) -> None:
+        if entries:
+            await self._s.execute(insert(AUDIT), [row_values(entry) for entry in entries])
 
 
 def claimable(session: AsyncSession, query: Any) -> Any:

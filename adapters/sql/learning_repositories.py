@@ -108,6 +108,21 @@ class SqlEnrollmentRepository:
             row = (await self._s.execute(select(ENROLLMENTS).where(condition))).first()
         return enrollment_from_row(row) if row else None
 
+    async def of_students(self, course_id: UUID, student_ids: Sequence[UUID]) -> dict[UUID, Enrollment]:
+        if not student_ids:
+            return {}
+        query = select(ENROLLMENTS).where(
+            ENROLLMENTS.c.course_id == course_id, ENROLLMENTS.c.student_id.in_(list(student_ids))
+        )
+        return {row.student_id: enrollment_from_row(row) for row in await self._s.execute(query)}
+
+    async def add_all_absent(self, enrollments: Sequence[Enrollment]) -> set[UUID]:
+        if not enrollments:
+            return set()
+        statement = insert_ignoring_conflicts(self._s, ENROLLMENTS).returning(ENROLLMENTS.c.id)
+        result = await self._s.execute(statement, [row_values(e) for e in enrollments])
+        return set(result.scalars())
+
     async def of_course(self, course_id: UUID, *, lock: bool = False) -> list[Enrollment]:
         condition = ENROLLMENTS.c.course_id == course_id
         query = select(ENROLLMENTS).where(condition).order_by(ENROLLMENTS.c.id)  # one lock order for all

@@ -4,6 +4,7 @@ small rules for emails, codes and secrets."""
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -53,6 +54,17 @@ class NewUser:
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# What an email address may be here: a dot-atom local part at a host name of two labels or more.
+EMAIL_PATTERN = rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+$"
+EMAIL_MAX = 255
+_EMAIL = re.compile(EMAIL_PATTERN)
+
+
+def is_email(text: str) -> bool:
+    return len(text) <= EMAIL_MAX and _EMAIL.match(text) is not None
 
 
 def new_numeric_code() -> str:

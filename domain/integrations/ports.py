@@ -25,12 +25,18 @@ class Outbox(Protocol):
     are off: no one would receive them)."""
 
     async def add(self, event: DomainEvent) -> None: ...
+    async def add_all(self, events: Sequence[DomainEvent]) -> None:
+        """`add` of each, sent to the database as one batch."""
+        ...
 
 
 class AuditLog(Protocol):
     """Append-only; written in the transaction of the change it records."""
 
     async def add(self, entry: AuditEntry) -> None: ...
+    async def add_all(self, entries: Sequence[AuditEntry]) -> None:
+        """`add` of each, sent to the database as one batch."""
+        ...
 
 
 class DeliveryStore(Protocol):

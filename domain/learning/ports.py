@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from domain.catalog.ports import CourseRepository, LessonRepository
 from domain.catalog.release import Release
+from domain.identity.ports import UserRepository
 from domain.integrations.ports import AuditLog, Outbox
 from domain.learning.model import CourseStats, Enrollment, LessonProgress, ProgressTotals
 from domain.shared.pagination import Page, PageParams
@@ -28,6 +29,14 @@ class EnrollmentRepository(Protocol):
 
     async def of_student(self, student_id: UUID, course_id: UUID, *, lock: bool = False) -> Enrollment | None:
         """`lock=True` locks it as `get` does."""
+        ...
+
+    async def of_students(self, course_id: UUID, student_ids: Sequence[UUID]) -> dict[UUID, Enrollment]:
+        """The enrollments of these students in the course, by student, in one read."""
+        ...
+
+    async def add_all_absent(self, enrollments: Sequence[Enrollment]) -> set[UUID]:
+        """`add_if_absent` of each, as one batch; the ids of those this call created."""
         ...
 
     async def of_course(self, course_id: UUID, *, lock: bool = False) -> list[Enrollment]:
@@ -111,3 +120,22 @@ class CompletionListener(Protocol):
     async def completion_committed(self, enrollment_id: UUID) -> None:
         """After that transaction committed (background work: the certificate's PDF)."""
         ...
+
+
+Row = Sequence[str]
+
+
+class Roster(Protocol):
+    """A CSV file as rows, read as often as asked (it is kept aside, not in memory): the header
+    first, then the data rows (API §15.4)."""
+
+    def rows(self) -> Iterator[Row]: ...
+
+
+class RosterUnitOfWork(LearningUnitOfWork, Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+
+
+class RosterUnitOfWorkFactory(Protocol):
+    def __call__(self) -> RosterUnitOfWork: ...

@@ -89,6 +89,21 @@ def _is_student_or_admin(actor: User, enrollment: Enrollment) -> bool:
     return actor.id == enrollment.student_id or actor.role is Role.ADMIN
 
 
+def enrollment_created(enrollment: Enrollment) -> DomainEvent:
+    """`enrollment.created` (API §9.1), once per enrollment, when it is made."""
+    return DomainEvent(
+        type=ENROLLMENT_CREATED,
+        occurred_at=enrollment.enrolled_at,
+        data={
+            "enrollment_id": str(enrollment.id),
+            "student_id": str(enrollment.student_id),
+            "course_id": str(enrollment.course_id),
+            "status": enrollment.status.value,
+            "enrolled_at": iso(enrollment.enrolled_at),
+        },
+    )
+
+
 async def refuse_missing_prerequisites(uow: LearningUnitOfWork, course_id: UUID, student_id: UUID) -> None:
     """API §12: a completed enrollment in each prerequisite (admins enrolling are not exempt)."""
     missing = await uow.courses.missing_prerequisites(course_id, student_id)
@@ -119,19 +134,7 @@ async def admit(
         winner = await uow.enrollments.of_student(student_id, course.id)
         assert winner is not None  # the row that won the race is committed
         return Enrolled(winner, created=False)
-    await uow.outbox.add(
-        DomainEvent(
-            type=ENROLLMENT_CREATED,
-            occurred_at=now,
-            data={
-                "enrollment_id": str(enrollment.id),
-                "student_id": str(enrollment.student_id),
-                "course_id": str(course.id),
-                "status": enrollment.status.value,
-                "enrolled_at": iso(enrollment.enrolled_at),
-            },
-        )
-    )
+    await uow.outbox.add(enrollment_created(enrollment))
     await uow.audit.add(audit_entry("enrollment_created", ENROLLMENT, enrollment.id, actor, now, course_id=course.id))
     return Enrolled(enrollment, created=True)
 

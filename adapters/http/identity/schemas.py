@@ -11,12 +11,10 @@ from msgspec import UNSET, Meta, UnsetType
 
 from adapters.http.bodies import refuses_null
 from adapters.http.validation import describe_pattern
+from domain.identity import policy
 from domain.identity.model import AuthMethod, MfaMethod, Role, User
 
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-EMAIL_PATTERN = describe_pattern(
-    rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+$", "Must be a valid email address"
-)
+EMAIL_PATTERN = describe_pattern(policy.EMAIL_PATTERN, "Must be a valid email address")
 
 Email = Annotated[
     str, Meta(max_length=255, pattern=EMAIL_PATTERN, description="An email address", examples=["ada@example.com"])
