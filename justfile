@@ -80,6 +80,10 @@ bench-lists *ARGS:
 bench-gradebook *ARGS:
     uv run python -m bench.gradebook {{ARGS}}
 
+# A roster import of 10,000 rows on PostgreSQL (bench/roster.py).
+bench-roster *ARGS:
+    uv run python -m bench.roster {{ARGS}}
+
 # Autogenerate a migration from the models (review it before committing).
 revision MESSAGE:
     uv run python -c 'import sys; from adapters.sql.migrate import new_revision; new_revision(sys.argv[1])' "{{MESSAGE}}"
