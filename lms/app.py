@@ -56,7 +56,13 @@ from adapters.http.notifications.controller import (
     WebSocketTicketController,
 )
 from adapters.http.notifications.live_controller import live_socket, stream_notifications
-from adapters.http.openapi import complete_body_schemas, document_idempotency, document_links, document_upload
+from adapters.http.openapi import (
+    complete_body_schemas,
+    document_idempotency,
+    document_links,
+    document_roster,
+    document_upload,
+)
 from adapters.http.pagination import page_params
 from adapters.http.problems import exception_handlers
 from adapters.http.proxies import ProxyHeadersMiddleware
@@ -357,6 +363,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.asgi_handler = handler
     complete_body_schemas(app)
     document_upload(app, "/api/v1/files/upload")
+    document_roster(app, "/api/v1/courses/{course_id}/roster")
     document_idempotency(app)
     document_links(app)
     finish_document(app)  # last: it serves the document as it stands

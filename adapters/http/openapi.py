@@ -220,13 +220,18 @@ def complete_body_schemas(app: Litestar) -> None:
                     prop.one_of = list(options)
 
 
-def document_upload(app: Litestar, path: str) -> None:
-    """The upload route streams its multipart body itself, so its form is documented here."""
+def _streamed_body(app: Litestar, path: str, media_type: str, schema: Schema) -> None:
+    """A route that reads its body as a stream declares none to Litestar: it is documented here."""
     if app.openapi_config is None or app.openapi_schema.paths is None:
         return
     item = app.openapi_schema.paths.get(path)
     if item is None or item.post is None:
         return
+    item.post.request_body = RequestBody(content={media_type: OpenAPIMediaType(schema=schema)}, required=True)
+
+
+def document_upload(app: Litestar, path: str) -> None:
+    """The upload route streams its multipart body itself."""
     form = Schema(
         type=OpenAPIType.OBJECT,
         required=["file"],
@@ -240,7 +245,17 @@ def document_upload(app: Litestar, path: str) -> None:
             "is_public": Schema(type=OpenAPIType.BOOLEAN, default=False),
         },
     )
-    item.post.request_body = RequestBody(content={"multipart/form-data": OpenAPIMediaType(schema=form)}, required=True)
+    _streamed_body(app, path, "multipart/form-data", form)
+
+
+def document_roster(app: Litestar, path: str) -> None:
+    """The roster import reads its CSV as a stream (API §15.4)."""
+    csv = Schema(
+        type=OpenAPIType.STRING,
+        description="UTF-8 CSV with a header row naming `email` and optionally `full_name`; at most 10,000 rows",
+        examples=['email,full_name\nada@example.com,"Lovelace, Ada"\n'],
+    )
+    _streamed_body(app, path, "text/csv", csv)
 
 
 IDEMPOTENCY_KEY = Parameter(

@@ -102,8 +102,9 @@ ANONYMOUS = {
 # that does not exist (`400 Unknown scope`, as API §10.4 says, rather than a schema enum's 422), and
 # single sign-on to a front-end URL the operator did not list, or back from a flow never started;
 # a coupon with both or neither of its amounts, an order for a free course, and a provider event
-# whose signature does not hold (API §14).
+# whose signature does not hold (API §14), and a roster without an email column (API §15.4).
 BUSINESS_RULE_ANSWERS = {
+    ("POST", "/api/v1/courses/{course_id}/roster"),
     ("POST", "/api/v1/coupons"),
     ("POST", "/api/v1/orders"),
     ("POST", "/api/v1/payments/stripe/webhook"),
