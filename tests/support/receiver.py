@@ -26,12 +26,14 @@ class Received:
 @dataclass
 class Receiver:
     """`script` holds one action per coming request: an int status, ("hang", seconds), or
-    ("redirect", url); once it is empty every request gets 200."""
+    ("redirect", url); once it is empty every request gets 200. While `open` is cleared, requests
+    the script does not name wait for it (answered 0 if their sender goes away meanwhile)."""
 
     script: deque[Any] = field(default_factory=deque)
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: int = 0  # requests whose body has been read, answered or not yet
+    open: threading.Event = field(default_factory=threading.Event)
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -41,16 +43,22 @@ class Receiver:
 
     def start(self, port: int | None = None) -> Receiver:
         receiver = self
+        self.open.set()
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 with receiver.lock:
                     receiver.arrived += 1
-                    action = receiver.script.popleft() if receiver.script else 200
+                    action = receiver.script.popleft() if receiver.script else None
                 status = 200
                 headers: dict[str, str] = {}
-                if isinstance(action, tuple) and action[0] == "hang":
+                if action is None:
+                    while not receiver.open.wait(0.05):
+                        if _gone(self.connection):
+                            status = 0
+                            break
+                elif isinstance(action, tuple) and action[0] == "hang":
                     time.sleep(action[1])
                     if _gone(self.connection):
                         status = 0
