@@ -361,10 +361,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if settings.trusted_proxies:
         handler = ProxyHeadersMiddleware(handler, settings.trusted_proxies)
     app.asgi_handler = handler
+    finish_document(app, _complete_document)  # on first use: most apps are never asked for it
+    return app
+
+
+def _complete_document(app: Litestar) -> None:
+    """What Litestar's OpenAPI object lacks, added once it is built."""
     complete_body_schemas(app)
     document_upload(app, "/api/v1/files/upload")
     document_roster(app, "/api/v1/courses/{course_id}/roster")
     document_idempotency(app)
     document_links(app)
-    finish_document(app)  # last: it serves the document as it stands
-    return app

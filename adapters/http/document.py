@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin
+from litestar.openapi.spec import OpenAPI
 
 from adapters.http.problems import TITLES
 from adapters.http.ratelimit import EXEMPT_EXACT
@@ -460,12 +461,39 @@ def _live_stream(document: Document) -> None:
     }
 
 
-def install(app: Litestar) -> None:
-    """Serve the finished document: Litestar's OpenAPI plugin keeps the JSON it serves, made once."""
+PREPARE = "openapi_prepare"  # the app state's key of what completes Litestar's OpenAPI object
+
+
+class _FinishedOnFirstUse(OpenAPIPlugin):
+    """Litestar's OpenAPI plugin, making the document on first use rather than with the app: the
+    OpenAPI object is completed by the app's `prepare` once built, and the JSON it serves is the
+    finished document. An app that is never asked for its document (most test apps, production
+    with the docs off) never pays the second or so it takes."""
+
+    __slots__ = ()
+
+    def provide_openapi(self) -> OpenAPI:
+        if not self._openapi:
+            self._openapi = self._build_openapi()
+            prepare = self.app.state.pop(PREPARE, None)
+            if prepare is not None:
+                prepare(self.app)  # it reads `app.openapi_schema`: the object just built
+        return self._openapi
+
+    def provide_openapi_schema(self) -> dict[str, Any]:
+        if not self._openapi_schema:
+            self._openapi_schema = finish(self.provide_openapi().to_schema())
+        return self._openapi_schema
+
+
+def install(app: Litestar, prepare: Callable[[Litestar], None]) -> None:
+    """Serve the finished document, made on first use: `prepare` completes Litestar's OpenAPI object
+    (it runs once, when the object is first built), then `finish` makes the JSON served."""
     if app.openapi_config is None:
         return
     plugin = app.plugins.get(OpenAPIPlugin)
-    plugin._openapi_schema = finish(plugin.provide_openapi().to_schema())
+    app.state[PREPARE] = prepare
+    plugin.__class__ = _FinishedOnFirstUse
 
 
 def finish(document: Document) -> Document:
