@@ -104,7 +104,7 @@ class OrderService:
     users: UserLookup
     queue: JobQueue
     clock: Clock
-    # None: paid courses cannot be bought (`503`). `provider` says which one `payments` is.
+    # Who takes money: Stripe (`payments` set), an admin (`manual://`), or nobody (`503`).
     payments: PaymentProvider | None = None
     provider: Provider | None = None
     frontend_url: str = "http://localhost:3000"
@@ -128,7 +128,7 @@ class OrderService:
         provider = Provider.FREE
         if not checked.quote.free:
             provider = self._provider()
-            if self.payments is not None and provider is Provider.STRIPE:
+            if self.payments is not None:
                 payment = await self.payments.start(
                     PaymentRequest(order_id, checked.quote.total, checked.quote.currency, checked.course.title),
                     idempotency_key=f"order-{order_id}",
@@ -258,20 +258,16 @@ class OrderService:
                 raise NotFound(ORDER_NOT_FOUND)
             if check is not None:
                 check(order)
-            course = await uow.courses.get(order.course_id, lock=True)
-            settled = order.status is not OrderStatus.PAID and course is not None
-            if settled:
-                assert course is not None
-                await self._settle(uow, order, course, actor, now)
-                await uow.commit()
-        if settled and course is not None:
+            course = await self._settle_if_due(uow, order, actor, now)
+            await uow.commit()
+        if course is not None:
             await self._send_receipt(order, course)
         return order
 
     async def provider_event(self, payload: bytes, signature: str | None) -> None:
         """Y6: a signed event from the provider, processed once by its id, in the transaction of
         the order's change (and the enrollment's). Other event types are acknowledged and ignored."""
-        if self.payments is None or self.provider is not Provider.STRIPE:
+        if self.payments is None:
             raise NotFound(STRIPE_NOT_CONFIGURED)  # not a passing outage: nothing here takes its events
         event = self.payments.verify(payload, signature)
         now = self.clock.now()
@@ -281,10 +277,8 @@ class OrderService:
                 return
             order = await self._order_of(uow, event)
             if order is not None:
-                course = await uow.courses.get(order.course_id, lock=True)
-                if event.outcome is Outcome.PAID and order.status is not OrderStatus.PAID and course is not None:
-                    if order.status is not OrderStatus.REFUNDED:
-                        await self._settle(uow, order, course, None, now)
+                if event.outcome is Outcome.PAID:
+                    if (course := await self._settle_if_due(uow, order, None, now)) is not None:
                         receipt = (order, course)
                 elif event.outcome is Outcome.REFUNDED and order.status is OrderStatus.PAID:
                     await self._refunded(uow, order, None, now, reason="refunded at the provider")
@@ -303,6 +297,18 @@ class OrderService:
         if order is not None and event.reference and order.reference not in (None, event.reference):
             return None  # another payment than the order's: not ours to act on
         return order
+
+    async def _settle_if_due(
+        self, uow: CommerceUnitOfWork, order: Order, actor: User | None, now: datetime
+    ) -> Course | None:
+        """A confirmation of the order (read locked): settled unless it is paid already, or was
+        refunded (a late confirmation of money given back changes nothing). The course when it was."""
+        if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED):
+            return None
+        course = await uow.courses.get(order.course_id, lock=True)
+        if course is not None:
+            await self._settle(uow, order, course, actor, now)
+        return course
 
     async def _settle(
         self, uow: CommerceUnitOfWork, order: Order, course: Course, actor: User | None, now: datetime
@@ -344,11 +350,12 @@ class OrderService:
             if order.status is not OrderStatus.PAID:
                 raise Conflict(ONLY_PAID_REFUNDED)
             await self._refunded(uow, order, actor, now, reason=reason)
+            course = await uow.courses.get(order.course_id)
             await uow.commit()
         buyer = await self.users.get(order.buyer_id)
-        course_title = await self._title(order.course_id)
         if buyer is not None:
-            await queue_email(self.queue, emails.refunded(buyer.email, buyer.full_name, course_title, order))
+            title = course.title if course is not None else "your course"
+            await queue_email(self.queue, emails.refunded(buyer.email, buyer.full_name, title, order))
         return order
 
     async def _refunded(
@@ -369,11 +376,6 @@ class OrderService:
         )
 
     # ----- mail -----
-
-    async def _title(self, course_id: UUID) -> str:
-        async with self.uow() as uow:
-            course = await uow.courses.get(course_id)
-        return course.title if course is not None else "your course"
 
     async def _send_receipt(self, order: Order, course: Course) -> None:
         buyer = await self.users.get(order.buyer_id)
