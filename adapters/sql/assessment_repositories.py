@@ -22,7 +22,7 @@ from adapters.sql.catalog_repositories import (
 from adapters.sql.mappers import decimal_of, entity_from_row, row_values
 from adapters.sql.models import QUIZ_DRAWS, QuestionRow, QuizAttemptRow, QuizRow
 from adapters.sql.paging import page_in
-from adapters.sql.statements import bound, json_rows, locked, uuid_hex
+from adapters.sql.statements import bound, first_row, json_rows, uuid_hex
 from domain.assessment.draws import Draw, DrawnQuestion
 from domain.assessment.model import (
     Attempt,
@@ -338,10 +338,7 @@ class SqlAttemptRepository:
 
     async def get(self, attempt_id: UUID, *, lock: bool = False) -> Attempt | None:
         condition = ATTEMPTS.c.id == attempt_id
-        if lock:
-            row = (await locked(self._s, ATTEMPTS, condition)).first()
-        else:
-            row = (await self._s.execute(select(ATTEMPTS).where(condition))).first()
+        row = await first_row(self._s, ATTEMPTS, condition, lock=lock)
         return attempt_from_row(row) if row else None
 
     def _of(self, enrollment_id: UUID, quiz_id: UUID) -> Any:

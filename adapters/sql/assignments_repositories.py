@@ -16,7 +16,7 @@ from adapters.sql.files_repository import FILES, file_from_row
 from adapters.sql.mappers import TableColumns, course_from_row
 from adapters.sql.models import AssignmentRow, CourseRow, QuizAttemptRow, QuizRow, SubmissionRow
 from adapters.sql.paging import page_in
-from adapters.sql.statements import locked
+from adapters.sql.statements import first_row
 from domain.assessment.model import AttemptStatus
 from domain.assignments.assignments import LESSON_HAS_ASSIGNMENT
 from domain.assignments.model import Assignment, Submission, SubmissionStatus, SubmissionType
@@ -209,10 +209,7 @@ class SqlSubmissionRepository:
 
     async def get(self, submission_id: UUID, *, lock: bool = False) -> Submission | None:
         condition = SUBMISSIONS.c.id == submission_id
-        if lock:
-            row = (await locked(self._s, SUBMISSIONS, condition)).first()
-        else:
-            row = (await self._s.execute(select(SUBMISSIONS).where(condition))).first()
+        row = await first_row(self._s, SUBMISSIONS, condition, lock=lock)
         return submission_from_row(row) if row else None
 
     async def of_enrollment(self, assignment_id: UUID, enrollment_id: UUID) -> list[Submission]:

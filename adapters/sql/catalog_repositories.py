@@ -44,7 +44,7 @@ from adapters.sql.models import (
 )
 from adapters.sql.paging import counted, kept_count, page_in, page_of_rows
 from adapters.sql.prepared import PreparedReads
-from adapters.sql.statements import bound, dialect_of, json_rows, locked, uuid_hex
+from adapters.sql.statements import bound, dialect_of, first_row, json_rows, uuid_hex
 from domain.catalog.model import Course, CourseFilter, CourseRef, Lesson
 from domain.catalog.release import Gap, LessonRelease, Release, Standing
 from domain.catalog.services import ORDER_CONFLICT, SLUG_TAKEN
@@ -201,10 +201,7 @@ class SqlCourseRepository:
         return await self._one(COURSES.c.id == lesson_course, lock=lock)
 
     async def _one(self, condition: ColumnElement[bool], *, lock: bool) -> Course | None:
-        if lock:
-            row = (await locked(self._s, COURSES, condition)).first()
-        else:
-            row = (await self._s.execute(select(COURSES).where(condition))).first()
+        row = await first_row(self._s, COURSES, condition, lock=lock)
         return course_from_row(row) if row else None
 
     async def add(self, course: Course) -> None:

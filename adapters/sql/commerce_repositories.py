@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.sql.mappers import entity_from_row, row_values
 from adapters.sql.models import COUPONS, ORDERS, PAYMENT_EVENTS, CourseRow
 from adapters.sql.paging import page_in
-from adapters.sql.statements import insert_ignoring_conflicts, locked
+from adapters.sql.statements import first_row, insert_ignoring_conflicts
 from domain.commerce.coupons import COUPON_EXISTS
 from domain.commerce.model import Coupon, Order, OrderStatus, Provider
 from domain.shared import money
@@ -80,10 +80,7 @@ class SqlOrderRepository:
         return await self._one((ORDERS.c.provider == provider.value) & (ORDERS.c.reference == reference), lock=lock)
 
     async def _one(self, condition: Any, *, lock: bool) -> Order | None:
-        if lock:
-            row = (await locked(self._s, ORDERS, condition)).first()
-        else:
-            row = (await self._s.execute(select(ORDERS).where(condition))).first()
+        row = await first_row(self._s, ORDERS, condition, lock=lock)
         return order_from_row(row) if row else None
 
     async def open_for(self, buyer_id: UUID, course_id: UUID, now: datetime) -> Order | None:
@@ -122,15 +119,11 @@ class SqlCouponRepository:
         self._s = session
 
     async def get(self, coupon_id: UUID) -> Coupon | None:
-        row = (await self._s.execute(select(COUPONS).where(COUPONS.c.id == coupon_id))).first()
+        row = await first_row(self._s, COUPONS, COUPONS.c.id == coupon_id)
         return coupon_from_row(row) if row else None
 
     async def by_code(self, code: str, *, lock: bool = False) -> Coupon | None:
-        condition = COUPONS.c.code == code
-        if lock:
-            row = (await locked(self._s, COUPONS, condition)).first()
-        else:
-            row = (await self._s.execute(select(COUPONS).where(condition))).first()
+        row = await first_row(self._s, COUPONS, COUPONS.c.code == code, lock=lock)
         return coupon_from_row(row) if row else None
 
     async def add(self, coupon: Coupon) -> None:

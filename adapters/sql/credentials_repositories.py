@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.sql.mappers import entity_from_row, row_values
 from adapters.sql.models import CertificateRow
 from adapters.sql.paging import page_in
-from adapters.sql.statements import insert_ignoring_conflicts, locked
+from adapters.sql.statements import first_row, insert_ignoring_conflicts
 from domain.credentials.model import Certificate
 from domain.credentials.ports import NumberTaken
 from domain.shared.pagination import Page, PageParams
@@ -40,10 +40,7 @@ class SqlCertificateRepository:
 
     async def get(self, certificate_id: UUID, *, lock: bool = False) -> Certificate | None:
         condition = CERTIFICATES.c.id == certificate_id
-        if lock:
-            row = (await locked(self._s, CERTIFICATES, condition)).first()
-        else:
-            row = (await self._s.execute(select(CERTIFICATES).where(condition))).first()
+        row = await first_row(self._s, CERTIFICATES, condition, lock=lock)
         return certificate_from_row(row) if row else None
 
     async def of_enrollment(self, enrollment_id: UUID) -> Certificate | None:

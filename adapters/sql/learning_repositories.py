@@ -14,7 +14,7 @@ from adapters.sql.mappers import decimal_of, enrollment_from_row, progress_from_
 from adapters.sql.models import EnrollmentRow, LessonProgressRow
 from adapters.sql.paging import PagedQuery, page_of_rows
 from adapters.sql.prepared import PreparedReads
-from adapters.sql.statements import LockedQuery, bound, insert_ignoring_conflicts, locked
+from adapters.sql.statements import LockedQuery, bound, first_row, insert_ignoring_conflicts, locked
 from domain.catalog.release import Release
 from domain.learning.model import (
     CourseStats,
@@ -102,10 +102,7 @@ class SqlEnrollmentRepository:
 
     async def of_student(self, student_id: UUID, course_id: UUID, *, lock: bool = False) -> Enrollment | None:
         condition = (ENROLLMENTS.c.student_id == student_id) & (ENROLLMENTS.c.course_id == course_id)
-        if lock:
-            row = (await locked(self._s, ENROLLMENTS, condition)).first()
-        else:
-            row = (await self._s.execute(select(ENROLLMENTS).where(condition))).first()
+        row = await first_row(self._s, ENROLLMENTS, condition, lock=lock)
         return enrollment_from_row(row) if row else None
 
     async def of_students(self, course_id: UUID, student_ids: Sequence[UUID]) -> dict[UUID, Enrollment]:

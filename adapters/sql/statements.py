@@ -52,6 +52,14 @@ async def locked(
     return await LockedQuery(table, condition, query).execute(session)
 
 
+async def first_row(session: AsyncSession, table: Table, condition: ColumnElement[bool], *, lock: bool = False) -> Any:
+    """The first row of `table` matching `condition` (None when there is none); with `lock`, held
+    until the transaction ends, as `locked` holds it."""
+    if lock:
+        return (await locked(session, table, condition)).first()
+    return (await session.execute(select(table).where(condition))).first()
+
+
 def insert_ignoring_conflicts(session: AsyncSession, table: Table, on: list[str] | None = None) -> Any:
     """INSERT … ON CONFLICT DO NOTHING: a row that would break a unique constraint (the one over the
     columns `on`, when given; others still raise) is skipped, even when another transaction inserts it
