@@ -117,14 +117,26 @@ Weight = Annotated[
 ]
 
 
-def check_decimal(name: str, value: object, top: Decimal, *, inclusive: bool = True, positive: bool = False) -> None:
-    """msgspec has no range constraints for decimals: a decimal body member from 0 (above 0 when
-    `positive`) to `top` (or below it) is checked here, as a 422 on `body.<name>`."""
+def check_decimal(
+    name: str,
+    value: object,
+    top: Decimal,
+    *,
+    inclusive: bool = True,
+    positive: bool = False,
+    least: Decimal = Decimal(0),
+) -> None:
+    """msgspec has no range constraints for decimals: a decimal body member from `least` (above 0
+    when `positive`) to `top` (or below it) is checked here, as a 422 on `body.<name>`."""
     if not isinstance(value, Decimal):
         return
-    if value.is_finite() and (value > 0 if positive else value >= 0) and (value <= top if inclusive else value < top):
+    if (
+        value.is_finite()
+        and (value > 0 if positive else value >= least)
+        and (value <= top if inclusive else value < top)
+    ):
         return
-    low = "above 0" if positive else "from 0"
+    low = "above 0" if positive else f"from {least}"
     bound = f"{low} to {top}" if inclusive else f"{low}, below {top}"
     raise FieldsInvalid(VALIDATION_FAILED, [FieldError(f"body.{name}", f"Must be a number {bound}")])
 

@@ -91,10 +91,7 @@ class CouponCreate(msgspec.Struct, kw_only=True):
     expires_at: Timestamp | None = None
 
     def checked(self) -> CouponCreate:
-        if self.percent_off is not None:
-            check_decimal("percent_off", self.percent_off, Decimal(100))
-            if self.percent_off < 1:
-                check_decimal("percent_off", self.percent_off, Decimal(0), inclusive=False)
+        check_decimal("percent_off", self.percent_off, Decimal(100), least=Decimal(1))
         check_decimal("amount_off", self.amount_off, Decimal(999_999_999), positive=True)
         return self
 
