@@ -249,6 +249,7 @@ def build_container(
     )
 
     codec = JwtCodec(settings.secret_key, previous=settings.secret_key_previous)
+    tokens = Tokens(codec)  # every token the API issues: sign-ins, resets, roster invitations
     policy = IdentityPolicy(
         access_ttl=timedelta(minutes=settings.access_token_expire_minutes),
         refresh_ttl=timedelta(days=settings.refresh_token_expire_days),
@@ -290,7 +291,7 @@ def build_container(
             uow=uow,
             users=users,
             hasher=hasher or Argon2Hasher(),
-            tokens=Tokens(codec),
+            tokens=tokens,
             totp=PyOtpTotp(),
             kv=kv,
             blacklist=TokenBlacklist(kv, fallback),
@@ -412,9 +413,7 @@ def build_container(
             frontend_url=settings.frontend_url,
         ),
         coupons=CouponService(uow=uow, clock=clock),
-        roster=RosterImport(
-            uow=uow, tokens=Tokens(codec), queue=queue, clock=clock, frontend_url=settings.frontend_url
-        ),
+        roster=RosterImport(uow=uow, tokens=tokens, queue=queue, clock=clock, frontend_url=settings.frontend_url),
         files=FileService(
             storage=storage,
             files=SqlFileRepository(engine),

@@ -84,6 +84,28 @@ def _name_of(email: str, given: str) -> str:
     return name if len(name) >= 2 else email.split("@", 1)[0][:255].ljust(2, "_")
 
 
+def _people(rows: Iterator[Row], email_at: int, name_at: int | None, result: RosterResult) -> Iterable[_Person]:
+    """The rows worth acting on; bad ones become errors, a repeated email counts as enrolled."""
+    seen: set[str] = set()
+    next(rows, None)  # the header
+    for number, row in enumerate(rows, start=1):
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line
+        raw, name = _cell(row, email_at), _cell(row, name_at)
+        if starts_a_formula(raw) or starts_a_formula(name):
+            result.errors.append(RowError(number, raw, FORMULA))
+            continue
+        email = normalize_email(raw)
+        if not is_email(email):
+            result.errors.append(RowError(number, raw, INVALID_EMAIL))
+            continue
+        if email in seen:
+            result.already_enrolled += 1
+            continue
+        seen.add(email)
+        yield _Person(number, email, _name_of(email, name))
+
+
 @dataclass(slots=True)
 class RosterImport:
     uow: RosterUnitOfWorkFactory
@@ -112,33 +134,10 @@ class RosterImport:
         if sum(1 for _ in islice(rows, MAX_ROWS + 1)) > MAX_ROWS:
             raise InvalidInput(TOO_MANY_ROWS)
         result = RosterResult()
-        seen: set[str] = set()
-        people = self._people(roster.rows(), email_at, name_at, result, seen)
+        people = _people(roster.rows(), email_at, name_at, result)
         while batch := list(islice(people, BATCH)):
             await self._batch(actor, course, batch, result, dry_run=dry_run, requires=requires)
         return result
-
-    def _people(
-        self, rows: Iterator[Row], email_at: int, name_at: int | None, result: RosterResult, seen: set[str]
-    ) -> Iterable[_Person]:
-        """The rows worth acting on; bad ones become errors, a repeated email counts as enrolled."""
-        next(rows, None)  # the header
-        for number, row in enumerate(rows, start=1):
-            if not any(cell.strip() for cell in row):
-                continue  # a blank line
-            raw, name = _cell(row, email_at), _cell(row, name_at)
-            if starts_a_formula(raw) or starts_a_formula(name):
-                result.errors.append(RowError(number, raw, FORMULA))
-                continue
-            email = normalize_email(raw)
-            if not is_email(email):
-                result.errors.append(RowError(number, raw, INVALID_EMAIL))
-                continue
-            if email in seen:
-                result.already_enrolled += 1
-                continue
-            seen.add(email)
-            yield _Person(number, email, _name_of(email, name))
 
     async def _batch(
         self, actor: User, course: Course, people: list[_Person], result: RosterResult, *, dry_run: bool, requires: bool

@@ -14,12 +14,13 @@ from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
 from litestar.params import QueryParameter
+from multipart import parse_options_header
 
 from adapters.http.openapi import errors
 from adapters.http.security import BEARER, UuidPath, authenticated, parse_uuid, roster_of
 from domain.identity.model import Principal
 from domain.learning.ports import Row
-from domain.learning.roster import MAX_ROWS, RosterResult
+from domain.learning.roster import MAX_ROWS
 from domain.shared.errors import InvalidInput
 
 NOT_CSV = "Send the roster as text/csv"
@@ -44,15 +45,6 @@ class RosterResponse(msgspec.Struct, kw_only=True):
     enrolled: Annotated[int, msgspec.Meta(description="Enrollments this import made, for new and known users")]
     already_enrolled: int
     errors: list[RosterRowError]
-
-    @classmethod
-    def of(cls, result: RosterResult) -> RosterResponse:
-        return cls(
-            created_users=result.created_users,
-            enrolled=result.enrolled,
-            already_enrolled=result.already_enrolled,
-            errors=[RosterRowError(row=e.row, email=e.email, message=e.message) for e in result.errors],
-        )
 
 
 class SpooledCsv:
@@ -114,7 +106,7 @@ class RosterController(Controller):
         emails get a student account and an invitation to choose a password. At most 10,000 rows;
         a bad row is reported in `errors` and never stops the others; re-running a file changes
         nothing. Committed every 500 rows."""
-        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "text/csv":
+        if parse_options_header(request.headers.get("content-type", ""))[0] != "text/csv":
             raise UnsupportedMediaType(NOT_CSV)
         body = SpooledCsv()
         try:
@@ -128,4 +120,4 @@ class RosterController(Controller):
             )
         finally:
             body.close()
-        return RosterResponse.of(result)
+        return msgspec.convert(result, RosterResponse, from_attributes=True)
