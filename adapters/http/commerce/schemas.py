@@ -10,7 +10,14 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from adapters.http.bodies import DecimalString, MoneyString, Timestamp, check_decimal, optional_decimal_string
+from adapters.http.bodies import (
+    DecimalString,
+    MoneyString,
+    Timestamp,
+    check_decimal,
+    optional_decimal_string,
+    response_of,
+)
 from adapters.http.validation import describe_pattern
 from domain.commerce.model import Coupon, Order, OrderStatus
 
@@ -58,21 +65,13 @@ class OrderResponse(msgspec.Struct, kw_only=True):
 
     @classmethod
     def of(cls, order: Order, *, buyer_view: bool = True) -> OrderResponse:
-        return cls(
-            id=order.id,
-            course_id=order.course_id,
-            buyer_id=order.buyer_id,
-            status=order.status,
+        return response_of(
+            cls,
+            order,
             amount=str(order.amount),
             discount=str(order.discount),
             total=str(order.total),
-            currency=order.currency,
-            coupon_code=order.coupon_code,
-            checkout_url=order.checkout_url,
             client_secret=order.client_secret if buyer_view and order.status is OrderStatus.PENDING else None,
-            paid_at=order.paid_at,
-            refunded_at=order.refunded_at,
-            created_at=order.created_at,
         )
 
 
@@ -117,14 +116,9 @@ class CouponResponse(msgspec.Struct, kw_only=True):
     @classmethod
     def of(cls, coupon: Coupon) -> CouponResponse:
         terms = coupon.terms
-        return cls(
-            id=coupon.id,
-            code=coupon.code,
+        return response_of(
+            cls,
+            coupon,
             percent_off=optional_decimal_string(terms.percent_off),
             amount_off=_amount_off(terms.amount_off),
-            course_id=coupon.course_id,
-            max_redemptions=coupon.max_redemptions,
-            redemptions=coupon.redemptions,
-            expires_at=coupon.expires_at,
-            created_at=coupon.created_at,
         )
