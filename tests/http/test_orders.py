@@ -468,3 +468,35 @@ async def test_an_unreachable_provider_leaves_no_order(make_api: MakeApiFn) -> N
     r = await api.client.post(ORDERS_URL, json={"course_id": course["id"]}, headers=cast.student.headers)
     problem(r, 503, "The payment provider cannot be reached; try again shortly")
     assert await order_rows(api) == 0
+
+
+async def test_bad_ids_and_bodies_on_the_admin_routes_change_nothing(make_api: MakeApiFn) -> None:
+    api = await make_api(LMS_PAYMENTS_URL="manual://")
+    cast = await cast_of(api)
+    admin = cast.admin
+    course = await paid_course(api, cast.owner)
+    placed = await order(api, cast.student, course["id"])
+    unknown = "00000000-0000-0000-0000-00000000abcd"
+    for action in ("refund", "mark-paid"):
+        invalid(await api.client.post(f"{ORDERS_URL}/nope/{action}", headers=admin.headers), "path.order_id")
+        problem(
+            await api.client.post(f"{ORDERS_URL}/{unknown}/{action}", headers=admin.headers), 404, "Order not found"
+        )
+        r = await api.client.post(f"{ORDERS_URL}/{placed['id']}/{action}", headers=cast.student.headers)
+        problem(r, 403, "Not authorized to perform this action")
+    r = await api.client.post(f"{ORDERS_URL}/{placed['id']}/refund", json={"reason": 5}, headers=admin.headers)
+    invalid(r, "body.reason")
+    r = await api.client.post(f"{ORDERS_URL}/{placed['id']}/refund", json={"reason": "x" * 1001}, headers=admin.headers)
+    invalid(r, "body.reason")
+    invalid(await api.client.delete("/api/v1/coupons/nope", headers=admin.headers), "path.coupon_id")
+    problem(await api.client.delete(f"/api/v1/coupons/{unknown}", headers=admin.headers), 404, "Coupon not found")
+    r = await api.client.post("/api/v1/coupons", json={"code": "TYPED", "percent_off": "ten"}, headers=admin.headers)
+    invalid(r, "body.percent_off")
+    r = await api.client.post(
+        "/api/v1/coupons", json={"code": "LIMIT", "percent_off": "5", "max_redemptions": 0}, headers=admin.headers
+    )
+    invalid(r, "body.max_redemptions")
+    shown = (await api.client.get(f"{ORDERS_URL}/{placed['id']}", headers=cast.student.headers)).json()
+    assert (shown["status"], shown["paid_at"]) == ("pending", None)
+    assert (await api.client.get("/api/v1/coupons", headers=admin.headers)).json()["items"] == []
+    assert await order_rows(api) == 1

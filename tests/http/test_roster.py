@@ -161,3 +161,9 @@ async def test_malformed_files_and_strangers_are_refused_whole(api: Api) -> None
     assert (await roster(api, cast.student, cid, "email\na@example.com\n")).status_code == 403
     problem(await roster(api, cast.owner, "00000000-0000-0000-0000-00000000abcd", "email\n"), 404, "Course not found")
     assert await counts(api) == before
+
+
+async def test_a_bad_course_id_is_refused(api: Api) -> None:
+    cast = await cast_of(api)
+    r = await roster(api, cast.owner, "not-a-uuid", "email\na@example.com\n")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "path.course_id", r.text
