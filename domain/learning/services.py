@@ -39,6 +39,7 @@ from domain.shared.jobs import queue_email
 from domain.shared.live import course_channel, message
 from domain.shared.pagination import Page, PageParams
 from domain.shared.ports import JobQueue, LiveFeed, NoLiveFeed
+from domain.shared.unset import UNSET, Unset
 
 PROGRESS_UPDATED = "progress.updated"
 
@@ -113,13 +114,21 @@ async def refuse_missing_prerequisites(uow: LearningUnitOfWork, course_id: UUID,
 
 
 async def admit(
-    uow: LearningUnitOfWork, student_id: UUID, course: Course, actor: User | None, now: datetime
+    uow: LearningUnitOfWork,
+    student_id: UUID,
+    course: Course,
+    actor: User | None,
+    now: datetime,
+    *,
+    existing: Enrollment | Unset | None = UNSET,
 ) -> Enrolled:
     """Put the student in the course inside the caller's unit of work (the course read locked): a
     new enrollment with its `enrollment.created` event, or a dropped one made active again (no new
     event: it was created once). An active or completed one is returned as it is; so is the row
-    of a request that won a race to create it."""
-    existing = await uow.enrollments.of_student(student_id, course.id, lock=True)
+    of a request that won a race to create it. `existing`: the student's enrollment, when the
+    caller has read it already under the course's lock."""
+    if existing is UNSET:
+        existing = await uow.enrollments.of_student(student_id, course.id, lock=True)
     if existing is not None:
         if existing.status is EnrollmentStatus.DROPPED:
             existing.reactivate(now)
@@ -168,7 +177,7 @@ class LearningService:
             course = await uow.courses.get(course_id, lock=True)
             if course is None:
                 raise NotFound(COURSE_NOT_FOUND)
-            existing = await uow.enrollments.of_student(actor.id, course_id, lock=True)
+            existing = await uow.enrollments.of_student(actor.id, course_id)
             if existing is not None and existing.status is not EnrollmentStatus.DROPPED:
                 return Enrolled(existing, created=False)
             if not course.is_published:
@@ -176,7 +185,7 @@ class LearningService:
             if course.is_paid and actor.role is not Role.ADMIN:
                 raise PaymentRequired(PAYMENT_REQUIRED, extensions={"order_url": ORDER_URL})
             await refuse_missing_prerequisites(uow, course_id, actor.id)
-            enrolled = await admit(uow, actor.id, course, actor, now)
+            enrolled = await admit(uow, actor.id, course, actor, now, existing=existing)
             await uow.commit()
         if enrolled.created:
             await queue_email(
