@@ -128,7 +128,7 @@ class PaymentsController(Controller):
         operation_id="receive_stripe_event",
         status_code=200,
         security=[],
-        responses=errors(404, 422, 429),
+        responses=errors(404, 422),  # never rate-limited (the signature is checked first)
     )
     async def stripe_event(
         self,
