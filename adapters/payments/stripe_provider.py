@@ -6,6 +6,8 @@ serves PaymentIntents but not Checkout Sessions)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +34,15 @@ _OUTCOMES = {
 _DOWN = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 
 
+@contextlib.contextmanager
+def _reachable() -> Iterator[None]:
+    """A call to Stripe: down or overloaded becomes PaymentsUnavailable (503, try again)."""
+    try:
+        yield
+    except _DOWN as exc:
+        raise PaymentsUnavailable() from exc
+
+
 def _order_of(metadata: Any) -> UUID | None:
     try:
         return UUID(str(metadata["order_id"]))
@@ -56,28 +67,22 @@ class StripePayments:
             "payment_method_types": ["card"],
             "metadata": {"order_id": str(request.order_id), "description": request.description[:500]},
         }
-        try:
+        with _reachable():
             intent = await self._client.v1.payment_intents.create_async(
                 params, options={"idempotency_key": idempotency_key}
             )
-        except _DOWN as exc:
-            raise PaymentsUnavailable() from exc
         return Payment(reference=intent.id, client_secret=intent.client_secret)
 
     async def is_paid(self, reference: str) -> bool:
-        try:
+        with _reachable():
             intent = await self._client.v1.payment_intents.retrieve_async(reference)
-        except _DOWN as exc:
-            raise PaymentsUnavailable() from exc
         return bool(intent.status == "succeeded")
 
     async def refund(self, reference: str, idempotency_key: str) -> str:
-        try:
+        with _reachable():
             refund = await self._client.v1.refunds.create_async(
                 {"payment_intent": reference}, options={"idempotency_key": idempotency_key}
             )
-        except _DOWN as exc:
-            raise PaymentsUnavailable() from exc
         return str(refund.id)
 
     def verify(self, payload: bytes, signature: str | None) -> ProviderEvent:

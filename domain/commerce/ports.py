@@ -41,12 +41,11 @@ class PaymentRequest:
 
 @dataclass(frozen=True, slots=True)
 class Payment:
-    """A payment the provider has opened: its reference, and what the buyer's client completes
-    it with (a client secret for the provider's own script, or a page to send the buyer to)."""
+    """A payment the provider has opened: its reference, and the secret the buyer's client
+    completes it with through the provider's own script."""
 
     reference: str
     client_secret: str | None = None
-    checkout_url: str | None = None
 
 
 class Outcome(enum.StrEnum):
