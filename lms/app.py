@@ -73,6 +73,7 @@ from adapters.http.security import provide_principal
 from adapters.http.system import LivenessMiddleware, banner, docs, health, readiness_of, ready
 from adapters.http.telemetry import TracingMiddleware
 from adapters.kv.redis_store import RedisCache
+from adapters.queue.saq_queue import is_postgres
 from adapters.sql import migrate
 from domain.identity.model import TokenType
 from domain.shared.errors import Unauthenticated, Unavailable
@@ -109,7 +110,8 @@ def instrument(container: Container) -> None:
     import logfire
 
     logfire.instrument_sqlalchemy(engine=container.engine, skip_dep_check=True)
-    if container.settings.redis_url or container.settings.queue_url:
+    queue = container.settings.queue_url
+    if container.settings.redis_url or (queue and not is_postgres(queue)):
         logfire.instrument_redis()
 
 

@@ -21,7 +21,7 @@ from adapters.oidc.relying_party import OidcProvider
 from adapters.payments.stripe_provider import StripePayments
 from adapters.pdf.certificates import WeasyPrintRenderer
 from adapters.queue.inprocess import InProcessQueue
-from adapters.queue.saq_queue import SaqQueue
+from adapters.queue.saq_queue import SaqQueue, is_postgres
 from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.jwt_codec import JwtCodec
 from adapters.security.passwords import Argon2Hasher
@@ -153,8 +153,12 @@ class Container:
         await self.engine.dispose()
 
     async def ping_database(self) -> None:
+        """The database, and the queue's PostgreSQL when the queue runs there (it is a database the
+        deployment depends on like the other)."""
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+        if self.settings.queue_url and is_postgres(self.settings.queue_url):
+            await self.queue.ping()
 
     async def live_connections(self) -> list[Sample]:
         return [("lms_live_connections", {}, float(self.live.open_connections))]
@@ -170,12 +174,11 @@ class Container:
 
     def redis_pings(self) -> list[Any] | None:
         """Ping callables of the configured Redis servers (key-value, and the queue's if separate)."""
-        if not self.settings.redis_url:
-            return None
-        pings = [self.kv.ping]
-        if self.settings.queue_url and self.settings.queue_url != self.settings.redis_url:
+        pings = [self.kv.ping] if self.settings.redis_url else []
+        queue = self.settings.queue_url
+        if queue and not is_postgres(queue) and queue != self.settings.redis_url:
             pings.append(self.queue.ping)
-        return pings
+        return pings or None
 
 
 def build_metrics(settings: Settings, role: str) -> Metrics:

@@ -217,6 +217,15 @@ def _redis(name: str, raw: str) -> str:
     return raw.strip()
 
 
+def _queue(name: str, raw: str) -> str:
+    if urlsplit(raw).scheme.split("+")[0] in {"postgresql", "postgres"}:
+        return raw.strip()
+    try:
+        return _redis(name, raw)
+    except SettingsError:
+        raise SettingsError(f"{name} must be a redis://, rediss:// or postgresql:// URL") from None
+
+
 STORAGE_SCHEMES = ("file", "memory", "s3", "az", "gs")
 
 
@@ -265,7 +274,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "metrics_dir": lambda _n, raw: Path(raw),
     "email_dir": lambda _n, raw: Path(raw),
     "redis_url": _redis,
-    "queue_url": _redis,
+    "queue_url": _queue,
     "storage_url": _storage,
     "storage_public_endpoint": _http_url,
     "storage_connect_timeout_seconds": _int,

@@ -38,7 +38,7 @@ async def run_worker(settings: Settings, *, http_host: str, http_port: int) -> N
         if http_port:
             probes = ProbeServer(
                 alive=lambda: not running.done() and not stop.is_set(),
-                readiness=readiness_of(container.ping_database, container.redis_pings() or [queue.ping], None),
+                readiness=readiness_of(container.ping_database, container.redis_pings(), None),
                 metrics=container.metrics,
                 metrics_token=settings.metrics_token,
                 private_only=settings.is_production,

@@ -1,4 +1,4 @@
-"""The job queue on SAQ (Redis): the API enqueues, `lms worker` runs the jobs."""
+"""The job queue on SAQ, on Redis or on PostgreSQL: the API enqueues, `lms worker` runs the jobs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from saq import CronJob, Job, Queue, Worker
+from saq.queue.postgres import PostgresQueue
 from saq.queue.redis import RedisQueue
 from saq.types import PartialTimersDict
 
@@ -79,14 +81,47 @@ class _RedisQueue(RedisQueue):
         return await super().sweep(lock, abort)
 
 
+class _PostgresQueue(PostgresQueue):
+    """SAQ's PostgreSQL queue (its tables `saq_jobs`, `saq_stats` and `saq_versions` are made and
+    migrated by SAQ on connecting). A dequeue marks the job active and touched in the same
+    transaction that takes it, so its sweep has no window like the Redis one's; it waits 1 s for a
+    stuck job's worker to acknowledge the abort, as on Redis."""
+
+    async def sweep(self, lock: int = 60, abort: float = 1.0) -> list[str]:
+        return await super().sweep(lock, abort)
+
+    async def ping(self) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute("SELECT 1")
+
+
+def is_postgres(url: str) -> bool:
+    return urlsplit(url).scheme.split("+")[0] in {"postgresql", "postgres"}
+
+
+def _libpq_url(url: str) -> str:
+    """`postgresql+asyncpg://…` (the database URL's spelling) as libpq spells it."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+def saq_queue_of(url: str, name: str = QUEUE_NAME) -> Queue:
+    """SAQ's queue for `url`: `postgresql://…` runs it on PostgreSQL, `redis://…` on Redis. A
+    PostgreSQL queue opens a few connections (one listens for new jobs), and more while jobs run."""
+    if is_postgres(url):
+        return _PostgresQueue.from_url(_libpq_url(url), name=name, min_size=2, max_size=20)
+    return _RedisQueue.from_url(url, name=name)
+
+
 class SaqQueue:
     def __init__(
         self, url: str, *, name: str = QUEUE_NAME, retry: RetryPolicy | None = None, meter: Meter = NULL_METER
     ) -> None:
-        self.queue: Queue = _RedisQueue.from_url(url, name=name)
+        self.queue: Queue = saq_queue_of(url, name)
         self._retry = retry or RetryPolicy()
         self._meter = meter
-        self._redis_errors = meter.counter("lms_redis_errors", store="queue")
+        self._server = "PostgreSQL" if is_postgres(url) else "Redis"
+        self._errors = meter.counter("lms_redis_errors", store="queue")
 
     async def connect(self) -> None:
         await self.queue.connect()
@@ -103,15 +138,18 @@ class SaqQueue:
                 heartbeat=self._retry.heartbeat,
             )
         except Exception:
-            self._redis_errors.inc()
+            self._errors.inc()
             raise
 
     async def ping(self) -> None:
         try:
-            await self.queue.redis.ping()  # type: ignore[attr-defined]
+            if isinstance(self.queue, _PostgresQueue):
+                await self.queue.ping()
+            else:
+                await self.queue.redis.ping()  # type: ignore[attr-defined]
         except Exception as exc:
-            self._redis_errors.inc()
-            raise KeyValueUnavailable(f"queue Redis unavailable: {type(exc).__name__}") from exc
+            self._errors.inc()
+            raise KeyValueUnavailable(f"queue {self._server} unavailable: {type(exc).__name__}") from exc
 
     async def depth(self) -> dict[str, int]:
         """Jobs by state: `queued` (waiting for a worker), `active` (running), `waiting` (scheduled
@@ -121,7 +159,7 @@ class SaqQueue:
             active = await self.queue.count("active")
             incomplete = await self.queue.count("incomplete")
         except Exception:
-            self._redis_errors.inc()
+            self._errors.inc()
             raise
         return {"queued": queued, "active": active, "waiting": max(0, incomplete - queued - active)}
 

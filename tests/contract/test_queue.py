@@ -1,4 +1,5 @@
-"""The job-queue port: in-process tasks and SAQ on Redis deliver the same jobs, and retry."""
+"""The job-queue port: in-process tasks and SAQ (on Redis and on PostgreSQL) deliver the same jobs,
+and retry."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from adapters.queue.inprocess import InProcessQueue
 from adapters.queue.retry import RetryPolicy
 from adapters.queue.saq_queue import SaqQueue, stop_worker
 from domain.shared.jobs import JobHandlers
+from tests.support.databases import PostgresDatabases
 from tests.support.servers import flush
 
 FAST_RETRY = RetryPolicy(attempts=3, first_delay=0.05, max_delay=0.1, timeout=5)
@@ -40,12 +42,26 @@ class Recorder:
                 await self.event.wait()
 
 
-@pytest.fixture(params=["inprocess", "saq"])
+@pytest.fixture(params=["redis", "postgresql"])
+async def saq_url(request: pytest.FixtureRequest) -> str:
+    """An empty SAQ queue's server: a flushed Redis, or a new PostgreSQL database."""
+    if request.param == "redis":
+        url: str = request.getfixturevalue("redis_url")
+        await flush(url)
+        return url
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    return await databases.create_empty()
+
+
+@pytest.fixture(params=["inprocess", "saq-redis", "saq-postgresql"])
 async def queue_and_recorder(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Any, Recorder]]:
     recorder = Recorder()
-    if request.param == "saq":
-        url = request.getfixturevalue("redis_url")
-        await flush(url)
+    if request.param.startswith("saq"):
+        if request.param == "saq-redis":
+            url = request.getfixturevalue("redis_url")
+            await flush(url)
+        else:
+            url = await request.getfixturevalue("postgres_databases").create_empty()
         queue = SaqQueue(url, retry=FAST_RETRY)
         await queue.connect()
         worker = queue.worker(recorder.handlers())
@@ -86,10 +102,9 @@ def test_backoff_reaches_about_an_hour() -> None:
     assert policy.delay(20) == policy.max_delay
 
 
-async def test_a_long_job_is_kept_alive_by_its_heartbeat_and_runs_once(redis_url: str) -> None:
+async def test_a_long_job_is_kept_alive_by_its_heartbeat_and_runs_once(saq_url: str) -> None:
     """A job running past its heartbeat is touched while it runs, so a second worker's sweeps
     (every second here) never take it back; only a job whose worker died is retried."""
-    await flush(redis_url)
     policy = RetryPolicy(attempts=3, first_delay=0.05, max_delay=0.1, timeout=30, heartbeat=1, sweep=1)
     started: list[dict[str, Any]] = []
     done = asyncio.Event()
@@ -99,7 +114,7 @@ async def test_a_long_job_is_kept_alive_by_its_heartbeat_and_runs_once(redis_url
         await asyncio.sleep(2.5)
         done.set()
 
-    queue = SaqQueue(redis_url, retry=policy)
+    queue = SaqQueue(saq_url, retry=policy)
     await queue.connect()
     workers = [queue.worker({"slow": slow}), queue.worker({"slow": slow})]
     tasks = [asyncio.create_task(w.start()) for w in workers]

@@ -1,6 +1,7 @@
 """Background work under faults, with real processes: a worker killed in the middle of its jobs,
 and a webhook receiver that is down for an hour. Each ends by counting what arrived: nothing lost,
-nothing doubled."""
+nothing doubled. Both run on each SAQ queue: on Redis, and on PostgreSQL (the application's own
+database, with no Redis at all)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.sql.models import CertificateRow, OutboxEventRow, WebhookDeliveryRow
@@ -69,8 +71,43 @@ def counts(database: str) -> Counts:
     return asyncio.run(_counts(database))
 
 
+QUEUES = ["redis", "postgresql"]
+
+
+def queue_settings(queue: str, database: str, redis_url: str) -> dict[str, str]:
+    """The settings of a deployment whose queue is `queue`: on Redis (the key-value store's too),
+    or on PostgreSQL in the application's database, without Redis."""
+    if queue == "redis":
+        return {"LMS_REDIS_URL": redis_url, "LMS_QUEUE_URL": redis_url}
+    return {"LMS_QUEUE_URL": database}
+
+
+async def _rendering(queue: str, database: str, redis_url: str) -> bool:
+    """Whether the certificate job is rendering: its render lock is taken (Redis), or its job is
+    active (PostgreSQL)."""
+    if queue == "redis":
+        kv = redis.asyncio.Redis.from_url(redis_url)
+        try:
+            return bool(await kv.keys("lms:certificate-render:*"))
+        finally:
+            await kv.aclose()
+    engine = create_async_engine(database)
+    try:
+        async with engine.connect() as conn:
+            active = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM saq_jobs WHERE status = 'active'"
+                    " AND convert_from(job, 'UTF8')::jsonb ->> 'function' = 'render_certificate'"
+                )
+            )
+    finally:
+        await engine.dispose()
+    return bool(active)
+
+
+@pytest.mark.parametrize("queue", QUEUES)
 def test_a_worker_killed_in_the_middle_of_its_jobs_leaves_each_done_exactly_once(
-    tmp_path: Path, postgres_databases: PostgresDatabases, own_redis: RedisServer
+    tmp_path: Path, postgres_databases: PostgresDatabases, own_redis: RedisServer, queue: str
 ) -> None:
     database = asyncio.run(postgres_databases.create())
     receiver = Receiver(script=deque([("hang", 6)])).start()
@@ -78,14 +115,12 @@ def test_a_worker_killed_in_the_middle_of_its_jobs_leaves_each_done_exactly_once
         env = lms_env(
             tmp_path,
             LMS_DATABASE_URL=database,
-            LMS_REDIS_URL=own_redis.url,
-            LMS_QUEUE_URL=own_redis.url,
+            **queue_settings(queue, database, own_redis.url),
             LMS_WEBHOOK_URLS=receiver.url,
             LMS_WEBHOOK_SECRET=SECRET,
             **sink.settings(),
         )
         sink.hold()
-        kv = redis.Redis.from_url(own_redis.url)
         try:
             first, _ = start_worker(env)
             with serving(env) as base:
@@ -104,7 +139,7 @@ def test_a_worker_killed_in_the_middle_of_its_jobs_leaves_each_done_exactly_once
                 enrollment = client.call("POST", "/enrollments", student, 201, course_id=course_id)
                 client.call("POST", f"/enrollments/{enrollment['id']}/lessons/{lesson_id}/complete", student, 200)
                 # The certificate job takes its render lock, then WeasyPrint renders for about a second.
-                wait_for(lambda: bool(kv.keys("lms:certificate-render:*")), what="the certificate render")
+                wait_for(lambda: asyncio.run(_rendering(queue, database, own_redis.url)), what="the certificate render")
                 os.kill(first.pid, signal.SIGKILL)
                 first.wait(timeout=10)
                 sink.release()  # the held messages' sender is gone: they are never accepted
@@ -115,7 +150,6 @@ def test_a_worker_killed_in_the_middle_of_its_jobs_leaves_each_done_exactly_once
                     wait_for(lambda: delivered_all(database, receiver), what="every delivery")
                     time.sleep(2)  # more sweeps and relay rounds: nothing more may arrive
         finally:
-            kv.close()
             receiver.stop()
         mails = Counter(
             (str(m["To"]), str(m["Subject"]))
@@ -163,8 +197,9 @@ def faked_clock(env: dict[str, str], offset_file: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("queue", QUEUES)
 def test_a_receiver_down_for_an_hour_gets_every_event_once_afterwards(
-    tmp_path: Path, postgres_databases: PostgresDatabases, own_redis: RedisServer
+    tmp_path: Path, postgres_databases: PostgresDatabases, own_redis: RedisServer, queue: str
 ) -> None:
     """The receiver refuses connections for a simulated hour: attempts 1 to 4 fail on the §9.3
     schedule (now, 5 s, 5 min, 30 min), nothing is attempted in the rest of the hour, and once it
@@ -174,8 +209,7 @@ def test_a_receiver_down_for_an_hour_gets_every_event_once_afterwards(
     env = lms_env(
         tmp_path,
         LMS_DATABASE_URL=database,
-        LMS_REDIS_URL=own_redis.url,
-        LMS_QUEUE_URL=own_redis.url,
+        **queue_settings(queue, database, own_redis.url),
         LMS_WEBHOOK_URLS=f"http://127.0.0.1:{port}/hooks",
         LMS_WEBHOOK_SECRET=SECRET,
     )

@@ -88,6 +88,7 @@ def test_values_are_parsed() -> None:
         ({"LMS_EMAIL_BACKEND": "smtp"}, "LMS_SMTP_HOST"),
         ({"LMS_WEBHOOK_URLS": "https://hook.example.com"}, "LMS_WEBHOOK_SECRET"),
         ({"LMS_DATABASE_URL": "mysql://x"}, "LMS_DATABASE_URL"),
+        ({"LMS_QUEUE_URL": "amqp://x"}, "LMS_QUEUE_URL must be a redis://, rediss:// or postgresql:// URL"),
         ({"LMS_CACHE_TTL_SECONDS": "-5"}, "LMS_CACHE_TTL_SECONDS"),
         ({"LMS_CACHE_TTL_SECONDS": "soon"}, "LMS_CACHE_TTL_SECONDS"),
         ({"LMS_LOGIN_MAX_FAILURES": "0"}, "LMS_LOGIN_MAX_FAILURES"),
@@ -105,6 +106,11 @@ def test_cookies_are_secure_outside_development_unless_told() -> None:
     assert load_settings({"LMS_ENVIRONMENT": "test", "LMS_SECRET_KEY": KEY}).cookie_secure is True
     assert load_settings({"LMS_ENVIRONMENT": "development"}).cookie_secure is False
     assert load_settings({"LMS_ENVIRONMENT": "development", "LMS_COOKIE_SECURE": "true"}).cookie_secure is True
+
+
+def test_the_queue_runs_on_redis_or_postgresql() -> None:
+    for url in ("redis://localhost:6379/1", "postgresql://lms@db/lms", "postgresql+asyncpg://lms@db/lms"):
+        assert load_settings({"LMS_QUEUE_URL": url}).queue_url == url
 
 
 def test_several_workers_need_redis() -> None:
