@@ -34,6 +34,7 @@ from adapters.http.catalog.courses_controller import CoursesController, public_c
 from adapters.http.catalog.lessons_controller import LessonsController
 from adapters.http.commerce.coupons_controller import CouponsController
 from adapters.http.commerce.orders_controller import OrdersController, PaymentsController
+from adapters.http.credentials.badges_controller import CredentialsController, IssuerController
 from adapters.http.credentials.controller import CertificatesController
 from adapters.http.document import install as finish_document
 from adapters.http.edge import add_edge_headers
@@ -284,6 +285,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             GradingController,
             EnrollmentGradesController,
             CertificatesController,
+            CredentialsController,
             FilesController,
             AnalyticsController,
             WebhookDeliveriesController,
@@ -300,7 +302,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     app = Litestar(
         request_class=LmsRequest,
-        route_handlers=[banner, health, ready, metrics_route, api, *([docs] if settings.docs_enabled else [])],
+        route_handlers=[
+            banner,
+            health,
+            ready,
+            metrics_route,
+            IssuerController,
+            api,
+            *([docs] if settings.docs_enabled else []),
+        ],
         dependencies={
             "sign_in": Provide(lambda: container.identity.sign_in, sync_to_thread=False),
             "accounts": Provide(lambda: container.identity.accounts, sync_to_thread=False),

@@ -23,6 +23,7 @@ from adapters.pdf.certificates import WeasyPrintRenderer
 from adapters.queue.inprocess import InProcessQueue
 from adapters.queue.saq_queue import SaqQueue, is_postgres
 from adapters.security.common_passwords import ZxcvbnCommonPasswords
+from adapters.security.credential_keys import JoseCredentialSigner, SigningKeyError
 from adapters.security.jwt_codec import JwtCodec
 from adapters.security.passwords import Argon2Hasher
 from adapters.security.totp import PyOtpTotp
@@ -55,6 +56,7 @@ from domain.commerce.coupons import CouponService
 from domain.commerce.model import Provider
 from domain.commerce.orders import OrderService
 from domain.commerce.ports import PaymentProvider
+from domain.credentials.badges import Issuer, OpenBadges
 from domain.credentials.services import CertificateService
 from domain.files.services import FileService
 from domain.identity.blacklist import TokenBlacklist
@@ -78,7 +80,7 @@ from domain.shared.build import build_info
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.jobs import JobHandler, JobHandlers
 from domain.shared.ports import Cache, JobQueue, KeyValueStore, Mailer, ObjectStorage
-from lms.settings import Settings
+from lms.settings import Settings, SettingsError
 
 log = logging.getLogger("lms")
 
@@ -113,6 +115,7 @@ class Container:
     grading_queue: GradingQueue
     gradebook: GradebookService
     certificates: CertificateService
+    badges: OpenBadges
     orders: OrderService
     roster: RosterImport
     coupons: CouponService
@@ -179,6 +182,25 @@ class Container:
         if queue and not is_postgres(queue) and queue != self.settings.redis_url:
             pings.append(self.queue.ping)
         return pings or None
+
+
+def build_issuer(settings: Settings) -> Issuer | None:
+    """The verifiable-credential issuer: `LMS_CREDENTIAL_SIGNING_KEY`, or outside production a key
+    kept in the data dir; None (credentials answer 503) in production without a key or a host."""
+    if settings.credential_signing_key:
+        try:
+            signer = JoseCredentialSigner(settings.credential_signing_key)
+        except SigningKeyError as exc:
+            raise SettingsError(f"LMS_CREDENTIAL_SIGNING_KEY: {exc}") from None
+    elif settings.is_production:
+        return None
+    else:
+        signer = JoseCredentialSigner.kept_in(settings.data_dir)
+    if not settings.public_host:
+        return None
+    return Issuer(
+        host=settings.public_host, name=settings.credential_issuer_name, signer=signer, url=settings.frontend_url
+    )
 
 
 def build_metrics(settings: Settings, role: str) -> Metrics:
@@ -406,6 +428,14 @@ def build_container(
             frontend_url=settings.frontend_url,
         ),
         certificates=certificates,
+        badges=OpenBadges(
+            uow=uow,
+            certificates=certificates,
+            users=users,
+            clock=clock,
+            issuer=build_issuer(settings),
+            frontend_url=settings.frontend_url,
+        ),
         orders=OrderService(
             uow=uow,
             users=users,

@@ -117,6 +117,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_webhook_secret: str | None = None
     # Another Stripe-compatible server than Stripe's own (a local one in tests).
     stripe_api_base: str | None = None
+    # Verifiable credentials (API §15.2): the host the API is reached at over HTTPS (the issuer is
+    # did:web:<host>), the issuer's private key (a PEM: Ed25519 or P-256) and its display name.
+    # Outside production an unset host is localhost:8000 and the key is made in the data dir.
+    public_host: str | None = None
+    credential_signing_key: str | None = None
+    credential_issuer_name: str = "LMS"
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
     trusted_hosts: tuple[str, ...] = ()
@@ -257,6 +263,22 @@ def _http_url(name: str, raw: str) -> str:
     return url
 
 
+_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?")
+
+
+def _host(name: str, raw: str) -> str:
+    """A host name with an optional port, as a URL's authority spells it (no scheme, no path)."""
+    host = raw.strip().lower()
+    if not _HOST.fullmatch(host) or int(host.partition(":")[2] or 1) > 65535:
+        raise SettingsError(f"{name} must be a host name, with an optional :port (no scheme or path), got {raw!r}")
+    return host
+
+
+def _pem(_name: str, raw: str) -> str:
+    """A PEM in one variable: real newlines, or `\\n` escapes as some environments need."""
+    return raw.strip().replace("\\n", "\n")
+
+
 def _networks(name: str, raw: str) -> tuple[str, ...]:
     """CIDRs (a bare address is a /32 or /128), normalised."""
     found = []
@@ -277,6 +299,8 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "queue_url": _queue,
     "storage_url": _storage,
     "storage_public_endpoint": _http_url,
+    "public_host": _host,
+    "credential_signing_key": _pem,
     "storage_connect_timeout_seconds": _int,
     "storage_timeout_seconds": _int,
     "email_backend": _choice("console", "file", "smtp"),
@@ -333,6 +357,7 @@ _STRINGS = {
     "logfire_token",
     "stripe_api_key",
     "stripe_webhook_secret",
+    "credential_issuer_name",
 }
 
 
@@ -443,6 +468,8 @@ def _complete(s: Settings) -> Settings:
         )
     if not s.cors_origins:
         changes["cors_origins"] = (_origin(s.frontend_url),)
+    if not s.public_host and not s.is_production:
+        changes["public_host"] = "localhost:8000"
     if s.secret_key:
         if len(s.secret_key.encode()) < 32:
             raise SettingsError("LMS_SECRET_KEY must be at least 32 bytes")

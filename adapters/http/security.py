@@ -27,6 +27,7 @@ from domain.assignments.submissions import SubmissionService
 from domain.catalog.services import CatalogService
 from domain.commerce.coupons import CouponService
 from domain.commerce.orders import OrderService
+from domain.credentials.badges import OpenBadges
 from domain.credentials.services import CertificateService
 from domain.files.services import FileService
 from domain.identity.api_keys import ApiKeys, is_api_key
@@ -148,6 +149,10 @@ def submissions_of(connection: Connection) -> SubmissionService:
 
 def certificates_of(connection: Connection) -> CertificateService:
     return cast(CertificateService, _service(connection, "certificates"))
+
+
+def badges_of(connection: Connection) -> OpenBadges:
+    return cast(OpenBadges, _service(connection, "badges"))
 
 
 def files_of(connection: Connection) -> FileService:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import cast
 from uuid import UUID
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.mappers import entity_from_row, row_values
-from adapters.sql.models import CertificateRow
+from adapters.sql.models import CREDENTIAL_STATUS_ENTRIES, CertificateRow
 from adapters.sql.paging import page_in
 from adapters.sql.statements import first_row, insert_ignoring_conflicts
 from domain.credentials.model import Certificate
@@ -18,6 +18,7 @@ from domain.credentials.ports import NumberTaken
 from domain.shared.pagination import Page, PageParams
 
 CERTIFICATES = cast(Table, CertificateRow.__table__)
+ENTRIES = CREDENTIAL_STATUS_ENTRIES
 
 
 def certificate_from_row(row: object) -> Certificate:
@@ -64,3 +65,26 @@ class SqlCertificateRepository:
     async def save(self, certificate: Certificate) -> None:
         values = {"is_revoked": certificate.is_revoked, "revoked_at": certificate.revoked_at}
         await self._s.execute(update(CERTIFICATES).where(CERTIFICATES.c.id == certificate.id).values(**values))
+
+    # Status list entries: the table numbers from 1, the lists' indexes from 0.
+
+    async def status_index(self, certificate_id: UUID) -> int:
+        statement = insert_ignoring_conflicts(self._s, ENTRIES, on=["certificate_id"])
+        await self._s.execute(statement.values(certificate_id=certificate_id))
+        query = select(ENTRIES.c.status_index).where(ENTRIES.c.certificate_id == certificate_id)
+        return int((await self._s.execute(query)).scalar_one()) - 1
+
+    async def revoked_status_indexes(self, first: int, stop: int) -> list[int]:
+        query = (
+            select(ENTRIES.c.status_index)
+            .join(CERTIFICATES, CERTIFICATES.c.id == ENTRIES.c.certificate_id)
+            .where(
+                CERTIFICATES.c.is_revoked.is_(True),
+                ENTRIES.c.status_index > first,
+                ENTRIES.c.status_index <= stop,
+            )
+        )
+        return [number - 1 for number in (await self._s.execute(query)).scalars()]
+
+    async def status_indexes_given(self) -> int:
+        return int((await self._s.execute(select(func.coalesce(func.max(ENTRIES.c.status_index), 0)))).scalar_one())

@@ -683,3 +683,21 @@ PAYMENT_EVENTS = Table(
     Column("event_id", String(255), primary_key=True),
     Column("processed_at", DateTimeUTC(timezone=True), nullable=False),
 )
+
+
+# Each certificate's place in the Bitstring Status List (API §15.2), given when its verifiable
+# credential is first made. Numbers are never handed out twice (a sequence on PostgreSQL,
+# AUTOINCREMENT on SQLite): a deleted certificate's index is not reused by another credential.
+CREDENTIAL_STATUS_ENTRIES = Table(
+    "credential_status_entries",
+    orm_registry.metadata,
+    Column("status_index", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "certificate_id",
+        GUID(length=16),
+        ForeignKey("certificates.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sqlite_autoincrement=True,
+)

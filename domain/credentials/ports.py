@@ -1,8 +1,9 @@
-"""What credentials need from outside: the certificate table and a PDF renderer."""
+"""What credentials need from outside: the certificate table, a PDF renderer and a signing key."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 from uuid import UUID
 
 from domain.credentials.model import Certificate, CertificateDocument
@@ -25,6 +26,19 @@ class CertificateRepository(Protocol):
 
     async def save(self, certificate: Certificate) -> None: ...
 
+    async def status_index(self, certificate_id: UUID) -> int:
+        """The certificate's index in the status lists (from 0), given now if it has none; racing
+        calls for one certificate get the same index."""
+        ...
+
+    async def revoked_status_indexes(self, first: int, stop: int) -> list[int]:
+        """Indexes in [first, stop) whose certificates are revoked."""
+        ...
+
+    async def status_indexes_given(self) -> int:
+        """One more than the highest index given (0: none)."""
+        ...
+
 
 class CredentialsUnitOfWork(LearningUnitOfWork, Protocol):
     @property
@@ -43,3 +57,23 @@ class CertificateRenderer(Protocol):
 
 class NumberTaken(Exception):
     """Another certificate already has the chosen number."""
+
+
+class CredentialSigner(Protocol):
+    """The issuer's key: signs compact JWS (the VC-JWT proof format) and shows its public half."""
+
+    @property
+    def algorithm(self) -> str:
+        """The JWS `alg` (`EdDSA` or `ES256`)."""
+        ...
+
+    @property
+    def thumbprint(self) -> str:
+        """The public key's JWK thumbprint (RFC 7638): names it in the DID document."""
+        ...
+
+    def public_jwk(self) -> dict[str, str]: ...
+
+    def sign(self, payload: Mapping[str, Any], key_id: str) -> str:
+        """`payload` as JSON, signed: a compact JWS whose header names `key_id`."""
+        ...

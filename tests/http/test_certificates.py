@@ -111,12 +111,17 @@ async def test_verification_is_public_and_always_200(api: Api) -> None:
     number = str(certificate["certificate_number"])
     r = await api.client.get(f"/api/v1/certificates/verify/%20{number.lower()}%20")
     assert r.status_code == 200
-    assert r.json() == {"valid": True, "certificate": certificate, "message": "Certificate is valid"}
+    assert r.json() == {
+        "valid": True,
+        "certificate": certificate,
+        "message": "Certificate is valid",
+        "credential_url": f"/api/v1/certificates/{certificate['id']}/credential",
+    }
     for unknown in ("CERT-20990101-ABCDEF", "nothing-like-it"):
         r = await api.client.get(f"/api/v1/certificates/verify/{unknown}")
         assert (r.status_code, r.json()) == (
             200,
-            {"valid": False, "certificate": None, "message": "Certificate not found"},
+            {"valid": False, "certificate": None, "message": "Certificate not found", "credential_url": None},
         )
 
 

@@ -32,6 +32,8 @@ class CertificateVerifyResponse(msgspec.Struct, kw_only=True):
     valid: bool
     certificate: CertificateResponse | None
     message: str
+    # The certificate as a verifiable credential (API §15.2), for its holder: a signed-in route.
+    credential_url: str | None = None
 
     @classmethod
     def of(cls, verification: Verification) -> CertificateVerifyResponse:
@@ -40,4 +42,5 @@ class CertificateVerifyResponse(msgspec.Struct, kw_only=True):
             valid=verification.valid,
             certificate=CertificateResponse.of(certificate) if certificate else None,
             message=verification.message,
+            credential_url=f"/api/v1/certificates/{certificate.id}/credential" if certificate else None,
         )
