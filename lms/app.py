@@ -65,6 +65,7 @@ from adapters.http.openapi import (
     document_upload,
 )
 from adapters.http.pagination import page_params
+from adapters.http.privacy.controller import PersonalDataController
 from adapters.http.problems import exception_handlers
 from adapters.http.proxies import ProxyHeadersMiddleware
 from adapters.http.ratelimit import RateLimitMiddleware, Rule, Rules
@@ -263,6 +264,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             SingleSignOnController,
             IdentitiesController,
             UsersController,
+            PersonalDataController,
             CoursesController,
             RosterController,
             OrdersController,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from adapters.archive.zip_archive import ZipArchive
 from adapters.http.metrics import Metrics, Sample
 from adapters.kv.memory import MemoryCache, MemoryKeyValue
 from adapters.kv.redis_store import RedisCache, RedisKeyValue
@@ -76,6 +77,8 @@ from domain.notifications.live import CourseFeeds
 from domain.notifications.relay import NotificationRelay
 from domain.notifications.reminders import REMIND_DUE_SOON, REMIND_EVERY_SECONDS, DueSoonReminders
 from domain.notifications.tickets import TicketService
+from domain.privacy.erasure import Erasure
+from domain.privacy.exports import PRUNE_EVERY_SECONDS, PRUNE_EXPORTS, DataExports
 from domain.shared.build import build_info
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.jobs import JobHandler, JobHandlers
@@ -86,7 +89,7 @@ log = logging.getLogger("lms")
 
 # The jobs SAQ's cron runs (each time once, whichever worker enqueues it); the embedded default's
 # scheduler runs them in `lms run` instead.
-SCHEDULED = {REMIND_DUE_SOON: "* * * * *"}
+SCHEDULED = {REMIND_DUE_SOON: "* * * * *", PRUNE_EXPORTS: "17 * * * *"}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -116,6 +119,8 @@ class Container:
     gradebook: GradebookService
     certificates: CertificateService
     badges: OpenBadges
+    exports: DataExports
+    erasure: Erasure
     orders: OrderService
     roster: RosterImport
     coupons: CouponService
@@ -138,6 +143,7 @@ class Container:
             await self.queue.connect()  # its workers run the scheduled jobs (SCHEDULED)
         elif isinstance(self.queue, InProcessQueue):
             self.queue.every(REMIND_DUE_SOON, REMIND_EVERY_SECONDS)
+            self.queue.every(PRUNE_EXPORTS, PRUNE_EVERY_SECONDS)
         await self.live.start()
         self.relay.start()
 
@@ -374,6 +380,22 @@ def build_container(
         frontend_url=settings.frontend_url,
     )
     reminders = DueSoonReminders(uow=uow, users=users, queue=queue, clock=clock, frontend_url=settings.frontend_url)
+    exports = DataExports(
+        uow=uow,
+        storage=storage,
+        queue=queue,
+        archives=ZipArchive,
+        clock=clock,
+        url_expire_seconds=settings.file_url_expire_seconds,
+    )
+    erasure = Erasure(
+        uow=uow,
+        lockout=identity.lockout,
+        storage=storage,
+        queue=queue,
+        clock=clock,
+        end_live=identity.parts.end_live,
+    )
     handlers.update(
         job_handlers(
             mailer,
@@ -381,6 +403,8 @@ def build_container(
             webhooks=webhooks,
             certificates=certificates,
             reminders=reminders,
+            exports=exports,
+            erasure=erasure,
             meter=metrics,
         )
     )
@@ -428,6 +452,8 @@ def build_container(
             frontend_url=settings.frontend_url,
         ),
         certificates=certificates,
+        exports=exports,
+        erasure=erasure,
         badges=OpenBadges(
             uow=uow,
             certificates=certificates,

@@ -24,6 +24,12 @@ ROUTE_SCOPES: tuple[tuple[str, str | None, str | None], ...] = (
     ("/api/v1/users/me/identities", NOT_WITH_KEYS, NOT_WITH_KEYS),
     ("/api/v1/users/me/notification-preferences", NOT_WITH_KEYS, NOT_WITH_KEYS),
     ("/api/v1/notifications", NOT_WITH_KEYS, NOT_WITH_KEYS),
+    # Personal data rights are exercised by the person (or an admin) signed in, never by a key.
+    ("/api/v1/users/me/export", NOT_WITH_KEYS, NOT_WITH_KEYS),
+    ("/api/v1/users/me/exports", NOT_WITH_KEYS, NOT_WITH_KEYS),
+    ("/api/v1/users/*/export", NOT_WITH_KEYS, NOT_WITH_KEYS),
+    ("/api/v1/users/*/exports", NOT_WITH_KEYS, NOT_WITH_KEYS),
+    ("/api/v1/users/*/erase", NOT_WITH_KEYS, NOT_WITH_KEYS),
     ("/api/v1/users/me", None, None),
     ("/api/v1/users", "users:read", "users:write"),
     ("/api/v1/courses", "courses:read", "courses:write"),

@@ -42,6 +42,8 @@ from domain.learning.services import LearningService
 from domain.notifications.inbox import InboxService
 from domain.notifications.live import CourseFeeds
 from domain.notifications.tickets import TicketService
+from domain.privacy.erasure import Erasure
+from domain.privacy.exports import DataExports
 from domain.shared.errors import FieldError, FieldsInvalid, Forbidden, Unauthenticated, Unavailable
 
 PRINCIPAL = "principal"
@@ -149,6 +151,14 @@ def submissions_of(connection: Connection) -> SubmissionService:
 
 def certificates_of(connection: Connection) -> CertificateService:
     return cast(CertificateService, _service(connection, "certificates"))
+
+
+def exports_of(connection: Connection) -> DataExports:
+    return cast(DataExports, _service(connection, "exports"))
+
+
+def erasure_of(connection: Connection) -> Erasure:
+    return cast(Erasure, _service(connection, "erasure"))
 
 
 def badges_of(connection: Connection) -> OpenBadges:

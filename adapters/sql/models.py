@@ -701,3 +701,22 @@ CREDENTIAL_STATUS_ENTRIES = Table(
     ),
     sqlite_autoincrement=True,
 )
+
+
+# Exports of a person's data (API §15.3): the ZIP lives in storage under `storage_key`.
+DATA_EXPORTS = Table(
+    "data_exports",
+    orm_registry.metadata,
+    Column("id", GUID(length=16), primary_key=True),
+    Column("user_id", GUID(length=16), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("requested_by", GUID(length=16), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("storage_key", String(200), nullable=True),
+    Column("error", String(200), nullable=True),
+    Column("created_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("ready_at", DateTimeUTC(timezone=True), nullable=True),
+    Column("expires_at", DateTimeUTC(timezone=True), nullable=True),
+    Column("updated_at", DateTimeUTC(timezone=True), nullable=True),  # what a row lock touches on SQLite
+    Index("ix_data_exports_user", "user_id"),
+    Index("ix_data_exports_expires", "status", "expires_at"),
+)

@@ -32,6 +32,8 @@ from adapters.sql.notification_repositories import (
     SqlPreferenceRepository,
     SqlReminderRepository,
 )
+from adapters.sql.personal_data import SqlPersonalData
+from adapters.sql.privacy_repositories import SqlExportRepository
 from adapters.sql.question_bank_repositories import SqlQuestionBankRepository
 
 
@@ -60,6 +62,8 @@ class SqlUnitOfWork:
     orders: SqlOrderRepository
     coupons: SqlCouponRepository
     payment_events: SqlProcessedEvents
+    personal_data: SqlPersonalData
+    exports: SqlExportRepository
     outbox: SqlOutbox
     audit: SqlAuditLog
 
@@ -101,6 +105,8 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(session)
         self.coupons = SqlCouponRepository(session)
         self.payment_events = SqlProcessedEvents(session)
+        self.personal_data = SqlPersonalData(session)
+        self.exports = SqlExportRepository(session)
         self.outbox = SqlOutbox(session, enabled=self._record_events)
         self.audit = SqlAuditLog(session)
         return self

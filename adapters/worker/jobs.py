@@ -8,6 +8,8 @@ from uuid import UUID
 from domain.credentials.services import RENDER_CERTIFICATE, CertificateService
 from domain.integrations.webhooks import DELIVER_WEBHOOK, WebhookService
 from domain.notifications.reminders import REMIND_DUE_SOON, DueSoonReminders
+from domain.privacy.erasure import DELETE_STORED_OBJECTS, Erasure
+from domain.privacy.exports import EXPORT_PERSONAL_DATA, PRUNE_EXPORTS, DataExports
 from domain.shared.jobs import SEND_EMAIL, JobHandlers, email_from_payload, email_switch
 from domain.shared.ports import EmailChoices, Mailer
 from domain.shared.telemetry import Meter
@@ -20,6 +22,8 @@ def job_handlers(
     webhooks: WebhookService,
     certificates: CertificateService,
     reminders: DueSoonReminders,
+    exports: DataExports,
+    erasure: Erasure,
     meter: Meter,
 ) -> JobHandlers:
     sent = meter.counter("lms_emails", outcome="sent")
@@ -45,8 +49,20 @@ def job_handlers(
     async def remind_due_soon(payload: dict[str, Any]) -> None:
         await reminders.remind_once()
 
+    async def export_personal_data(payload: dict[str, Any]) -> None:
+        await exports.build(UUID(payload["export_id"]))
+
+    async def prune_exports(payload: dict[str, Any]) -> None:
+        await exports.prune()
+
+    async def delete_stored_objects(payload: dict[str, Any]) -> None:
+        await erasure.delete_stored([str(key) for key in payload["keys"]])
+
     return {
         SEND_EMAIL: send_email,
+        EXPORT_PERSONAL_DATA: export_personal_data,
+        PRUNE_EXPORTS: prune_exports,
+        DELETE_STORED_OBJECTS: delete_stored_objects,
         DELIVER_WEBHOOK: deliver_webhook,
         RENDER_CERTIFICATE: render_certificate,
         REMIND_DUE_SOON: remind_due_soon,

@@ -29,6 +29,7 @@ class EventType(enum.StrEnum):
     ACCOUNT_LOCKED = "account.locked"
     ORDER_PAID = "order.paid"
     ORDER_REFUNDED = "order.refunded"
+    USER_ERASED = "user.erased"
 
 
 ENROLLMENT_CREATED = EventType.ENROLLMENT_CREATED
@@ -46,6 +47,7 @@ ASSIGNMENT_DUE_SOON = EventType.ASSIGNMENT_DUE_SOON
 ACCOUNT_LOCKED = EventType.ACCOUNT_LOCKED
 ORDER_PAID = EventType.ORDER_PAID
 ORDER_REFUNDED = EventType.ORDER_REFUNDED
+USER_ERASED = EventType.USER_ERASED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -196,3 +196,13 @@ class CertificateIssuedData(_CertificateData, kw_only=True):
 @webhook_event(EventType.CERTIFICATE_REVOKED, "A certificate was revoked (sent the first time only).")
 class CertificateRevokedData(_CertificateData, kw_only=True):
     revoked_at: datetime
+
+
+@webhook_event(
+    EventType.USER_ERASED,
+    "A person was erased (API §15.3): systems that copied their data should delete it. Only the id is "
+    "left, on the records that keep it (grades, orders, certificates, audit lines).",
+)
+class UserErasedData(msgspec.Struct, kw_only=True):
+    user_id: UUID
+    erased_at: datetime

@@ -1,0 +1,1 @@
+"""Archives written with the standard library's zipfile."""

@@ -1,0 +1,1 @@
+"""HTTP routes of personal-data rights (API §15.3)."""
