@@ -39,10 +39,12 @@ from adapters.sql.learning_repositories import SqlLearningReader
 from adapters.sql.notification_repositories import SqlNotificationFeed, SqlRecipientReader
 from adapters.sql.prepared import PreparedReads
 from adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from adapters.sql.xapi_store import SqlActivityNames, SqlStatementStore
 from adapters.storage.obstore_storage import ObstoreStorage
 from adapters.webhooks.sender import HttpxWebhookSender
 from adapters.worker.jobs import job_handlers
 from adapters.worker.relay import RelayLoop
+from adapters.xapi.lrs_client import HttpxLearningRecordStore
 from domain.analytics.services import AnalyticsService
 from domain.assessment.attempts import AttemptService
 from domain.assessment.banks import QuestionBankService
@@ -83,6 +85,8 @@ from domain.shared.build import build_info
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.jobs import JobHandler, JobHandlers
 from domain.shared.ports import Cache, JobQueue, KeyValueStore, Mailer, ObjectStorage
+from domain.xapi.delivery import XapiDelivery
+from domain.xapi.statements import StatementMaker
 from lms.settings import Settings, SettingsError
 
 log = logging.getLogger("lms")
@@ -118,6 +122,7 @@ class Container:
     grading_queue: GradingQueue
     gradebook: GradebookService
     certificates: CertificateService
+    xapi: XapiDelivery | None
     badges: OpenBadges
     exports: DataExports
     erasure: Erasure
@@ -151,7 +156,8 @@ class Container:
         await self.relay.stop()
         await self.live.close()
         providers = self.identity.single_sign_on.listed()
-        for closer in (self.queue, self.kv, self.kv_fallback, self.cache, self.sender, *providers):
+        lrs = self.xapi.lrs if self.xapi is not None else None
+        for closer in (self.queue, self.kv, self.kv_fallback, self.cache, self.sender, lrs, *providers):
             close = getattr(closer, "close", None)
             if close is not None:
                 try:
@@ -188,6 +194,35 @@ class Container:
         if queue and not is_postgres(queue) and queue != self.settings.redis_url:
             pings.append(self.queue.ping)
         return pings or None
+
+
+def build_xapi(
+    settings: Settings,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
+    queue: JobQueue,
+    clock: Clock,
+    metrics: Metrics,
+) -> XapiDelivery | None:
+    """Statements to the LRS when `LMS_XAPI_LRS_URL` is set (API §15.1)."""
+    if not settings.xapi_lrs_url:
+        return None
+    return XapiDelivery(
+        store=SqlStatementStore(sessions),
+        lrs=HttpxLearningRecordStore(
+            settings.xapi_lrs_url, username=settings.xapi_lrs_username, password=settings.xapi_lrs_password
+        ),
+        maker=StatementMaker(
+            names=SqlActivityNames(engine),
+            homepage=settings.xapi_homepage or settings.frontend_url,
+            frontend_url=settings.frontend_url,
+        ),
+        queue=queue,
+        clock=clock,
+        retention=timedelta(days=settings.webhook_retention_days) if settings.webhook_retention_days else None,
+        meter=metrics,
+    )
 
 
 def build_issuer(settings: Settings) -> Issuer | None:
@@ -307,7 +342,7 @@ def build_container(
     recipients = SqlRecipientReader(engine)  # who hears of what, and which emails each user takes
     sender = webhook_sender or HttpxWebhookSender()
     webhooks = WebhookService(
-        store=SqlDeliveryStore(engine, sessions),
+        store=SqlDeliveryStore(engine, sessions, xapi=bool(settings.xapi_lrs_url)),
         sender=sender,
         queue=queue,
         clock=clock,
@@ -362,7 +397,9 @@ def build_container(
         clock=clock,
         frontend_url=settings.frontend_url,
         live=live,
+        learning_records=bool(settings.xapi_lrs_url),
     )
+    xapi = build_xapi(settings, sessions=sessions, engine=engine, queue=queue, clock=clock, metrics=metrics)
     quizzes = QuizService(uow=uow, clock=clock, cache=cache, cache_ttl=float(settings.cache_ttl_seconds))
     assignments = AssignmentService(
         uow=uow, clock=clock, upload_extensions=frozenset(settings.allowed_upload_extensions)
@@ -405,6 +442,7 @@ def build_container(
             reminders=reminders,
             exports=exports,
             erasure=erasure,
+            xapi=xapi,
             meter=metrics,
         )
     )
@@ -486,9 +524,11 @@ def build_container(
         ),
         storage=storage,
         webhooks=webhooks,
+        xapi=xapi,
         relay=RelayLoop(
             webhooks,
             NotificationRelay(feed=SqlNotificationFeed(sessions), reader=recipients, clock=clock, live=live),
+            xapi=xapi,
             # SQLite has one writer: a round right behind each commit would make the next request
             # wait for it, so a burst of commits is gathered into one round first.
             poke_delay=0.02 if settings.database_url.startswith("postgresql") else 0.5,

@@ -121,6 +121,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # did:web:<host>), the issuer's private key (a PEM: Ed25519 or P-256) and its display name.
     # Outside production an unset host is localhost:8000 and the key is made in the data dir.
     public_host: str | None = None
+    # xAPI (API §15.1): the LRS's endpoint (statements go to <url>/statements), its Basic-auth
+    # credentials, and the actors' account home page (default: the front end's URL).
+    xapi_lrs_url: str | None = None
+    xapi_lrs_username: str | None = None
+    xapi_lrs_password: str | None = None
+    xapi_homepage: str | None = None
     credential_signing_key: str | None = None
     credential_issuer_name: str = "LMS"
     log_level: str = "INFO"
@@ -300,6 +306,8 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "storage_url": _storage,
     "storage_public_endpoint": _http_url,
     "public_host": _host,
+    "xapi_lrs_url": _http_url,
+    "xapi_homepage": _http_url,
     "credential_signing_key": _pem,
     "storage_connect_timeout_seconds": _int,
     "storage_timeout_seconds": _int,
@@ -358,6 +366,8 @@ _STRINGS = {
     "stripe_api_key",
     "stripe_webhook_secret",
     "credential_issuer_name",
+    "xapi_lrs_username",
+    "xapi_lrs_password",
 }
 
 

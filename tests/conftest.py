@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.databases import PostgresDatabases, SqliteDatabases
+from tests.support.lrs import RalphLrs
 from tests.support.servers import LocalStripeServer, PostgresServer, RedisServer, ServerMissing
 
 
@@ -49,6 +50,19 @@ def localstripe() -> Iterator[LocalStripeServer]:
     """A Stripe-compatible server for this session (localstripe, from PyPI)."""
     try:
         server = LocalStripeServer.start()
+    except ServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RalphLrs]:
+    """A learning record store for this session (Ralph, from PyPI, on its file backend)."""
+    try:
+        server = RalphLrs.start(tmp_path_factory.mktemp("lrs"))
     except ServerMissing as exc:
         pytest.fail(str(exc), pytrace=False)
     try:

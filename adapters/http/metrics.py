@@ -33,6 +33,7 @@ UNMATCHED = "<unmatched>"
 # Counters adapters keep through the `Meter` port, with their help texts (the `_total` suffix is
 # Prometheus's). A name not listed here is a mistake caught by the tests.
 COUNTERS = {
+    "lms_xapi_statements": "xAPI statements sent to the LRS, or failed for good, by outcome",
     "lms_redis_errors": "Redis commands that failed (connection, timeout or protocol), by store",
     "lms_rate_limited_requests": "Requests refused with 429, by rate-limit rule",
     "lms_cache_requests": "Catalog and analytics cache reads, by result (hit, miss, error)",

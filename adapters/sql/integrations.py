@@ -7,14 +7,22 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, delete, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.sql.mappers import delivery_from_row, row_values
 from adapters.sql.models import ROW_COUNTS, AuditLogRow, OutboxEventRow, WebhookDeliveryRow
 from adapters.sql.paging import kept_count, page_of_rows
 from adapters.sql.statements import dialect_of, insert_ignoring_conflicts
-from domain.integrations.model import AuditEntry, ClaimedDelivery, Delivery, DeliveryFilter, DeliveryStatus, DomainEvent
+from domain.integrations.model import (
+    LEARNING_RECORDS,
+    AuditEntry,
+    ClaimedDelivery,
+    Delivery,
+    DeliveryFilter,
+    DeliveryStatus,
+    DomainEvent,
+)
 from domain.integrations.webhooks import event_body
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams
@@ -62,9 +70,12 @@ def claimable(session: AsyncSession, query: Any) -> Any:
 
 
 class SqlDeliveryStore:
-    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """`xapi`: an LRS is configured, so an event is purged only once its statement is staged."""
+
+    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], *, xapi: bool = False) -> None:
         self._engine = engine
         self._sessions = sessions
+        self._xapi = xapi
 
     async def backlog(self) -> tuple[int, datetime | None]:
         unrelayed = OUTBOX.c.relayed_at.is_(None)
@@ -85,25 +96,24 @@ class SqlDeliveryStore:
                     .returning(OUTBOX.c.id, OUTBOX.c.type)
                 )
             ).all()
-            if claimed and targets:
-                await s.execute(
-                    insert_ignoring_conflicts(s, DELIVERIES),
-                    [
-                        {
-                            "id": new_id(),
-                            "event_id": event_id,
-                            "event_type": event_type,
-                            "target_url": target,
-                            "status": DeliveryStatus.PENDING.value,
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                        for event_id, event_type in claimed
-                        for target in targets
-                    ],
-                )
+            deliveries = [
+                {
+                    "id": new_id(),
+                    "event_id": event_id,
+                    "event_type": event_type,
+                    "target_url": target,
+                    "status": DeliveryStatus.PENDING.value,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for event_id, event_type in claimed
+                if event_type not in LEARNING_RECORDS  # for xAPI only, never webhooks
+                for target in targets
+            ]
+            if deliveries:
+                await s.execute(insert_ignoring_conflicts(s, DELIVERIES), deliveries)
         return len(claimed)
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[tuple[UUID, UUID]]:
@@ -178,7 +188,12 @@ class SqlDeliveryStore:
         )
         batch = (
             select(OUTBOX.c.id)
-            .where(OUTBOX.c.relayed_at < relayed_before, OUTBOX.c.notified_at.is_not(None), ~pending.exists())
+            .where(
+                OUTBOX.c.relayed_at < relayed_before,
+                OUTBOX.c.notified_at.is_not(None),
+                OUTBOX.c.xapi_at.is_not(None) if self._xapi else true(),
+                ~pending.exists(),
+            )
             .order_by(OUTBOX.c.relayed_at)
             .limit(limit)
         )

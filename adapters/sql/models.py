@@ -286,8 +286,17 @@ class OutboxEventRow(UUIDv7Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JsonObject)
     relayed_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     notified_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    # When its xAPI statement was staged (API §15.1); only staged events are purged while an LRS
+    # is configured.
+    xapi_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
     __table_args__ = (
+        Index(
+            "ix_outbox_events_unstaged",
+            "id",
+            postgresql_where=text("xapi_at IS NULL"),
+            sqlite_where=text("xapi_at IS NULL"),
+        ),
         Index(
             "ix_outbox_events_unnotified",
             "id",
@@ -719,4 +728,25 @@ DATA_EXPORTS = Table(
     Column("updated_at", DateTimeUTC(timezone=True), nullable=True),  # what a row lock touches on SQLite
     Index("ix_data_exports_user", "user_id"),
     Index("ix_data_exports_expires", "status", "expires_at"),
+)
+
+
+# xAPI statements waiting for the LRS, or sent (API §15.1): `id` is the statement id, derived
+# from its event's. A batch shares one claim and one retry schedule.
+XAPI_STATEMENTS = Table(
+    "xapi_statements",
+    orm_registry.metadata,
+    Column("id", GUID(length=16), primary_key=True),
+    Column("statement", JSON, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTimeUTC(timezone=True), nullable=True),
+    Column("claim_id", GUID(length=16), nullable=True),
+    Column("claimed_until", DateTimeUTC(timezone=True), nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("sent_at", DateTimeUTC(timezone=True), nullable=True),
+    Column("created_at", DateTimeUTC(timezone=True), nullable=False),
+    Index("ix_xapi_statements_due", "status", "next_attempt_at"),
+    Index("ix_xapi_statements_claim", "claim_id"),
+    Index("ix_xapi_statements_sent", "sent_at"),
 )

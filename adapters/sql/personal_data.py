@@ -170,6 +170,8 @@ HOLDS_NOBODY: dict[str, str] = {
     "webhook_deliveries": "delivery bookkeeping of events (ids, statuses, receivers' URLs)",
     "payment_events": "the payment provider's event ids",
     "row_counts": "counters",
+    "xapi_statements": "statements name their actor by user id only (never an email or a name), and are pruned "
+    "after the webhook retention once sent",
 }
 
 

@@ -13,6 +13,7 @@ from domain.privacy.exports import EXPORT_PERSONAL_DATA, PRUNE_EXPORTS, DataExpo
 from domain.shared.jobs import SEND_EMAIL, JobHandlers, email_from_payload, email_switch
 from domain.shared.ports import EmailChoices, Mailer
 from domain.shared.telemetry import Meter
+from domain.xapi.delivery import SEND_STATEMENTS, XapiDelivery
 
 
 def job_handlers(
@@ -24,6 +25,7 @@ def job_handlers(
     reminders: DueSoonReminders,
     exports: DataExports,
     erasure: Erasure,
+    xapi: XapiDelivery | None,
     meter: Meter,
 ) -> JobHandlers:
     sent = meter.counter("lms_emails", outcome="sent")
@@ -58,7 +60,12 @@ def job_handlers(
     async def delete_stored_objects(payload: dict[str, Any]) -> None:
         await erasure.delete_stored([str(key) for key in payload["keys"]])
 
+    async def send_xapi_statements(payload: dict[str, Any]) -> None:
+        if xapi is not None:  # a job queued while an LRS was configured, run after it no longer is
+            await xapi.send(UUID(payload["claim_id"]))
+
     return {
+        SEND_STATEMENTS: send_xapi_statements,
         SEND_EMAIL: send_email,
         EXPORT_PERSONAL_DATA: export_personal_data,
         PRUNE_EXPORTS: prune_exports,

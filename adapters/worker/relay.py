@@ -8,6 +8,7 @@ import logging
 
 from domain.integrations.webhooks import WebhookService
 from domain.notifications.relay import NotificationRelay
+from domain.xapi.delivery import XapiDelivery
 
 log = logging.getLogger("lms.webhooks")
 
@@ -23,11 +24,14 @@ class RelayLoop:
         self,
         webhooks: WebhookService,
         notifications: NotificationRelay,
+        *,
         interval: float = 1.0,
         purge_every: float = 3600.0,
         poke_delay: float = 0.0,
+        xapi: XapiDelivery | None = None,
     ) -> None:
         self._webhooks = webhooks
+        self._xapi = xapi
         self._notifications = notifications
         self._interval = interval
         self._purge_every = purge_every
@@ -48,9 +52,12 @@ class RelayLoop:
         self._wake.set()
 
     async def once(self) -> None:
-        """One round: the inbox's notifications first, then the webhook deliveries."""
+        """One round: the inbox's notifications first, then the webhook deliveries, then the xAPI
+        statements (when an LRS is configured)."""
         await self._notifications.notify_once()
         await self._webhooks.relay_once()
+        if self._xapi is not None:
+            await self._xapi.relay_once()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -64,6 +71,8 @@ class RelayLoop:
                 next_purge = loop.time() + self._purge_every
                 try:
                     purged = await self._webhooks.purge_once()
+                    if self._xapi is not None:
+                        await self._xapi.purge_once()
                     if purged:
                         log.info("purged %d delivered events past retention", purged)
                 except Exception:

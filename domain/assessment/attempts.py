@@ -18,7 +18,7 @@ from domain.assessment.quizzes import QUIZ_NOT_FOUND
 from domain.catalog import rules as catalog_rules
 from domain.identity.model import Role, User
 from domain.integrations.audit import audit_entry
-from domain.integrations.model import ATTEMPT_PENDING_REVIEW, QUIZ_SUBMITTED, AuditEntry, DomainEvent
+from domain.integrations.model import ATTEMPT_PENDING_REVIEW, ATTEMPT_STARTED, QUIZ_SUBMITTED, AuditEntry, DomainEvent
 from domain.learning.model import Enrollment, EnrollmentStatus
 from domain.learning.services import LearningService
 from domain.shared.clock import Clock, iso
@@ -99,6 +99,16 @@ class AttemptService:
             )
             await uow.attempts.add(attempt)
             await uow.audit.add(self._audit("quiz_attempt_started", attempt, actor, now))
+            if self.learning.learning_records:
+                data = {
+                    "attempt_id": str(attempt.id),
+                    "quiz_id": str(quiz.id),
+                    "enrollment_id": str(enrollment.id),
+                    "student_id": str(actor.id),
+                    "course_id": str(quiz.course_id),
+                    "started_at": iso(now),
+                }
+                await uow.outbox.add(DomainEvent(type=ATTEMPT_STARTED, occurred_at=now, data=data))
             await uow.commit()
         return attempt
 

@@ -49,6 +49,13 @@ ORDER_PAID = EventType.ORDER_PAID
 ORDER_REFUNDED = EventType.ORDER_REFUNDED
 USER_ERASED = EventType.USER_ERASED
 
+# Learning records (API §15.1): recorded only while an LRS is configured, for the xAPI statements
+# they become; never delivered to webhooks (not part of §9.1).
+LESSON_PROGRESSED = "lesson.progressed"
+LESSON_COMPLETED = "lesson.completed"
+ATTEMPT_STARTED = "attempt.started"
+LEARNING_RECORDS = frozenset({LESSON_PROGRESSED, LESSON_COMPLETED, ATTEMPT_STARTED})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DomainEvent:

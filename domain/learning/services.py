@@ -15,7 +15,13 @@ from domain.catalog.services import COURSE_NOT_FOUND
 from domain.identity.model import Role, User
 from domain.identity.ports import UserLookup
 from domain.integrations.audit import audit_entry
-from domain.integrations.model import ENROLLMENT_COMPLETED, ENROLLMENT_CREATED, DomainEvent
+from domain.integrations.model import (
+    ENROLLMENT_COMPLETED,
+    ENROLLMENT_CREATED,
+    LESSON_COMPLETED,
+    LESSON_PROGRESSED,
+    DomainEvent,
+)
 from domain.learning import emails
 from domain.learning.model import (
     COMPLETE,
@@ -161,6 +167,8 @@ class LearningService:
     lesson_gates: list[LessonGate] = field(default_factory=list)
     completion_listener: CompletionListener | None = None  # credentials: the certificate
     live: LiveFeed = field(default_factory=NoLiveFeed)  # each progress report, to the course's feed
+    # Record each progress report and lesson completion as an event (for xAPI, API §15.1).
+    learning_records: bool = False
 
     # ----- enrolling -----
 
@@ -297,8 +305,13 @@ class LearningService:
         actor: User,
     ) -> tuple[LessonProgress, AfterCommit]:
         now = self.clock.now()
+        was_completed = stored is not None and stored.is_completed
         progress = enrollment.record_progress(stored, lesson_id, update, now, new_id())
         await uow.progress.save(progress, is_new=stored is None)
+        if self.learning_records:
+            await self._record_learning(
+                uow, enrollment, progress, now, completed=progress.is_completed and not was_completed
+            )
         completion = await self._recompute(uow, enrollment, actor, now)
 
         async def after_commit() -> None:
@@ -307,6 +320,22 @@ class LearningService:
                 await self._send_completion(completion)
 
         return progress, after_commit
+
+    @staticmethod
+    async def _record_learning(
+        uow: LearningUnitOfWork, enrollment: Enrollment, progress: LessonProgress, now: datetime, *, completed: bool
+    ) -> None:
+        data = {
+            "enrollment_id": str(enrollment.id),
+            "student_id": str(enrollment.student_id),
+            "course_id": str(enrollment.course_id),
+            "lesson_id": str(progress.lesson_id),
+            "completion_percentage": f"{progress.completion_percentage:.2f}",
+            "at": iso(now),
+        }
+        await uow.outbox.add(DomainEvent(type=LESSON_PROGRESSED, occurred_at=now, data=data))
+        if completed:
+            await uow.outbox.add(DomainEvent(type=LESSON_COMPLETED, occurred_at=now, data=data))
 
     async def complete_lesson(self, actor: User, enrollment_id: UUID, lesson_id: UUID) -> LessonProgress:
         """E5: the progress report `{status: completed, completion_percentage: 100}`."""
