@@ -69,6 +69,17 @@ def claimable(session: AsyncSession, query: Any) -> Any:
     return query.with_for_update(skip_locked=True) if dialect_of(session) == "postgresql" else query
 
 
+async def claim_events(session: AsyncSession, waiting: ColumnElement[bool], limit: int) -> list[DomainEvent]:
+    """Up to `limit` outbox events matching `waiting`, oldest first, claimed for this transaction
+    (another consumer skips them on PostgreSQL; SQLite has one writer)."""
+    query = select(OUTBOX.c.id, OUTBOX.c.type, OUTBOX.c.occurred_at, OUTBOX.c.payload)
+    rows = (await session.execute(claimable(session, query.where(waiting).order_by(OUTBOX.c.id).limit(limit)))).all()
+    return [
+        DomainEvent(id=row.id, type=row.type, occurred_at=row.occurred_at, data=row.payload.get("data", {}))
+        for row in rows
+    ]
+
+
 class SqlDeliveryStore:
     """`xapi`: an LRS is configured, so an event is purged only once its statement is staged."""
 

@@ -12,12 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.sql.assignments_repositories import ASSIGNMENTS, SUBMISSIONS
 from adapters.sql.catalog_repositories import COURSES, ENROLLMENTS
-from adapters.sql.integrations import OUTBOX, claimable
+from adapters.sql.integrations import OUTBOX, claim_events
 from adapters.sql.mappers import entity_from_row, row_values
 from adapters.sql.models import ASSIGNMENT_REMINDERS, NOTIFICATION_PREFERENCES, NotificationRow
 from adapters.sql.paging import page_in
 from adapters.sql.statements import insert_ignoring_conflicts, upsert
-from domain.integrations.model import DomainEvent
 from domain.learning.model import EnrollmentStatus
 from domain.notifications.model import Channel, Notification, NotificationType, Preferences
 from domain.notifications.ports import Compose, CourseFacts, DueAssignment, Fed
@@ -157,16 +156,11 @@ class SqlNotificationFeed:
     async def feed(self, now: datetime, limit: int, compose: Compose) -> Fed:
         waiting = OUTBOX.c.notified_at.is_(None)
         async with self._sessions() as s, s.begin():
-            query = select(OUTBOX.c.id, OUTBOX.c.type, OUTBOX.c.occurred_at, OUTBOX.c.payload)
-            rows = (await s.execute(claimable(s, query.where(waiting).order_by(OUTBOX.c.id).limit(limit)))).all()
-            if not rows:
+            events = await claim_events(s, waiting, limit)
+            if not events:
                 return Fed([], [])
-            events = [
-                DomainEvent(id=row.id, type=row.type, occurred_at=row.occurred_at, data=row.payload.get("data", {}))
-                for row in rows
-            ]
             stored = await SqlNotificationRepository(s).add_all(await compose(events))
-            await s.execute(update(OUTBOX).where(OUTBOX.c.id.in_([row.id for row in rows])).values(notified_at=now))
+            await s.execute(update(OUTBOX).where(OUTBOX.c.id.in_([e.id for e in events])).values(notified_at=now))
         return Fed(events, stored)
 
 

@@ -9,10 +9,9 @@ from uuid import UUID
 from sqlalchemy import Table, delete, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters.sql.integrations import OUTBOX, claimable
+from adapters.sql.integrations import OUTBOX, claim_events, claimable
 from adapters.sql.models import XAPI_STATEMENTS, AssignmentRow, CourseRow, LessonRow, QuizRow
 from adapters.sql.statements import insert_ignoring_conflicts
-from domain.integrations.model import DomainEvent
 from domain.shared.ids import new_id
 from domain.xapi.ports import Activity, ClaimedBatch, Compose
 
@@ -27,14 +26,9 @@ class SqlStatementStore:
     async def stage(self, now: datetime, limit: int, compose: Compose) -> int:
         waiting = OUTBOX.c.xapi_at.is_(None)
         async with self._sessions() as s, s.begin():
-            query = select(OUTBOX.c.id, OUTBOX.c.type, OUTBOX.c.occurred_at, OUTBOX.c.payload)
-            rows = (await s.execute(claimable(s, query.where(waiting).order_by(OUTBOX.c.id).limit(limit)))).all()
-            if not rows:
+            events = await claim_events(s, waiting, limit)
+            if not events:
                 return 0
-            events = [
-                DomainEvent(id=row.id, type=row.type, occurred_at=row.occurred_at, data=row.payload.get("data", {}))
-                for row in rows
-            ]
             statements = await compose(events)
             if statements:
                 values = [
@@ -49,8 +43,8 @@ class SqlStatementStore:
                     for statement in statements
                 ]
                 await s.execute(insert_ignoring_conflicts(s, S), values)
-            await s.execute(update(OUTBOX).where(OUTBOX.c.id.in_([row.id for row in rows])).values(xapi_at=now))
-        return len(rows)
+            await s.execute(update(OUTBOX).where(OUTBOX.c.id.in_([e.id for e in events])).values(xapi_at=now))
+        return len(events)
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> UUID | None:
         due = (
