@@ -50,11 +50,11 @@ def encoded_list(revoked: list[int]) -> str:
     return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode()
 
 
-def status_bit(encoded: str, index: int) -> bool:
-    """A status list's bit at `index` (what a verifier computes)."""
+def set_bits(encoded: str) -> list[int]:
+    """The indexes whose bits are set in an encoded status list (what a verifier reads)."""
     raw = encoded[1:] if encoded.startswith("u") else encoded
     bits = gzip.decompress(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-    return bool(bits[index // 8] & (0x80 >> (index % 8)))
+    return [n * 8 + i for n, byte in enumerate(bits) if byte for i in range(8) if byte & (0x80 >> i)]
 
 
 def _instant(moment: datetime) -> str:

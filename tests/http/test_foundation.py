@@ -72,7 +72,7 @@ async def test_bad_bytes_in_queries_forms_and_json_are_validation_problems(api: 
 async def test_options_lists_every_method_of_the_path(api: Api) -> None:
     expected = {
         "/api/v1/courses": "GET, HEAD, OPTIONS, POST",
-        "/api/v1/users/me": "GET, HEAD, OPTIONS, PATCH",
+        "/api/v1/users/me": "DELETE, GET, HEAD, OPTIONS, PATCH",
         "/api/v1/courses/00000000-0000-0000-0000-000000000001": "DELETE, GET, HEAD, OPTIONS, PATCH",
         "/api/v1/enrollments": "OPTIONS, POST",
     }
