@@ -424,6 +424,7 @@ def build_container(
         archives=ZipArchive,
         clock=clock,
         url_expire_seconds=settings.file_url_expire_seconds,
+        certificate_pdf=certificates.pdf_of,
     )
     erasure = Erasure(
         uow=uow,

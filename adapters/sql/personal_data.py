@@ -27,7 +27,7 @@ def _stored_file(row: Row) -> StoredObject:
 
 
 def _certificate_pdf(row: Row) -> StoredObject:
-    return StoredObject(pdf_key(row["id"]), f"certificates/{row['certificate_number']}.pdf")
+    return StoredObject(pdf_key(row["id"]), f"certificates/{row['certificate_number']}.pdf", certificate_id=row["id"])
 
 
 def _export_zip(row: Row) -> StoredObject | None:

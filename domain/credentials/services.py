@@ -192,6 +192,12 @@ class CertificateService:
                 raise Forbidden(NOT_AUTHORIZED)
         return certificate, await self._pdf(certificate)
 
+    async def pdf_of(self, certificate_id: UUID) -> bytes:
+        """The certificate's PDF, stored or rendered now (a personal-data export, API §15.3)."""
+        async with self.uow() as uow:
+            certificate = await self._found(uow, certificate_id)
+        return await self._pdf(certificate)
+
     async def _pdf(self, certificate: Certificate) -> bytes:
         """The stored PDF, or a new one: rendered by one caller at a time per certificate (a lock in
         the key-value store); the others wait for it to appear."""
@@ -203,8 +209,13 @@ class CertificateService:
                 return stored
             if await self.kv.set_if_absent(lock, "1", RENDER_LOCK_SECONDS):
                 try:
-                    pdf = await self.renderer.render(await self._document(certificate))
+                    document = await self._document(certificate)
+                    pdf = await self.renderer.render(document)
                     await self.storage.put(key, _one(pdf), "application/pdf")
+                    if (await self._document(certificate)).student_name != document.student_name:
+                        # Renamed or erased while rendering (API §15.3): the stored copy must not
+                        # keep the old name; the next download renders the current one.
+                        await self.storage.delete(key)
                     return pdf
                 finally:
                     await self.kv.delete(lock)

@@ -4,7 +4,7 @@ it expires, then deleted."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -64,6 +64,8 @@ class DataExports:
     archives: ArchiveFactory
     clock: Clock
     url_expire_seconds: int = 900
+    # A certificate's PDF, rendered and stored now if its job has not run yet (credentials).
+    certificate_pdf: Callable[[UUID], Awaitable[bytes]] | None = None
 
     @staticmethod
     def _target(actor: User, user_id: UUID | None) -> UUID:
@@ -137,7 +139,8 @@ class DataExports:
                     try:
                         await archive.add_stream(stored.name, await self.storage.open(stored.key))
                     except ObjectMissing:
-                        continue  # a certificate PDF not rendered yet: its record is in certificates.json
+                        if stored.certificate_id is not None and self.certificate_pdf is not None:
+                            archive.add_bytes(stored.name, await self.certificate_pdf(stored.certificate_id))
                 name = f"personal-data-{export.created_at:%Y%m%d}.zip"
                 await self.storage.put(key, archive.chunks(), "application/zip", disposition=attachment(name))
             finally:

@@ -44,10 +44,12 @@ class DataExport:
 @dataclass(frozen=True, slots=True)
 class StoredObject:
     """An object in storage that belongs to the person (an upload, a certificate's PDF): exported
-    under `name`, deleted on erasure."""
+    under `name`, deleted on erasure. A certificate's PDF not rendered yet is rendered for the
+    export (`certificate_id`)."""
 
     key: str
     name: str
+    certificate_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
