@@ -228,11 +228,11 @@ def build_xapi(
 def build_issuer(settings: Settings) -> Issuer | None:
     """The verifiable-credential issuer: `LMS_CREDENTIAL_SIGNING_KEY`, or outside production a key
     kept in the data dir; None (credentials answer 503) in production without a key or a host."""
+    previous = tuple(
+        _signer("LMS_CREDENTIAL_SIGNING_KEY_PREVIOUS", pem) for pem in settings.credential_signing_key_previous
+    )
     if settings.credential_signing_key:
-        try:
-            signer = JoseCredentialSigner(settings.credential_signing_key)
-        except SigningKeyError as exc:
-            raise SettingsError(f"LMS_CREDENTIAL_SIGNING_KEY: {exc}") from None
+        signer = _signer("LMS_CREDENTIAL_SIGNING_KEY", settings.credential_signing_key)
     elif settings.is_production:
         return None
     else:
@@ -240,8 +240,19 @@ def build_issuer(settings: Settings) -> Issuer | None:
     if not settings.public_host:
         return None
     return Issuer(
-        host=settings.public_host, name=settings.credential_issuer_name, signer=signer, url=settings.frontend_url
+        host=settings.public_host,
+        name=settings.credential_issuer_name,
+        signer=signer,
+        url=settings.frontend_url,
+        previous=previous,
     )
+
+
+def _signer(variable: str, pem: str) -> JoseCredentialSigner:
+    try:
+        return JoseCredentialSigner(pem)
+    except SigningKeyError as exc:
+        raise SettingsError(f"{variable}: {exc}") from None
 
 
 def build_metrics(settings: Settings, role: str) -> Metrics:

@@ -128,6 +128,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     xapi_lrs_password: str | None = None
     xapi_homepage: str | None = None
     credential_signing_key: str | None = None
+    # Keys that signed credentials before the current one (PEM blocks, one after another): their
+    # public halves stay in the DID document, so that those credentials still verify.
+    credential_signing_key_previous: tuple[str, ...] = ()
     credential_issuer_name: str = "LMS"
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
@@ -285,6 +288,17 @@ def _pem(_name: str, raw: str) -> str:
     return raw.strip().replace("\\n", "\n")
 
 
+_PEM_BLOCK = re.compile(r"-----BEGIN [A-Z ]+-----.+?-----END [A-Z ]+-----", re.DOTALL)
+
+
+def _pems(name: str, raw: str) -> tuple[str, ...]:
+    """PEM blocks one after another in one variable."""
+    blocks = tuple(_PEM_BLOCK.findall(_pem(name, raw)))
+    if raw.strip() and not blocks:
+        raise SettingsError(f"{name} must hold PEM blocks (-----BEGIN …----- … -----END …-----)")
+    return blocks
+
+
 def _networks(name: str, raw: str) -> tuple[str, ...]:
     """CIDRs (a bare address is a /32 or /128), normalised."""
     found = []
@@ -309,6 +323,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "xapi_lrs_url": _http_url,
     "xapi_homepage": _http_url,
     "credential_signing_key": _pem,
+    "credential_signing_key_previous": _pems,
     "storage_connect_timeout_seconds": _int,
     "storage_timeout_seconds": _int,
     "email_backend": _choice("console", "file", "smtp"),

@@ -42,5 +42,14 @@ class SqlExportRepository:
         )
         return [export_from_row(row) for row in await self._s.execute(query)]
 
+    async def stale(self, created_before: datetime, limit: int) -> list[DataExport]:
+        query = (
+            select(DATA_EXPORTS)
+            .where(DATA_EXPORTS.c.status == ExportStatus.PENDING, DATA_EXPORTS.c.created_at < created_before)
+            .order_by(DATA_EXPORTS.c.created_at)
+            .limit(limit)
+        )
+        return [export_from_row(row) for row in await self._s.execute(query)]
+
     async def delete(self, export_id: UUID) -> None:
         await self._s.execute(delete(DATA_EXPORTS).where(DATA_EXPORTS.c.id == export_id))

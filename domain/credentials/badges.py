@@ -69,6 +69,7 @@ class Issuer:
     name: str
     signer: CredentialSigner
     url: str  # the issuer's home page (the front end)
+    previous: tuple[CredentialSigner, ...] = ()  # keys that signed before; only their public halves are shown
 
     @property
     def did(self) -> str:
@@ -76,7 +77,10 @@ class Issuer:
 
     @property
     def key_id(self) -> str:
-        return f"{self.did}#{self.signer.thumbprint}"
+        return self.id_of(self.signer)
+
+    def id_of(self, key: CredentialSigner) -> str:
+        return f"{self.did}#{key.thumbprint}"
 
     def status_list_url(self, number: int) -> str:
         return f"https://{self.host}/api/v1/credentials/status/{number}"
@@ -97,20 +101,23 @@ class OpenBadges:
         return self.issuer
 
     def did_document(self) -> dict[str, Any]:
-        """The issuer's DID document: its key, for signatures (`assertionMethod`)."""
+        """The issuer's DID document: its key, and the keys it signed with before, for signatures
+        (`assertionMethod`)."""
         issuer = self._issuer()
+        keys = list({key.thumbprint: key for key in (issuer.signer, *issuer.previous)}.values())
         return {
             "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"],
             "id": issuer.did,
             "verificationMethod": [
                 {
-                    "id": issuer.key_id,
+                    "id": issuer.id_of(key),
                     "type": "JsonWebKey2020",
                     "controller": issuer.did,
-                    "publicKeyJwk": issuer.signer.public_jwk(),
+                    "publicKeyJwk": key.public_jwk(),
                 }
+                for key in keys
             ],
-            "assertionMethod": [issuer.key_id],
+            "assertionMethod": [issuer.id_of(key) for key in keys],
         }
 
     async def credential(self, actor: User, certificate_id: UUID) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 from domain.files.model import attachment
@@ -22,6 +23,8 @@ from domain.shared.ports import JobQueue, ObjectMissing, ObjectStorage, StorageU
 EXPORT_PERSONAL_DATA = "export_personal_data"
 PRUNE_EXPORTS = "prune_exports"
 PRUNE_EVERY_SECONDS = 3600
+# A pending export older than this lost its job (whose retries span about an hour).
+STALE_AFTER = timedelta(hours=2)
 EXPORT_NOT_FOUND = "Export not found"
 EXPORT_NOT_READY = "Export is not ready"
 EXPORT_EXPIRED = "Export has expired"
@@ -171,7 +174,12 @@ class DataExports:
             await uow.commit()
 
     async def prune(self, batch: int = 100) -> int:
-        """The scheduled job: expired exports' ZIPs and records are deleted."""
+        """The scheduled job: expired exports' ZIPs and records are deleted, and an export still
+        pending after its job's retries would have ended (its job was lost) is queued again."""
+        async with self.uow() as uow:
+            stale = await uow.exports.stale(self.clock.now() - STALE_AFTER, batch)
+        for export in stale:
+            await self.queue.enqueue(EXPORT_PERSONAL_DATA, {"export_id": str(export.id)})
         pruned = 0
         while True:
             async with self.uow() as uow:

@@ -35,6 +35,10 @@ class ExportRepository(Protocol):
         """Ready exports past their expiry, oldest first."""
         ...
 
+    async def stale(self, created_before: datetime, limit: int) -> list[DataExport]:
+        """Exports still pending that were requested before `created_before`."""
+        ...
+
     async def delete(self, export_id: UUID) -> None: ...
 
 

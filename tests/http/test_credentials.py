@@ -175,3 +175,23 @@ async def test_a_configured_p256_key_signs_with_es256(make_api: MakeApiFn) -> No
     credential = _verified(token, header, await did_document(api))
     assert credential["issuer"]["name"] == "Acme U"
     assert credential["issuer"]["id"] == "did:web:localhost%3A8000"  # outside production, by default
+
+
+async def test_credentials_signed_before_a_key_rotation_still_verify(make_api: MakeApiFn) -> None:
+    old_key = OKPKey.generate_key("Ed25519").as_pem(private=True).decode()
+    new_key = ECKey.generate_key("P-256").as_pem(private=True).decode()
+    before = await make_api(LMS_PUBLIC_HOST=HOST, LMS_CREDENTIAL_SIGNING_KEY=old_key)
+    room, _, certificate = await completed_course(before)
+    url = f"/api/v1/certificates/{certificate['id']}/credential"
+    issued = (await before.client.get(url, headers=room.cast.student.headers)).text
+    # The same deployment after the rotation (another process on the same database).
+    after = await make_api(
+        LMS_PUBLIC_HOST=HOST, LMS_CREDENTIAL_SIGNING_KEY=new_key, LMS_CREDENTIAL_SIGNING_KEY_PREVIOUS=old_key
+    )
+    document = await did_document(after)
+    assert len(document["verificationMethod"]) == 2 and len(document["assertionMethod"]) == 2
+    assert all("d" not in method["publicKeyJwk"] for method in document["verificationMethod"])
+    old_credential = _verified(issued, header_of(issued), document)  # signed by the previous key
+    fresh = (await after.client.get(url, headers=room.cast.student.headers)).text
+    assert header_of(fresh)["alg"] == "ES256"
+    assert _verified(fresh, header_of(fresh), document)["credentialStatus"] == old_credential["credentialStatus"]

@@ -17,6 +17,7 @@ from sqlalchemy import Table, insert, select, text
 
 from adapters.sql.models import UserIdentityRow, orm_registry
 from domain.credentials.services import pdf_key
+from domain.privacy.model import DataExport, ExportStatus
 from domain.shared.ports import ObjectMissing
 from tests.http.conftest import MakeApiFn
 from tests.http.test_auth import invalid, problem
@@ -340,3 +341,23 @@ async def test_the_last_admin_cannot_be_erased(api: Api) -> None:
     assert r.status_code == 204
     r = await api.client.request("DELETE", "/api/v1/users/me", json={"password": PASSWORD}, headers=second.headers)
     problem(r, 409, "Cannot erase the last admin")
+
+
+async def test_an_export_whose_job_was_lost_is_queued_again(api: Api) -> None:
+    """A pending export whose job never ran (lost between the commit and the queue) is found by
+    the hourly prune once its job's retries would have ended, and built."""
+    person = await api.register()
+    lost = DataExport(
+        id=uuid.uuid4(),
+        user_id=uuid.UUID(person.user["id"]),
+        requested_by=uuid.UUID(person.user["id"]),
+        status=ExportStatus.PENDING,
+        created_at=datetime.now(UTC) - timedelta(hours=3),
+    )
+    async with api.container.exports.uow() as uow:
+        await uow.exports.add(lost)
+        await uow.commit()
+    url = f"/api/v1/users/me/exports/{lost.id}"
+    assert (await api.client.get(url, headers=person.headers)).json()["status"] == "pending"
+    await api.container.exports.prune()
+    assert (await ready_export(api, person, url))["status"] == "ready"

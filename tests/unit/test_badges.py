@@ -78,3 +78,12 @@ def test_a_bad_signing_key_stops_start_up(tmp_path: Path, pem: str, message: str
     settings = load_settings({"LMS_DATA_DIR": str(tmp_path), "LMS_CREDENTIAL_SIGNING_KEY": pem})
     with pytest.raises(SettingsError, match=f"LMS_CREDENTIAL_SIGNING_KEY: .*{message}"):
         build_issuer(settings)
+
+
+def test_previous_keys_are_pem_blocks_one_after_another(tmp_path: Path) -> None:
+    first, second = (ECKey.generate_key("P-256").as_pem(private=True).decode() for _ in range(2))
+    settings = load_settings({"LMS_DATA_DIR": str(tmp_path), "LMS_CREDENTIAL_SIGNING_KEY_PREVIOUS": first + second})
+    issuer = build_issuer(settings)
+    assert issuer is not None and len(issuer.previous) == 2
+    with pytest.raises(SettingsError, match="LMS_CREDENTIAL_SIGNING_KEY_PREVIOUS must hold PEM blocks"):
+        load_settings({"LMS_CREDENTIAL_SIGNING_KEY_PREVIOUS": "not a pem"})
