@@ -22,10 +22,11 @@ from domain.files.model import (
 from domain.files.ports import FileRepository
 from domain.identity.model import Role, User
 from domain.shared.clock import Clock
+from domain.shared.downloads import Served, serve
 from domain.shared.errors import Forbidden, InvalidInput, NotFound
 from domain.shared.ids import new_id
 from domain.shared.pagination import Page, PageParams
-from domain.shared.ports import ObjectMissing, ObjectStorage
+from domain.shared.ports import ObjectStorage
 
 FILE_NOT_FOUND = "File not found"
 NOT_AUTHORIZED_ACCESS = "Not authorized to access this file"
@@ -47,11 +48,8 @@ class Upload:
 
 @dataclass(frozen=True, slots=True)
 class Download:
-    """Either the bytes, streamed by the API, or a signed URL to redirect to."""
-
     record: StoredFile
-    chunks: AsyncIterator[bytes] | None = None
-    redirect_to: str | None = None
+    served: Served
 
 
 @dataclass(slots=True)
@@ -125,14 +123,7 @@ class FileService:
     async def download(self, actor: User, file_id: UUID) -> Download:
         """After the checks of `get`: a signed URL on the cloud stores, else the streamed bytes."""
         record = await self.get(actor, file_id)
-        url = await self.storage.signed_url(record.storage_key, self.url_expire_seconds)
-        if url is not None:
-            return Download(record, redirect_to=url)
-        try:
-            chunks = await self.storage.open(record.storage_key)
-        except ObjectMissing:
-            raise NotFound(GONE) from None
-        return Download(record, chunks=chunks)
+        return Download(record, await serve(self.storage, record.storage_key, self.url_expire_seconds, missing=GONE))
 
     async def delete(self, actor: User, file_id: UUID) -> None:
         """The uploader and admins: the object first, then the record."""

@@ -4,7 +4,7 @@ it expires, then deleted."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
@@ -16,6 +16,7 @@ from domain.integrations.audit import audit_entry
 from domain.privacy.model import EXPORT_LIFETIME, DataExport, ExportStatus
 from domain.privacy.ports import ArchiveFactory, PrivacyUnitOfWorkFactory
 from domain.shared.clock import Clock, iso
+from domain.shared.downloads import Served, serve
 from domain.shared.errors import Conflict, Forbidden, NotFound
 from domain.shared.ids import new_id
 from domain.shared.ports import JobQueue, ObjectMissing, ObjectStorage, StorageUnavailable
@@ -48,11 +49,8 @@ Times are UTC (ISO 8601); ids are UUIDs.
 
 @dataclass(frozen=True, slots=True)
 class ExportDownload:
-    """The ZIP: a signed URL to redirect to, or the bytes, streamed by the API."""
-
     filename: str
-    chunks: AsyncIterator[bytes] | None = None
-    redirect_to: str | None = None
+    served: Served
 
 
 def export_key(export: DataExport) -> str:
@@ -103,6 +101,9 @@ class DataExports:
             raise NotFound(EXPORT_NOT_FOUND)
         return export
 
+    def downloadable(self, export: DataExport) -> bool:
+        return export.downloadable(self.clock.now())
+
     async def download(self, actor: User, export_id: UUID, user_id: UUID | None = None) -> ExportDownload:
         export = await self.get(actor, export_id, user_id)
         now = self.clock.now()
@@ -112,13 +113,10 @@ class DataExports:
             raise NotFound(EXPORT_EXPIRED)
         filename = f"personal-data-{export.created_at:%Y%m%d}-{str(export.id)[:8]}.zip"
         left = int((export.expires_at - now).total_seconds())
-        url = await self.storage.signed_url(export.storage_key, max(1, min(self.url_expire_seconds, left)))
-        if url is not None:
-            return ExportDownload(filename, redirect_to=url)
-        try:
-            return ExportDownload(filename, chunks=await self.storage.open(export.storage_key))
-        except ObjectMissing:
-            raise NotFound(EXPORT_EXPIRED) from None
+        expires_in = max(1, min(self.url_expire_seconds, left))
+        return ExportDownload(
+            filename, await serve(self.storage, export.storage_key, expires_in, missing=EXPORT_EXPIRED)
+        )
 
     # ----- the jobs
 

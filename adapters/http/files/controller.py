@@ -11,9 +11,9 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
-from litestar.response import Redirect, Stream
 
 from adapters.http.bodies import response_of
+from adapters.http.downloads import SIGNED_REDIRECT, download_response
 from adapters.http.files.uploads import receive_upload
 from adapters.http.idempotency import stable_id
 from adapters.http.openapi import errors
@@ -83,7 +83,7 @@ class FilesController(Controller):
         operation_id="download_file",
         responses={
             200: ResponseSpec(data_container=bytes, media_type="application/octet-stream", description="The bytes"),
-            307: ResponseSpec(data_container=None, description="A signed, expiring URL on the cloud store"),
+            307: SIGNED_REDIRECT,
             **errors(401, 403, 404, 422, 429),
         },
     )
@@ -93,11 +93,8 @@ class FilesController(Controller):
         """The file (its uploader, admins; any authenticated user when it is public): streamed from
         local and memory storage, a redirect to a signed URL from the cloud stores."""
         found = await files_of(request).download(principal.user, parse_uuid("file_id", file_id))
-        if found.redirect_to is not None:
-            return Redirect(found.redirect_to, status_code=307, headers={"Cache-Control": "no-store"})
-        assert found.chunks is not None
-        return Stream(
-            found.chunks,
+        return download_response(
+            found.served,
             media_type=found.record.mime_type,
             headers={
                 "Content-Length": str(found.record.file_size),

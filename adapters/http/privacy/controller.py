@@ -9,8 +9,8 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
-from litestar.response import Redirect, Stream
 
+from adapters.http.downloads import SIGNED_REDIRECT, download_response
 from adapters.http.openapi import errors
 from adapters.http.privacy.schemas import EraseMeRequest, ExportAccepted, ExportResponse
 from adapters.http.security import BEARER, UuidPath, admin_only, authenticated, erasure_of, exports_of, parse_uuid
@@ -19,7 +19,6 @@ from domain.identity.model import Principal
 from domain.privacy.model import DataExport
 
 ZIP = ResponseSpec(data_container=bytes, media_type="application/zip", description="The export, a ZIP")
-SIGNED = ResponseSpec(data_container=None, description="A signed, expiring URL on the cloud store")
 
 
 def _accepted(export: DataExport, base: str) -> Response[ExportAccepted]:
@@ -35,14 +34,12 @@ async def _download(
     request: Request[Any, Any, Any], principal: Principal, export_id: str, user_id: UUID | None
 ) -> Response[Any]:
     found = await exports_of(request).download(principal.user, parse_uuid("export_id", export_id), user_id)
-    if found.redirect_to is not None:
-        return Redirect(found.redirect_to, status_code=307, headers={"Cache-Control": "no-store"})
-    assert found.chunks is not None
-    return Stream(
-        found.chunks,
-        media_type="application/zip",
-        headers={"Content-Disposition": attachment(found.filename), "Cache-Control": "no-store"},
-    )
+    headers = {"Content-Disposition": attachment(found.filename), "Cache-Control": "no-store"}
+    return download_response(found.served, media_type="application/zip", headers=headers)
+
+
+def _response(request: Request[Any, Any, Any], export: DataExport, user_id: UUID | None) -> ExportResponse:
+    return ExportResponse.of(export, _base(user_id), downloadable=exports_of(request).downloadable(export))
 
 
 class PersonalDataController(Controller):
@@ -66,12 +63,12 @@ class PersonalDataController(Controller):
         """An export of the caller: `pending`, `ready` (with `download_url`, until `expires_at`,
         7 days after it was made) or `failed`. Another user's export is not found."""
         export = await exports_of(request).get(principal.user, parse_uuid("export_id", export_id))
-        return ExportResponse.of(export, _base(None), exports_of(request).clock.now())
+        return _response(request, export, None)
 
     @get(
         "/me/exports/{export_id:str}/download",
         operation_id="download_my_export",
-        responses={200: ZIP, 307: SIGNED, **errors(401, 404, 409, 422, 429)},
+        responses={200: ZIP, 307: SIGNED_REDIRECT, **errors(401, 404, 409, 422, 429)},
     )
     async def download_my_export(
         self, *, request: Request[Any, Any, Any], export_id: UuidPath, principal: NamedDependency[Principal]
@@ -120,13 +117,13 @@ class PersonalDataController(Controller):
         """An export of a user's data (admins)."""
         target = parse_uuid("user_id", user_id)
         export = await exports_of(request).get(principal.user, parse_uuid("export_id", export_id), target)
-        return ExportResponse.of(export, _base(target), exports_of(request).clock.now())
+        return _response(request, export, target)
 
     @get(
         "/{user_id:str}/exports/{export_id:str}/download",
         operation_id="download_user_export",
         guards=[admin_only],
-        responses={200: ZIP, 307: SIGNED, **errors(401, 403, 404, 409, 422, 429)},
+        responses={200: ZIP, 307: SIGNED_REDIRECT, **errors(401, 403, 404, 409, 422, 429)},
     )
     async def download_user_export(
         self,

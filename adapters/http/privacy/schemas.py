@@ -26,7 +26,7 @@ class ExportResponse(msgspec.Struct, kw_only=True):
     download_url: str | None
 
     @classmethod
-    def of(cls, export: DataExport, base: str, now: datetime) -> ExportResponse:
+    def of(cls, export: DataExport, base: str, *, downloadable: bool) -> ExportResponse:
         return cls(
             id=export.id,
             user_id=export.user_id,
@@ -34,7 +34,7 @@ class ExportResponse(msgspec.Struct, kw_only=True):
             created_at=export.created_at,
             ready_at=export.ready_at,
             expires_at=export.expires_at,
-            download_url=f"{base}/{export.id}/download" if export.downloadable(now) else None,
+            download_url=f"{base}/{export.id}/download" if downloadable else None,
         )
 
 
