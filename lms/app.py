@@ -75,7 +75,7 @@ from adapters.http.security import provide_principal
 from adapters.http.system import LivenessMiddleware, banner, docs, health, readiness_of, ready
 from adapters.http.telemetry import TracingMiddleware
 from adapters.kv.redis_store import RedisCache
-from adapters.queue.saq_queue import is_postgres
+from adapters.queue.saq_queue import SaqQueue
 from adapters.sql import migrate
 from domain.identity.model import TokenType
 from domain.shared.errors import Unauthenticated, Unavailable
@@ -112,8 +112,8 @@ def instrument(container: Container) -> None:
     import logfire
 
     logfire.instrument_sqlalchemy(engine=container.engine, skip_dep_check=True)
-    queue = container.settings.queue_url
-    if container.settings.redis_url or (queue and not is_postgres(queue)):
+    queue = container.queue
+    if container.settings.redis_url or (isinstance(queue, SaqQueue) and not queue.on_postgres):
         logfire.instrument_redis()
 
 

@@ -22,7 +22,7 @@ from adapters.oidc.relying_party import OidcProvider
 from adapters.payments.stripe_provider import StripePayments
 from adapters.pdf.certificates import WeasyPrintRenderer
 from adapters.queue.inprocess import InProcessQueue
-from adapters.queue.saq_queue import SaqQueue, is_postgres
+from adapters.queue.saq_queue import SaqQueue
 from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.credential_keys import JoseCredentialSigner, SigningKeyError
 from adapters.security.jwt_codec import JwtCodec
@@ -172,7 +172,7 @@ class Container:
         deployment depends on like the other)."""
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-        if self.settings.queue_url and is_postgres(self.settings.queue_url):
+        if isinstance(self.queue, SaqQueue) and self.queue.on_postgres:
             await self.queue.ping()
 
     async def live_connections(self) -> list[Sample]:
@@ -190,9 +190,9 @@ class Container:
     def redis_pings(self) -> list[Any] | None:
         """Ping callables of the configured Redis servers (key-value, and the queue's if separate)."""
         pings = [self.kv.ping] if self.settings.redis_url else []
-        queue = self.settings.queue_url
-        if queue and not is_postgres(queue) and queue != self.settings.redis_url:
-            pings.append(self.queue.ping)
+        queue = self.queue
+        if isinstance(queue, SaqQueue) and not queue.on_postgres and self.settings.queue_url != self.settings.redis_url:
+            pings.append(queue.ping)
         return pings or None
 
 
@@ -203,6 +203,7 @@ def build_xapi(
     engine: AsyncEngine,
     queue: JobQueue,
     clock: Clock,
+    retention: timedelta | None,
     metrics: Metrics,
 ) -> XapiDelivery | None:
     """Statements to the LRS when `LMS_XAPI_LRS_URL` is set (API §15.1)."""
@@ -220,7 +221,7 @@ def build_xapi(
         ),
         queue=queue,
         clock=clock,
-        retention=timedelta(days=settings.webhook_retention_days) if settings.webhook_retention_days else None,
+        retention=retention,
         meter=metrics,
     )
 
@@ -346,20 +347,25 @@ def build_container(
         meter=metrics,
     )
     webhook_targets = tuple(dict.fromkeys(settings.webhook_urls))
+    # Relayed events (and sent statements) are kept this long; None: forever.
+    retention = timedelta(days=settings.webhook_retention_days) if settings.webhook_retention_days else None
     # Every event is recorded: the inbox makes notifications of them (API §13), and webhooks, when
     # configured, deliver them.
     uow = SqlUnitOfWorkFactory(sessions, record_events=True)
     live = LiveHub(settings.redis_url, metrics)
     recipients = SqlRecipientReader(engine)  # who hears of what, and which emails each user takes
     sender = webhook_sender or HttpxWebhookSender()
+    xapi = build_xapi(
+        settings, sessions=sessions, engine=engine, queue=queue, clock=clock, retention=retention, metrics=metrics
+    )
     webhooks = WebhookService(
-        store=SqlDeliveryStore(engine, sessions, xapi=bool(settings.xapi_lrs_url)),
+        store=SqlDeliveryStore(engine, sessions, xapi=xapi is not None),
         sender=sender,
         queue=queue,
         clock=clock,
         targets=webhook_targets,
         secret=settings.webhook_secret or "",
-        retention=timedelta(days=settings.webhook_retention_days) if settings.webhook_retention_days else None,
+        retention=retention,
         meter=metrics,
     )
     users = SqlUserLookup(reads)
@@ -408,9 +414,8 @@ def build_container(
         clock=clock,
         frontend_url=settings.frontend_url,
         live=live,
-        learning_records=bool(settings.xapi_lrs_url),
+        learning_records=xapi is not None,
     )
-    xapi = build_xapi(settings, sessions=sessions, engine=engine, queue=queue, clock=clock, metrics=metrics)
     quizzes = QuizService(uow=uow, clock=clock, cache=cache, cache_ttl=float(settings.cache_ttl_seconds))
     assignments = AssignmentService(
         uow=uow, clock=clock, upload_extensions=frozenset(settings.allowed_upload_extensions)

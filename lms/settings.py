@@ -121,17 +121,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # did:web:<host>), the issuer's private key (a PEM: Ed25519 or P-256) and its display name.
     # Outside production an unset host is localhost:8000 and the key is made in the data dir.
     public_host: str | None = None
+    credential_signing_key: str | None = None
+    # Keys that signed credentials before the current one (PEM blocks, one after another): their
+    # public halves stay in the DID document, so that those credentials still verify.
+    credential_signing_key_previous: tuple[str, ...] = ()
+    credential_issuer_name: str = "LMS"
     # xAPI (API §15.1): the LRS's endpoint (statements go to <url>/statements), its Basic-auth
     # credentials, and the actors' account home page (default: the front end's URL).
     xapi_lrs_url: str | None = None
     xapi_lrs_username: str | None = None
     xapi_lrs_password: str | None = None
     xapi_homepage: str | None = None
-    credential_signing_key: str | None = None
-    # Keys that signed credentials before the current one (PEM blocks, one after another): their
-    # public halves stay in the DID document, so that those credentials still verify.
-    credential_signing_key_previous: tuple[str, ...] = ()
-    credential_issuer_name: str = "LMS"
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
     trusted_hosts: tuple[str, ...] = ()

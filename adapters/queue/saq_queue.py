@@ -95,7 +95,7 @@ class _PostgresQueue(PostgresQueue):
             await conn.execute("SELECT 1")
 
 
-def is_postgres(url: str) -> bool:
+def _is_postgres(url: str) -> bool:
     return urlsplit(url).scheme.split("+")[0] in {"postgresql", "postgres"}
 
 
@@ -108,7 +108,7 @@ def _libpq_url(url: str) -> str:
 def saq_queue_of(url: str, name: str = QUEUE_NAME) -> Queue:
     """SAQ's queue for `url`: `postgresql://…` runs it on PostgreSQL, `redis://…` on Redis. A
     PostgreSQL queue opens a few connections (one listens for new jobs), and more while jobs run."""
-    if is_postgres(url):
+    if _is_postgres(url):
         return _PostgresQueue.from_url(_libpq_url(url), name=name, min_size=2, max_size=20)
     return _RedisQueue.from_url(url, name=name)
 
@@ -120,8 +120,11 @@ class SaqQueue:
         self.queue: Queue = saq_queue_of(url, name)
         self._retry = retry or RetryPolicy()
         self._meter = meter
-        self._server = "PostgreSQL" if is_postgres(url) else "Redis"
         self._errors = meter.counter("lms_redis_errors", store="queue")
+
+    @property
+    def on_postgres(self) -> bool:
+        return isinstance(self.queue, _PostgresQueue)
 
     async def connect(self) -> None:
         await self.queue.connect()
@@ -143,13 +146,14 @@ class SaqQueue:
 
     async def ping(self) -> None:
         try:
-            if isinstance(self.queue, _PostgresQueue):
+            if isinstance(self.queue, _PostgresQueue):  # (not `on_postgres`: the type narrows here)
                 await self.queue.ping()
             else:
                 await self.queue.redis.ping()  # type: ignore[attr-defined]
         except Exception as exc:
             self._errors.inc()
-            raise KeyValueUnavailable(f"queue {self._server} unavailable: {type(exc).__name__}") from exc
+            server = "PostgreSQL" if self.on_postgres else "Redis"
+            raise KeyValueUnavailable(f"queue {server} unavailable: {type(exc).__name__}") from exc
 
     async def depth(self) -> dict[str, int]:
         """Jobs by state: `queued` (waiting for a worker), `active` (running), `waiting` (scheduled

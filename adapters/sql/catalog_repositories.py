@@ -287,6 +287,23 @@ class SqlCourseRepository:
         )
         return [CourseRef(row.id, row.title, row.slug) for row in await self._s.execute(query)]
 
+    async def lacking_prerequisites(self, course_id: UUID, student_ids: Sequence[UUID]) -> set[UUID]:
+        if not student_ids:
+            return set()
+        required = select(COURSE_PREREQUISITES.c.required_id).where(COURSE_PREREQUISITES.c.course_id == course_id)
+        every = select(func.count()).select_from(required.subquery()).scalar_subquery()
+        complete = (
+            select(ENROLLMENTS.c.student_id)
+            .where(
+                ENROLLMENTS.c.course_id.in_(required),
+                ENROLLMENTS.c.student_id.in_(list(student_ids)),
+                ENROLLMENTS.c.status == "completed",
+            )
+            .group_by(ENROLLMENTS.c.student_id)
+            .having(func.count() >= every)
+        )
+        return set(student_ids) - set((await self._s.execute(complete)).scalars())
+
 
 _PREREQUISITES_LOCK = 0x1E5_0F_0012  # the advisory lock of prerequisite changes (an arbitrary constant)
 

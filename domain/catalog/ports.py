@@ -62,6 +62,10 @@ class CourseRepository(Protocol):
         """Its prerequisites the student has no completed enrollment in, in order."""
         ...
 
+    async def lacking_prerequisites(self, course_id: UUID, student_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of the students who have not completed every prerequisite of the course (one query)."""
+        ...
+
 
 class LessonRepository(Protocol):
     async def get(self, lesson_id: UUID) -> Lesson | None: ...

@@ -124,10 +124,10 @@ class OpenBadges:
         """The certificate's `OpenBadgeCredential` as a compact VC-JWT (its student, the course's
         owner, admins). A revoked certificate's credential is served too: its status bit says so."""
         issuer = self._issuer()
-        certificate = await self.certificates.get(actor, certificate_id)
         async with self.uow() as uow:
+            certificate, course = await self.certificates.readable(uow, actor, certificate_id)
+            course = course or await uow.courses.get(certificate.course_id)
             index = await uow.certificates.status_index(certificate.id)
-            course = await uow.courses.get(certificate.course_id)
             await uow.commit()
         student = await self.users.get(certificate.student_id)
         title = course.title if course else "Course"

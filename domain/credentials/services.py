@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from domain.catalog.model import Course
 from domain.credentials.model import Certificate, CertificateDocument, certificate_number, normalized_number
 from domain.credentials.ports import (
     CertificateRenderer,
@@ -175,13 +176,21 @@ class CertificateService:
     async def get(self, actor: User, certificate_id: UUID) -> Certificate:
         """R2: the owning student, the course's owner, admins."""
         async with self.uow() as uow:
-            certificate = await self._found(uow, certificate_id)
-            if actor.id == certificate.student_id or actor.role is Role.ADMIN:
-                return certificate
-            course = await uow.courses.get(certificate.course_id)
-            if course is None or course.instructor_id != actor.id:
-                raise Forbidden(NOT_AUTHORIZED)
+            certificate, _ = await self.readable(uow, actor, certificate_id)
             return certificate
+
+    async def readable(
+        self, uow: CredentialsUnitOfWork, actor: User, certificate_id: UUID
+    ) -> tuple[Certificate, Course | None]:
+        """R2's rule inside a unit of work: the certificate, and its course (None when it was not
+        read: the student and admins pass without it)."""
+        certificate = await self._found(uow, certificate_id)
+        if actor.id == certificate.student_id or actor.role is Role.ADMIN:
+            return certificate, None
+        course = await uow.courses.get(certificate.course_id)
+        if course is None or course.instructor_id != actor.id:
+            raise Forbidden(NOT_AUTHORIZED)
+        return certificate, course
 
     async def download(self, actor: User, certificate_id: UUID) -> tuple[Certificate, bytes]:
         """R3: the owning student and admins (not the course's owner). The stored PDF, rendered now

@@ -88,7 +88,8 @@ def next_delay(attempts: int, jitter: Callable[[], float]) -> timedelta | None:
     return base * (1 + JITTER * jitter())
 
 
-def _describe(result: SendResult) -> str:
+def describe(result: SendResult) -> str:
+    """A failed attempt in a few words: its status, or the error."""
     return f"HTTP {result.status_code}" if result.status_code is not None else (result.error or "error")
 
 
@@ -158,7 +159,7 @@ class WebhookService:
             "attempts": attempts,
             "last_attempt_at": now,
             "last_status_code": result.status_code,
-            "last_error": None if result.ok else _describe(result)[:500],
+            "last_error": None if result.ok else describe(result)[:500],
         }
         if result.ok:
             values.update(status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None)
@@ -174,7 +175,7 @@ class WebhookService:
                     claimed.event.get("id"),
                     claimed.target_url,
                     attempts,
-                    _describe(result),
+                    describe(result),
                 )
             else:
                 values.update(status=DeliveryStatus.PENDING, next_attempt_at=now + delay)
@@ -183,7 +184,7 @@ class WebhookService:
                     delivery_id,
                     claimed.target_url,
                     attempts,
-                    _describe(result),
+                    describe(result),
                     delay.total_seconds(),
                 )
         await self.store.finish_attempt(delivery_id, claim_id, values, now)

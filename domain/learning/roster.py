@@ -156,6 +156,9 @@ class RosterImport:
                 result.created_users += len(invitations)
             students = [(p, found[p.email]) for p in people if p.email in found]
             enrolled = await uow.enrollments.of_students(course.id, [u.id for _, u in students])
+            lacking = (
+                await uow.courses.lacking_prerequisites(course.id, [u.id for _, u in students]) if requires else set()
+            )
             total = await uow.lessons.count(course.id)
             fresh: list[Enrollment] = []
             again: list[Enrollment] = []
@@ -164,7 +167,7 @@ class RosterImport:
                 if existing is not None and existing.status is not EnrollmentStatus.DROPPED:
                     result.already_enrolled += 1
                     continue
-                if requires and await uow.courses.missing_prerequisites(course.id, user.id):
+                if user.id in lacking:
                     result.errors.append(RowError(person.row, person.email, PREREQUISITES_MISSING))
                     continue
                 if existing is not None:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from domain.integrations.model import SendResult
-from domain.integrations.webhooks import LEASE, next_delay
+from domain.integrations.webhooks import LEASE, describe, next_delay
 from domain.shared.clock import Clock
 from domain.shared.ports import JobQueue
 from domain.shared.telemetry import NULL_METER, Meter
@@ -22,10 +22,6 @@ from domain.xapi.statements import StatementMaker
 SEND_STATEMENTS = "send_xapi_statements"
 BATCH = 100
 log = logging.getLogger("lms.xapi")
-
-
-def describe(result: SendResult) -> str:
-    return f"HTTP {result.status_code}" if result.status_code is not None else (result.error or "error")
 
 
 @dataclass(slots=True)

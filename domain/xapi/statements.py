@@ -30,16 +30,17 @@ NAMESPACE = UUID("5b8f3f0e-6c4d-4a53-9b0e-2f7d1c9a4e61")
 ADL = "http://adlnet.gov/expapi/verbs/"
 PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
 
-# Which kind of activity each event is about, and the member of its data naming it.
-_OBJECTS: dict[str, tuple[str, str]] = {
-    ENROLLMENT_CREATED: ("course", "course_id"),
-    ENROLLMENT_COMPLETED: ("course", "course_id"),
-    LESSON_PROGRESSED: ("lesson", "lesson_id"),
-    LESSON_COMPLETED: ("lesson", "lesson_id"),
-    ATTEMPT_STARTED: ("quiz", "quiz_id"),
-    QUIZ_SUBMITTED: ("quiz", "quiz_id"),
-    ATTEMPT_GRADED: ("quiz", "quiz_id"),
-    SUBMISSION_GRADED: ("assignment", "assignment_id"),
+# Each learning event's verb (None: `passed` or `failed`, by the attempt), the kind of activity it
+# is about, and the member of its data naming that activity.
+_OBJECTS: dict[str, tuple[str | None, str, str]] = {
+    ENROLLMENT_CREATED: ("registered", "course", "course_id"),
+    ENROLLMENT_COMPLETED: ("completed", "course", "course_id"),
+    LESSON_PROGRESSED: ("progressed", "lesson", "lesson_id"),
+    LESSON_COMPLETED: ("completed", "lesson", "lesson_id"),
+    ATTEMPT_STARTED: ("attempted", "quiz", "quiz_id"),
+    QUIZ_SUBMITTED: (None, "quiz", "quiz_id"),
+    ATTEMPT_GRADED: (None, "quiz", "quiz_id"),
+    SUBMISSION_GRADED: ("scored", "assignment", "assignment_id"),
 }
 LEARNING_EVENTS = frozenset(_OBJECTS)
 _TYPES = {
@@ -62,18 +63,8 @@ def _scaled(percentage: object) -> float | None:
 
 
 def _verb(event: DomainEvent) -> str:
-    match event.type:
-        case "enrollment.created":
-            return "registered"
-        case "lesson.progressed":
-            return "progressed"
-        case "lesson.completed" | "enrollment.completed":
-            return "completed"
-        case "attempt.started":
-            return "attempted"
-        case "quiz.submitted" | "attempt.graded":
-            return "passed" if event.data.get("is_passed") else "failed"
-    return "scored"  # submission.graded
+    verb = _OBJECTS[event.type][0]
+    return verb or ("passed" if event.data.get("is_passed") else "failed")
 
 
 def _result(event: DomainEvent, verb: str) -> dict[str, Any] | None:
@@ -119,7 +110,7 @@ class StatementMaker:
             return []
         wanted: dict[str, set[UUID]] = {"course": set(), "lesson": set(), "quiz": set(), "assignment": set()}
         for event in learning:
-            kind, member = _OBJECTS[event.type]
+            _, kind, member = _OBJECTS[event.type]
             wanted[kind].add(UUID(str(event.data[member])))
             if "course_id" in event.data:
                 wanted["course"].add(UUID(str(event.data["course_id"])))
@@ -133,7 +124,7 @@ class StatementMaker:
         return [self._statement(event, found) for event in learning]
 
     def _statement(self, event: DomainEvent, found: dict[UUID, Activity]) -> Statement:
-        kind, member = _OBJECTS[event.type]
+        _, kind, member = _OBJECTS[event.type]
         object_id = UUID(str(event.data[member]))
         verb = _verb(event)
         activity = found.get(object_id)
