@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 from joserfc import jws
 from joserfc.jwk import ECKey, OKPKey
+from sqlalchemy import text
 
 from domain.credentials.badges import set_bits
 from tests.http.conftest import MakeApiFn
@@ -195,3 +196,19 @@ async def test_credentials_signed_before_a_key_rotation_still_verify(make_api: M
     fresh = (await after.client.get(url, headers=room.cast.student.headers)).text
     assert header_of(fresh)["alg"] == "ES256"
     assert _verified(fresh, header_of(fresh), document)["credentialStatus"] == old_credential["credentialStatus"]
+
+
+async def test_without_an_issuer_the_credential_routes_answer_503_and_change_nothing(api: Api) -> None:
+    """Production without a signing key or a public host: no route pretends to issue credentials."""
+    room, _, certificate = await completed_course(api)
+    api.container.badges.issuer = None
+    for url, headers in (
+        (f"/api/v1/certificates/{certificate['id']}/credential", room.cast.student.headers),
+        ("/api/v1/credentials/status/1", {}),
+        ("/.well-known/did.json", {}),
+    ):
+        problem(await api.client.get(url, headers=headers), 503, "Verifiable credentials are not configured")
+    async with api.container.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM credential_status_entries"))).scalar_one() == 0
+    r = await api.client.get("/api/v1/credentials/status/first")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")

@@ -30,6 +30,7 @@ from tests.support.learning import complete, enroll, progress, quiz_room
 from tests.support.live import drained
 
 NAME = "Zephyrine Quillfeather"
+NOT_ALLOWED = "Not authorized to perform this action"
 NOTES = "my private note about lesson one"
 REVIEW = "A review in the words of Zephyrine herself"
 SUBJECT = "idp-subject-zq-4711"
@@ -361,3 +362,54 @@ async def test_an_export_whose_job_was_lost_is_queued_again(api: Api) -> None:
     assert (await api.client.get(url, headers=person.headers)).json()["status"] == "pending"
     await api.container.exports.prune()
     assert (await ready_export(api, person, url))["status"] == "ready"
+
+
+async def export_rows(api: Api) -> int:
+    async with api.container.engine.connect() as conn:
+        return int((await conn.execute(text("SELECT count(*) FROM data_exports"))).scalar_one())
+
+
+async def test_bad_export_and_erasure_requests_are_refused_and_change_nothing(api: Api) -> None:
+    person = await api.register()
+    admin = await api.admin()
+    uid = person.user["id"]
+    pending = DataExport(
+        id=uuid.uuid4(),
+        user_id=uuid.UUID(uid),
+        requested_by=uuid.UUID(uid),
+        status=ExportStatus.PENDING,
+        created_at=datetime.now(UTC),
+    )
+    async with api.container.exports.uow() as uow:
+        await uow.exports.add(pending)
+        await uow.commit()
+    before, rows = await everything(api), await export_rows(api)
+
+    problem(await api.client.post("/api/v1/users/me/export"), 401, "Not authenticated")
+    problem(await api.client.post(f"/api/v1/users/{uid}/export", headers=person.headers), 403, NOT_ALLOWED)
+    problem(await api.client.post(f"/api/v1/users/{uuid.uuid4()}/export", headers=admin.headers), 404, "User not found")
+    invalid(await api.client.post("/api/v1/users/nope/export", headers=admin.headers), "path.user_id")
+    mine = f"/api/v1/users/me/exports/{pending.id}"
+    problem(await api.client.get(f"{mine}/download", headers=person.headers), 409, "Export is not ready")
+    invalid(await api.client.get("/api/v1/users/me/exports/nope/download", headers=person.headers), "path.export_id")
+    invalid(await api.client.get(f"/api/v1/users/nope/exports/{pending.id}", headers=admin.headers), "path.user_id")
+    problem(
+        await api.client.get(f"/api/v1/users/{admin.user['id']}/exports/{pending.id}", headers=admin.headers),
+        404,
+        "Export not found",  # not that user's
+    )
+
+    for body in ({"password": 12345678}, {"password": ""}, {"password": "x" * 129}, []):
+        r = await api.client.request("DELETE", "/api/v1/users/me", json=body, headers=person.headers)
+        assert r.status_code == 422, (body, r.text)
+    r = await api.client.request(
+        "DELETE",
+        "/api/v1/users/me",
+        content=b"{not json",
+        headers={**person.headers, "Content-Type": "application/json"},
+    )
+    assert r.status_code in (400, 422) and r.headers["content-type"].startswith("application/problem+json")
+    problem(
+        await api.client.request("DELETE", "/api/v1/users/me", json={"password": PASSWORD}), 401, "Not authenticated"
+    )
+    assert await everything(api) == before and await export_rows(api) == rows
